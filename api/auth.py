@@ -1,0 +1,65 @@
+"""Bearer tokens: who the caller is (role, district, town), minted and checked with PyJWT."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+import jwt
+
+from stations import clock
+
+ALGORITHM = "HS256"
+
+
+class Role(StrEnum):
+    station = "station"
+    district = "district"
+    city = "city"
+    auditor = "auditor"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Caller:
+    sub: str
+    role: Role
+    district: str | None = None
+    town: str | None = None
+
+    def sees_all_districts(self) -> bool:
+        return self.role in (Role.city, Role.auditor, Role.admin)
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def mint(secret: str, *, sub: str, role: Role, district: str | None = None, town: str | None = None,
+         hours: int = 12) -> str:
+    check_claims(role, district, town)
+    issued = clock.now()
+    claims = {"sub": sub, "role": role.value, "iat": issued, "exp": issued + timedelta(hours=hours)}
+    if district:
+        claims["district"] = district
+    if town:
+        claims["town"] = town
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def check_claims(role: Role, district: str | None, town: str | None) -> None:
+    if role in (Role.station, Role.district) and not district:
+        raise ValueError(f"a {role} token needs a district")
+    if role is Role.station and not town:
+        raise ValueError("a station token needs a town")
+    if town and (not district or not town.startswith(district)):
+        raise ValueError("the town must lie in the token's district")
+
+
+def decode(secret: str, token: str) -> Caller:
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "role", "exp"]})
+        role = Role(claims["role"])
+        check_claims(role, claims.get("district"), claims.get("town"))
+    except (jwt.PyJWTError, ValueError) as exc:
+        raise InvalidToken(str(exc)) from exc
+    return Caller(sub=str(claims["sub"]), role=role, district=claims.get("district"), town=claims.get("town"))

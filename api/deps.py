@@ -1,0 +1,76 @@
+"""The dependencies every route shares, resolved once per request: the runtime, the caller,
+the district in the caller's scope, and what the caller may do there."""
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated
+
+import asyncpg
+from fastapi import Depends, Header, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api import auth
+from api.auth import Caller, Role
+from api.problems import ApiProblem, forbidden, not_found
+from stations.bootstrap import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_read_pool(request: Request) -> asyncpg.Pool:
+    return request.app.state.read_pool
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+ReadPoolDep = Annotated[asyncpg.Pool, Depends(get_read_pool)]
+
+_bearer = HTTPBearer(auto_error=False, description="`stations token --role ...` mints one")
+
+
+def get_caller(runtime: RuntimeDep,
+               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise ApiProblem(401, "unauthorized", "未认证 / Unauthorized",
+                         "缺少 Bearer 令牌 / a Bearer token is required", headers=challenge)
+    try:
+        return auth.decode(runtime.settings.jwt_secret.get_secret_value(), credentials.credentials)
+    except auth.InvalidToken as exc:
+        raise ApiProblem(401, "unauthorized", "未认证 / Unauthorized",
+                         f"令牌无效或已过期 / the token is invalid or expired ({exc})", headers=challenge) from exc
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_district(district: Annotated[str, Path(pattern=r"^[0-9]{6}$", examples=["350203"])],
+                 caller: CallerDep, runtime: RuntimeDep) -> str:
+    """The district of the path, if it is in the caller's scope; another tenant's is 404."""
+    in_scope = caller.sees_all_districts() or caller.district == district
+    if not in_scope or not runtime.tenants.knows(district):
+        raise not_found(f"区 {district} ", f"district {district}")
+    return district
+
+
+DistrictDep = Annotated[str, Depends(get_district)]
+
+
+def allow(*roles: Role) -> Callable[[Caller], Caller]:
+    """A dependency letting only these roles act (403 for the others, who are in scope)."""
+    names = ", ".join(roles)
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.role not in roles:
+            raise forbidden(f"角色 {caller.role} 无权执行此操作", f"role {caller.role} may not do this (allowed: {names})")
+        return caller
+
+    return check
+
+
+def request_id(x_request_id: Annotated[str | None, Header(max_length=128)] = None) -> str:
+    return x_request_id or str(uuid.uuid4())
+
+
+RequestIdDep = Annotated[str, Depends(request_id)]

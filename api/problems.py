@@ -1,0 +1,154 @@
+"""Errors as RFC 9457 problem details, in Chinese and English, from one place.
+
+Domain exceptions map to HTTP statuses here and nowhere else; a route raises, it never
+returns an error body itself.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.records import RECORD_TYPES
+from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    record: int | None = None
+    id: str | None = None
+    field: str | None = None
+    detail: str
+
+
+class ProblemDetails(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldError] | None = None
+
+
+class ApiProblem(Exception):
+    """An error answer: raise it from a route or a dependency."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, *,
+                 errors: list[FieldError] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(detail)
+        self.body = ProblemDetails(type=f"/problems/{slug}", title=title, status=status, detail=detail,
+                                   errors=errors)
+        self.headers = headers
+
+
+def not_found(what_zh: str, what_en: str) -> ApiProblem:
+    return ApiProblem(404, "not-found", "未找到 / Not found", f"{what_zh}不存在 / {what_en} not found")
+
+
+def forbidden(detail_zh: str, detail_en: str) -> ApiProblem:
+    return ApiProblem(403, "forbidden", "无权操作 / Forbidden", f"{detail_zh} / {detail_en}")
+
+
+def problem_response(body: ProblemDetails, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=body.status,
+                        media_type=PROBLEM_JSON, headers=headers)
+
+
+# Chinese for the pydantic error types a request can produce.
+_ZH = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段",
+    "enum": "不是词表中的代码",
+    "literal_error": "取值不在允许范围内",
+    "union_tag_invalid": "未知的记录类型",
+    "union_tag_not_found": "缺少记录类型 type",
+    "string_type": "须为字符串",
+    "string_too_short": "过短",
+    "string_too_long": "过长",
+    "string_pattern_mismatch": "格式不符",
+    "int_type": "须为整数",
+    "bool_type": "须为 true 或 false",
+    "list_type": "须为数组",
+    "too_short": "条目过少",
+    "too_long": "条目过多",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "model_type": "须为对象",
+    "model_attributes_type": "须为对象",
+    "dict_type": "须为对象",
+    "json_invalid": "JSON 格式错误",
+    "decimal_type": "须为十进制数",
+    "int_parsing": "须为整数",
+}
+
+
+def _field_error(error: dict[str, Any]) -> FieldError:
+    loc = list(error.get("loc", ()))
+    if loc and loc[0] in ("body", "query", "path", "header"):
+        loc = loc[1:]
+    record = None
+    if len(loc) >= 2 and loc[0] == "records" and isinstance(loc[1], int):
+        record = loc[1]
+        loc = loc[2:]
+        if loc and loc[0] in RECORD_TYPES:
+            loc = loc[1:]  # the record type the union chose, not a field
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "value_error":
+        detail = message.removeprefix("Value error, ")
+    else:
+        detail = f"{_ZH.get(error.get('type', ''), '取值无效')} / {message}"
+    field = ".".join(str(part) for part in loc) or None
+    return FieldError(record=record, field=field, detail=detail)
+
+
+def _from_domain(problems: list[Problem]) -> list[FieldError]:
+    return [FieldError(record=p.index, id=p.record_id, field=p.field, detail=f"{p.zh} / {p.en}")
+            for p in problems]
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiProblem)
+    async def _api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
+        return problem_response(exc.body, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_field_error(e) for e in exc.errors()]
+        records = sorted({e.record for e in errors if e.record is not None})
+        detail = (f"第 {', '.join(map(str, records))} 条记录有误，整批未保存 / record(s) {', '.join(map(str, records))}"
+                  " are invalid; nothing of the batch was stored") if records else "请求有误 / the request is invalid"
+        return problem_response(ProblemDetails(type="/problems/validation", title="请求有误 / Invalid request",
+                                               status=422, detail=detail, errors=errors))
+
+    @app.exception_handler(BatchForbidden)
+    async def _forbidden_batch(_: Request, exc: BatchForbidden) -> JSONResponse:
+        return problem_response(ProblemDetails(
+            type="/problems/out-of-scope", title="超出权限范围 / Out of scope", status=403,
+            detail="批次中有超出本服务站范围的记录，整批未保存 / records outside the caller's town; nothing was stored",
+            errors=_from_domain(exc.problems)))
+
+    @app.exception_handler(BatchRejected)
+    async def _rejected_batch(_: Request, exc: BatchRejected) -> JSONResponse:
+        return problem_response(ProblemDetails(
+            type="/problems/rule-violation", title="记录违反业务规则 / Records break the rules", status=422,
+            detail=f"{len(exc.problems)} 条记录违反业务规则，整批未保存 / {len(exc.problems)} record(s) break the rules;"
+                   " nothing of the batch was stored",
+            errors=_from_domain(exc.problems)))
+
+    @app.exception_handler(RecordConflict)
+    async def _conflict(_: Request, exc: RecordConflict) -> JSONResponse:
+        return problem_response(ProblemDetails(
+            type="/problems/record-id-conflict", title="记录编号冲突 / Record id conflict", status=409,
+            detail="记录编号已用于不同内容，整批未保存 / record id(s) already used with other content; nothing was stored",
+            errors=[FieldError(id=rid, field="id", detail="编号已被使用 / id already used") for rid in exc.record_ids]))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        titles = {404: "未找到 / Not found", 405: "方法不允许 / Method not allowed", 401: "未认证 / Unauthorized"}
+        return problem_response(ProblemDetails(
+            type="about:blank", title=titles.get(exc.status_code, str(exc.detail)), status=exc.status_code,
+            detail=str(exc.detail)), getattr(exc, "headers", None))

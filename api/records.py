@@ -1,0 +1,52 @@
+"""Writing: `POST /v1/districts/{district}/records`, one atomic batch of 1 to 1000 records."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from api.auth import Caller, Role
+from api.deps import DistrictDep, RequestIdDep, RuntimeDep, allow
+from domain.decisions import Context
+from domain.events import Provenance
+from domain.records import RecordBatch
+from stations import clock
+
+router = APIRouter(prefix="/v1/districts/{district}", tags=["records 记录"])
+
+
+class RecordOutcome(BaseModel):
+    id: str
+    status: Literal["accepted", "duplicate"]
+    position: int
+
+
+class WriteAnswer(BaseModel):
+    results: list[RecordOutcome]
+    position: int
+
+
+Writer = Annotated[Caller, Depends(allow(Role.station, Role.district))]
+
+
+@router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch",
+             responses={403: {}, 404: {}, 409: {}, 422: {}})
+def post_records(batch: RecordBatch, district: DistrictDep, caller: Writer, runtime: RuntimeDep,
+                 request_id: RequestIdDep) -> WriteAnswer:
+    """Store every new record of the batch in one transaction, or none of them.
+
+    A record sent again with the same id and content is reported as `duplicate` and stored
+    once; the same id with other content is a 409. `position` is the district's event-log
+    position after the write.
+    """
+    tenants = runtime.tenants
+    ctx = Context(
+        district=district,
+        divisions=tenants.divisions,
+        today=clock.today(),
+        provenance=Provenance(caller.sub, caller.role, request_id, clock.now()),
+        town_scope=caller.town if caller.role is Role.station else None,
+    )
+    written = tenants.ledger(district).record(batch.records, ctx)
+    return WriteAnswer(results=[RecordOutcome(id=r.id, status=r.status, position=r.position) for r in written.results],
+                       position=written.position)

@@ -1,0 +1,235 @@
+"""The batch decision: given what is recorded and a batch of new records, the events to record.
+
+Pure: it reads history only through the `History` it is given (an in-memory one in unit
+tests) and returns aggregates holding their new events, or raises with every problem of
+the batch at once.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+from uuid import UUID
+
+from domain import records as r
+from domain.divisions import Divisions
+from domain.errors import BatchForbidden, BatchRejected, OutOfScope, Problem, RuleViolation
+from domain.events import Provenance, RecordKeeping, stream_id
+from domain.inspection import Inspection
+from domain.project import Project
+from domain.service import ServiceDelivery
+from domain.station import Station
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    """Where an already recorded record lives."""
+
+    stream: UUID
+    record_type: str
+
+
+class History(Protocol):
+    def load(self, stream: UUID) -> RecordKeeping | None: ...
+
+    def find_record(self, record_id: str) -> RecordRef | None: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    district: str
+    divisions: Divisions
+    today: date
+    provenance: Provenance
+    town_scope: str | None = None  # a station writes for its own town only
+
+
+def decide(records: Sequence[r.Record], ctx: Context, history: History) -> list[RecordKeeping]:
+    """The aggregates changed by the batch, each holding its new events, in a stable order."""
+    return _Batch(ctx, history).decide(records)
+
+
+class _Batch:
+    def __init__(self, ctx: Context, history: History):
+        self.ctx = ctx
+        self.history = history
+        self.loaded: dict[UUID, RecordKeeping | None] = {}
+        self.refs: dict[str, RecordRef] = {}
+        self.changed: dict[UUID, RecordKeeping] = {}
+        self.handlers: dict[str, Callable[[r.Record], RecordKeeping]] = {
+            "station_established": self.establish_station,
+            "signboard_hung": self.hang_signboard,
+            "equipment_recorded": self.on_station(Station.record_equipment),
+            "staff_assigned": self.on_station(Station.assign_staff),
+            "staff_released": self.on_station(Station.release_staff),
+            "rules_adopted": self.on_station(Station.adopt_rules),
+            "project_contracted": self.contract_project,
+            "service_delivered": self.deliver_service,
+            "fund_spent": self.on_project(Project.spend),
+            "inspection_done": self.record_inspection,
+            "rectification_done": self.rectify,
+            "self_evaluation_submitted": self.on_project(Project.submit_self_evaluation),
+            "final_evaluation_done": self.on_project(Project.record_final_evaluation),
+            "record_voided": self.void,
+        }
+
+    def decide(self, records: Sequence[r.Record]) -> list[RecordKeeping]:
+        problems: list[Problem] = []
+        forbidden: list[Problem] = []
+        seen: set[str] = set()
+        for index, record in enumerate(records):
+            try:
+                if record.id in seen:
+                    raise RuleViolation("id", "同一批次中记录编号重复", "the record id appears twice in the batch")
+                seen.add(record.id)
+                self.check_dates(record)
+                if record.town_ref is not None:
+                    self.check_town(record)
+                aggregate = self.handlers[record.type](record)
+            except OutOfScope as v:
+                forbidden.append(Problem(index, record.id, v.field, v.zh, v.en))
+            except RuleViolation as v:
+                problems.append(Problem(index, record.id, v.field, v.zh, v.en))
+            else:
+                self.refs[record.id] = RecordRef(aggregate.id, record.type)
+                self.changed[aggregate.id] = aggregate
+        if forbidden:
+            raise BatchForbidden(forbidden)
+        if problems:
+            raise BatchRejected(problems)
+        return list(self.changed.values())
+
+    # -- checks every record passes ------------------------------------------------------
+
+    def check_dates(self, record: r.Record) -> None:
+        for field, day in record.business_dates.items():
+            if day > self.ctx.today:
+                raise RuleViolation(field, f"日期不得晚于今天（{self.ctx.today}）",
+                                    f"the date may not be in the future (today is {self.ctx.today})")
+
+    def check_town(self, record: r.Record) -> None:
+        town = record.town_ref
+        if not self.ctx.divisions.town_belongs(town, self.ctx.district):
+            raise RuleViolation("town", f"{town} 不是本区的镇(街道)", f"{town} is not a town of district {self.ctx.district}")
+        day = next(iter(record.business_dates.values()))
+        if self.ctx.divisions.town(town, day) is None:
+            raise RuleViolation("town", f"{town} 在 {day} 不存在", f"town {town} did not exist on {day}")
+        self.check_scope(town)
+
+    def check_scope(self, town: str) -> None:
+        scope = self.ctx.town_scope
+        if scope is not None and town != scope:
+            raise OutOfScope("town", "服务站只能报送本镇(街道)的记录", "a station may only record for its own town")
+
+    def names(self, town: str, day: date) -> tuple[str, str]:
+        district = self.ctx.divisions.district(self.ctx.district, day)
+        town_version = self.ctx.divisions.town(town, day)
+        assert district is not None and town_version is not None  # check_town ran first
+        return district.name, town_version.name
+
+    # -- finding what a record refers to -------------------------------------------------
+
+    def load(self, stream: UUID) -> RecordKeeping | None:
+        if stream in self.changed:
+            return self.changed[stream]
+        if stream not in self.loaded:
+            self.loaded[stream] = self.history.load(stream)
+        return self.loaded[stream]
+
+    def find_record(self, record_id: str) -> RecordRef | None:
+        return self.refs.get(record_id) or self.history.find_record(record_id)
+
+    def station_for(self, record: r.Record) -> Station:
+        station = self.load(stream_id(self.ctx.district, "station", record.town))
+        if station is None:
+            raise RuleViolation("town", "该镇(街道)的民政服务站尚未建立", "the town's station has not been established")
+        assert isinstance(station, Station)
+        return station
+
+    def project(self, project_id: str) -> Project:
+        project = self.load(stream_id(self.ctx.district, "project", project_id))
+        if project is None:
+            raise RuleViolation("project", f"项目 {project_id} 不存在", f"no project {project_id} in this district")
+        assert isinstance(project, Project)
+        return project
+
+    def linked_project(self, record: r.ServiceDelivered | r.InspectionDone) -> None:
+        """A service or inspection that names a project must name one of its own town."""
+        if record.project is None:
+            return
+        project = self.project(record.project)
+        project.check_in_force()
+        if project.town != record.town:
+            raise RuleViolation("project", "该项目不属于此镇(街道)", "the project belongs to another town")
+        if isinstance(record, r.ServiceDelivered) and record.domain not in project.domains:
+            raise RuleViolation("domain", "服务领域不在该项目的服务范围内", "the service domain is not one of the project's domains")
+
+    # -- one handler per record type -----------------------------------------------------
+
+    def on_station(self, command: Callable[[Station, r.Record, Provenance], None]) -> Callable[[r.Record], Station]:
+        def handle(record: r.Record) -> Station:
+            station = self.station_for(record)
+            command(station, record, self.ctx.provenance)
+            return station
+        return handle
+
+    def on_project(self, command: Callable[[Project, r.Record, Provenance], None]) -> Callable[[r.Record], Project]:
+        def handle(record: r.Record) -> Project:
+            project = self.project(record.project)
+            self.check_scope(project.town)
+            command(project, record, self.ctx.provenance)
+            return project
+        return handle
+
+    def hang_signboard(self, record: r.SignboardHung) -> Station:
+        station = self.station_for(record)
+        station.hang_signboard(record, *self.names(record.town, record.hung_on), self.ctx.provenance)
+        return station
+
+    def establish_station(self, record: r.StationEstablished) -> Station:
+        stream = stream_id(self.ctx.district, "station", record.town)
+        station = self.load(stream)
+        if station is None:
+            station = Station.establish(stream, record, self.ctx.provenance)
+        else:
+            assert isinstance(station, Station)
+            station.reestablish(record, self.ctx.provenance)
+        return station
+
+    def contract_project(self, record: r.ProjectContracted) -> Project:
+        stream = stream_id(self.ctx.district, "project", record.project)
+        if self.load(stream) is not None:
+            raise RuleViolation("project", f"项目编号 {record.project} 已被使用", f"project id {record.project} is already used")
+        return Project.contract(stream, record, self.ctx.provenance)
+
+    def deliver_service(self, record: r.ServiceDelivered) -> ServiceDelivery:
+        self.linked_project(record)
+        stream = stream_id(self.ctx.district, "record", record.id)
+        return ServiceDelivery.deliver(stream, record, self.ctx.provenance)
+
+    def record_inspection(self, record: r.InspectionDone) -> Inspection:
+        self.linked_project(record)
+        stream = stream_id(self.ctx.district, "record", record.id)
+        return Inspection.record(stream, record, self.ctx.provenance)
+
+    def rectify(self, record: r.RectificationDone) -> Inspection:
+        ref = self.find_record(record.inspection)
+        if ref is None or ref.record_type != "inspection_done":
+            raise RuleViolation("inspection", f"检查记录 {record.inspection} 不存在", f"no inspection record {record.inspection}")
+        inspection = self.load(ref.stream)
+        assert isinstance(inspection, Inspection)
+        self.check_scope(inspection.town)
+        inspection.rectify(record, self.ctx.provenance)
+        return inspection
+
+    def void(self, record: r.RecordVoided) -> RecordKeeping:
+        ref = self.find_record(record.record)
+        if ref is None:
+            raise RuleViolation("record", f"记录 {record.record} 不存在", f"no record {record.record} in this district")
+        if ref.record_type == "record_voided":
+            raise RuleViolation("record", "作废记录本身不能被作废", "a voiding record cannot itself be voided")
+        aggregate = self.load(ref.stream)
+        assert aggregate is not None
+        self.check_scope(aggregate.town)
+        aggregate.void(record.record, record.reason, record.id, self.ctx.provenance)
+        return aggregate

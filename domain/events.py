@@ -1,0 +1,92 @@
+"""What every recorded event carries, and the bookkeeping all record-holding aggregates share.
+
+One record is one event. The event carries the record's id and who recorded it; its
+`timestamp` is the server's recorded-at time. Business dates (`occurred_on`...) are in the
+event's own fields, in China Standard Time.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import RuleViolation
+
+STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:stations:stream")
+
+
+def stream_id(district: str, kind: str, key: str) -> UUID:
+    """The stable id of an aggregate, derived from what names it, so it can be found again."""
+    return uuid5(STREAM_NAMESPACE, f"{district}/{kind}/{key}")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who recorded a batch, through which request, and when the server recorded it."""
+
+    actor: str
+    actor_role: str
+    request_id: str
+    recorded_at: datetime
+
+    def event_kwargs(self, record_id: str) -> dict[str, Any]:
+        return {"record_id": record_id, "actor": self.actor, "actor_role": self.actor_role,
+                "request_id": self.request_id, "timestamp": self.recorded_at}
+
+
+class RecordEvent(Aggregate.Event):
+    """An event that records one record of the API."""
+
+    record_type: ClassVar[str]
+    record_id: str
+    actor: str
+    actor_role: str
+    request_id: str
+
+    def apply(self, aggregate: "RecordKeeping") -> None:
+        aggregate.active[self.record_id] = self
+
+    def payload(self) -> dict[str, Any]:
+        """The record's own fields, as sent (without the id, type and provenance)."""
+        skip = _EVENT_FIELDS | {"originator_topic"}
+        return {k: v for k, v in vars(self).items() if k not in skip}
+
+
+_EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "record_id", "actor",
+                 "actor_role", "request_id"}
+
+
+class RecordKeeping(Aggregate):
+    """An aggregate whose events are records that can each be voided once.
+
+    Subclasses set `town` (the town it belongs to) and `active` (its records not voided,
+    by record id) in their `__init__`; they are not annotated here because the library
+    would take annotations for constructor arguments.
+    """
+
+    class RecordVoided(RecordEvent):
+        record_type = "record_voided"
+        record: str
+        reason: str
+
+        def apply(self, aggregate: "RecordKeeping") -> None:
+            voided = aggregate.active.pop(self.record)
+            aggregate.on_voided(voided)
+
+    def on_voided(self, event: RecordEvent) -> None:
+        """Undo what a voided record meant for the aggregate's state."""
+
+    def check_can_void(self, record_id: str) -> None:
+        if record_id not in self.active:
+            raise RuleViolation("record", "该记录已作废", "the record has already been voided")
+
+    def void(self, record_id: str, reason: str, void_record_id: str, provenance: Provenance) -> None:
+        self.check_can_void(record_id)
+        self.trigger_event(self.RecordVoided, record=record_id, reason=reason,
+                           **provenance.event_kwargs(void_record_id))
+
+    def _record(self, event_class: type[RecordEvent], record_id: str, provenance: Provenance,
+                **fields: Any) -> None:
+        self.trigger_event(event_class, **fields, **provenance.event_kwargs(record_id))

@@ -1,0 +1,128 @@
+"""A purchased service project (core or linked), its funds and its evaluations."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain import records as r
+from domain.errors import RuleViolation
+from domain.events import Provenance, RecordEvent, RecordKeeping
+
+
+class Project(RecordKeeping):
+    class Contracted(RecordEvent, RecordKeeping.Created):
+        record_type = "project_contracted"
+        project: str
+        town: str
+        role: str
+        name: str
+        purchaser_kind: str
+        provider: dict
+        method: str
+        amount: Decimal
+        contract_start: date
+        contract_end: date
+        funds: list
+        domains: list
+
+        def apply(self, project: "Project") -> None:
+            super().apply(project)
+            project.contract_record = self.record_id
+            project.budget = {line["source"]: Decimal(line["amount"]) for line in self.funds}
+
+    class FundSpent(RecordEvent):
+        record_type = "fund_spent"
+        project: str
+        occurred_on: date
+        source: str
+        amount: Decimal
+        purpose: str
+        voucher: str | None
+
+    class SelfEvaluationSubmitted(RecordEvent):
+        record_type = "self_evaluation_submitted"
+        project: str
+        contract_year: int
+        submitted_on: date
+        summary: str
+        score: Decimal | None
+
+    class FinalEvaluationDone(RecordEvent):
+        record_type = "final_evaluation_done"
+        project: str
+        contract_year: int
+        evaluator: str
+        evaluator_name: str
+        score: Decimal
+        grade: str
+        done_on: date
+
+    def __init__(self, town: str, domains: list, contract_start: date, contract_end: date):
+        self.town = town
+        self.domains = list(domains)
+        self.contract_start = contract_start
+        self.contract_end = contract_end
+        self.active: dict[str, RecordEvent] = {}
+        self.contract_record: str | None = None
+        self.budget: dict[str, Decimal] = {}
+
+    @classmethod
+    def contract(cls, stream: Any, record: r.ProjectContracted, provenance: Provenance) -> "Project":
+        fields = record.model_dump(mode="python", exclude={"id", "type"})
+        fields["funds"] = [{"source": f["source"], "amount": f["amount"]} for f in fields["funds"]]
+        return cls._create(cls.Contracted, id=stream, **fields, **provenance.event_kwargs(record.id))
+
+    def spent(self, source: str) -> Decimal:
+        return sum((e.amount for e in self.active.values()
+                    if isinstance(e, Project.FundSpent) and e.source == source), Decimal("0.00"))
+
+    def check_in_force(self) -> None:
+        if self.contract_record is None:
+            raise RuleViolation("project", "该项目的合同记录已作废", "the project's contract record has been voided")
+
+    def check_contract_year(self, year: int) -> None:
+        if _years_after(self.contract_start, year - 1) > self.contract_end:
+            raise RuleViolation("contract_year", "合同年度超出合同期限", "the contract year lies beyond the contract term")
+
+    def spend(self, record: r.FundSpent, provenance: Provenance) -> None:
+        self.check_in_force()
+        if record.source not in self.budget:
+            raise RuleViolation("source", "该项目没有此资金来源", "the project has no fund line for this source")
+        balance = self.budget[record.source] - self.spent(record.source)
+        if record.amount > balance:
+            raise RuleViolation("amount", f"超出该资金来源余额（余额 {balance} 元）",
+                                f"the spending exceeds the fund line's balance of {balance} yuan")
+        self._record(self.FundSpent, record.id, provenance, **record.fields())
+
+    def _check_once_a_year(self, kind: type[RecordEvent], year: int, zh: str, en: str) -> None:
+        self.check_in_force()
+        self.check_contract_year(year)
+        if any(isinstance(e, kind) and e.contract_year == year for e in self.active.values()):
+            raise RuleViolation("contract_year", zh, en)
+
+    def submit_self_evaluation(self, record: r.SelfEvaluationSubmitted, provenance: Provenance) -> None:
+        self._check_once_a_year(self.SelfEvaluationSubmitted, record.contract_year,
+                                "该合同年度已提交中期自评", "a self-evaluation was already submitted for this contract year")
+        self._record(self.SelfEvaluationSubmitted, record.id, provenance, **record.fields())
+
+    def record_final_evaluation(self, record: r.FinalEvaluationDone, provenance: Provenance) -> None:
+        self._check_once_a_year(self.FinalEvaluationDone, record.contract_year,
+                                "该合同年度已完成期末评估", "the final evaluation of this contract year is already recorded")
+        self._record(self.FinalEvaluationDone, record.id, provenance, **record.fields())
+
+    def check_can_void(self, record_id: str) -> None:
+        super().check_can_void(record_id)
+        if record_id == self.contract_record and len(self.active) > 1:
+            raise RuleViolation("record", "须先作废该项目的支出和评估记录",
+                                "void the project's spending and evaluation records first")
+
+    def on_voided(self, event: RecordEvent) -> None:
+        if event.record_id == self.contract_record:
+            self.contract_record = None
+
+
+def _years_after(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)

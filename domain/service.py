@@ -1,0 +1,31 @@
+"""A service delivered to one recipient: the figure the half-year reports count most."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain import records as r
+from domain.events import Provenance, RecordEvent, RecordKeeping
+
+
+class ServiceDelivery(RecordKeeping):
+    class Delivered(RecordEvent, RecordKeeping.Created):
+        record_type = "service_delivered"
+        town: str
+        project: str | None
+        occurred_on: date
+        domain: str
+        service_type: str
+        recipient_category: str
+        recipient_ref: str
+        village: str | None
+        person_times: int
+        hours: Decimal
+
+    def __init__(self, town: str):
+        self.town = town
+        self.active: dict[str, RecordEvent] = {}
+
+    @classmethod
+    def deliver(cls, stream: Any, record: r.ServiceDelivered, provenance: Provenance) -> "ServiceDelivery":
+        return cls._create(cls.Delivered, id=stream, **record.fields(), **provenance.event_kwargs(record.id))

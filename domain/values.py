@@ -1,0 +1,132 @@
+"""Value types of the records: exact money, business dates, codes, safe text.
+
+Each type checks its own shape and says what went wrong in Chinese and English, so the
+error a district officer sees names the rule, not a parser.
+"""
+
+import re
+import unicodedata
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, WithJsonSchema
+
+MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
+HOURS_PATTERN = r"^\d{1,6}(\.\d{1,2})?$"
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+CNY_PLACES = Decimal("0.01")
+
+
+def _money(value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise ValueError("金额须为字符串形式的十进制数，如 \"1250.50\" / money must be a decimal string such as \"1250.50\", not a JSON number")
+    if not re.fullmatch(MONEY_PATTERN, value):
+        raise ValueError("金额须为元，最多两位小数，如 \"1250.50\" / money must be yuan with at most 2 decimal places, e.g. \"1250.50\"")
+    amount = Decimal(value)
+    if amount <= 0:
+        raise ValueError("金额须大于零 / the amount must be positive")
+    return amount.quantize(CNY_PLACES)
+
+
+def _decimal(pattern: str, what_zh: str, what_en: str):
+    def parse(value: Any) -> Decimal:
+        text = value if isinstance(value, str) else str(value)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not re.fullmatch(pattern, text):
+            raise ValueError(f"{what_zh}须为非负十进制数，最多两位小数 / {what_en} must be a non-negative decimal with at most 2 places")
+        # Quantised, so "1.5" and "1.50" are the same content when a retry is compared.
+        return Decimal(text).quantize(CNY_PLACES)
+
+    return parse
+
+
+def _iso_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(DATE_PATTERN, value):
+        raise ValueError("日期格式须为 YYYY-MM-DD / a date must be written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"日期不存在 / no such date: {value}") from exc
+
+
+def _nfc(value: Any) -> Any:
+    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["1250.50"],
+                    "description": "元，最多两位小数 / yuan, at most 2 decimal places"}),
+]
+Hours = Annotated[
+    Decimal,
+    BeforeValidator(_decimal(HOURS_PATTERN, "时长", "hours")),
+    Field(gt=0),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": HOURS_PATTERN}, {"type": "number", "exclusiveMinimum": 0}],
+                    "examples": ["1.5"], "description": "小时 / hours"}),
+]
+Score = Annotated[
+    Decimal,
+    BeforeValidator(_decimal(r"^\d{1,3}(\.\d{1,2})?$", "评分", "score")),
+    Field(ge=0, le=100),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}], "minimum": 0, "maximum": 100, "examples": ["92.5"]}),
+]
+BusinessDate = Annotated[
+    date,
+    BeforeValidator(_iso_date),
+    WithJsonSchema({"type": "string", "format": "date", "examples": ["2025-03-18"],
+                    "description": "中国标准时间的日期 / a date in China Standard Time"}),
+]
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    """Free text, NFC-normalised and stripped, within length limits."""
+    return Annotated[str, BeforeValidator(_nfc), Field(min_length=min_length, max_length=max_length)]
+
+
+RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,127}$"
+RecordId = Annotated[str, Field(pattern=RECORD_ID_PATTERN, examples=["svc-2025-000123"])]
+DistrictCode = Annotated[str, Field(pattern=r"^\d{6}$", examples=["350203"])]
+TownCode = Annotated[str, Field(pattern=r"^\d{9}$", examples=["350203001"])]
+Count = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+
+
+_ID_CARD = re.compile(r"\d{17}[\dXx]|\d{15}")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def _pseudonymous(value: str) -> str:
+    if _ID_CARD.fullmatch(value) or _MOBILE.fullmatch(value):
+        raise ValueError("人员编号须为假名化编号，不得使用身份证号或手机号 / a person reference must be pseudonymous, never an ID-card or phone number")
+    return value
+
+
+PersonRef = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{3,63}$", examples=["R-7f3a9c21"],
+          description="假名化编号，不含姓名、身份证号 / pseudonymous reference, never a name or ID number"),
+    AfterValidator(_pseudonymous),
+]
+
+
+_CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def _credit_code(value: str) -> str:
+    """Checks the GB 32100-2015 check character of a unified social credit code."""
+    value = value.upper()
+    if len(value) != 18 or any(c not in _CREDIT_CODE_CHARS for c in value):
+        raise ValueError("统一社会信用代码须为18位 / a unified social credit code has 18 characters")
+    total = sum(_CREDIT_CODE_CHARS.index(c) * w for c, w in zip(value[:17], _CREDIT_CODE_WEIGHTS))
+    if _CREDIT_CODE_CHARS[(31 - total % 31) % 31] != value[17]:
+        raise ValueError("统一社会信用代码校验位不符 / the check character of the credit code is wrong")
+    return value
+
+
+CreditCode = Annotated[str, BeforeValidator(_nfc), AfterValidator(_credit_code),
+                       WithJsonSchema({"type": "string", "minLength": 18, "maxLength": 18,
+                                       "examples": ["91350200MA2XXXXX0X"]})]

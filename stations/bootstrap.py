@@ -1,0 +1,35 @@
+"""The composition root: from settings and a database URL to a running service's parts.
+
+Nothing connects, creates tables or seeds data before `bootstrap` is called.
+"""
+
+from dataclasses import dataclass
+
+from eventsourcing.postgres import PostgresDatastore
+
+from stations.database import migrate
+from stations.settings import Settings
+from tenants import registry
+from tenants.event_store import open_datastore
+from tenants.tenancy import Tenants
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database_url: str
+    datastore: PostgresDatastore
+    tenants: Tenants
+
+    def close(self) -> None:
+        self.datastore.close()
+
+
+def bootstrap(settings: Settings, database_url: str) -> Runtime:
+    migrate(database_url)
+    datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
+                               max_overflow=settings.write_pool_overflow)
+    registry.seed(datastore)
+    tenants = Tenants(datastore)
+    tenants.open_all()
+    return Runtime(settings, database_url, datastore, tenants)

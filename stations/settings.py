@@ -1,0 +1,47 @@
+"""The service's settings, from `STATIONS_*` environment variables (and `DATABASE_URL`)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_SECRET = "development-only-secret-change-me-in-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STATIONS_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("STATIONS_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL to use; when unset, an embedded server is started in data_dir.",
+    )
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("stations"))
+    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    token_hours: int = Field(default=12, ge=1, le=24 * 30)
+    write_pool_size: int = Field(default=4, ge=1, le=64)
+    write_pool_overflow: int = Field(default=4, ge=0, le=64)
+    read_pool_size: int = Field(default=4, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _safe_outside_development(self) -> "Settings":
+        if self.environment == "production":
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEVELOPMENT_SECRET or len(secret) < 32:
+                raise ValueError("STATIONS_JWT_SECRET must be set to a secret of 32+ characters in production")
+            if self.database_url is None:
+                raise ValueError("STATIONS_DATABASE_URL (or DATABASE_URL) must be set in production")
+        return self
+
+    @property
+    def max_connections(self) -> int:
+        """Every database connection the service may hold, whatever the number of districts."""
+        return self.write_pool_size + self.write_pool_overflow + self.read_pool_size
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

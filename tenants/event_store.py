@@ -1,0 +1,99 @@
+"""Each district's own event store, all on one PostgreSQL connection pool.
+
+A district's events live in its own table, `eventstore.d<code>_events`, written by the
+eventsourcing library's PostgreSQL recorder, with its own position sequence and its own
+NOTIFY channel. Beside it, `eventstore.d<code>_records` indexes the district's record ids,
+written in the same transaction as the events. Every district's recorder shares the one
+`PostgresDatastore`, so the number of connections is the pool's size, not the number of
+districts.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from psycopg import Cursor
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
+
+from domain.ledger import IndexedRecord
+
+SCHEMA = "eventstore"
+
+
+def events_table(district: str) -> str:
+    return f"d{district}_events"
+
+
+def records_table(district: str) -> str:
+    return f"d{district}_records"
+
+
+def open_datastore(database_url: str, *, pool_size: int, max_overflow: int) -> PostgresDatastore:
+    """The one datastore (and connection pool) every district's event store is written through."""
+    params = conninfo_to_dict(database_url)
+    return PostgresDatastore(
+        dbname=params.get("dbname", "postgres"),
+        host=params.get("host", "localhost"),
+        port=params.get("port", 5432),
+        user=params.get("user", "postgres"),
+        password=params.get("password", ""),
+        schema=SCHEMA,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pre_ping=True,
+        lock_timeout=5,
+        idle_in_transaction_session_timeout=10,
+    )
+
+
+class DistrictRecorder(PostgresApplicationRecorder):
+    """The library's recorder for one district's table, plus the district's record index."""
+
+    def __init__(self, datastore: PostgresDatastore, district: str):
+        super().__init__(datastore, events_table_name=events_table(district))
+        schema = Identifier(datastore.schema)
+        records = Identifier(records_table(district))
+        events = Identifier(self.events_table_name)
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{records} ("
+            " record_id text PRIMARY KEY,"
+            " record_type text NOT NULL,"
+            " content_hash text NOT NULL,"
+            " stream_id uuid NOT NULL,"
+            " stream_version bigint NOT NULL)"
+        ).format(schema=schema, records=records))
+        self.insert_index_statement = SQL(
+            "INSERT INTO {schema}.{records} (record_id, record_type, content_hash, stream_id, stream_version)"
+            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], %s::bigint[])"
+        ).format(schema=schema, records=records)
+        self.lookup_statement = SQL(
+            "SELECT r.record_id, r.record_type, r.content_hash, r.stream_id, r.stream_version,"
+            " e.notification_id FROM {schema}.{records} r"
+            " JOIN {schema}.{events} e ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version"
+            " WHERE r.record_id = ANY(%s)"
+        ).format(schema=schema, records=records, events=events)
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Any, *,
+                       index: Sequence[IndexedRecord] = (), **kwargs: Any) -> None:
+        super()._insert_events(curs, stored_events, **kwargs)
+        if index:
+            curs.execute(self.insert_index_statement, [
+                [row.record_id for row in index],
+                [row.record_type for row in index],
+                [row.content_hash for row in index],
+                [row.stream for row in index],
+                [row.stream_version for row in index],
+            ])
+
+    def lookup_records(self, record_ids: Sequence[str]) -> dict[str, IndexedRecord]:
+        if not record_ids:
+            return {}
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.lookup_statement, [list(record_ids)])
+            return {
+                row["record_id"]: IndexedRecord(row["record_id"], row["record_type"], row["content_hash"],
+                                                row["stream_id"], row["stream_version"], row["notification_id"])
+                for row in curs.fetchall()
+            }

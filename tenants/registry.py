@@ -1,0 +1,80 @@
+"""The registry of districts and towns, stored in `tenants.*` and seeded with Xiamen's."""
+
+import csv
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from eventsourcing.postgres import PostgresDatastore
+
+from domain.divisions import DistrictVersion, Divisions, TownVersion
+
+# The dates these towns became 街道 (DOMAIN.md; 闽政文〔2021〕3号 and the province's 2022-02-16
+# approval). Before them the codes named no 街道, so records dated earlier are refused.
+BECAME_SUBDISTRICT = {
+    "350213002": date(2021, 1, 6),   # 马巷街道
+    "350213003": date(2021, 1, 6),   # 新店街道
+    "350212003": date(2022, 2, 16),  # 新民街道
+    "350212004": date(2022, 2, 16),  # 西柯街道
+}
+
+
+def bundled_divisions() -> tuple[list[DistrictVersion], list[TownVersion]]:
+    """Xiamen's 6 districts and 45 towns, as shipped with the service."""
+    text = (Path(__file__).parent / "data" / "xiamen-divisions.csv").read_text(encoding="utf-8")
+    districts: dict[str, DistrictVersion] = {}
+    towns: list[TownVersion] = []
+    for row in csv.DictReader(text.splitlines()):
+        districts.setdefault(row["district_code"], DistrictVersion(row["district_code"], row["district_name"]))
+        towns.append(TownVersion(row["town_code"], row["district_code"], row["town_name"], row["town_kind"],
+                                 valid_from=BECAME_SUBDISTRICT.get(row["town_code"])))
+    return list(districts.values()), towns
+
+
+def seed(datastore: PostgresDatastore) -> bool:
+    """Load the bundled divisions into an empty registry; say whether it was empty."""
+    with datastore.transaction(commit=True) as curs:
+        curs.execute("LOCK TABLE tenants.districts IN EXCLUSIVE MODE")
+        curs.execute("SELECT count(*) AS n FROM tenants.districts")
+        if curs.fetchone()["n"]:
+            return False
+    register(datastore, *bundled_divisions())
+    return True
+
+
+def register(datastore: PostgresDatastore, districts: Iterable[DistrictVersion],
+             towns: Iterable[TownVersion]) -> None:
+    """Add district and town versions (a new district, a rename from a date...)."""
+    with datastore.transaction(commit=True) as curs:
+        curs.executemany(
+            "INSERT INTO tenants.districts (code, name, valid_from, valid_to) VALUES (%s, %s, %s, %s)",
+            [(d.code, d.name, d.valid_from, d.valid_to) for d in districts])
+        curs.executemany(
+            "INSERT INTO tenants.towns (code, district, name, kind, valid_from, valid_to)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            [(t.code, t.district, t.name, t.kind, t.valid_from, t.valid_to) for t in towns])
+
+
+def rename_town(datastore: PostgresDatastore, code: str, on: date, name: str, kind: str) -> None:
+    """A town renamed (or turned from 镇 into 街道) from a date: close its version, open a new one."""
+    divisions = load(datastore)
+    current = divisions.town(code, on)
+    if current is None:
+        raise LookupError(f"no town {code} on {on}")
+    with datastore.transaction(commit=True) as curs:
+        curs.execute(
+            "UPDATE tenants.towns SET valid_to = %s - 1 WHERE code = %s"
+            " AND coalesce(valid_from, '0001-01-01') = coalesce(%s, '0001-01-01')",
+            (on, code, current.valid_from))
+    register(datastore, [], [replace(current, name=name, kind=kind, valid_from=on, valid_to=None)])
+
+
+def load(datastore: PostgresDatastore) -> Divisions:
+    with datastore.transaction() as curs:
+        curs.execute("SELECT code, name, valid_from, valid_to FROM tenants.districts ORDER BY code, valid_from")
+        districts = [DistrictVersion(**row) for row in curs.fetchall()]
+        curs.execute("SELECT code, district, name, kind, valid_from, valid_to FROM tenants.towns"
+                     " ORDER BY code, valid_from")
+        towns = [TownVersion(**row) for row in curs.fetchall()]
+    return Divisions(districts, towns)

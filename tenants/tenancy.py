@@ -1,0 +1,45 @@
+"""Every district's ledger, opened on first use, all on the one shared datastore."""
+
+import threading
+
+from eventsourcing.postgres import PostgresDatastore
+
+from domain.divisions import Divisions
+from domain.ledger import DistrictLedger
+from tenants import registry
+from tenants.event_store import DistrictRecorder
+
+
+class Tenants:
+    def __init__(self, datastore: PostgresDatastore):
+        self.datastore = datastore
+        self.divisions: Divisions = registry.load(datastore)
+        self._ledgers: dict[str, DistrictLedger] = {}
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        """Read the registry again (a district or a town version was added)."""
+        self.divisions = registry.load(self.datastore)
+
+    def knows(self, district: str) -> bool:
+        if not self.divisions.has_district(district):
+            self.refresh()
+        return self.divisions.has_district(district)
+
+    def ledger(self, district: str) -> DistrictLedger:
+        """The district's ledger; its event store is created the first time it is opened."""
+        ledger = self._ledgers.get(district)
+        if ledger is None:
+            if not self.knows(district):
+                raise LookupError(f"no district {district}")
+            with self._lock:
+                ledger = self._ledgers.get(district)
+                if ledger is None:
+                    recorder = DistrictRecorder(self.datastore, district)
+                    recorder.create_table()
+                    ledger = self._ledgers[district] = DistrictLedger(district, recorder)
+        return ledger
+
+    def open_all(self) -> None:
+        for district in self.divisions.district_codes:
+            self.ledger(district)
