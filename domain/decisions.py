@@ -112,8 +112,12 @@ class _Batch:
         if not self.ctx.divisions.town_belongs(town, self.ctx.district):
             raise RuleViolation("town", f"{town} 不是本区的镇(街道)", f"{town} is not a town of district {self.ctx.district}")
         day = next(iter(record.business_dates.values()))
-        if self.ctx.divisions.town(town, day) is None:
+        version = self.ctx.divisions.town(town, day)
+        if version is None:
             raise RuleViolation("town", f"{town} 在 {day} 不存在", f"town {town} did not exist on {day}")
+        if version.district != self.ctx.district:
+            raise RuleViolation("town", f"{town} 在 {day} 不属于本区",
+                                f"town {town} was not a town of district {self.ctx.district} on {day}")
         self.check_scope(town)
 
     def check_scope(self, town: str) -> None:

@@ -124,5 +124,5 @@ class Project(RecordKeeping):
 def _years_after(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
+    except ValueError:  # 29 February in a year that has none: the year ends on 28 February
+        return date(day.year + years, 3, 1)

@@ -13,7 +13,8 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, model_validator
 
 from domain.values import (
-    BusinessDate, Count, CreditCode, Hours, Money, PersonRef, RecordId, Score, TownCode, text,
+    RECORD_ID_PATTERN, BusinessDate, Count, CreditCode, Hours, Money, PersonRef, RecordId, Score, TownCode,
+    text,
 )
 from domain.vocabulary import (
     Equipment, Evaluator, FundSource, HostFacility, InspectionKind, InspectionScope,
@@ -21,7 +22,7 @@ from domain.vocabulary import (
     ReportLevel, RuleCategory, ServiceDomain, ServiceType, StaffRole,
 )
 
-ProjectId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,127}$", examples=["P-350203001-2025"])]
+ProjectId = Annotated[str, Field(pattern=RECORD_ID_PATTERN, examples=["P-350203001-2025"])]
 
 
 class _Record(BaseModel):

@@ -135,6 +135,11 @@ class Station(RecordKeeping):
         self.check_established()
         self._record(self.RulesAdopted, record.id, provenance, **record.fields())
 
+    def check_can_void(self, record_id: str) -> None:
+        super().check_can_void(record_id)
+        if record_id == self.established_by and len(self.active) > 1:
+            raise RuleViolation("record", "须先作废该服务站的其他记录", "void the station's other records first")
+
     def on_voided(self, event: RecordEvent) -> None:
         if event.record_id == self.established_by:
             self.established_by = None

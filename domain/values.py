@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, WithJsonSchema
 
-MONEY_PATTERN = r"^\d{1,12}(\.\d{1,2})?$"
-HOURS_PATTERN = r"^\d{1,6}(\.\d{1,2})?$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+# ASCII digits only: \d would also take full-width and other scripts' digits.
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+HOURS_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,2})?$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 CNY_PLACES = Decimal("0.01")
 
 
@@ -70,7 +71,7 @@ Hours = Annotated[
 ]
 Score = Annotated[
     Decimal,
-    BeforeValidator(_decimal(r"^\d{1,3}(\.\d{1,2})?$", "评分", "score")),
+    BeforeValidator(_decimal(r"^[0-9]{1,3}(\.[0-9]{1,2})?$", "评分", "score")),
     Field(ge=0, le=100),
     WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "number"}], "minimum": 0, "maximum": 100, "examples": ["92.5"]}),
 ]
@@ -89,17 +90,16 @@ def text(max_length: int, min_length: int = 1) -> Any:
 
 RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,127}$"
 RecordId = Annotated[str, Field(pattern=RECORD_ID_PATTERN, examples=["svc-2025-000123"])]
-DistrictCode = Annotated[str, Field(pattern=r"^\d{6}$", examples=["350203"])]
-TownCode = Annotated[str, Field(pattern=r"^\d{9}$", examples=["350203001"])]
+TownCode = Annotated[str, Field(pattern=r"^[0-9]{9}$", examples=["350203001"])]
 Count = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 
-_ID_CARD = re.compile(r"\d{17}[\dXx]|\d{15}")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
+# An ID-card number (18 or 15 digits) or a mobile number anywhere in a reference.
+_IDENTIFYING = re.compile(r"(?<![0-9])([0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])")
 
 
 def _pseudonymous(value: str) -> str:
-    if _ID_CARD.fullmatch(value) or _MOBILE.fullmatch(value):
+    if _IDENTIFYING.search(value):
         raise ValueError("人员编号须为假名化编号，不得使用身份证号或手机号 / a person reference must be pseudonymous, never an ID-card or phone number")
     return value
 

@@ -11,7 +11,9 @@ districts.
 from collections.abc import Sequence
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
@@ -74,6 +76,20 @@ class DistrictRecorder(PostgresApplicationRecorder):
             " JOIN {schema}.{events} e ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version"
             " WHERE r.record_id = ANY(%s)"
         ).format(schema=schema, records=records, events=events)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        # The library sends these statements in pipeline mode, which deadlocks in psycopg
+        # over a Unix socket (the embedded server's) once a batch nears 1000 events; the
+        # same statements in one ordinary transaction cost a few round trips more.
+        # A retry after a commit whose answer was lost fails on the record index, and the
+        # ledger then reports those records as duplicates: nothing is stored twice.
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return []
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Any, *,
                        index: Sequence[IndexedRecord] = (), **kwargs: Any) -> None:

@@ -1,0 +1,173 @@
+"""Shared by the decision tests: an in-memory history, a context, and valid records.
+
+Not a test module. Every builder returns a parsed record with a fresh id, valid on its own,
+for 思明区 (350203) / 厦港街道 (350203001) unless told otherwise; override any field.
+"""
+
+import copy
+import itertools
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from domain.decisions import Context, RecordRef, decide
+from domain.divisions import Divisions
+from domain.errors import BatchRejected, Problem
+from domain.events import Provenance, RecordEvent, RecordKeeping
+from domain.records import parse_record
+from tenants.registry import bundled_divisions
+
+CST = timezone(timedelta(hours=8))
+TODAY = date(2025, 6, 30)
+RECORDED_AT = datetime(2025, 6, 30, 9, 30, tzinfo=CST)
+PROVENANCE = Provenance("tester", "district", "req-1", RECORDED_AT)
+DIVISIONS = Divisions(*bundled_divisions())
+
+SIMING = "350203"
+XIAGANG = "350203001"      # 厦港街道, 思明区
+ZHONGHUA = "350203003"     # 中华街道, 思明区
+HULI_TOWN = "350206001"    # 湖里街道, 湖里区
+XIANGAN = "350213"
+MAXIANG = "350213002"      # 马巷街道, 翔安区, a 街道 only from 2021-01-06
+SIGN = "思明区厦港街道民政服务站"
+
+_ids = itertools.count(1)
+
+
+def rid(prefix: str) -> str:
+    return f"{prefix}-{next(_ids):05d}"
+
+
+def context(district: str = SIMING, town_scope: str | None = None, today: date = TODAY,
+            divisions: Divisions = DIVISIONS) -> Context:
+    return Context(district, divisions, today, PROVENANCE, town_scope=town_scope)
+
+
+class History:
+    """What is recorded: aggregates by stream, and where each record lives.
+
+    `load` hands out a copy, as a repository rebuilding from stored events would, so a
+    rejected batch never changes what is recorded.
+    """
+
+    def __init__(self) -> None:
+        self.aggregates: dict[UUID, RecordKeeping] = {}
+        self.records: dict[str, RecordRef] = {}
+        self.events: list[RecordEvent] = []
+
+    def load(self, stream: UUID) -> RecordKeeping | None:
+        return copy.deepcopy(self.aggregates.get(stream))
+
+    def find_record(self, record_id: str) -> RecordRef | None:
+        return self.records.get(record_id)
+
+    def commit(self, records, aggregates: list[RecordKeeping]) -> list[RecordEvent]:
+        types = {r.id: r.type for r in records}
+        new: list[RecordEvent] = []
+        for aggregate in aggregates:
+            for event in aggregate.collect_events():
+                self.records[event.record_id] = RecordRef(aggregate.id, types[event.record_id])
+                new.append(event)
+            self.aggregates[aggregate.id] = aggregate
+        self.events.extend(new)
+        return new
+
+    def write(self, *records, ctx: Context | None = None) -> list[RecordEvent]:
+        """Decide a batch and commit it; the batch's new events."""
+        return self.commit(records, decide(records, ctx or context(), self))
+
+    def reject(self, *records, ctx: Context | None = None) -> list[Problem]:
+        """Decide a batch that must be rejected (not forbidden); its problems."""
+        with pytest.raises(BatchRejected) as caught:
+            decide(records, ctx or context(), self)
+        assert type(caught.value) is BatchRejected
+        return caught.value.problems
+
+    def problem(self, *records, ctx: Context | None = None) -> Problem:
+        """The one problem of a rejected batch."""
+        problems = self.reject(*records, ctx=ctx)
+        assert len(problems) == 1, problems
+        return problems[0]
+
+
+def _record(type_: str, prefix: str, fields: dict[str, Any], overrides: dict[str, Any]):
+    return parse_record({"id": rid(prefix), "type": type_, **fields, **overrides})
+
+
+def station(town: str = XIAGANG, **kw):
+    return _record("station_established", "st", {"town": town, "host_facility": "party_mass_service_center",
+                                                 "address": "民族路1号", "established_on": "2025-01-10"}, kw)
+
+
+def signboard(text: str = SIGN, town: str = XIAGANG, **kw):
+    return _record("signboard_hung", "sb", {"town": town, "text": text, "hung_on": "2025-01-15"}, kw)
+
+
+def equipment(town: str = XIAGANG, **kw):
+    return _record("equipment_recorded", "eq", {"town": town, "item": "computer", "quantity": 2,
+                                                "recorded_on": "2025-01-16"}, kw)
+
+
+def staff_assigned(person: str = "S-0001", town: str = XIAGANG, **kw):
+    return _record("staff_assigned", "sa", {"town": town, "person_ref": person, "role": "staff",
+                                            "assigned_on": "2025-01-20"}, kw)
+
+
+def staff_released(person: str = "S-0001", town: str = XIAGANG, **kw):
+    return _record("staff_released", "sr", {"town": town, "person_ref": person, "released_on": "2025-05-20"}, kw)
+
+
+def rules(town: str = XIAGANG, **kw):
+    return _record("rules_adopted", "ru", {"town": town, "category": "service", "posted_on_wall": True,
+                                           "adopted_on": "2025-01-21"}, kw)
+
+
+def contract(project: str | None = None, town: str = XIAGANG, **kw):
+    return _record("project_contracted", "pc", {
+        "project": project or rid("P"), "town": town, "role": "core", "name": "关爱独居老人项目",
+        "purchaser_kind": "district_bureau",
+        "provider": {"name": "厦门市某社工服务中心", "kind": "social_organization"},
+        "method": "open_tender", "amount": "3000.00",
+        "contract_start": "2025-01-01", "contract_end": "2025-12-31",
+        "funds": [{"source": "elderly_care", "amount": "2000.00"},
+                  {"source": "social_assistance", "amount": "1000.00"}],
+        "domains": ["elderly_care", "social_assistance"]}, kw)
+
+
+def spend(project: str, amount: str = "100.00", source: str = "elderly_care", **kw):
+    return _record("fund_spent", "fs", {"project": project, "occurred_on": "2025-04-01", "source": source,
+                                        "amount": amount, "purpose": "上门探访交通费"}, kw)
+
+
+def service(town: str = XIAGANG, **kw):
+    return _record("service_delivered", "svc", {
+        "town": town, "occurred_on": "2025-03-18", "domain": "elderly_care", "service_type": "visit",
+        "recipient_category": "living_alone_elderly", "recipient_ref": "R-7f3a9c21", "hours": "1.5"}, kw)
+
+
+def inspection(town: str = XIAGANG, issues_found: bool = True, **kw):
+    return _record("inspection_done", "in", {
+        "town": town, "occurred_on": "2025-03-01", "kind": "inspection", "scopes": ["execution", "funds"],
+        "by": "district", "findings": "台账不全", "issues_found": issues_found}, kw)
+
+
+def rectification(inspection_id: str, **kw):
+    return _record("rectification_done", "rc", {"inspection": inspection_id, "occurred_on": "2025-04-01",
+                                                "note": "已补齐台账"}, kw)
+
+
+def self_evaluation(project: str, year: int = 1, **kw):
+    return _record("self_evaluation_submitted", "se", {"project": project, "contract_year": year,
+                                                       "submitted_on": "2025-06-15", "summary": "按期推进"}, kw)
+
+
+def final_evaluation(project: str, year: int = 1, **kw):
+    return _record("final_evaluation_done", "fe", {
+        "project": project, "contract_year": year, "evaluator": "third_party",
+        "evaluator_name": "厦门市某评估机构", "score": "92.5", "grade": "优秀", "done_on": "2025-06-20"}, kw)
+
+
+def void(record_id: str, **kw):
+    return _record("record_voided", "void", {"record": record_id, "reason": "录入错误"}, kw)

@@ -1,0 +1,109 @@
+"""The events a successful batch yields: one per record, naming it, carrying who recorded
+it and when."""
+
+import dataclasses
+
+import pytest
+
+from domain.decisions import decide
+from domain.events import Provenance
+from domain.records import RECORD_TYPES
+from domain.station import Station
+from tests.unit.support import (
+    PROVENANCE, RECORDED_AT, XIAGANG, ZHONGHUA, History, contract, context, equipment, final_evaluation, inspection,
+    rectification, rules, self_evaluation, service, signboard, spend, staff_assigned, staff_released, station,
+    void,
+)
+
+
+@pytest.fixture
+def seeded() -> tuple[History, dict[str, str]]:
+    """A station with one person on its staff, a project, an inspection with issues, a service."""
+    history = History()
+    project, done, delivered = contract(), inspection(), service()
+    history.write(station(), staff_assigned("S-0001"), project, done, delivered)
+    return history, {"project": project.project, "inspection": done.id, "service": delivered.id}
+
+
+EACH_TYPE = {  # a valid new record of each type, given the seeded ids
+    "station_established": lambda ids: station(ZHONGHUA),
+    "signboard_hung": lambda ids: signboard(),
+    "equipment_recorded": lambda ids: equipment(),
+    "staff_assigned": lambda ids: staff_assigned("S-0002"),
+    "staff_released": lambda ids: staff_released("S-0001"),
+    "rules_adopted": lambda ids: rules(),
+    "project_contracted": lambda ids: contract(),
+    "service_delivered": lambda ids: service(project=ids["project"]),
+    "fund_spent": lambda ids: spend(ids["project"]),
+    "inspection_done": lambda ids: inspection(project=ids["project"]),
+    "rectification_done": lambda ids: rectification(ids["inspection"]),
+    "self_evaluation_submitted": lambda ids: self_evaluation(ids["project"]),
+    "final_evaluation_done": lambda ids: final_evaluation(ids["project"]),
+    "record_voided": lambda ids: void(ids["service"]),
+}
+
+
+def test_every_record_type_is_covered():
+    assert sorted(EACH_TYPE) == sorted(RECORD_TYPES)
+
+
+@pytest.mark.parametrize("type_", sorted(EACH_TYPE))
+def test_each_record_yields_one_event_naming_it(seeded, type_):
+    history, ids = seeded
+    record = EACH_TYPE[type_](ids)
+    events = history.write(record)
+    assert len(events) == 1
+    assert (events[0].record_id, events[0].record_type) == (record.id, type_)
+
+
+@pytest.mark.parametrize("type_", sorted(EACH_TYPE))
+def test_each_event_carries_the_provenance(seeded, type_):
+    history, ids = seeded
+    [event] = history.write(EACH_TYPE[type_](ids))
+    assert (event.actor, event.actor_role, event.request_id) == ("tester", "district", "req-1")
+    assert event.timestamp == RECORDED_AT
+
+
+@pytest.mark.parametrize("type_", sorted(EACH_TYPE))
+def test_each_event_payload_is_the_record_fields(seeded, type_):
+    history, ids = seeded
+    record = EACH_TYPE[type_](ids)
+    [event] = history.write(record)
+    assert event.payload() == record.fields()
+
+
+def test_reestablished_station_event_has_the_station_established_type(seeded):
+    history, _ = seeded
+    first = station(ZHONGHUA)
+    history.write(first, void(first.id))
+    again = station(ZHONGHUA)
+    [event] = history.write(again)
+    assert isinstance(event, Station.Reestablished)
+    assert (event.record_id, event.record_type) == (again.id, "station_established")
+
+
+def test_a_batch_yields_one_event_per_record_with_its_id(seeded):
+    history, ids = seeded
+    batch = [factory(ids) for type_, factory in EACH_TYPE.items() if type_ != "station_established"]
+    events = history.write(*batch)
+    assert sorted(e.record_id for e in events) == sorted(r.id for r in batch)
+    assert {e.record_id: e.record_type for e in events} == {r.id: r.type for r in batch}
+
+
+def test_events_carry_the_provenance_of_their_own_batch():
+    history = History()
+    other = Provenance("station-user", "station", "req-2", RECORDED_AT.replace(hour=11))
+    record = service()
+    ctx = dataclasses.replace(context(town_scope=XIAGANG), provenance=other)
+    [event] = history.commit([record], decide([record], ctx, history))
+    assert (event.actor, event.actor_role, event.request_id) == ("station-user", "station", "req-2")
+    assert event.timestamp == other.recorded_at != PROVENANCE.recorded_at
+
+
+def test_events_of_one_aggregate_are_numbered_in_order():
+    history = History()
+    events = history.write(station(), equipment(), rules())
+    assert [e.originator_version for e in events] == [1, 2, 3]
+    assert len({e.originator_id for e in events}) == 1
+    more = history.write(staff_assigned())
+    assert more[0].originator_version == 4
