@@ -64,8 +64,8 @@ def rename_town(datastore: PostgresDatastore, code: str, on: date, name: str, ki
         raise LookupError(f"no town {code} on {on}")
     with datastore.transaction(commit=True) as curs:
         curs.execute(
-            "UPDATE tenants.towns SET valid_to = %s - 1 WHERE code = %s"
-            " AND coalesce(valid_from, '0001-01-01') = coalesce(%s, '0001-01-01')",
+            "UPDATE tenants.towns SET valid_to = %s::date - 1 WHERE code = %s"
+            " AND valid_from IS NOT DISTINCT FROM %s::date",
             (on, code, current.valid_from))
     register(datastore, [], [replace(current, name=name, kind=kind, valid_from=on, valid_to=None)])
 

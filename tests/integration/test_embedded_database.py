@@ -1,0 +1,28 @@
+"""With no DATABASE_URL the service runs on an embedded PostgreSQL whose data outlives it."""
+
+from stations.bootstrap import bootstrap
+from stations.database import database
+from stations.settings import Settings
+from tests.builders import station_established
+from tests.integration.test_ledger import context
+from tests.conftest import SampleDistrict
+from domain.records import parse_record
+
+
+def test_the_embedded_database_keeps_its_data_across_restarts(tmp_path):
+    settings = Settings(environment="test", database_url=None, data_dir=tmp_path)
+    xiagang = SampleDistrict("350203", "思明区", {"350203001": "厦港街道", "350203003": "中华街道"})
+    record = station_established(xiagang.town)
+
+    with database(settings.database_url, settings.data_dir) as url:
+        runtime = bootstrap(settings, url)
+        runtime.tenants.ledger("350203").record([parse_record(record)], context(runtime, xiagang))
+        runtime.close()
+
+    with database(settings.database_url, settings.data_dir) as url:
+        runtime = bootstrap(settings, url)
+        try:
+            assert len(runtime.tenants.divisions.district_codes) == 6, "seeded once, not twice"
+            assert record["id"] in runtime.tenants.ledger("350203").index.lookup_records([record["id"]])
+        finally:
+            runtime.close()

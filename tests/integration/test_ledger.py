@@ -1,0 +1,86 @@
+"""A district's ledger on a real PostgreSQL: atomic batches, retries and races."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from domain.decisions import Context
+from domain.errors import BatchRejected
+from domain.events import Provenance
+from domain.records import parse_record
+from stations import clock
+from stations.bootstrap import Runtime
+from tests.builders import fund_spent, project_contracted, service_delivered, station_established
+from tests.conftest import SampleDistrict
+
+
+def context(runtime: Runtime, district: SampleDistrict, request_id: str = "req") -> Context:
+    return Context(district.code, runtime.tenants.divisions, clock.today(),
+                   Provenance("tester", "district", request_id, clock.now()))
+
+
+def write(runtime: Runtime, district: SampleDistrict, records: list[dict], request_id: str = "req"):
+    ledger = runtime.tenants.ledger(district.code)
+    return ledger.record([parse_record(r) for r in records], context(runtime, district, request_id))
+
+
+def stored_count(runtime: Runtime, district: SampleDistrict) -> int:
+    return len(runtime.tenants.ledger(district.code).recorder.select_notifications(start=1, limit=100_000))
+
+
+def test_the_same_batch_sent_concurrently_is_stored_once(runtime, district):
+    batch = [station_established(district.town)] + [service_delivered(district.town) for _ in range(50)]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda n: write(runtime, district, batch, f"req-{n}"), range(8)))
+
+    assert stored_count(runtime, district) == 51
+    accepted = [sum(r.status == "accepted" for r in a.results) for a in answers]
+    assert sorted(accepted) == [0] * 7 + [51]
+    positions = {tuple(r.position for r in a.results) for a in answers}
+    assert len(positions) == 1, "every retry is told the positions the first write got"
+
+
+def test_racing_spends_never_take_a_fund_line_below_zero(runtime, district):
+    contract = project_contracted(district.town)
+    write(runtime, district, [contract])
+    # The elderly-care line holds 200000.00: at most three spends of 60000.00 fit.
+    spends = [fund_spent(contract["project"], amount="60000.00") for _ in range(8)]
+
+    def spend(record: dict) -> bool:
+        try:
+            write(runtime, district, [record])
+            return True
+        except BatchRejected:
+            return False
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(spend, spends))
+
+    assert outcomes.count(True) == 3
+    project = runtime.tenants.ledger(district.code).repository.get(
+        runtime.tenants.ledger(district.code).index.lookup_records([contract["id"]])[contract["id"]].stream)
+    assert project.spent("elderly_care") == 180000
+
+
+def test_a_rejected_batch_leaves_no_trace(runtime, district):
+    good = [station_established(district.town), service_delivered(district.town)]
+    with pytest.raises(BatchRejected):
+        write(runtime, district, [*good, service_delivered(district.town, occurred_on="2999-01-01")])
+
+    assert stored_count(runtime, district) == 0
+    assert runtime.tenants.ledger(district.code).index.lookup_records([r["id"] for r in good]) == {}
+
+
+def test_each_district_writes_to_its_own_store(runtime, district, other_district):
+    write(runtime, district, [station_established(district.town)])
+
+    assert stored_count(runtime, district) == 1
+    assert stored_count(runtime, other_district) == 0
+    assert runtime.tenants.ledger(district.code).recorder.events_table_name == f"d{district.code}_events"
+
+
+def test_positions_grow_with_each_write(runtime, district):
+    first = write(runtime, district, [station_established(district.town)])
+    second = write(runtime, district, [service_delivered(district.town)])
+    assert second.position > first.position
