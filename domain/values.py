@@ -94,12 +94,13 @@ TownCode = Annotated[str, Field(pattern=r"^[0-9]{9}$", examples=["350203001"])]
 Count = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 
-# An ID-card number (18 or 15 digits) or a mobile number anywhere in a reference.
-_IDENTIFYING = re.compile(r"(?<![0-9])([0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?![0-9])")
+# An ID-card number (18 or 15 digits) or a mobile number, bare or behind a short prefix
+# ("R-13912345678"). A UUID or a hash that merely holds a run of digits is not refused.
+_IDENTIFYING = re.compile(r"[A-Za-z]{0,8}[-_.:]?([0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})")
 
 
 def _pseudonymous(value: str) -> str:
-    if _IDENTIFYING.search(value):
+    if _IDENTIFYING.fullmatch(value):
         raise ValueError("人员编号须为假名化编号，不得使用身份证号或手机号 / a person reference must be pseudonymous, never an ID-card or phone number")
     return value
 

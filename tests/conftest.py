@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 
 from api import auth
@@ -65,13 +66,18 @@ class SampleDistrict:
 
 def make_district(runtime: Runtime) -> SampleDistrict:
     """A new district with three towns, registered under random codes nobody else uses."""
-    code = f"9{random.randrange(10**5):05d}"
-    name = f"试{code}区"
-    towns = {f"{code}001": "甲街道", f"{code}002": "乙街道", f"{code}101": "丙镇"}
-    registry.register(runtime.datastore, [DistrictVersion(code, name)],
-                      [TownVersion(t, code, n, n[-2:] if n.endswith("街道") else "镇") for t, n in towns.items()])
-    runtime.tenants.refresh()
-    return SampleDistrict(code, name, towns)
+    while True:
+        code = f"{random.randrange(700_000, 1_000_000)}"  # real division codes start with 1 to 6
+        name = f"试{code}区"
+        towns = {f"{code}001": "甲街道", f"{code}002": "乙街道", f"{code}101": "丙镇"}
+        try:
+            registry.register(runtime.datastore, [DistrictVersion(code, name)],
+                              [TownVersion(t, code, n, "街道" if n.endswith("街道") else "镇")
+                               for t, n in towns.items()])
+        except IntegrityError:
+            continue  # drawn before, by this run or an earlier one on the same database
+        runtime.tenants.refresh()
+        return SampleDistrict(code, name, towns)
 
 
 @pytest.fixture

@@ -210,10 +210,17 @@ def test_person_ref_pseudonymous_is_accepted(ref):
     "350203900101123",      # old 15-digit ID-card number
     "13912345678",          # mobile number
     "19912345678",
+    "R-13912345678",        # ... behind a short prefix
+    "R350203199001011234",
 ])
 def test_person_ref_id_card_or_mobile_is_rejected(ref):
     rejects(service(recipient_ref=ref), "recipient_ref")
     rejects(staff(person_ref=ref), "person_ref")
+
+
+@pytest.mark.parametrize("ref", ["5f1c2d3e-aaaa-4bbb-8ccc-13912345678f", "R-139123456789", "h-a13912345678"])
+def test_a_reference_merely_holding_a_digit_run_is_accepted(ref):
+    assert parse_record(service(recipient_ref=ref)).recipient_ref == ref
 
 
 @pytest.mark.parametrize("ref", ["张三", "R-张三", "R 123", "abc", "-abcd", "x" * 65, ""])

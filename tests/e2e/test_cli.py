@@ -1,0 +1,43 @@
+"""The `stations` command line."""
+
+import pytest
+from typer.testing import CliRunner
+
+from api import auth
+from stations.cli import app
+from stations.settings import get_settings
+
+SECRET = "a-cli-test-secret-of-at-least-32-characters"
+
+
+@pytest.fixture
+def runner(monkeypatch) -> CliRunner:
+    monkeypatch.setenv("STATIONS_JWT_SECRET", SECRET)
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_token_mints_a_token_the_service_accepts(runner):
+    result = runner.invoke(app, ["token", "--role", "station", "--district", "350203", "--town", "350203001"])
+
+    assert result.exit_code == 0, result.output
+    caller = auth.decode(SECRET, result.output.strip())
+    assert (caller.role, caller.district, caller.town) == ("station", "350203", "350203001")
+
+
+@pytest.mark.parametrize("args", [
+    ["--role", "station", "--district", "350203"],                       # no town
+    ["--role", "district"],                                              # no district
+    ["--role", "station", "--district", "350203", "--town", "350206001"],  # town of another district
+    ["--role", "mayor"],
+])
+def test_token_refuses_claims_that_do_not_fit_the_role(runner, args):
+    result = runner.invoke(app, ["token", *args])
+    assert result.exit_code != 0
+
+
+def test_every_command_says_what_it_does(runner):
+    for command in ("serve", "token"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and len(result.output) > 100
