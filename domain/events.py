@@ -58,13 +58,25 @@ _EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "record_id"
                  "actor_role", "request_id"}
 
 
+class FoundingEvent(RecordEvent):
+    """The record an aggregate stands on: voiding it leaves the aggregate void."""
+
+    def apply(self, aggregate: "RecordKeeping") -> None:
+        super().apply(aggregate)
+        aggregate.founded_by = self.record_id
+
+
 class RecordKeeping(Aggregate):
     """An aggregate whose events are records that can each be voided once.
 
-    Subclasses set `town` (the town it belongs to) and `active` (its records not voided,
-    by record id) in their `__init__`; they are not annotated here because the library
-    would take annotations for constructor arguments.
+    Subclasses set `town` (the town it belongs to), `active` (its records not voided, by
+    record id) and `founded_by` (the founding record's id, None once voided) in their
+    `__init__`; they are not annotated here because the library would take annotations
+    for constructor arguments.
     """
+
+    # Said when the founding record is voided while other records still stand on it.
+    DEPENDENTS_FIRST = ("须先作废依附于它的其他记录", "void the records that depend on it first")
 
     class RecordVoided(RecordEvent):
         record_type = "record_voided"
@@ -77,10 +89,14 @@ class RecordKeeping(Aggregate):
 
     def on_voided(self, event: RecordEvent) -> None:
         """Undo what a voided record meant for the aggregate's state."""
+        if event.record_id == self.founded_by:
+            self.founded_by = None
 
     def check_can_void(self, record_id: str) -> None:
         if record_id not in self.active:
             raise RuleViolation("record", "该记录已作废", "the record has already been voided")
+        if record_id == self.founded_by and len(self.active) > 1:
+            raise RuleViolation("record", *self.DEPENDENTS_FIRST)
 
     def void(self, record_id: str, reason: str, void_record_id: str, provenance: Provenance) -> None:
         self.check_can_void(record_id)

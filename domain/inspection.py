@@ -5,11 +5,13 @@ from typing import Any
 
 from domain import records as r
 from domain.errors import RuleViolation
-from domain.events import Provenance, RecordEvent, RecordKeeping
+from domain.events import FoundingEvent, Provenance, RecordEvent, RecordKeeping
 
 
 class Inspection(RecordKeeping):
-    class Done(RecordEvent, RecordKeeping.Created):
+    DEPENDENTS_FIRST = ("须先作废该检查的整改记录", "void the inspection's rectification first")
+
+    class Done(FoundingEvent, RecordKeeping.Created):
         record_type = "inspection_done"
         town: str
         project: str | None
@@ -20,10 +22,6 @@ class Inspection(RecordKeeping):
         findings: str
         issues_found: bool
         rectification_due: date | None
-
-        def apply(self, inspection: "Inspection") -> None:
-            super().apply(inspection)
-            inspection.inspection_record = self.record_id
 
     class RectificationDone(RecordEvent):
         record_type = "rectification_done"
@@ -36,7 +34,7 @@ class Inspection(RecordKeeping):
         self.occurred_on = occurred_on
         self.issues_found = issues_found
         self.active: dict[str, RecordEvent] = {}
-        self.inspection_record: str | None = None
+        self.founded_by: str | None = None
 
     @classmethod
     def record(cls, stream: Any, record: r.InspectionDone, provenance: Provenance) -> "Inspection":
@@ -47,7 +45,7 @@ class Inspection(RecordKeeping):
         return any(isinstance(e, Inspection.RectificationDone) for e in self.active.values())
 
     def rectify(self, record: r.RectificationDone, provenance: Provenance) -> None:
-        if self.inspection_record is None:
+        if self.founded_by is None:
             raise RuleViolation("inspection", "该检查记录已作废", "the inspection record has been voided")
         if not self.issues_found:
             raise RuleViolation("inspection", "该检查未发现问题，无需整改", "the inspection found no issues to rectify")
@@ -56,12 +54,3 @@ class Inspection(RecordKeeping):
         if record.occurred_on < self.occurred_on:
             raise RuleViolation("occurred_on", "整改日期早于检查日期", "the rectification is dated before the inspection")
         self._record(self.RectificationDone, record.id, provenance, **record.fields())
-
-    def check_can_void(self, record_id: str) -> None:
-        super().check_can_void(record_id)
-        if record_id == self.inspection_record and len(self.active) > 1:
-            raise RuleViolation("record", "须先作废该检查的整改记录", "void the inspection's rectification first")
-
-    def on_voided(self, event: RecordEvent) -> None:
-        if event.record_id == self.inspection_record:
-            self.inspection_record = None

@@ -6,11 +6,13 @@ from typing import Any
 
 from domain import records as r
 from domain.errors import RuleViolation
-from domain.events import Provenance, RecordEvent, RecordKeeping
+from domain.events import FoundingEvent, Provenance, RecordEvent, RecordKeeping
 
 
 class Project(RecordKeeping):
-    class Contracted(RecordEvent, RecordKeeping.Created):
+    DEPENDENTS_FIRST = ("须先作废该项目的支出和评估记录", "void the project's spending and evaluation records first")
+
+    class Contracted(FoundingEvent, RecordKeeping.Created):
         record_type = "project_contracted"
         project: str
         town: str
@@ -27,7 +29,6 @@ class Project(RecordKeeping):
 
         def apply(self, project: "Project") -> None:
             super().apply(project)
-            project.contract_record = self.record_id
             project.budget = {line["source"]: Decimal(line["amount"]) for line in self.funds}
 
     class FundSpent(RecordEvent):
@@ -63,7 +64,7 @@ class Project(RecordKeeping):
         self.contract_start = contract_start
         self.contract_end = contract_end
         self.active: dict[str, RecordEvent] = {}
-        self.contract_record: str | None = None
+        self.founded_by: str | None = None
         self.budget: dict[str, Decimal] = {}
 
     @classmethod
@@ -77,7 +78,7 @@ class Project(RecordKeeping):
                     if isinstance(e, Project.FundSpent) and e.source == source), Decimal("0.00"))
 
     def check_in_force(self) -> None:
-        if self.contract_record is None:
+        if self.founded_by is None:
             raise RuleViolation("project", "该项目的合同记录已作废", "the project's contract record has been voided")
 
     def check_contract_year(self, year: int) -> None:
@@ -109,16 +110,6 @@ class Project(RecordKeeping):
         self._check_once_a_year(self.FinalEvaluationDone, record.contract_year,
                                 "该合同年度已完成期末评估", "the final evaluation of this contract year is already recorded")
         self._record(self.FinalEvaluationDone, record.id, provenance, **record.fields())
-
-    def check_can_void(self, record_id: str) -> None:
-        super().check_can_void(record_id)
-        if record_id == self.contract_record and len(self.active) > 1:
-            raise RuleViolation("record", "须先作废该项目的支出和评估记录",
-                                "void the project's spending and evaluation records first")
-
-    def on_voided(self, event: RecordEvent) -> None:
-        if event.record_id == self.contract_record:
-            self.contract_record = None
 
 
 def _years_after(day: date, years: int) -> date:

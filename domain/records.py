@@ -8,7 +8,7 @@ A record is the unit of writing: it has a client-chosen `id` (the idempotency ke
 import hashlib
 import json
 from datetime import date
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, model_validator
 
@@ -230,11 +230,7 @@ class RecordVoided(_Record):
 
 
 Record = Annotated[
-    Union[
-        StationEstablished, SignboardHung, EquipmentRecorded, StaffAssigned, StaffReleased,
-        RulesAdopted, ProjectContracted, ServiceDelivered, FundSpent, InspectionDone,
-        RectificationDone, SelfEvaluationSubmitted, FinalEvaluationDone, RecordVoided,
-    ],
+    StationEstablished | SignboardHung | EquipmentRecorded | StaffAssigned | StaffReleased | RulesAdopted | ProjectContracted | ServiceDelivered | FundSpent | InspectionDone | RectificationDone | SelfEvaluationSubmitted | FinalEvaluationDone | RecordVoided,
     Field(discriminator="type"),
 ]
 

@@ -5,11 +5,11 @@ from decimal import Decimal
 from typing import Any
 
 from domain import records as r
-from domain.events import Provenance, RecordEvent, RecordKeeping
+from domain.events import FoundingEvent, Provenance, RecordEvent, RecordKeeping
 
 
 class ServiceDelivery(RecordKeeping):
-    class Delivered(RecordEvent, RecordKeeping.Created):
+    class Delivered(FoundingEvent, RecordKeeping.Created):
         record_type = "service_delivered"
         town: str
         project: str | None
@@ -25,6 +25,7 @@ class ServiceDelivery(RecordKeeping):
     def __init__(self, town: str):
         self.town = town
         self.active: dict[str, RecordEvent] = {}
+        self.founded_by: str | None = None
 
     @classmethod
     def deliver(cls, stream: Any, record: r.ServiceDelivered, provenance: Provenance) -> "ServiceDelivery":

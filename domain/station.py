@@ -5,7 +5,7 @@ from typing import Any
 
 from domain import records as r
 from domain.errors import RuleViolation
-from domain.events import Provenance, RecordEvent, RecordKeeping
+from domain.events import FoundingEvent, Provenance, RecordEvent, RecordKeeping
 
 
 def expected_signboard(district_name: str, town_name: str) -> str:
@@ -20,29 +20,20 @@ def check_signboard(text: str, district_name: str, town_name: str) -> None:
 
 
 class Station(RecordKeeping):
-    class Established(RecordEvent, RecordKeeping.Created):
+    DEPENDENTS_FIRST = ("须先作废该服务站的其他记录", "void the station's other records first")
+
+    class Establishment(FoundingEvent):
         record_type = "station_established"
         town: str
         host_facility: str
         address: str
         established_on: date
 
-        def apply(self, station: "Station") -> None:
-            super().apply(station)
-            station.established_by = self.record_id
+    class Established(Establishment, RecordKeeping.Created):
+        pass
 
-    class Reestablished(RecordEvent):
+    class Reestablished(Establishment):
         """The town's station established again, after its earlier record was voided."""
-
-        record_type = "station_established"
-        town: str
-        host_facility: str
-        address: str
-        established_on: date
-
-        def apply(self, station: "Station") -> None:
-            super().apply(station)
-            station.established_by = self.record_id
 
     class SignboardHung(RecordEvent):
         record_type = "signboard_hung"
@@ -80,7 +71,7 @@ class Station(RecordKeeping):
     def __init__(self, town: str):
         self.town = town
         self.active: dict[str, RecordEvent] = {}
-        self.established_by: str | None = None
+        self.founded_by: str | None = None
 
     @classmethod
     def establish(cls, stream: Any, record: r.StationEstablished, provenance: Provenance) -> "Station":
@@ -88,7 +79,7 @@ class Station(RecordKeeping):
                            **provenance.event_kwargs(record.id))
 
     def reestablish(self, record: r.StationEstablished, provenance: Provenance) -> None:
-        if self.established_by is not None:
+        if self.founded_by is not None:
             raise RuleViolation("town", "该镇(街道)已有民政服务站，每个镇(街道)只设一个",
                                 "the town already has its station; a town has exactly one")
         self._record(self.Reestablished, record.id, provenance, **record.fields())
@@ -105,7 +96,7 @@ class Station(RecordKeeping):
         return on_duty
 
     def check_established(self) -> None:
-        if self.established_by is None:
+        if self.founded_by is None:
             raise RuleViolation("town", "该镇(街道)的民政服务站尚未建立",
                                 "the town's station has not been established")
 
@@ -135,11 +126,3 @@ class Station(RecordKeeping):
         self.check_established()
         self._record(self.RulesAdopted, record.id, provenance, **record.fields())
 
-    def check_can_void(self, record_id: str) -> None:
-        super().check_can_void(record_id)
-        if record_id == self.established_by and len(self.active) > 1:
-            raise RuleViolation("record", "须先作废该服务站的其他记录", "void the station's other records first")
-
-    def on_voided(self, event: RecordEvent) -> None:
-        if event.record_id == self.established_by:
-            self.established_by = None

@@ -122,7 +122,7 @@ def _credit_code(value: str) -> str:
     value = value.upper()
     if len(value) != 18 or any(c not in _CREDIT_CODE_CHARS for c in value):
         raise ValueError("统一社会信用代码须为18位 / a unified social credit code has 18 characters")
-    total = sum(_CREDIT_CODE_CHARS.index(c) * w for c, w in zip(value[:17], _CREDIT_CODE_WEIGHTS))
+    total = sum(_CREDIT_CODE_CHARS.index(c) * w for c, w in zip(value[:17], _CREDIT_CODE_WEIGHTS, strict=True))
     if _CREDIT_CODE_CHARS[(31 - total % 31) % 31] != value[17]:
         raise ValueError("统一社会信用代码校验位不符 / the check character of the credit code is wrong")
     return value

@@ -1,7 +1,7 @@
 """`stations`: the service's command line."""
 
 import logging
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -32,10 +32,10 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
 
 @app.command()
 def token(role: Annotated[Role, typer.Option(help="station, district, city, auditor or admin")],
-          district: Annotated[Optional[str], typer.Option(help="district code, for station and district")] = None,
-          town: Annotated[Optional[str], typer.Option(help="town code, for station")] = None,
-          sub: Annotated[Optional[str], typer.Option(help="subject (defaults to the role and scope)")] = None,
-          hours: Annotated[Optional[int], typer.Option(help="hours until it expires")] = None) -> None:
+          district: Annotated[str | None, typer.Option(help="district code, for station and district")] = None,
+          town: Annotated[str | None, typer.Option(help="town code, for station")] = None,
+          sub: Annotated[str | None, typer.Option(help="subject (defaults to the role and scope)")] = None,
+          hours: Annotated[int | None, typer.Option(help="hours until it expires")] = None) -> None:
     """Mint a bearer token signed with this service's secret."""
     settings = get_settings()
     subject = sub or "-".join(filter(None, [role.value, district, town]))
