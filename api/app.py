@@ -1,5 +1,7 @@
 """The FastAPI application and its lifespan: the one place the service is put together."""
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -7,10 +9,14 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import events, problems, records
+from api import events, problems, records, reports
+from projections.progress import Progress
+from projections.worker import ProjectionWorker
 from stations.bootstrap import bootstrap
 from stations.database import database
 from stations.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -25,6 +31,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.runtime = runtime
             app.state.read_pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.read_pool_size)
             stack.push_async_callback(app.state.read_pool.close)
+            app.state.progress = Progress(app.state.read_pool, settings.min_position_timeout)
+            await app.state.progress.start(url)
+            stack.push_async_callback(app.state.progress.stop)
+            if settings.run_projections:
+                await stack.enter_async_context(run_worker(settings, url))
             yield
 
     app = FastAPI(
@@ -37,9 +48,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(records.router)
     app.include_router(events.router)
+    app.include_router(reports.router)
 
     @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return app
+
+
+def _report_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the projection worker stopped", exc_info=task.exception())
+
+
+@asynccontextmanager
+async def run_worker(settings: Settings, url: str) -> AsyncIterator[ProjectionWorker]:
+    """The projection worker as a background task of this process, stopped with it."""
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
+    worker = ProjectionWorker(pool)
+    stopping = asyncio.Event()
+    task = asyncio.create_task(worker.run(url, stopping), name="projection-worker")
+    task.add_done_callback(_report_failure)
+    try:
+        yield worker
+    finally:
+        stopping.set()
+        await task
+        await pool.close()

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api import auth
 from api.auth import Caller, Role
 from api.problems import ApiProblem, forbidden, not_found
+from projections.progress import Progress
 from stations.bootstrap import Runtime
 
 
@@ -23,8 +24,13 @@ def get_read_pool(request: Request) -> asyncpg.Pool:
     return request.app.state.read_pool
 
 
+def get_progress(request: Request) -> Progress:
+    return request.app.state.progress
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ReadPoolDep = Annotated[asyncpg.Pool, Depends(get_read_pool)]
+ProgressDep = Annotated[Progress, Depends(get_progress)]
 
 _bearer = HTTPBearer(auto_error=False, description="`stations token --role ...` mints one")
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.records import RECORD_TYPES
+from domain.report import ChainViolation
 from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
 
 PROBLEM_JSON = "application/problem+json"
@@ -138,6 +139,12 @@ def install(app: FastAPI) -> None:
             detail=f"{len(exc.problems)} 条记录违反业务规则，整批未保存 / {len(exc.problems)} record(s) break the rules;"
                    " nothing of the batch was stored",
             errors=_from_domain(exc.problems)))
+
+    @app.exception_handler(ChainViolation)
+    async def _chain(_: Request, exc: ChainViolation) -> JSONResponse:
+        return problem_response(ProblemDetails(
+            type="/problems/report-state", title="报表状态不允许此操作 / Not allowed in the report's state",
+            status=409, detail=f"{exc.zh} / {exc.en}"))
 
     @app.exception_handler(RecordConflict)
     async def _conflict(_: Request, exc: RecordConflict) -> JSONResponse:

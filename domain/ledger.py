@@ -5,19 +5,22 @@ save every changed aggregate in one `save` (one transaction), with the batch's r
 indexed in that same transaction so that a retry is recognised and an id is never reused.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, IntegrityError, JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    ApplicationRecorder, DatetimeAsISO, DecimalAsStr, IntegrityError, JSONTranscoder, Mapper, Transcoding, UUIDAsHex,
+)
 
 from domain import records as r
 from domain.decisions import Context, RecordRef, decide
-from domain.errors import RecordConflict
-from domain.events import RecordKeeping
+from domain.errors import BatchRejected, RecordConflict
+from domain.events import Provenance, RecordKeeping, stream_id
+from domain.report import ChainViolation, Report
 
 SAVE_ATTEMPTS = 5
 
@@ -66,6 +69,14 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
+def event_mapper() -> Mapper:
+    """Decodes stored events without an application: what the read side uses."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
+        transcoder.register(transcoding)
+    return Mapper(transcoder=transcoder)
+
+
 class DistrictLedger(Application):
     """One district's event store and the batches written to it."""
 
@@ -87,17 +98,70 @@ class DistrictLedger(Application):
 
     def record(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
         """Store the batch's new records atomically; report repeats as duplicates."""
+        ids = list({rec.id for rec in records})
         for attempt in range(SAVE_ATTEMPTS):
+            last = attempt == SAVE_ATTEMPTS - 1
+            known = self.index.lookup_records(ids)
             try:
-                return self._record_once(records, ctx)
+                return self._record_once(records, known, ctx)
             except IntegrityError:
                 # Another writer took an id or a stream version first: decide again.
+                if last:
+                    raise
+            except BatchRejected:
+                # Rejected against state that a concurrent writer of these very records may
+                # have changed since the ids were looked up: if so, decide again.
+                if last or len(self.index.lookup_records(ids)) == len(known):
+                    raise
+        raise AssertionError("unreachable")
+
+    def submit_report(self, period: str, town: str, position: int, figures: dict, provenance: Provenance) -> int:
+        """Freeze the report's figures at `position` and send it up the chain."""
+        def submit(report: Report | None, stream: UUID, record_id: str) -> Report:
+            if report is None:
+                return Report.open(stream, period, town, position, figures, record_id, provenance)
+            report.submit(position, figures, record_id, provenance)
+            return report
+        return self._advance_report(period, town, submit)
+
+    def approve_report(self, period: str, town: str, provenance: Provenance) -> int:
+        def approve(report: Report | None, _: UUID, record_id: str) -> Report:
+            report = _existing(report)
+            report.approve(record_id, provenance)
+            return report
+        return self._advance_report(period, town, approve)
+
+    def return_report(self, period: str, town: str, reason: str, provenance: Provenance) -> int:
+        def send_back(report: Report | None, _: UUID, record_id: str) -> Report:
+            report = _existing(report)
+            report.send_back(reason, record_id, provenance)
+            return report
+        return self._advance_report(period, town, send_back)
+
+    def report_status(self, period: str, town: str) -> str | None:
+        report = _LedgerHistory(self).load(self._report_stream(period, town))
+        return report.status if isinstance(report, Report) else None
+
+    def _report_stream(self, period: str, town: str) -> UUID:
+        return stream_id(self.district, "report", f"{period}/{town or 'district'}")
+
+    def _advance_report(self, period: str, town: str, step: Callable[[Report | None, UUID, str], Report]) -> int:
+        stream = self._report_stream(period, town)
+        for attempt in range(SAVE_ATTEMPTS):
+            report = _LedgerHistory(self).load(stream)
+            record_id = f"report-{uuid4()}"
+            changed = step(report, stream, record_id)  # type: ignore[arg-type]
+            event = changed.pending_events[-1]
+            try:
+                [recording] = self.save(changed, index=[IndexedRecord(
+                    record_id, event.record_type, record_id, stream, event.originator_version)])
+                return recording.notification.id
+            except IntegrityError:
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _record_once(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
-        known = self.index.lookup_records(list({rec.id for rec in records}))
+    def _record_once(self, records: Sequence[r.Record], known: dict[str, IndexedRecord], ctx: Context) -> WriteResult:
         hashes = {rec.id: rec.content_hash() for rec in records}
         conflicts = sorted({rid for rid, rec in known.items() if rec.content_hash != hashes[rid]})
         if conflicts:
@@ -115,6 +179,12 @@ class DistrictLedger(Application):
         results = [RecordResult(rec.id, "duplicate" if rec.id in known else "accepted", positions[rec.id])
                    for rec in records]
         return WriteResult(results, position)
+
+
+def _existing(report: Report | None) -> Report:
+    if report is None:
+        raise ChainViolation("status", "报表尚未报送", "the report has not been submitted")
+    return report
 
 
 class _LedgerHistory:

@@ -82,7 +82,7 @@ class Project(RecordKeeping):
             raise RuleViolation("project", "该项目的合同记录已作废", "the project's contract record has been voided")
 
     def check_contract_year(self, year: int) -> None:
-        if _years_after(self.contract_start, year - 1) > self.contract_end:
+        if years_after(self.contract_start, year - 1) > self.contract_end:
             raise RuleViolation("contract_year", "合同年度超出合同期限", "the contract year lies beyond the contract term")
 
     def spend(self, record: r.FundSpent, provenance: Provenance) -> None:
@@ -112,7 +112,8 @@ class Project(RecordKeeping):
         self._record(self.FinalEvaluationDone, record.id, provenance, **record.fields())
 
 
-def _years_after(day: date, years: int) -> date:
+def years_after(day: date, years: int) -> date:
+    """The same day `years` later; 29 February falls on 1 March in a common year."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none: the year ends on 28 February

@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     write_pool_size: int = Field(default=4, ge=1, le=64)
     write_pool_overflow: int = Field(default=4, ge=0, le=64)
     read_pool_size: int = Field(default=4, ge=1, le=64)
+    projection_pool_size: int = Field(default=2, ge=1, le=16)
+    run_projections: bool = Field(default=True, description="run the projection worker inside `serve`")
+    min_position_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a read waits for min_position")
+    town_report_deadline_days: int = Field(default=15, ge=0, le=180)
+    district_report_deadline_days: int = Field(default=30, ge=0, le=180)
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> "Settings":
@@ -39,7 +44,9 @@ class Settings(BaseSettings):
     @property
     def max_connections(self) -> int:
         """Every database connection the service may hold, whatever the number of districts."""
-        return self.write_pool_size + self.write_pool_overflow + self.read_pool_size
+        # The pools, plus one listening connection each for the worker and for progress.
+        return (self.write_pool_size + self.write_pool_overflow + self.read_pool_size
+                + self.projection_pool_size + 2)
 
 
 @lru_cache

@@ -10,6 +10,10 @@ from eventsourcing.postgres import PostgresDatastore
 
 from domain.divisions import DistrictVersion, Divisions, TownVersion
 
+# Announced whenever the registry changes, so that followers of every district's log
+# start following a new district at once.
+REGISTRY_CHANNEL = "stations_registry"
+
 # The dates these towns became 街道 (DOMAIN.md; 闽政文〔2021〕3号 and the province's 2022-02-16
 # approval). Before them the codes named no 街道, so records dated earlier are refused.
 BECAME_SUBDISTRICT = {
@@ -54,6 +58,7 @@ def register(datastore: PostgresDatastore, districts: Iterable[DistrictVersion],
             "INSERT INTO tenants.towns (code, district, name, kind, valid_from, valid_to)"
             " VALUES (%s, %s, %s, %s, %s, %s)",
             [(t.code, t.district, t.name, t.kind, t.valid_from, t.valid_to) for t in towns])
+        curs.execute(f"NOTIFY {REGISTRY_CHANNEL}")
 
 
 def rename_town(datastore: PostgresDatastore, code: str, on: date, name: str, kind: str) -> None:

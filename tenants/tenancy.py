@@ -1,4 +1,4 @@
-"""Every district's ledger, opened on first use, all on the one shared datastore."""
+"""Every district's ledger, and the city's own, opened on first use on the one shared datastore."""
 
 import threading
 
@@ -8,6 +8,8 @@ from domain.divisions import Divisions
 from domain.ledger import DistrictLedger
 from tenants import registry
 from tenants.event_store import DistrictRecorder
+
+CITY = "city"  # the city bureau's own store: its half-year report to the province
 
 
 class Tenants:
@@ -26,11 +28,15 @@ class Tenants:
             self.refresh()
         return self.divisions.has_district(district)
 
+    def stores(self) -> list[str]:
+        """Every event store: each district's, and the city's."""
+        return [*self.divisions.district_codes, CITY]
+
     def ledger(self, district: str) -> DistrictLedger:
-        """The district's ledger; its event store is created the first time it is opened."""
+        """The district's (or the city's) ledger; its store is created the first time it is opened."""
         ledger = self._ledgers.get(district)
         if ledger is None:
-            if not self.knows(district):
+            if district != CITY and not self.knows(district):
                 raise LookupError(f"no district {district}")
             with self._lock:
                 ledger = self._ledgers.get(district)
@@ -41,5 +47,5 @@ class Tenants:
         return ledger
 
     def open_all(self) -> None:
-        for district in self.divisions.district_codes:
-            self.ledger(district)
+        for store in self.stores():
+            self.ledger(store)

@@ -38,3 +38,26 @@ def fund_spent(project: str, **fields: Any) -> dict[str, Any]:
 
 def record_voided(record: str, **fields: Any) -> dict[str, Any]:
     return {"id": rid("void"), "type": "record_voided", "record": record, "reason": "录入错误", **fields}
+
+
+def inspection_done(town: str, **fields: Any) -> dict[str, Any]:
+    return {"id": rid("insp"), "type": "inspection_done", "town": town, "occurred_on": "2025-04-10",
+            "kind": "spot_check", "scopes": ["execution", "funds"], "by": "district",
+            "findings": "台账不全", "issues_found": True, "rectification_due": "2025-05-10", **fields}
+
+
+def compliant_station(town: str, sign: str, on: str = "2025-01-10") -> list[dict[str, Any]]:
+    """Every record a station needs to be compliant, except its core project."""
+    records = [station_established(town, established_on=on),
+               {"id": rid("sg"), "type": "signboard_hung", "town": town, "text": sign, "hung_on": on}]
+    records += [{"id": rid("eq"), "type": "equipment_recorded", "town": town, "item": item, "quantity": 1,
+                 "recorded_on": on}
+                for item in ("desks_chairs", "data_cabinet", "archive_cabinet", "computer", "printer_copier",
+                             "service_equipment")]
+    records += [{"id": rid("sa"), "type": "staff_assigned", "town": town, "person_ref": rid("S"), "role": role,
+                 "assigned_on": on}
+                for role in ("station_head", "deputy_head_government", "deputy_head_provider", "staff", "staff")]
+    records += [{"id": rid("ru"), "type": "rules_adopted", "town": town, "category": category,
+                 "posted_on_wall": True, "adopted_on": on}
+                for category in ("organization", "administration", "venue", "service", "volunteer", "archive")]
+    return records

@@ -39,7 +39,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(environment="test", database_url=database_url, jwt_secret=TEST_SECRET,
-                    data_dir=tmp_path_factory.mktemp("data"))
+                    data_dir=tmp_path_factory.mktemp("data"), min_position_timeout=1.0)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,211 @@
+"""Reading the half-year reports and moving them up the chain (`../shared/API.md`)."""
+
+from typing import Annotated, Any, Literal
+
+import asyncpg
+from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.auth import Caller, Role
+from api.deps import CallerDep, DistrictDep, ProgressDep, ReadPoolDep, RequestIdDep, RuntimeDep, allow
+from api.problems import ApiProblem, forbidden, not_found
+from domain.events import Provenance
+from projections.periods import PERIOD_PATTERN
+from projections.progress import Progress
+from projections.reports import Deadlines, Scope, city_report, district_report, frozen_version, town_report
+from stations import clock
+from stations.bootstrap import Runtime
+from tenants.tenancy import CITY
+
+router = APIRouter(tags=["reports 报表"])
+
+Period = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2025H1"], description="YYYYH1 or YYYYH2")]
+TownCode = Annotated[str, Path(pattern=r"^[0-9]{9}$", examples=["350203001"])]
+Version = Annotated[Literal["submitted", "approved"] | None,
+                    Query(description="the report exactly as it was submitted or approved")]
+MinPosition = Annotated[int | None, Query(ge=0, description="wait (up to 10 s) until projections reach it")]
+DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]
+CityReader = Annotated[Caller, Depends(allow(Role.city, Role.auditor, Role.admin))]
+DistrictWriter = Annotated[Caller, Depends(allow(Role.district))]
+CityWriter = Annotated[Caller, Depends(allow(Role.city))]
+
+
+def scope(runtime: Runtime, district: str, period: str) -> Scope:
+    settings = runtime.settings
+    return Scope(district, period, runtime.tenants.divisions, clock.today(),
+                 Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days))
+
+
+async def caught_up(progress: Progress, district: str, position: int) -> None:
+    if not await progress.wait_for(district, position):
+        raise ApiProblem(503, "projection-behind", "报表尚未更新 / Reports not caught up",
+                         f"报表尚未反映位置 {position}，请稍后重试 / the reports have not yet reached position {position}",
+                         headers={"Retry-After": "1"})
+
+
+async def read_report(pool: asyncpg.Pool, scope_: Scope, town: str, version: str | None) -> dict[str, Any]:
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        if version is not None:
+            report = await frozen_version(conn, scope_, town, version)
+            if report is None:
+                raise not_found(f"{scope_.period} 的{'已报送' if version == 'submitted' else '已审核'}报表 ",
+                                f"a {version} {scope_.period} report")
+            return report
+        report = await (town_report(conn, scope_, town) if town else district_report(conn, scope_))
+        if report is None:
+            raise not_found(f"镇(街道) {town} ", f"town {town}")
+        return report
+
+
+def check_station_town(caller: Caller, town: str) -> None:
+    if caller.role is Role.station and caller.town != town:
+        raise forbidden("服务站只能查看和报送本镇(街道)的报表", "a station sees and submits its own town's report only")
+
+
+def check_town(runtime: Runtime, district: str, town: str) -> None:
+    if not runtime.tenants.divisions.town_belongs(town, district):
+        raise not_found(f"镇(街道) {town} ", f"town {town}")
+
+
+def provenance(caller: Caller, request_id: str) -> Provenance:
+    return Provenance(caller.sub, caller.role, request_id, clock.now())
+
+
+async def freeze_and_submit(runtime: Runtime, pool: asyncpg.Pool, progress: Progress, district: str, period: str,
+                            town: str, who: Provenance) -> dict[str, Any]:
+    """Freeze the figures at the log's head, then record the submission that carries them."""
+    ledger = await run_in_threadpool(runtime.tenants.ledger, district)
+    head = await run_in_threadpool(ledger.recorder.max_notification_id) or 0
+    await caught_up(progress, district, head)
+    report = await read_report(pool, scope(runtime, district, period), town, None)
+    position = await run_in_threadpool(ledger.submit_report, period, town, head, report, who)
+    return {"period": period, "district": district, "town": town or None, "status": "submitted",
+            "frozen_position": head, "position": position}
+
+
+async def decide(runtime: Runtime, district: str, period: str, town: str, who: Provenance,
+                 reason: str | None) -> dict[str, Any]:
+    ledger = await run_in_threadpool(runtime.tenants.ledger, district)
+    if reason is None:
+        position = await run_in_threadpool(ledger.approve_report, period, town, who)
+    else:
+        position = await run_in_threadpool(ledger.return_report, period, town, reason, who)
+    return {"period": period, "district": district, "town": town or None,
+            "status": "approved" if reason is None else "returned", "position": position}
+
+
+Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, description="why it is returned")]
+
+
+# -- a district's reports ------------------------------------------------------------------
+
+@router.get("/v1/districts/{district}/reports/{period}", summary="区半年报表 / A district's half-year report",
+            responses={403: {}, 404: {}, 503: {}})
+async def get_district_report(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
+                              pool: ReadPoolDep, progress: ProgressDep, version: Version = None,
+                              min_position: MinPosition = None) -> dict[str, Any]:
+    if min_position is not None:
+        await caught_up(progress, district, min_position)
+    return await read_report(pool, scope(runtime, district, period), "", version)
+
+
+@router.get("/v1/districts/{district}/reports/{period}/towns/{town}",
+            summary="镇(街道)半年报表 / A town's half-year report", responses={403: {}, 404: {}, 503: {}})
+async def get_town_report(district: DistrictDep, period: Period, town: TownCode, caller: CallerDep,
+                          runtime: RuntimeDep, pool: ReadPoolDep, progress: ProgressDep, version: Version = None,
+                          min_position: MinPosition = None) -> dict[str, Any]:
+    check_town(runtime, district, town)
+    check_station_town(caller, town)
+    if min_position is not None:
+        await caught_up(progress, district, min_position)
+    return await read_report(pool, scope(runtime, district, period), town, version)
+
+
+@router.post("/v1/districts/{district}/reports/{period}/towns/{town}/submit",
+             summary="报送镇(街道)报表 / Submit a town's report", responses={403: {}, 404: {}, 409: {}})
+async def submit_town_report(district: DistrictDep, period: Period, town: TownCode,
+                             caller: Annotated[Caller, Depends(allow(Role.station, Role.district))],
+                             runtime: RuntimeDep, pool: ReadPoolDep, progress: ProgressDep,
+                             request_id: RequestIdDep) -> dict[str, Any]:
+    check_town(runtime, district, town)
+    check_station_town(caller, town)
+    return await freeze_and_submit(runtime, pool, progress, district, period, town, provenance(caller, request_id))
+
+
+@router.post("/v1/districts/{district}/reports/{period}/towns/{town}/approve",
+             summary="审核通过镇(街道)报表 / Approve a town's report", responses={403: {}, 404: {}, 409: {}})
+async def approve_town_report(district: DistrictDep, period: Period, town: TownCode, caller: DistrictWriter,
+                              runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
+    check_town(runtime, district, town)
+    return await decide(runtime, district, period, town, provenance(caller, request_id), None)
+
+
+@router.post("/v1/districts/{district}/reports/{period}/towns/{town}/return",
+             summary="退回镇(街道)报表 / Return a town's report", responses={403: {}, 404: {}, 409: {}})
+async def return_town_report(district: DistrictDep, period: Period, town: TownCode, caller: DistrictWriter,
+                             runtime: RuntimeDep, request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
+    check_town(runtime, district, town)
+    return await decide(runtime, district, period, town, provenance(caller, request_id), reason)
+
+
+@router.post("/v1/districts/{district}/reports/{period}/submit",
+             summary="向市报送区报表 / Submit the district's report to the city", responses={403: {}, 404: {}, 409: {}})
+async def submit_district_report(district: DistrictDep, period: Period, caller: DistrictWriter,
+                                 runtime: RuntimeDep, pool: ReadPoolDep, progress: ProgressDep,
+                                 request_id: RequestIdDep) -> dict[str, Any]:
+    return await freeze_and_submit(runtime, pool, progress, district, period, "", provenance(caller, request_id))
+
+
+# -- the city -------------------------------------------------------------------------------
+
+def known_district(runtime: Runtime, district: str) -> str:
+    if not runtime.tenants.knows(district):
+        raise not_found(f"区 {district} ", f"district {district}")
+    return district
+
+
+@router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report",
+            responses={403: {}, 503: {}})
+async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, pool: ReadPoolDep,
+                          progress: ProgressDep,
+                          min_position: Annotated[str | None, Query(
+                              pattern=r"^[0-9]{6}:[0-9]+(,[0-9]{6}:[0-9]+)*$",
+                              description="district:position pairs, comma-separated")] = None) -> dict[str, Any]:
+    for pair in filter(None, (min_position or "").split(",")):
+        district, _, position = pair.partition(":")
+        await caught_up(progress, known_district(runtime, district), int(position))
+    scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        report = await city_report(conn, scopes)
+        status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"
+                                     " AND period = $2 AND town = ''", CITY, period)
+    return {**report, "status": status or "draft"}
+
+
+@router.post("/v1/city/reports/{period}/districts/{district}/approve",
+             summary="审核通过区报表 / Approve a district's report", responses={403: {}, 404: {}, 409: {}})
+async def approve_district_report(period: Period, district: Annotated[str, Path(pattern=r"^[0-9]{6}$")],
+                                  caller: CityWriter, runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
+    known_district(runtime, district)
+    return await decide(runtime, district, period, "", provenance(caller, request_id), None)
+
+
+@router.post("/v1/city/reports/{period}/districts/{district}/return",
+             summary="退回区报表 / Return a district's report", responses={403: {}, 404: {}, 409: {}})
+async def return_district_report(period: Period, district: Annotated[str, Path(pattern=r"^[0-9]{6}$")],
+                                 caller: CityWriter, runtime: RuntimeDep, request_id: RequestIdDep,
+                                 reason: Reason) -> dict[str, Any]:
+    known_district(runtime, district)
+    return await decide(runtime, district, period, "", provenance(caller, request_id), reason)
+
+
+@router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province",
+             responses={403: {}, 409: {}})
+async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
+                             request_id: RequestIdDep) -> dict[str, Any]:
+    scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        report = await city_report(conn, scopes)
+    ledger = await run_in_threadpool(runtime.tenants.ledger, CITY)
+    position = await run_in_threadpool(ledger.submit_report, period, "", 0, report, provenance(caller, request_id))
+    return {"period": period, "status": "submitted", "position": position}

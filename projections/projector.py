@@ -1,0 +1,205 @@
+"""What events do to the report tables: one handler per event type, no I/O.
+
+A batch of events becomes a `Changes`: summed deltas for the high-volume tables (service
+figures, recipients, fund spending) and ordered row operations for the small ones. A voided
+record is projected again with the opposite sign, so it ends up counting nowhere.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.events import RecordEvent, RecordKeeping
+from domain.inspection import Inspection
+from domain.project import Project
+from domain.report import Report
+from domain.service import ServiceDelivery
+from domain.station import Station
+from projections.periods import month_of, period_of
+
+DISTRICT_SCOPE = ""  # the town column of a district-wide row
+
+FigureKey = tuple[str, str, str, str]  # period, town, dim, key
+
+
+@dataclass
+class Changes:
+    # (period, town, dim, key) -> [person_times, hours]
+    figures: dict[FigureKey, list] = field(default_factory=lambda: defaultdict(lambda: [0, Decimal(0)]))
+    recipients: dict[tuple[str, str, str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    funds: dict[tuple[str, str, str, str], list] = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), 0]))
+    record_periods: list[tuple[int, str, str, str, str | None]] = field(default_factory=list)
+    # (table, operation, row) in order: 'upsert' a row or 'delete' by key; 'update' for rectifications
+    rows: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a record counts: its period and town, as far as the record says."""
+
+    period: str
+    town: str | None
+
+
+class Projector:
+    """Turns a batch of a district's events into changes of its report tables.
+
+    `voided` gives, for each record a batch voids, the event that recorded it; `project_towns`
+    the town of each project a fund spending names (from earlier batches).
+    """
+
+    def __init__(self, voided: Mapping[str, RecordEvent], project_towns: Mapping[str, str]):
+        self.voided = voided
+        self.project_towns = dict(project_towns)
+        self.inspection_towns: dict[str, str] = {}
+        self.changes = Changes()
+        self.handlers: dict[type, Callable[[RecordEvent, int], Located | None]] = {
+            ServiceDelivery.Delivered: self.service,
+            Project.Contracted: self.contract,
+            Project.FundSpent: self.spending,
+            Project.SelfEvaluationSubmitted: self.evaluation,
+            Project.FinalEvaluationDone: self.evaluation,
+            Inspection.Done: self.inspection,
+            Inspection.RectificationDone: self.rectification,
+            Station.Established: self.station_fact,
+            Station.Reestablished: self.station_fact,
+            Station.SignboardHung: self.station_fact,
+            Station.EquipmentRecorded: self.station_fact,
+            Station.StaffAssigned: self.station_fact,
+            Station.StaffReleased: self.station_fact,
+            Station.RulesAdopted: self.station_fact,
+            Report.Opened: self.report_submitted,
+            Report.Submitted: self.report_submitted,
+            Report.Approved: self.report_approved,
+            Report.Returned: self.report_returned,
+        }
+
+    def project(self, events: Iterable[tuple[int, RecordEvent]]) -> Changes:
+        for position, event in events:
+            if isinstance(event, RecordKeeping.RecordVoided):
+                located = self.handlers[type(target := self.voided[event.record])](target, -1)
+            else:
+                located = self.handlers[type(event)](event, 1)
+            if located is not None:
+                self.changes.record_periods.append(
+                    (position, event.record_id, event.record_type, located.period, located.town))
+        return self.changes
+
+    # -- services: the counted figures ---------------------------------------------------
+
+    def service(self, e: ServiceDelivery.Delivered, sign: int) -> Located:
+        period = period_of(e.occurred_on)
+        keys = [("total", ""), ("domain", e.domain), ("recipient_category", e.recipient_category),
+                ("service_type", e.service_type), ("month", month_of(e.occurred_on))]
+        if e.village:
+            keys.append(("village", e.village))
+        for town in (e.town, DISTRICT_SCOPE):
+            for dim, key in keys:
+                figure = self.changes.figures[(period, town, dim, key)]
+                figure[0] += sign * e.person_times
+                figure[1] += sign * e.hours
+                self.changes.recipients[(period, town, dim, key, e.recipient_ref)] += sign
+        return Located(period, e.town)
+
+    # -- projects, money and evaluations -------------------------------------------------
+
+    def contract(self, e: Project.Contracted, sign: int) -> Located:
+        self.project_towns[e.project] = e.town
+        if sign > 0:
+            self.changes.rows.append(("projects", "upsert", {
+                "project": e.project, "record_id": e.record_id, "town": e.town, "role": e.role, "name": e.name,
+                "provider": e.provider["name"], "method": e.method, "amount": e.amount,
+                "contract_start": e.contract_start, "contract_end": e.contract_end,
+                "budget": {line["source"]: str(line["amount"]) for line in e.funds}}))
+        else:
+            self.changes.rows.append(("projects", "delete", {"project": e.project}))
+        return Located(period_of(e.contract_start), e.town)
+
+    def spending(self, e: Project.FundSpent, sign: int) -> Located:
+        period, town = period_of(e.occurred_on), self.project_towns[e.project]
+        line = self.changes.funds[(period, town, e.project, e.source)]
+        line[0] += sign * e.amount
+        line[1] += sign
+        return Located(period, town)
+
+    def evaluation(self, e: Project.SelfEvaluationSubmitted | Project.FinalEvaluationDone, sign: int) -> Located:
+        is_self = isinstance(e, Project.SelfEvaluationSubmitted)
+        on_date = e.submitted_on if is_self else e.done_on
+        if sign > 0:
+            self.changes.rows.append(("evaluations", "upsert", {
+                "record_id": e.record_id, "project": e.project, "kind": "self" if is_self else "final",
+                "contract_year": e.contract_year, "on_date": on_date, "score": e.score}))
+        else:
+            self.changes.rows.append(("evaluations", "delete", {"record_id": e.record_id}))
+        return Located(period_of(on_date), self.project_towns.get(e.project))
+
+    # -- inspections ---------------------------------------------------------------------
+
+    def inspection(self, e: Inspection.Done, sign: int) -> Located:
+        self.inspection_towns[e.record_id] = e.town
+        if sign > 0:
+            self.changes.rows.append(("inspections", "upsert", {
+                "record_id": e.record_id, "town": e.town, "project": e.project, "occurred_on": e.occurred_on,
+                "period": period_of(e.occurred_on), "kind": e.kind, "by_level": e.by,
+                "issues_found": e.issues_found, "rectification_due": e.rectification_due,
+                "rectified_on": None, "rectified_by": None}))
+        else:
+            self.changes.rows.append(("inspections", "delete", {"record_id": e.record_id}))
+        return Located(period_of(e.occurred_on), e.town)
+
+    def rectification(self, e: Inspection.RectificationDone, sign: int) -> Located:
+        done = sign > 0
+        self.changes.rows.append(("inspections", "rectify", {
+            "record_id": e.inspection, "rectified_on": e.occurred_on if done else None,
+            "rectified_by": e.record_id if done else None}))
+        return Located(period_of(e.occurred_on), self.inspection_towns.get(e.inspection))
+
+    # -- the station ---------------------------------------------------------------------
+
+    _FACTS: dict[type, tuple[str, str | None, str, str | None]] = {
+        # event type: (kind, key field, date field, detail field)
+        Station.Established: ("established", None, "established_on", "host_facility"),
+        Station.Reestablished: ("established", None, "established_on", "host_facility"),
+        Station.SignboardHung: ("signboard", None, "hung_on", "text"),
+        Station.EquipmentRecorded: ("equipment", "item", "recorded_on", None),
+        Station.StaffAssigned: ("staff_assigned", "person_ref", "assigned_on", "role"),
+        Station.StaffReleased: ("staff_released", "person_ref", "released_on", None),
+        Station.RulesAdopted: ("rules", "category", "adopted_on", None),
+    }
+
+    def station_fact(self, e: RecordEvent, sign: int) -> Located:
+        kind, key, on, detail = self._FACTS[type(e)]
+        on_date: date = getattr(e, on)
+        if sign > 0:
+            self.changes.rows.append(("station_facts", "upsert", {
+                "record_id": e.record_id, "town": e.town, "kind": kind, "key": getattr(e, key) if key else None,
+                "on_date": on_date, "detail": getattr(e, detail) if detail else None}))
+        else:
+            self.changes.rows.append(("station_facts", "delete", {"record_id": e.record_id}))
+        return Located(period_of(on_date), e.town)
+
+    # -- the reporting chain -------------------------------------------------------------
+
+    def report_submitted(self, e: Report.Submitted | Report.Opened, _: int) -> None:
+        self._report_state(e, "submitted", submitted_at=e.timestamp)
+        self._report_version(e, "submitted", e.position, e.figures)
+
+    def report_approved(self, e: Report.Approved, _: int) -> None:
+        self._report_state(e, "approved", decided_at=e.timestamp)
+        self._report_version(e, "approved", e.position, e.figures)
+
+    def report_returned(self, e: Report.Returned, _: int) -> None:
+        self._report_state(e, "returned", decided_at=e.timestamp, reason=e.reason)
+
+    def _report_state(self, e: RecordEvent, status: str, **fields: Any) -> None:
+        self.changes.rows.append(("report_states", "transition", {
+            "period": e.period, "town": e.town, "status": status, "submitted_at": fields.get("submitted_at"),
+            "decided_at": fields.get("decided_at"), "reason": fields.get("reason")}))
+
+    def _report_version(self, e: RecordEvent, version: str, position: int, figures: dict) -> None:
+        self.changes.rows.append(("report_versions", "upsert", {
+            "period": e.period, "town": e.town, "version": version, "position": position, "figures": figures,
+            "recorded_at": e.timestamp}))

@@ -1,0 +1,260 @@
+"""Reading the half-year reports: a town's, a district's and the city's.
+
+Every read takes pre-aggregated rows of the report tables (a few hundred at most for a
+district's half year), never the events, so it costs the same at a thousand events or ten
+million.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import asyncpg
+
+from domain.divisions import Divisions, TownVersion
+from domain.station import expected_signboard
+from projections import compliance
+from projections.figures import add, fund_figures, money, service_figures
+from projections.periods import bounds
+from projections.projector import DISTRICT_SCOPE
+from stations.clock import CST
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Days after a half year ends by which reports are due."""
+
+    town_days: int = 15
+    district_days: int = 30
+
+
+@dataclass(frozen=True)
+class Scope:
+    district: str
+    period: str
+    divisions: Divisions
+    today: date
+    deadlines: Deadlines = Deadlines()
+
+    @property
+    def start(self) -> date:
+        return bounds(self.period)[0]
+
+    @property
+    def end(self) -> date:
+        return bounds(self.period)[1]
+
+    @property
+    def cutoff(self) -> date:
+        """The day compliance is judged on: the period's last day, or today if earlier."""
+        return min(self.end, self.today)
+
+    def towns(self) -> list[TownVersion]:
+        """The district's towns that existed at some time in the period, as named at its cutoff."""
+        found = []
+        for versions in self.divisions.towns_of(self.district).values():
+            in_period = [v for v in versions if v.district == self.district
+                         and (v.valid_from is None or v.valid_from <= self.end)
+                         and (v.valid_to is None or v.valid_to >= self.start)]
+            if in_period:
+                found.append(next((v for v in in_period if v.valid_on(self.cutoff)), in_period[-1]))
+        return sorted(found, key=lambda v: v.code)
+
+
+class _Rows:
+    """The report tables' rows of one district's half year."""
+
+    @classmethod
+    async def load(cls, conn: asyncpg.Connection, scope: Scope) -> "_Rows":
+        rows = cls()
+        d, p = scope.district, scope.period
+        rows.services = await conn.fetch("SELECT town, dim, key, person_times, hours, recipients"
+                                         " FROM reports.service_figures WHERE district = $1 AND period = $2", d, p)
+        rows.funds = await conn.fetch("SELECT period, town, project, source, amount FROM reports.fund_spending"
+                                      " WHERE district = $1 AND period <= $2", d, p)
+        rows.inspections = await conn.fetch("SELECT * FROM reports.inspections WHERE district = $1", d)
+        rows.facts = await conn.fetch("SELECT * FROM reports.station_facts WHERE district = $1"
+                                      " ORDER BY on_date, record_id", d)
+        rows.projects = await conn.fetch("SELECT * FROM reports.projects WHERE district = $1 ORDER BY project", d)
+        rows.evaluations = await conn.fetch("SELECT * FROM reports.evaluations WHERE district = $1", d)
+        rows.states = {r["town"]: r for r in await conn.fetch(
+            "SELECT * FROM reports.report_states WHERE district = $1 AND period = $2", d, p)}
+        rows.position = await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1", d) or 0
+        return rows
+
+
+async def district_report(conn: asyncpg.Connection, scope: Scope) -> dict[str, Any]:
+    rows = await _Rows.load(conn, scope)
+    towns = [_town_part(scope, rows, town) for town in scope.towns()]
+    figures = _figures(scope, rows, DISTRICT_SCOPE, towns)
+    return {
+        "period": scope.period, "level": "district", "district": scope.district,
+        "name": _district_name(scope), "status": _status(rows, DISTRICT_SCOPE),
+        "timeliness": _timeliness(scope, rows.states.get(DISTRICT_SCOPE), scope.deadlines.district_days),
+        "figures": figures,
+        "completeness": _completeness(scope, rows, towns),
+        "projects_detail": _projects_detail(scope, rows, None),
+        "towns": towns,
+        "checkpoint": {"position": rows.position, "chain_head": None},
+    }
+
+
+async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict[str, Any] | None:
+    version = next((v for v in scope.towns() if v.code == town), None)
+    if version is None:
+        return None
+    rows = await _Rows.load(conn, scope)
+    part = _town_part(scope, rows, version)
+    return {"period": scope.period, "level": "town", "district": scope.district, **part,
+            "projects_detail": _projects_detail(scope, rows, town),
+            "checkpoint": {"position": rows.position, "chain_head": None}}
+
+
+async def city_report(conn: asyncpg.Connection, scopes: list[Scope]) -> dict[str, Any]:
+    districts = []
+    for scope in scopes:
+        report = await district_report(conn, scope)
+        districts.append({k: report[k] for k in ("district", "name", "status", "timeliness", "figures",
+                                                 "completeness", "checkpoint")})
+    total: dict[str, Any] = {}
+    for part in districts:
+        total = add(total, part["figures"])
+    period = scopes[0].period if scopes else None
+    expected = len(districts)
+    return {
+        "period": period, "level": "city", "figures": total,
+        "completeness": {
+            "expected": expected,
+            "submitted": sum(d["status"] in ("submitted", "approved") for d in districts),
+            "approved": sum(d["status"] == "approved" for d in districts),
+            "returned": sum(d["status"] == "returned" for d in districts),
+            "late": sum(d["timeliness"]["state"] in ("late", "overdue") for d in districts),
+        },
+        "districts": districts,
+    }
+
+
+async def frozen_version(conn: asyncpg.Connection, scope: Scope, town: str, version: str) -> dict[str, Any] | None:
+    """The report exactly as submitted (or approved), with the records that came after it."""
+    row = await conn.fetchrow("SELECT position, figures, recorded_at FROM reports.report_versions"
+                              " WHERE district = $1 AND period = $2 AND town = $3 AND version = $4",
+                              scope.district, scope.period, town, version)
+    if row is None:
+        return None
+    later = await conn.fetch(
+        "SELECT position, record_id, record_type, town FROM reports.record_periods"
+        " WHERE district = $1 AND period = $2 AND position > $3 AND ($4 = '' OR town = $4) ORDER BY position",
+        scope.district, scope.period, row["position"], town)
+    status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1 AND period = $2"
+                                 " AND town = $3", scope.district, scope.period, town)
+    report = json.loads(row["figures"])
+    return {**report, "version": version, "status": status,
+            "frozen_at": row["recorded_at"].astimezone(CST).isoformat(),
+            "adjustments": [dict(r) for r in later]}
+
+
+# -- assembling the parts -----------------------------------------------------------------
+
+def _district_name(scope: Scope) -> str | None:
+    version = scope.divisions.district(scope.district, scope.cutoff)
+    return version.name if version else None
+
+
+def _status(rows: _Rows, town: str) -> str:
+    state = rows.states.get(town)
+    return state["status"] if state else "draft"
+
+
+def _town_part(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
+    assessed = _compliance(scope, rows, town)
+    part = {"town": town.code, "name": town.name, "status": _status(rows, town.code),
+            "timeliness": _timeliness(scope, rows.states.get(town.code), scope.deadlines.town_days)}
+    part["figures"] = _figures(scope, rows, town.code, [{"compliance": assessed}])
+    part["compliance"] = assessed
+    return part
+
+
+def _figures(scope: Scope, rows: _Rows, town: str, towns: list[dict[str, Any]]) -> dict[str, Any]:
+    """One scope's figures: a town's, or the district's (town == '')."""
+    def mine(row: asyncpg.Record) -> bool:
+        return town == DISTRICT_SCOPE or row["town"] == town
+
+    inspections = [r for r in rows.inspections if r["period"] == scope.period and mine(r)]
+    projects = [p for p in rows.projects if mine(p) and p["contract_start"] <= scope.end
+                and p["contract_end"] >= scope.start]
+    return {
+        **service_figures(scope.period, [r for r in rows.services if r["town"] == town]),
+        **fund_figures([r for r in rows.funds if r["period"] == scope.period and mine(r)]),
+        "inspections": len(inspections),
+        "open_rectifications": sum(r["issues_found"] and r["rectified_on"] is None for r in inspections),
+        "stations": sum("no_station" not in t["compliance"]["gap_codes"] for t in towns),
+        "stations_compliant": sum(t["compliance"]["compliant"] for t in towns),
+        "projects": {"core": sum(p["role"] == "core" for p in projects),
+                     "linked": sum(p["role"] == "linked" for p in projects)},
+    }
+
+
+def _compliance(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
+    district = scope.divisions.district(scope.district, scope.cutoff)
+    projects = [p for p in rows.projects if p["town"] == town.code]
+    names = {p["project"] for p in projects}
+    assessed = compliance.assess(
+        [compliance.StationFact(f["kind"], f["key"], f["on_date"], f["detail"])
+         for f in rows.facts if f["town"] == town.code],
+        [compliance.ProjectFact(p["project"], p["role"], p["contract_start"], p["contract_end"]) for p in projects],
+        [compliance.EvaluationFact(e["project"], e["kind"], e["contract_year"])
+         for e in rows.evaluations if e["project"] in names],
+        [compliance.InspectionFact(i["record_id"], i["issues_found"], i["rectification_due"], i["rectified_on"])
+         for i in rows.inspections if i["town"] == town.code],
+        expected_sign=expected_signboard(district.name if district else "", town.name),
+        cutoff=scope.cutoff,
+    )
+    return {"compliant": assessed.compliant, "gaps": [g.zh for g in assessed.gaps],
+            "gap_codes": [g.code for g in assessed.gaps]}
+
+
+def _timeliness(scope: Scope, state: asyncpg.Record | None, days: int) -> dict[str, Any]:
+    deadline = scope.end + timedelta(days=days)
+    submitted = state["submitted_at"].astimezone(CST).date() if state and state["submitted_at"] else None
+    if submitted is not None:
+        label = "on_time" if submitted <= deadline else "late"
+    else:
+        label = "overdue" if scope.today > deadline else "pending"
+    return {"deadline": deadline.isoformat(), "submitted_on": submitted.isoformat() if submitted else None,
+            "state": label}
+
+
+def _completeness(scope: Scope, rows: _Rows, towns: list[dict[str, Any]]) -> dict[str, int]:
+    return {
+        "expected": len(towns),
+        "submitted": sum(t["status"] in ("submitted", "approved") for t in towns),
+        "approved": sum(t["status"] == "approved" for t in towns),
+        "returned": sum(t["status"] == "returned" for t in towns),
+        "late": sum(t["timeliness"]["state"] in ("late", "overdue") for t in towns),
+    }
+
+
+def _projects_detail(scope: Scope, rows: _Rows, town: str | None) -> list[dict[str, Any]]:
+    """Budget against spending, per project and fund line: in the period, and to its end."""
+    in_period: dict[tuple[str, str], Any] = defaultdict(int)
+    to_date: dict[tuple[str, str], Any] = defaultdict(int)
+    for r in rows.funds:
+        to_date[(r["project"], r["source"])] += r["amount"]
+        if r["period"] == scope.period:
+            in_period[(r["project"], r["source"])] += r["amount"]
+    detail = []
+    for p in rows.projects:
+        if town is not None and p["town"] != town:
+            continue
+        budget = json.loads(p["budget"])
+        lines = {source: {"budget": amount, "spent_in_period": money(in_period[(p["project"], source)]),
+                          "spent_to_date": money(to_date[(p["project"], source)])}
+                 for source, amount in budget.items()}
+        detail.append({"project": p["project"], "name": p["name"], "town": p["town"], "role": p["role"],
+                       "provider": p["provider"], "amount": money(p["amount"]),
+                       "contract_start": p["contract_start"].isoformat(),
+                       "contract_end": p["contract_end"].isoformat(), "fund_lines": lines})
+    return detail
+
