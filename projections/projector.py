@@ -1,8 +1,9 @@
 """What events do to the report tables: one handler per event type, no I/O.
 
-A batch of events becomes a `Changes`: summed deltas for the high-volume tables (service
-figures, recipients, fund spending) and ordered row operations for the small ones. A voided
-record is projected again with the opposite sign, so it ends up counting nowhere.
+A batch of events becomes a `Changes`: signed service rows (the database spreads them over
+the figures and their distinct recipients, see `tables.py`), summed fund spending, and
+ordered row operations for the small tables. A voided record is projected again with the
+opposite sign, so it ends up counting nowhere.
 """
 
 from collections import defaultdict
@@ -22,14 +23,10 @@ from projections.periods import month_of, period_of
 
 DISTRICT_SCOPE = ""  # the town column of a district-wide row
 
-FigureKey = tuple[str, str, str, str]  # period, town, dim, key
-
-
 @dataclass
 class Changes:
-    # (period, town, dim, key) -> [person_times, hours]
-    figures: dict[FigureKey, list] = field(default_factory=lambda: defaultdict(lambda: [0, Decimal(0)]))
-    recipients: dict[tuple[str, str, str, str, str], int] = field(default_factory=lambda: defaultdict(int))
+    # (period, town, domain, category, service type, month, village, recipient, person-times, hours, sign)
+    services: list[tuple] = field(default_factory=list)
     funds: dict[tuple[str, str, str, str], list] = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), 0]))
     record_periods: list[tuple[int, str, str, str, str | None]] = field(default_factory=list)
     # (table, operation, row) in order: 'upsert' a row or 'delete' by key; 'update' for rectifications
@@ -47,14 +44,16 @@ class Located:
 class Projector:
     """Turns a batch of a district's events into changes of its report tables.
 
-    `voided` gives, for each record a batch voids, the event that recorded it; `project_towns`
-    the town of each project a fund spending names (from earlier batches).
+    `voided` gives, for each record a batch voids, the event that recorded it;
+    `project_towns` and `inspection_towns` the towns of the projects and inspections the
+    batch's events name, as projected by earlier batches.
     """
 
-    def __init__(self, voided: Mapping[str, RecordEvent], project_towns: Mapping[str, str]):
+    def __init__(self, voided: Mapping[str, RecordEvent], project_towns: Mapping[str, str],
+                 inspection_towns: Mapping[str, str]):
         self.voided = voided
         self.project_towns = dict(project_towns)
-        self.inspection_towns: dict[str, str] = {}
+        self.inspection_towns = dict(inspection_towns)
         self.changes = Changes()
         self.handlers: dict[type, Callable[[RecordEvent, int], Located | None]] = {
             ServiceDelivery.Delivered: self.service,
@@ -92,16 +91,9 @@ class Projector:
 
     def service(self, e: ServiceDelivery.Delivered, sign: int) -> Located:
         period = period_of(e.occurred_on)
-        keys = [("total", ""), ("domain", e.domain), ("recipient_category", e.recipient_category),
-                ("service_type", e.service_type), ("month", month_of(e.occurred_on))]
-        if e.village:
-            keys.append(("village", e.village))
-        for town in (e.town, DISTRICT_SCOPE):
-            for dim, key in keys:
-                figure = self.changes.figures[(period, town, dim, key)]
-                figure[0] += sign * e.person_times
-                figure[1] += sign * e.hours
-                self.changes.recipients[(period, town, dim, key, e.recipient_ref)] += sign
+        self.changes.services.append((period, e.town, e.domain, e.recipient_category, e.service_type,
+                                      month_of(e.occurred_on), e.village, e.recipient_ref, e.person_times,
+                                      e.hours, sign))
         return Located(period, e.town)
 
     # -- projects, money and evaluations -------------------------------------------------

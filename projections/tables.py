@@ -2,12 +2,11 @@
 
 import json
 from collections.abc import Sequence
-from collections import defaultdict
 from itertools import groupby
 
 import asyncpg
 
-from projections.projector import Changes, FigureKey
+from projections.projector import Changes
 
 # One statement per (table, operation); $1 is always the district.
 _ROW_STATEMENTS = {
@@ -57,27 +56,54 @@ _ROW_STATEMENTS = {
         ("period", "town", "version", "position", "figures", "recorded_at")),
 }
 
-_UPSERT_RECIPIENTS = """
-INSERT INTO reports.service_recipients AS r (district, period, town, dim, key, recipient_ref, services)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[])
-ON CONFLICT (district, period, town, dim, key, recipient_ref)
-DO UPDATE SET services = r.services + excluded.services
-RETURNING period, town, dim, key, recipient_ref, services
-"""
-
-_DELETE_RECIPIENTS = """
-DELETE FROM reports.service_recipients WHERE district = $1 AND services = 0
-AND (period, town, dim, key, recipient_ref) IN (
-    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]))
-"""
-
-_UPSERT_FIGURES = """
+# A batch's services, spread over every figure they count in: each scope (the town, and the
+# district as town '') by each dimension. A recipient's first active service in a figure
+# counts them in, their last one voided counts them out.
+_PROJECT_SERVICES = """
+WITH services (period, town, domain, category, service_type, month, village, ref, person_times, hours, sign) AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $10::int[], $11::numeric[], $12::int[])
+), spread AS (
+    SELECT s.period, scope.town, d.dim, d.key, s.ref, s.person_times * s.sign AS person_times,
+           s.hours * s.sign AS hours, s.sign
+    FROM services s
+    CROSS JOIN LATERAL (VALUES (s.town), ('')) AS scope (town)
+    CROSS JOIN LATERAL (VALUES ('total', ''), ('domain', s.domain), ('recipient_category', s.category),
+                               ('service_type', s.service_type), ('month', s.month), ('village', s.village))
+                       AS d (dim, key)
+    WHERE d.key IS NOT NULL
+), delta AS (
+    SELECT period, town, dim, key, ref, sum(sign)::int AS n FROM spread
+    GROUP BY period, town, dim, key, ref HAVING sum(sign) <> 0
+), counted AS (
+    INSERT INTO reports.service_recipients AS r (district, period, town, dim, key, recipient_ref, services)
+    SELECT $1, * FROM delta
+    ON CONFLICT (district, period, town, dim, key, recipient_ref)
+    DO UPDATE SET services = r.services + excluded.services
+    RETURNING period, town, dim, key, services, xmax = 0 AS inserted
+), recipients AS (
+    -- A row with no services is always deleted after its batch, so a recipient is new to a
+    -- figure exactly when their row was inserted, and gone exactly when it falls to zero.
+    SELECT period, town, dim, key,
+           sum(CASE WHEN inserted THEN 1 WHEN services = 0 THEN -1 ELSE 0 END) AS recipients
+    FROM counted GROUP BY period, town, dim, key
+), figures AS (
+    SELECT period, town, dim, key, sum(person_times) AS person_times, sum(hours) AS hours
+    FROM spread GROUP BY period, town, dim, key
+)
 INSERT INTO reports.service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::numeric[], $8::bigint[])
+SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
+FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
 ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
     person_times = f.person_times + excluded.person_times,
     hours = f.hours + excluded.hours,
     recipients = f.recipients + excluded.recipients
+"""
+
+# Recipients whose last service in a figure was voided: nothing left to count.
+_FORGET_RECIPIENTS = """
+DELETE FROM reports.service_recipients
+WHERE district = $1 AND services = 0 AND recipient_ref = ANY($2::text[])
 """
 
 _UPSERT_FUNDS = """
@@ -102,39 +128,17 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes) -> No
         statement, fields = _ROW_STATEMENTS[(table, operation)]
         await conn.executemany(statement, [(district, *(_db_value(op[2][f]) for f in fields)) for op in ops])
 
-    recipients = await _count_recipients(conn, district, changes.recipients)
-    if changes.figures:
-        figures = [(*key, person_times, hours, recipients.get(key, 0))
-                   for key, (person_times, hours) in changes.figures.items()]
-        await conn.execute(_UPSERT_FIGURES, district, *_columns(figures))
+    if changes.services:
+        await conn.execute(_PROJECT_SERVICES, district, *_columns(changes.services))
+        voided = [service[7] for service in changes.services if service[-1] < 0]
+        if voided:
+            await conn.execute(_FORGET_RECIPIENTS, district, voided)
 
     if changes.funds:
         await conn.execute(_UPSERT_FUNDS, district, *_columns([(*k, *v) for k, v in changes.funds.items()]))
 
     if changes.record_periods:
         await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
-
-
-async def _count_recipients(conn: asyncpg.Connection, district: str,
-                            deltas: dict[tuple[str, str, str, str, str], int]) -> dict[FigureKey, int]:
-    """Apply the per-recipient service counts; how each figure's distinct recipients change."""
-    rows = [(*key, delta) for key, delta in deltas.items() if delta]
-    if not rows:
-        return {}
-    counted: dict[FigureKey, int] = defaultdict(int)
-    gone = []
-    for row in await conn.fetch(_UPSERT_RECIPIENTS, district, *_columns(rows)):
-        key = (row["period"], row["town"], row["dim"], row["key"])
-        after = row["services"]
-        before = after - deltas[(*key, row["recipient_ref"])]
-        if before == 0 and after > 0:
-            counted[key] += 1
-        elif before > 0 and after == 0:
-            counted[key] -= 1
-            gone.append((*key, row["recipient_ref"]))
-    if gone:
-        await conn.execute(_DELETE_RECIPIENTS, district, *_columns(gone))
-    return counted
 
 
 def _db_value(value):

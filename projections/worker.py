@@ -15,6 +15,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.ledger import event_mapper
+from domain.inspection import Inspection
 from domain.project import Project
 from projections import tables
 from projections.projector import Projector
@@ -47,25 +48,32 @@ class ProjectionWorker:
         return sum([await self.catch_up(store) for store in await self.stores()])
 
     async def project_batch(self, district: str) -> int:
+        """Project the next batch of the district's events in one transaction; how many there were."""
         async with self.pool.acquire() as conn, conn.transaction():
-            position = await _lock_tracking(conn, district)
-            rows = await conn.fetch(
-                f'SELECT notification_id, originator_id, originator_version, topic, state'
-                f' FROM {SCHEMA}."{events_table(district)}" WHERE notification_id > $1'
-                f' ORDER BY notification_id LIMIT $2', position, self.batch_size)
-            if not rows:
-                return 0
-            events = [(row["notification_id"], self._decode(row)) for row in rows]
-            voided = await self._voided(conn, district, events)
-            projects = await self._project_towns(conn, district, [e for _, e in events] + list(voided.values()))
-            changes = Projector(voided, projects).project(events)
-            await tables.write(conn, district, changes)
-            last = rows[-1]["notification_id"]
-            if self.before_commit is not None:
-                await self.before_commit(district, last)
-            await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, last)
-            await conn.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, f"{district}:{last}")
-        return len(rows)
+            position = await lock_tracking(conn, district)
+            done, last = await self.project_next(conn, district, position)
+            if done:
+                if self.before_commit is not None:
+                    await self.before_commit(district, last)
+                await conn.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, f"{district}:{last}")
+        return done
+
+    async def project_next(self, conn: asyncpg.Connection, district: str, position: int) -> tuple[int, int]:
+        """Within the caller's transaction, project up to a batch after `position` and move the
+        tracking row with it; how many events, and the position reached."""
+        rows = await conn.fetch(
+            f'SELECT notification_id, originator_id, originator_version, topic, state'
+            f' FROM {SCHEMA}."{events_table(district)}" WHERE notification_id > $1'
+            f' ORDER BY notification_id LIMIT $2', position, self.batch_size)
+        if not rows:
+            return 0, position
+        events = [(row["notification_id"], self._decode(row)) for row in rows]
+        voided = await self._voided(conn, district, events)
+        towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
+        await tables.write(conn, district, Projector(voided, *towns).project(events))
+        last = rows[-1]["notification_id"]
+        await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, last)
+        return len(rows), last
 
     def _decode(self, row: asyncpg.Record) -> RecordEvent:
         return self.mapper.to_domain_event(StoredEvent(
@@ -84,15 +92,19 @@ class ProjectionWorker:
             f' WHERE r.record_id = ANY($1)', targets)
         return {row["record_id"]: self._decode(row) for row in rows}
 
-    async def _project_towns(self, conn: asyncpg.Connection, district: str,
-                             events: list[RecordEvent]) -> dict[str, str]:
-        named = {e.project for e in events if isinstance(e, (Project.FundSpent, Project.SelfEvaluationSubmitted,
-                                                               Project.FinalEvaluationDone))}
-        if not named:
-            return {}
-        rows = await conn.fetch("SELECT project, town FROM reports.projects WHERE district = $1"
-                                " AND project = ANY($2)", district, list(named))
-        return {row["project"]: row["town"] for row in rows}
+    async def _towns(self, conn: asyncpg.Connection, district: str,
+                     events: list[RecordEvent]) -> tuple[dict[str, str], dict[str, str]]:
+        """The towns of the projects and inspections these events name (projected earlier)."""
+        projects = {e.project for e in events if isinstance(e, (Project.FundSpent, Project.SelfEvaluationSubmitted,
+                                                                  Project.FinalEvaluationDone))}
+        inspections = {e.inspection for e in events if isinstance(e, Inspection.RectificationDone)}
+        project_towns = {row["project"]: row["town"] for row in await conn.fetch(
+            "SELECT project, town FROM reports.projects WHERE district = $1 AND project = ANY($2)",
+            district, list(projects))} if projects else {}
+        inspection_towns = {row["record_id"]: row["town"] for row in await conn.fetch(
+            "SELECT record_id, town FROM reports.inspections WHERE district = $1 AND record_id = ANY($2)",
+            district, list(inspections))} if inspections else {}
+        return project_towns, inspection_towns
 
     async def stores(self) -> list[str]:
         """Every district's store (from the registry), and the city's."""
@@ -145,7 +157,7 @@ class ProjectionWorker:
             await listener.close()
 
 
-async def _lock_tracking(conn: asyncpg.Connection, district: str) -> int:
+async def lock_tracking(conn: asyncpg.Connection, district: str) -> int:
     """The district's projected position, locked for this transaction (one projector at a time)."""
     await conn.execute("INSERT INTO reports.tracking (district) VALUES ($1) ON CONFLICT DO NOTHING", district)
     return await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1 FOR UPDATE", district)

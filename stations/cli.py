@@ -1,14 +1,23 @@
 """`stations`: the service's command line."""
 
+import asyncio
 import logging
+import signal
+import time
 from typing import Annotated
 
+import asyncpg
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from api import auth
 from api.auth import Role
+from projections.rebuild import log_length
+from projections.rebuild import rebuild as rebuild_district
+from projections.worker import ProjectionWorker
+from stations.database import database, migrate
 from stations.settings import get_settings
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
@@ -28,6 +37,60 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
             raise typer.BadParameter("the embedded database serves one process; set DATABASE_URL for more")
         console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+
+
+@app.command()
+def project() -> None:
+    """Run the projection worker alone (when several API processes run with run_projections off)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+
+    async def follow(url: str) -> None:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stopping.set)
+        try:
+            await ProjectionWorker(pool).run(url, stopping)
+        finally:
+            await pool.close()
+
+    with database(settings.database_url, settings.data_dir) as url:
+        migrate(url)
+        console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
+        asyncio.run(follow(url))
+
+
+@app.command()
+def rebuild(district: Annotated[str | None, typer.Option(help="one district's code (default: every store)")] = None
+            ) -> None:
+    """Rebuild the report tables from the event logs; reads go on meanwhile."""
+    settings = get_settings()
+
+    async def run(url: str) -> None:
+        pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+        try:
+            worker = ProjectionWorker(pool, batch_size=5000)
+            stores = [district] if district else await worker.stores()
+            with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                          console=console) as bar:
+                for store in stores:
+                    task = bar.add_task(f"重建 / rebuilding {store}", total=await log_length(pool, store), rate="")
+                    started = time.perf_counter()
+
+                    def advance(done: int, task: TaskID = task, started: float = started) -> None:
+                        bar.advance(task, done)
+                        rate = bar.tasks[task].completed / max(time.perf_counter() - started, 1e-9)
+                        bar.update(task, rate=f"{rate:,.0f} events/s")
+
+                    await rebuild_district(worker, store, advance)
+        finally:
+            await pool.close()
+
+    with database(settings.database_url, settings.data_dir) as url:
+        migrate(url)
+        asyncio.run(run(url))
 
 
 @app.command()

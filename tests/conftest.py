@@ -90,8 +90,10 @@ def other_district(runtime: Runtime) -> SampleDistrict:
     return make_district(runtime)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The service, its projection worker included, for one test module at a time (the
+    integration tests drive their own workers and want no other)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app

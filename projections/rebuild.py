@@ -1,0 +1,39 @@
+"""Rebuilding a district's report tables from its event log, while reads go on.
+
+The whole rebuild of a district is one transaction: its rows are deleted and projected again
+from position 0, and readers keep seeing the old rows (PostgreSQL's MVCC) until the commit
+switches them to the new ones at once. The district's tracking row is locked throughout, so
+the worker waits rather than projecting the same events twice.
+"""
+
+from collections.abc import Callable
+
+import asyncpg
+
+from projections.worker import ProjectionWorker, lock_tracking
+from tenants.event_store import SCHEMA, events_table
+
+DISTRICT_TABLES = ("service_figures", "service_recipients", "fund_spending", "projects", "evaluations",
+                   "inspections", "station_facts", "record_periods", "report_states", "report_versions")
+
+
+async def log_length(pool: asyncpg.Pool, district: str) -> int:
+    return await pool.fetchval(f'SELECT coalesce(max(notification_id), 0) FROM {SCHEMA}."{events_table(district)}"')
+
+
+async def rebuild(worker: ProjectionWorker, district: str, advance: Callable[[int], None] = lambda _: None) -> int:
+    """Project the district's whole log afresh; `advance` hears how many events each batch took."""
+    total = 0
+    async with worker.pool.acquire() as conn, conn.transaction():
+        await lock_tracking(conn, district)
+        for table in DISTRICT_TABLES:
+            await conn.execute(f"DELETE FROM reports.{table} WHERE district = $1", district)
+        position = 0
+        while True:
+            done, position = await worker.project_next(conn, district, position)
+            if not done:
+                break
+            total += done
+            advance(done)
+        await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, position)
+    return total

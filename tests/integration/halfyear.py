@@ -1,0 +1,153 @@
+"""A seeded, realistic year of one district's records, and its figures recomputed naively.
+
+The generator keeps only records that are valid by construction (budgets respected, voids
+of live records), so every batch is accepted; `naive_figures` recomputes a report's figures
+straight from those records, with none of the projection's machinery.
+"""
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from projections.periods import month_of, period_of
+from tests.builders import compliant_station, fund_spent, inspection_done, project_contracted, rid, service_delivered
+
+DOMAINS = ["elderly_care", "social_assistance", "child_welfare", "disability_welfare"]
+CATEGORIES = ["living_alone_elderly", "subsistence_allowance", "orphan", "person_with_disability", "other"]
+TYPES = ["visit", "daily_care", "counselling", "resource_linking", "group_activity"]
+VILLAGES = [None, "沙坡尾社区", "大学路社区", "东坪山社区"]
+
+
+def a_day(rng: random.Random) -> date:
+    return date(2025, 1, 1) + timedelta(days=rng.randrange(365))
+
+
+def generate(district, seed: int, services: int = 400) -> list[list[dict[str, Any]]]:
+    """Batches of records for a year of the district's work, in the order to send them."""
+    rng = random.Random(seed)
+    towns = list(district.towns)
+    records: list[dict[str, Any]] = []
+    budgets: dict[tuple[str, str], Decimal] = {}
+    projects: dict[str, dict[str, Any]] = {}
+    for town in towns:
+        records += compliant_station(town, f"{district.name}{district.towns[town]}民政服务站")
+        for role in ("core", "linked"):
+            contract = project_contracted(town, role=role, domains=DOMAINS[:2],
+                                          funds=[{"source": "elderly_care", "amount": "200000.00"},
+                                                 {"source": "social_assistance", "amount": "100000.00"}])
+            projects[contract["project"]] = contract
+            records.append(contract)
+            budgets[(contract["project"], "elderly_care")] = Decimal("200000.00")
+            budgets[(contract["project"], "social_assistance")] = Decimal("100000.00")
+    people = [rid("R") for _ in range(60)]
+    live: list[dict[str, Any]] = []
+    for _ in range(services):
+        town = rng.choice(towns)
+        project = rng.choice([None, *(p for p, c in projects.items() if c["town"] == town)])
+        service = service_delivered(
+            town, project=project, occurred_on=a_day(rng).isoformat(),
+            domain=rng.choice(DOMAINS[:2] if project else DOMAINS), recipient_category=rng.choice(CATEGORIES),
+            service_type=rng.choice(TYPES), recipient_ref=rng.choice(people), village=rng.choice(VILLAGES),
+            person_times=rng.randint(1, 3), hours=f"{rng.randint(1, 16) / 4:.2f}")
+        if service["village"] is None:
+            del service["village"]
+        records.append(service)
+        live.append(service)
+        if rng.random() < 0.15:
+            key = (project or rng.choice(list(projects)), rng.choice(["elderly_care", "social_assistance"]))
+            amount = Decimal(rng.randint(100, 500000)) / 100
+            if amount <= budgets[key]:
+                budgets[key] -= amount
+                spend = fund_spent(key[0], source=key[1], amount=str(amount), occurred_on=a_day(rng).isoformat())
+                records.append(spend)
+                live.append(spend)
+        if rng.random() < 0.03:
+            inspection = inspection_done(town, occurred_on="2025-03-01", issues_found=rng.random() < 0.5,
+                                         rectification_due=None)
+            records.append(inspection)
+            if inspection["issues_found"] and rng.random() < 0.5:
+                records.append({"id": rid("rect"), "type": "rectification_done", "inspection": inspection["id"],
+                                "occurred_on": "2025-04-01", "note": "已整改"})
+        if rng.random() < 0.06 and live:
+            target = live.pop(rng.randrange(len(live)))
+            if target["type"] == "fund_spent":
+                budgets[(target["project"], target["source"])] += Decimal(target["amount"])
+            records.append({"id": rid("void"), "type": "record_voided", "record": target["id"], "reason": "录入错误"})
+    batches, start = [], 0
+    while start < len(records):
+        size = rng.randint(1, 60)
+        batches.append(records[start:start + size])
+        start += size
+    return batches
+
+
+def naive_figures(records: list[dict[str, Any]], period: str, town: str | None = None) -> dict[str, Any]:
+    """The figures a report must show for the records, recomputed from scratch."""
+    voided = {r["record"] for r in records if r["type"] == "record_voided"}
+    live = [r for r in records if r["id"] not in voided and r["type"] != "record_voided"]
+    contracts = {r["project"]: r for r in live if r["type"] == "project_contracted"}
+
+    def here(record_town: str) -> bool:
+        return town is None or record_town == town
+
+    services = [r for r in live if r["type"] == "service_delivered" and period_of(date.fromisoformat(
+        r["occurred_on"])) == period and here(r["town"])]
+    cells: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {"pt": 0, "hours": Decimal(0), "refs": set()})
+    for s in services:
+        day = date.fromisoformat(s["occurred_on"])
+        for dim, key in [("total", ""), ("by_domain", s["domain"]), ("by_recipient_category", s["recipient_category"]),
+                         ("by_service_type", s["service_type"]), ("by_month", month_of(day)),
+                         ("by_village", s.get("village"))]:
+            if key is None:
+                continue
+            cell = cells[(dim, key)]
+            cell["pt"] += s.get("person_times", 1)
+            cell["hours"] += Decimal(s["hours"])
+            cell["refs"].add(s["recipient_ref"])
+
+    def cell(dim: str, key: str) -> dict[str, Any]:
+        c = cells.get((dim, key), {"pt": 0, "hours": Decimal(0), "refs": set()})
+        return {"person_times": c["pt"], "recipients": len(c["refs"]), "hours": str(c["hours"].quantize(Decimal("0.01")))}
+
+    spends = [r for r in live if r["type"] == "fund_spent" and period_of(date.fromisoformat(r["occurred_on"])) == period
+              and here(contracts[r["project"]]["town"])]
+    by_source: dict[str, Decimal] = defaultdict(Decimal)
+    for s in spends:
+        by_source[s["source"]] += Decimal(s["amount"])
+    inspections = [r for r in live if r["type"] == "inspection_done"
+                   and period_of(date.fromisoformat(r["occurred_on"])) == period and here(r["town"])]
+    rectified = {r["inspection"] for r in live if r["type"] == "rectification_done"}
+    first, last = (date(int(period[:4]), 1, 1), date(int(period[:4]), 6, 30)) if period.endswith("1") else \
+        (date(int(period[:4]), 7, 1), date(int(period[:4]), 12, 31))
+    running = [c for c in contracts.values() if here(c["town"]) and date.fromisoformat(c["contract_start"]) <= last
+               and date.fromisoformat(c["contract_end"]) >= first]
+    total = cell("total", "")
+    return {
+        "person_times": total["person_times"], "recipients": total["recipients"], "service_hours": total["hours"],
+        "by_domain": {k: cell("by_domain", k) for k in {s["domain"] for s in services}},
+        "by_recipient_category": {k: cell("by_recipient_category", k) for k in {s["recipient_category"] for s in services}},
+        "by_service_type": {k: cell("by_service_type", k) for k in {s["service_type"] for s in services}},
+        "by_month": {k: cell("by_month", k) for k in {month_of(date.fromisoformat(s["occurred_on"])) for s in services}},
+        "by_village": {k: cell("by_village", k) for k in {s.get("village") for s in services} if k},
+        "funds_spent": str(sum(by_source.values(), Decimal(0)).quantize(Decimal("0.01"))),
+        "funds_by_source": {k: str(v.quantize(Decimal("0.01"))) for k, v in by_source.items()},
+        "inspections": len(inspections),
+        "open_rectifications": sum(i["issues_found"] and i["id"] not in rectified for i in inspections),
+        "projects": {"core": sum(c["role"] == "core" for c in running), "linked": sum(c["role"] == "linked" for c in running)},
+    }
+
+
+def matches(report: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    """The part of the report's figures the naive figures speak of (nonzero cells only)."""
+    seen: dict[str, Any] = {}
+    for key, value in expected.items():
+        actual = report[key]
+        if isinstance(value, dict) and key != "projects":
+            seen[key] = {k: actual[k] for k in value} | {
+                k: v for k, v in actual.items() if k not in value and v not in (0, "0.00")
+                and v != {"person_times": 0, "recipients": 0, "hours": "0.00"}}
+        else:
+            seen[key] = actual
+    return seen
