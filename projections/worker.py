@@ -36,6 +36,7 @@ class ProjectionWorker:
         self.batch_size = batch_size
         self.before_commit = before_commit  # a test's way to fail between the rows and the commit
         self.mapper = event_mapper()
+        self._opened: set[str] = set()
 
     async def catch_up(self, district: str) -> int:
         """Project the district's log up to its head; how many events that took."""
@@ -61,6 +62,8 @@ class ProjectionWorker:
     async def project_next(self, conn: asyncpg.Connection, district: str, position: int) -> tuple[int, int]:
         """Within the caller's transaction, project up to a batch after `position` and move the
         tracking row with it; how many events, and the position reached."""
+        if not await self._has_store(conn, district):
+            return 0, position
         rows = await conn.fetch(
             f'SELECT notification_id, originator_id, originator_version, topic, state'
             f' FROM {SCHEMA}."{events_table(district)}" WHERE notification_id > $1'
@@ -74,6 +77,13 @@ class ProjectionWorker:
         last = rows[-1]["notification_id"]
         await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, last)
         return len(rows), last
+
+    async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
+        """Whether the district's event store exists (a district just registered may not have one)."""
+        if district not in self._opened and await conn.fetchval(
+                "SELECT to_regclass($1) IS NOT NULL", f'{SCHEMA}."{events_table(district)}"'):
+            self._opened.add(district)
+        return district in self._opened
 
     def _decode(self, row: asyncpg.Record) -> RecordEvent:
         return self.mapper.to_domain_event(StoredEvent(

@@ -17,6 +17,7 @@ from api.auth import Role
 from projections.rebuild import log_length
 from projections.rebuild import rebuild as rebuild_district
 from projections.worker import ProjectionWorker
+from stations.bootstrap import bootstrap
 from stations.database import database, migrate
 from stations.settings import get_settings
 
@@ -57,7 +58,7 @@ def project() -> None:
             await pool.close()
 
     with database(settings.database_url, settings.data_dir) as url:
-        migrate(url)
+        bootstrap(settings, url).close()  # the schema and every store exist before following them
         console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
         asyncio.run(follow(url))
 

@@ -176,3 +176,25 @@ async def test_min_position_beyond_the_log_answers_503(client, district):
                               headers=bearer("district", district.code))
     assert answer.status_code == 503
     assert answer.headers["retry-after"]
+
+
+async def test_a_realistic_half_year_submitted_approved_and_matching_a_naive_recomputation(client, district):
+    from tests.integration.halfyear import generate, matches, naive_figures
+
+    sent = []
+    for batch in generate(district, seed=2025):
+        position = await record(client, district, batch)
+        sent += batch
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/2025H1"
+    await report(client, district, position)
+    for town in district.towns:
+        assert (await client.post(f"{base}/towns/{town}/submit", headers=staff)).status_code == 200
+        assert (await client.post(f"{base}/towns/{town}/approve", headers=staff)).status_code == 200
+    assert (await client.post(f"{base}/submit", headers=staff)).status_code == 200
+    approval = await client.post(f"/v1/city/reports/2025H1/districts/{district.code}/approve", headers=bearer("city"))
+
+    approved = await report(client, district, approval.json()["position"], version="approved")
+    expected = naive_figures(sent, "2025H1")
+    assert approved["status"] == "approved"
+    assert matches(approved["figures"], expected) == expected
+    assert approved["completeness"] == {"expected": 3, "submitted": 3, "approved": 3, "returned": 0, "late": 3}
