@@ -37,9 +37,11 @@ DISTRICT, TOWN = "350203", "350203001"
 
 
 def service(record_id: str, town: str = TOWN) -> dict:
-    return {"id": record_id, "type": "service_delivered", "town": town, "occurred_on": "2025-03-18",
-            "domain": "elderly_care", "service_type": "visit", "recipient_category": "living_alone_elderly",
-            "recipient_ref": f"R-{record_id[-12:]}", "hours": "1.5"}
+    """A service to one of 5000 people (a district serves the same people again and again)."""
+    person = int(record_id[-6:], 16) % 5000
+    return {"id": record_id, "type": "service_delivered", "town": town,
+            "occurred_on": f"2025-{1 + person % 6:02d}-18", "domain": "elderly_care", "service_type": "visit",
+            "recipient_category": "living_alone_elderly", "recipient_ref": f"R-{person:05d}", "hours": "1.5"}
 
 
 @contextmanager

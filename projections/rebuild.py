@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import asyncpg
 
+from projections import tables
 from projections.worker import ProjectionWorker, lock_tracking
 from tenants.event_store import SCHEMA, events_table
 
@@ -28,12 +29,14 @@ async def rebuild(worker: ProjectionWorker, district: str, advance: Callable[[in
         await lock_tracking(conn, district)
         for table in DISTRICT_TABLES:
             await conn.execute(f"DELETE FROM reports.{table} WHERE district = $1", district)
+        await tables.begin_rebuild(conn)
         position = 0
         while True:
-            done, position = await worker.project_next(conn, district, position)
+            done, position = await worker.project_next(conn, district, position, defer_services=True)
             if not done:
                 break
             total += done
             advance(done)
+        await tables.finish_rebuild(conn, district)
         await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, position)
     return total

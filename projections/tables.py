@@ -56,14 +56,10 @@ _ROW_STATEMENTS = {
         ("period", "town", "version", "position", "figures", "recorded_at")),
 }
 
-# A batch's services, spread over every figure they count in: each scope (the town, and the
-# district as town '') by each dimension. A recipient's first active service in a figure
-# counts them in, their last one voided counts them out.
-_PROJECT_SERVICES = """
-WITH services (period, town, domain, category, service_type, month, village, ref, person_times, hours, sign) AS (
-    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                         $9::text[], $10::int[], $11::numeric[], $12::int[])
-), spread AS (
+# Services spread over every figure they count in: each scope (the town, and the district as
+# town '') by each dimension.
+_SPREAD = """
+spread AS (
     SELECT s.period, scope.town, d.dim, d.key, s.ref, s.person_times * s.sign AS person_times,
            s.hours * s.sign AS hours, s.sign
     FROM services s
@@ -72,7 +68,21 @@ WITH services (period, town, domain, category, service_type, month, village, ref
                                ('service_type', s.service_type), ('month', s.month), ('village', s.village))
                        AS d (dim, key)
     WHERE d.key IS NOT NULL
-), delta AS (
+), figures AS (
+    SELECT period, town, dim, key, sum(person_times) AS person_times, sum(hours) AS hours
+    FROM spread GROUP BY period, town, dim, key
+)"""
+
+SERVICE_COLUMNS = ("period", "town", "domain", "category", "service_type", "month", "village", "ref",
+                   "person_times", "hours", "sign")
+
+# A batch's services added to the figures. A recipient's first active service in a figure
+# counts them in, their last one voided counts them out.
+_PROJECT_SERVICES = f"""
+WITH services ({", ".join(SERVICE_COLUMNS)}) AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $10::int[], $11::numeric[], $12::int[])
+), {_SPREAD}, delta AS (
     SELECT period, town, dim, key, ref, sum(sign)::int AS n FROM spread
     GROUP BY period, town, dim, key, ref HAVING sum(sign) <> 0
 ), counted AS (
@@ -87,9 +97,6 @@ WITH services (period, town, domain, category, service_type, month, village, ref
     SELECT period, town, dim, key,
            sum(CASE WHEN inserted THEN 1 WHEN services = 0 THEN -1 ELSE 0 END) AS recipients
     FROM counted GROUP BY period, town, dim, key
-), figures AS (
-    SELECT period, town, dim, key, sum(person_times) AS person_times, sum(hours) AS hours
-    FROM spread GROUP BY period, town, dim, key
 )
 INSERT INTO reports.service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
 SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
@@ -98,6 +105,30 @@ ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
     person_times = f.person_times + excluded.person_times,
     hours = f.hours + excluded.hours,
     recipients = f.recipients + excluded.recipients
+"""
+
+# A rebuild gathers every service of the district first (`defer_services`), then counts them
+# into the emptied tables at once: the same figures, without an upsert per row.
+_SERVICES_TABLE = "rebuilt_services"
+_CREATE_SERVICES_TABLE = f"""
+CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
+    period text COLLATE "C", town text COLLATE "C", domain text COLLATE "C", category text COLLATE "C",
+    service_type text COLLATE "C", month text COLLATE "C", village text COLLATE "C", ref text COLLATE "C",
+    person_times int, hours numeric, sign int
+) ON COMMIT DROP
+"""
+_COUNT_ALL_SERVICES = f"""
+WITH services AS (SELECT * FROM {_SERVICES_TABLE}), {_SPREAD}, counted AS (
+    INSERT INTO reports.service_recipients (district, period, town, dim, key, recipient_ref, services)
+    SELECT $1, period, town, dim, key, ref, sum(sign) FROM spread
+    GROUP BY period, town, dim, key, ref HAVING sum(sign) > 0
+    RETURNING period, town, dim, key
+), recipients AS (
+    SELECT period, town, dim, key, count(*) AS recipients FROM counted GROUP BY period, town, dim, key
+)
+INSERT INTO reports.service_figures (district, period, town, dim, key, person_times, hours, recipients)
+SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
+FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
 """
 
 # Recipients whose last service in a figure was voided: nothing left to count.
@@ -123,12 +154,14 @@ def _columns(rows: Sequence[tuple]) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-async def write(conn: asyncpg.Connection, district: str, changes: Changes) -> None:
+async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, defer_services: bool = False) -> None:
     for (table, operation), ops in groupby(changes.rows, key=lambda op: op[:2]):
         statement, fields = _ROW_STATEMENTS[(table, operation)]
         await conn.executemany(statement, [(district, *(_db_value(op[2][f]) for f in fields)) for op in ops])
 
-    if changes.services:
+    if changes.services and defer_services:
+        await conn.copy_records_to_table(_SERVICES_TABLE, records=changes.services)
+    elif changes.services:
         await conn.execute(_PROJECT_SERVICES, district, *_columns(changes.services))
         voided = [service[7] for service in changes.services if service[-1] < 0]
         if voided:
@@ -139,6 +172,15 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes) -> No
 
     if changes.record_periods:
         await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
+
+
+async def begin_rebuild(conn: asyncpg.Connection) -> None:
+    await conn.execute(_CREATE_SERVICES_TABLE)
+
+
+async def finish_rebuild(conn: asyncpg.Connection, district: str) -> None:
+    """Count every service gathered by a rebuild into the (emptied) service tables."""
+    await conn.execute(_COUNT_ALL_SERVICES, district)
 
 
 def _db_value(value):

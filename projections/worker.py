@@ -59,7 +59,8 @@ class ProjectionWorker:
                 await conn.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, f"{district}:{last}")
         return done
 
-    async def project_next(self, conn: asyncpg.Connection, district: str, position: int) -> tuple[int, int]:
+    async def project_next(self, conn: asyncpg.Connection, district: str, position: int, *,
+                           defer_services: bool = False) -> tuple[int, int]:
         """Within the caller's transaction, project up to a batch after `position` and move the
         tracking row with it; how many events, and the position reached."""
         if not await self._has_store(conn, district):
@@ -73,7 +74,7 @@ class ProjectionWorker:
         events = [(row["notification_id"], self._decode(row)) for row in rows]
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
-        await tables.write(conn, district, Projector(voided, *towns).project(events))
+        await tables.write(conn, district, Projector(voided, *towns).project(events), defer_services=defer_services)
         last = rows[-1]["notification_id"]
         await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, last)
         return len(rows), last
