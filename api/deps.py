@@ -2,7 +2,8 @@
 the district in the caller's scope, and what the caller may do there."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 import asyncpg
@@ -73,6 +74,31 @@ def allow(*roles: Role) -> Callable[[Caller], Caller]:
         return caller
 
     return check
+
+
+ALL_DISTRICTS = "*"
+
+
+@asynccontextmanager
+async def scoped_connection(pool: asyncpg.Pool, scope: str) -> AsyncIterator[asyncpg.Connection]:
+    """A read-only snapshot in which the database itself shows only `scope`'s rows.
+
+    The role and the scope are set for this transaction only (never for the pooled session,
+    which the pool resets), so row-level security hides every other district's report rows
+    and events even from a query that forgets its own filter.
+    """
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute("SET LOCAL ROLE stations_reader")
+        await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
+        yield conn
+
+
+def get_read_scope(caller: CallerDep) -> str:
+    """What the caller's reads may see in the database: their district, or every district."""
+    return ALL_DISTRICTS if caller.sees_all_districts() else caller.district
+
+
+ReadScopeDep = Annotated[str, Depends(get_read_scope)]
 
 
 def request_id(x_request_id: Annotated[str | None, Header(max_length=128)] = None) -> str:

@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.auth import Caller, Role
-from api.deps import DistrictDep, ReadPoolDep, RuntimeDep, allow
+from api.deps import DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection
 from projections.event_log import read_page
 
 router = APIRouter(prefix="/v1/districts/{district}", tags=["audit 审计"])
@@ -43,10 +43,12 @@ Reader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor,
 @router.get("/events", response_model=EventPage, summary="事件日志 / The district's event log",
             responses={403: {}, 404: {}})
 async def get_events(district: DistrictDep, _: Reader, runtime: RuntimeDep, pool: ReadPoolDep,
+                     read_scope: ReadScopeDep,
                      after: Annotated[int, Query(ge=0, description="return events after this position")] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> EventPage:
     """Events in the order they were recorded, each with its position, stream, version,
     record type, recorded-at time (China Standard Time), actor, payload and hash."""
     ledger = await run_in_threadpool(runtime.tenants.ledger, district)  # opens its store once
-    events = await read_page(pool, district, ledger.mapper, after=after, limit=limit)
+    async with scoped_connection(pool, read_scope) as conn:
+        events = await read_page(conn, district, ledger.mapper, after=after, limit=limit)
     return EventPage(events=events, next_after=events[-1]["position"] if events else after)

@@ -7,7 +7,10 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Caller, Role
-from api.deps import CallerDep, DistrictDep, ProgressDep, ReadPoolDep, RequestIdDep, RuntimeDep, allow
+from api.deps import (
+    ALL_DISTRICTS, CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadScopeDep, RequestIdDep, RuntimeDep, allow,
+    scoped_connection,
+)
 from api.problems import ApiProblem, forbidden, not_found
 from domain.events import Provenance
 from projections.periods import PERIOD_PATTERN
@@ -43,8 +46,9 @@ async def caught_up(progress: Progress, district: str, position: int) -> None:
                          headers={"Retry-After": "1"})
 
 
-async def read_report(pool: asyncpg.Pool, scope_: Scope, town: str, version: str | None) -> dict[str, Any]:
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+async def read_report(pool: asyncpg.Pool, read_scope: str, scope_: Scope, town: str,
+                      version: str | None) -> dict[str, Any]:
+    async with scoped_connection(pool, read_scope) as conn:
         if version is not None:
             report = await frozen_version(conn, scope_, town, version)
             if report is None:
@@ -72,12 +76,12 @@ def provenance(caller: Caller, request_id: str) -> Provenance:
 
 
 async def freeze_and_submit(runtime: Runtime, pool: asyncpg.Pool, progress: Progress, district: str, period: str,
-                            town: str, who: Provenance) -> dict[str, Any]:
+                            town: str, who: Provenance, read_scope: str) -> dict[str, Any]:
     """Freeze the figures at the log's head, then record the submission that carries them."""
     ledger = await run_in_threadpool(runtime.tenants.ledger, district)
     head = await run_in_threadpool(ledger.recorder.max_notification_id) or 0
     await caught_up(progress, district, head)
-    report = await read_report(pool, scope(runtime, district, period), town, None)
+    report = await read_report(pool, read_scope, scope(runtime, district, period), town, None)
     position = await run_in_threadpool(ledger.submit_report, period, town, head, report, who)
     return {"period": period, "district": district, "town": town or None, "status": "submitted",
             "frozen_position": head, "position": position}
@@ -102,34 +106,35 @@ Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, descript
 @router.get("/v1/districts/{district}/reports/{period}", summary="区半年报表 / A district's half-year report",
             responses={403: {}, 404: {}, 503: {}})
 async def get_district_report(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
-                              pool: ReadPoolDep, progress: ProgressDep, version: Version = None,
-                              min_position: MinPosition = None) -> dict[str, Any]:
+                              pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
+                              version: Version = None, min_position: MinPosition = None) -> dict[str, Any]:
     if min_position is not None:
         await caught_up(progress, district, min_position)
-    return await read_report(pool, scope(runtime, district, period), "", version)
+    return await read_report(pool, read_scope, scope(runtime, district, period), "", version)
 
 
 @router.get("/v1/districts/{district}/reports/{period}/towns/{town}",
             summary="镇(街道)半年报表 / A town's half-year report", responses={403: {}, 404: {}, 503: {}})
 async def get_town_report(district: DistrictDep, period: Period, town: TownCode, caller: CallerDep,
-                          runtime: RuntimeDep, pool: ReadPoolDep, progress: ProgressDep, version: Version = None,
-                          min_position: MinPosition = None) -> dict[str, Any]:
+                          runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
+                          version: Version = None, min_position: MinPosition = None) -> dict[str, Any]:
     check_town(runtime, district, town)
     check_station_town(caller, town)
     if min_position is not None:
         await caught_up(progress, district, min_position)
-    return await read_report(pool, scope(runtime, district, period), town, version)
+    return await read_report(pool, read_scope, scope(runtime, district, period), town, version)
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/submit",
              summary="报送镇(街道)报表 / Submit a town's report", responses={403: {}, 404: {}, 409: {}})
 async def submit_town_report(district: DistrictDep, period: Period, town: TownCode,
                              caller: Annotated[Caller, Depends(allow(Role.station, Role.district))],
-                             runtime: RuntimeDep, pool: ReadPoolDep, progress: ProgressDep,
+                             runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
                              request_id: RequestIdDep) -> dict[str, Any]:
     check_town(runtime, district, town)
     check_station_town(caller, town)
-    return await freeze_and_submit(runtime, pool, progress, district, period, town, provenance(caller, request_id))
+    return await freeze_and_submit(runtime, pool, progress, district, period, town,
+                                   provenance(caller, request_id), read_scope)
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/approve",
@@ -151,9 +156,10 @@ async def return_town_report(district: DistrictDep, period: Period, town: TownCo
 @router.post("/v1/districts/{district}/reports/{period}/submit",
              summary="向市报送区报表 / Submit the district's report to the city", responses={403: {}, 404: {}, 409: {}})
 async def submit_district_report(district: DistrictDep, period: Period, caller: DistrictWriter,
-                                 runtime: RuntimeDep, pool: ReadPoolDep, progress: ProgressDep,
-                                 request_id: RequestIdDep) -> dict[str, Any]:
-    return await freeze_and_submit(runtime, pool, progress, district, period, "", provenance(caller, request_id))
+                                 runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep,
+                                 progress: ProgressDep, request_id: RequestIdDep) -> dict[str, Any]:
+    return await freeze_and_submit(runtime, pool, progress, district, period, "",
+                                   provenance(caller, request_id), read_scope)
 
 
 # -- the city -------------------------------------------------------------------------------
@@ -175,7 +181,7 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
         district, _, position = pair.partition(":")
         await caught_up(progress, known_district(runtime, district), int(position))
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
         report = await city_report(conn, scopes)
         status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"
                                      " AND period = $2 AND town = ''", CITY, period)
@@ -204,7 +210,7 @@ async def return_district_report(period: Period, district: Annotated[str, Path(p
 async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
                              request_id: RequestIdDep) -> dict[str, Any]:
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
         report = await city_report(conn, scopes)
     ledger = await run_in_threadpool(runtime.tenants.ledger, CITY)
     position = await run_in_threadpool(ledger.submit_report, period, "", 0, report, provenance(caller, request_id))

@@ -44,13 +44,12 @@ def describe(position: int, stored: StoredEvent, mapper: Mapper) -> dict[str, An
     }
 
 
-async def read_page(pool: asyncpg.Pool, district: str, mapper: Mapper, *, after: int, limit: int) -> list[dict[str, Any]]:
+async def read_page(conn: asyncpg.Connection, district: str, mapper: Mapper, *, after: int,
+                    limit: int) -> list[dict[str, Any]]:
     # The table name is built from a district code the registry knows: six digits.
-    query = (f'SELECT notification_id, originator_id, originator_version, topic, state'
-             f' FROM {SCHEMA}."{events_table(district)}"'
-             f' WHERE notification_id > $1 ORDER BY notification_id LIMIT $2')
-    async with pool.acquire() as conn, conn.transaction(readonly=True):
-        rows = await conn.fetch(query, after, limit)
+    rows = await conn.fetch(f'SELECT notification_id, originator_id, originator_version, topic, state'
+                            f' FROM {SCHEMA}."{events_table(district)}"'
+                            f' WHERE notification_id > $1 ORDER BY notification_id LIMIT $2', after, limit)
     return [describe(row["notification_id"],
                      StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])),
                      mapper)

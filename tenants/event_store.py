@@ -17,7 +17,7 @@ from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Identifier, Literal
 
 from domain.ledger import IndexedRecord
 
@@ -66,6 +66,16 @@ class DistrictRecorder(PostgresApplicationRecorder):
             " stream_id uuid NOT NULL,"
             " stream_version bigint NOT NULL)"
         ).format(schema=schema, records=records))
+        # Reads of the API see this district's tables only when scoped to it (migration 0003).
+        scope_check = SQL("reports.in_scope({district})").format(district=Literal(district))
+        for table in (events, records):
+            self.sql_create_statements.append(SQL(
+                "DO $$ BEGIN"
+                " GRANT SELECT ON {schema}.{table} TO stations_reader;"
+                " ALTER TABLE {schema}.{table} ENABLE ROW LEVEL SECURITY;"
+                " CREATE POLICY district_scope ON {schema}.{table} TO stations_reader USING ({check});"
+                " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            ).format(schema=schema, table=table, check=scope_check))
         self.insert_index_statement = SQL(
             "INSERT INTO {schema}.{records} (record_id, record_type, content_hash, stream_id, stream_version)"
             " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], %s::bigint[])"

@@ -141,8 +141,9 @@ async def test_a_submitted_report_never_changes_and_lists_later_records(client, 
     staff = bearer("district", district.code)
     base = f"/v1/districts/{district.code}/reports/2025H1"
     await record(client, district, [service_delivered(town)])
-    assert (await client.post(f"{base}/submit", headers=staff)).status_code == 200
-    frozen = await report(client, district, 0, version="submitted")
+    submitted = await client.post(f"{base}/submit", headers=staff)
+    assert submitted.status_code == 200
+    frozen = await report(client, district, submitted.json()["position"], version="submitted")
 
     late = service_delivered(town)
     position = await record(client, district, [late])
