@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from api import events, problems, records, reports
+from api.limits import BodySizeLimit
 from projections.progress import Progress
 from projections.worker import ProjectionWorker
 from stations.bootstrap import bootstrap
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(records.router)
     app.include_router(events.router)
     app.include_router(reports.router)

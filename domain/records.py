@@ -167,7 +167,7 @@ class FundSpent(_Record):
     source: FundSource
     amount: Money
     purpose: text(500)
-    voucher: text(100) | None = None
+    voucher: text(100, screened=False) | None = None
 
 
 class InspectionDone(_Record):

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, WithJsonSchema
 
+from domain import personal_data
+
 # ASCII digits only: \d would also take full-width and other scripts' digits.
 MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
 HOURS_PATTERN = r"^[0-9]{1,6}(\.[0-9]{1,2})?$"
@@ -83,9 +85,19 @@ BusinessDate = Annotated[
 ]
 
 
-def text(max_length: int, min_length: int = 1) -> Any:
-    """Free text, NFC-normalised and stripped, within length limits."""
-    return Annotated[str, BeforeValidator(_nfc), Field(min_length=min_length, max_length=max_length)]
+def _free_of_personal_data(value: str) -> str:
+    if kind := personal_data.found_in(value):
+        zh, en = personal_data.KINDS[kind]
+        raise ValueError(f"文字中含有{zh}；事件不可更改，不得录入个人信息 / the text holds {en}; events cannot be"
+                         " changed, so they may not hold personal data")
+    return value
+
+
+def text(max_length: int, min_length: int = 1, *, screened: bool = True) -> Any:
+    """Free text, NFC-normalised and stripped, within length limits, and (unless it is a
+    number of another kind, such as a voucher's) refused when it holds personal data."""
+    checks = (AfterValidator(_free_of_personal_data),) if screened else ()
+    return Annotated[str, BeforeValidator(_nfc), Field(min_length=min_length, max_length=max_length), *checks]
 
 
 RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,127}$"
@@ -94,14 +106,11 @@ TownCode = Annotated[str, Field(pattern=r"^[0-9]{9}$", examples=["350203001"])]
 Count = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 
-# An ID-card number (18 or 15 digits) or a mobile number, bare or behind a short prefix
-# ("R-13912345678"). A UUID or a hash that merely holds a run of digits is not refused.
-_IDENTIFYING = re.compile(r"[A-Za-z]{0,8}[-_.:]?([0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})")
-
-
 def _pseudonymous(value: str) -> str:
-    if _IDENTIFYING.fullmatch(value):
-        raise ValueError("人员编号须为假名化编号，不得使用身份证号或手机号 / a person reference must be pseudonymous, never an ID-card or phone number")
+    # A UUID or a hash that merely holds a run of digits is not refused.
+    if kind := personal_data.is_identifying(value):
+        zh, en = personal_data.KINDS[kind]
+        raise ValueError(f"人员编号须为假名化编号，不得为{zh} / a person reference must be a pseudonym, not {en}")
     return value
 
 

@@ -102,6 +102,9 @@ def token(role: Annotated[Role, typer.Option(help="station, district, city, audi
           hours: Annotated[int | None, typer.Option(help="hours until it expires")] = None) -> None:
     """Mint a bearer token signed with this service's secret."""
     settings = get_settings()
+    if settings.environment == "production":
+        Console(stderr=True).print("[bold yellow]注意：正在用生产环境的密钥签发令牌 / warning: minting a token with"
+                                   " production settings[/]")
     subject = sub or "-".join(filter(None, [role.value, district, town]))
     try:
         minted = auth.mint(settings.jwt_secret.get_secret_value(), sub=subject, role=role, district=district,

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     write_pool_size: int = Field(default=4, ge=1, le=64)
     write_pool_overflow: int = Field(default=4, ge=0, le=64)
     read_pool_size: int = Field(default=4, ge=1, le=64)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, description="largest request body accepted")
     projection_pool_size: int = Field(default=2, ge=1, le=16)
     run_projections: bool = Field(default=True, description="run the projection worker inside `serve`")
     min_position_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a read waits for min_position")

@@ -41,3 +41,24 @@ def test_every_command_says_what_it_does(runner):
     for command in ("serve", "token"):
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0 and len(result.output) > 100
+
+
+def test_token_warns_when_minted_with_production_settings(runner, monkeypatch):
+    monkeypatch.setenv("STATIONS_ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/stations")
+    get_settings.cache_clear()
+
+    result = runner.invoke(app, ["token", "--role", "city"])
+
+    assert result.exit_code == 0
+    assert "production" in result.output
+
+
+def test_production_refuses_the_development_secret(monkeypatch):
+    monkeypatch.setenv("STATIONS_ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/stations")
+    monkeypatch.delenv("STATIONS_JWT_SECRET", raising=False)
+    get_settings.cache_clear()
+    with pytest.raises(ValueError, match="STATIONS_JWT_SECRET"):
+        get_settings()
+    get_settings.cache_clear()

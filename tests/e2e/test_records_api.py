@@ -207,3 +207,25 @@ async def test_health_and_openapi(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert "/v1/districts/{district}/records" in paths
     assert "/v1/districts/{district}/events" in paths
+
+
+async def test_a_body_over_the_cap_is_refused_before_it_is_read(client, district):
+    staff = bearer("district", district.code) | {"Content-Type": "application/json"}
+    huge = b'{"records": [' + b" " * (5 * 1024 * 1024) + b"]}"
+
+    answer = await client.post(f"/v1/districts/{district.code}/records", content=huge, headers=staff)
+
+    assert answer.status_code == 413
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert await log_of(client, district.code) == []
+
+
+async def test_personal_data_in_free_text_is_refused_and_nothing_stored(client, district):
+    staff = bearer("district", district.code)
+    records = [station_established(district.town, address="民族路1号，联系电话13912345678")]
+
+    answer = await post(client, district.code, records, staff)
+
+    assert answer.status_code == 422
+    assert "手机号" in answer.json()["errors"][0]["detail"]
+    assert await log_of(client, district.code) == []

@@ -204,21 +204,21 @@ def test_person_ref_pseudonymous_is_accepted(ref):
 
 
 @pytest.mark.parametrize("ref", [
-    "350203199001011234",   # 18-digit ID-card number
+    "350203198512310026",   # a resident ID number (valid check digit)
     "35020319900101123X",   # ... with its X check character
     "35020319900101123x",
-    "350203900101123",      # old 15-digit ID-card number
     "13912345678",          # mobile number
     "19912345678",
     "R-13912345678",        # ... behind a short prefix
-    "R350203199001011234",
+    "R350203198512310026",
 ])
 def test_person_ref_id_card_or_mobile_is_rejected(ref):
     rejects(service(recipient_ref=ref), "recipient_ref")
     rejects(staff(person_ref=ref), "person_ref")
 
 
-@pytest.mark.parametrize("ref", ["5f1c2d3e-aaaa-4bbb-8ccc-13912345678f", "R-139123456789", "h-a13912345678"])
+@pytest.mark.parametrize("ref", ["5f1c2d3e-aaaa-4bbb-8ccc-13912345678f", "R-139123456789", "h-a13912345678",
+                                 "350203198512310027"])  # 18 digits, but no ID number: wrong check digit
 def test_a_reference_merely_holding_a_digit_run_is_accepted(ref):
     assert parse_record(service(recipient_ref=ref)).recipient_ref == ref
 
@@ -277,3 +277,16 @@ def test_credit_code_of_wrong_length_or_alphabet_is_rejected(code):
 
 def test_credit_code_is_optional():
     assert parse_record(contract()).provider.credit_code is None
+
+
+@pytest.mark.parametrize("field, value", [
+    ("address", "民族路1号（联系人 13912345678）"),
+    ("purpose", "为350203198512310026购买物品"),
+])
+def test_free_text_holding_personal_data_is_refused(field, value):
+    record = station(**{field: value}) if field == "address" else fund_spent(purpose=value)
+    rejects(record, field)
+
+
+def test_a_voucher_number_is_not_taken_for_a_mobile_number():
+    assert parse_record(fund_spent(voucher="13912345678")).voucher == "13912345678"
