@@ -9,8 +9,10 @@ import asyncpg
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import events, problems, records, reports
+from api import audit, events, problems, records, reports
 from api.limits import BodySizeLimit
+from audit import checkpoints
+from audit.signing import SigningKey
 from projections.progress import Progress
 from projections.worker import ProjectionWorker
 from stations.bootstrap import bootstrap
@@ -36,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.progress.start(url)
             stack.push_async_callback(app.state.progress.stop)
             if settings.run_projections:
-                await stack.enter_async_context(run_worker(settings, url))
+                await stack.enter_async_context(run_worker(settings, url, runtime.signing_key))
             yield
 
     app = FastAPI(
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(records.router)
     app.include_router(events.router)
     app.include_router(reports.router)
+    app.include_router(audit.router)
 
     @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness")
     def healthz() -> dict[str, str]:
@@ -65,16 +68,18 @@ def _report_failure(task: asyncio.Task) -> None:
 
 
 @asynccontextmanager
-async def run_worker(settings: Settings, url: str) -> AsyncIterator[ProjectionWorker]:
-    """The projection worker as a background task of this process, stopped with it."""
+async def run_worker(settings: Settings, url: str, key: SigningKey) -> AsyncIterator[ProjectionWorker]:
+    """The projection worker and the daily checkpoints, as background tasks of this process."""
     pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
     worker = ProjectionWorker(pool)
     stopping = asyncio.Event()
-    task = asyncio.create_task(worker.run(url, stopping), name="projection-worker")
-    task.add_done_callback(_report_failure)
+    tasks = [asyncio.create_task(worker.run(url, stopping), name="projection-worker"),
+             asyncio.create_task(checkpoints.keep_daily(pool, key, stopping), name="daily-checkpoints")]
+    for task in tasks:
+        task.add_done_callback(_report_failure)
     try:
         yield worker
     finally:
         stopping.set()
-        await task
+        await asyncio.gather(*tasks, return_exceptions=True)
         await pool.close()

@@ -12,6 +12,7 @@ from api.deps import (
     scoped_connection,
 )
 from api.problems import ApiProblem, forbidden, not_found
+from audit import checkpoints
 from domain.events import Provenance
 from projections.periods import PERIOD_PATTERN
 from projections.progress import Progress
@@ -84,18 +85,28 @@ async def freeze_and_submit(runtime: Runtime, pool: asyncpg.Pool, progress: Prog
     report = await read_report(pool, read_scope, scope(runtime, district, period), town, None)
     position = await run_in_threadpool(ledger.submit_report, period, town, head, report, who)
     return {"period": period, "district": district, "town": town or None, "status": "submitted",
-            "frozen_position": head, "position": position}
+            "frozen_position": head, "position": position,
+            "checkpoint": await checkpoint(runtime, pool, district, "report_submitted", position)}
 
 
-async def decide(runtime: Runtime, district: str, period: str, town: str, who: Provenance,
+async def decide(runtime: Runtime, pool: asyncpg.Pool, district: str, period: str, town: str, who: Provenance,
                  reason: str | None) -> dict[str, Any]:
     ledger = await run_in_threadpool(runtime.tenants.ledger, district)
     if reason is None:
         position = await run_in_threadpool(ledger.approve_report, period, town, who)
     else:
         position = await run_in_threadpool(ledger.return_report, period, town, reason, who)
-    return {"period": period, "district": district, "town": town or None,
-            "status": "approved" if reason is None else "returned", "position": position}
+    answer = {"period": period, "district": district, "town": town or None,
+              "status": "approved" if reason is None else "returned", "position": position}
+    if reason is None:
+        answer["checkpoint"] = await checkpoint(runtime, pool, district, "report_approved", position)
+    return answer
+
+
+async def checkpoint(runtime: Runtime, pool: asyncpg.Pool, store: str, reason: str, position: int) -> dict[str, Any]:
+    """Sign the store's log up to a report's step, so the report carries proof of what it stood on."""
+    async with pool.acquire() as conn:
+        return (await checkpoints.make(conn, runtime.signing_key, store, reason, up_to=position)).as_json()
 
 
 Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, description="why it is returned")]
@@ -140,17 +151,17 @@ async def submit_town_report(district: DistrictDep, period: Period, town: TownCo
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/approve",
              summary="审核通过镇(街道)报表 / Approve a town's report", responses={403: {}, 404: {}, 409: {}})
 async def approve_town_report(district: DistrictDep, period: Period, town: TownCode, caller: DistrictWriter,
-                              runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
+                              runtime: RuntimeDep, pool: ReadPoolDep, request_id: RequestIdDep) -> dict[str, Any]:
     check_town(runtime, district, town)
-    return await decide(runtime, district, period, town, provenance(caller, request_id), None)
+    return await decide(runtime, pool, district, period, town, provenance(caller, request_id), None)
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/return",
              summary="退回镇(街道)报表 / Return a town's report", responses={403: {}, 404: {}, 409: {}})
 async def return_town_report(district: DistrictDep, period: Period, town: TownCode, caller: DistrictWriter,
-                             runtime: RuntimeDep, request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
+                             runtime: RuntimeDep, pool: ReadPoolDep, request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
     check_town(runtime, district, town)
-    return await decide(runtime, district, period, town, provenance(caller, request_id), reason)
+    return await decide(runtime, pool, district, period, town, provenance(caller, request_id), reason)
 
 
 @router.post("/v1/districts/{district}/reports/{period}/submit",
@@ -191,18 +202,19 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",
              summary="审核通过区报表 / Approve a district's report", responses={403: {}, 404: {}, 409: {}})
 async def approve_district_report(period: Period, district: Annotated[str, Path(pattern=r"^[0-9]{6}$")],
-                                  caller: CityWriter, runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
+                                  caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
+                                  request_id: RequestIdDep) -> dict[str, Any]:
     known_district(runtime, district)
-    return await decide(runtime, district, period, "", provenance(caller, request_id), None)
+    return await decide(runtime, pool, district, period, "", provenance(caller, request_id), None)
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/return",
              summary="退回区报表 / Return a district's report", responses={403: {}, 404: {}, 409: {}})
 async def return_district_report(period: Period, district: Annotated[str, Path(pattern=r"^[0-9]{6}$")],
-                                 caller: CityWriter, runtime: RuntimeDep, request_id: RequestIdDep,
-                                 reason: Reason) -> dict[str, Any]:
+                                 caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
+                                 request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
     known_district(runtime, district)
-    return await decide(runtime, district, period, "", provenance(caller, request_id), reason)
+    return await decide(runtime, pool, district, period, "", provenance(caller, request_id), reason)
 
 
 @router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province",
@@ -214,4 +226,5 @@ async def submit_city_report(period: Period, caller: CityWriter, runtime: Runtim
         report = await city_report(conn, scopes)
     ledger = await run_in_threadpool(runtime.tenants.ledger, CITY)
     position = await run_in_threadpool(ledger.submit_report, period, "", 0, report, provenance(caller, request_id))
-    return {"period": period, "status": "submitted", "position": position}
+    return {"period": period, "status": "submitted", "position": position,
+            "checkpoint": await checkpoint(runtime, pool, CITY, "report_submitted", position)}

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from audit import checkpoints
 from domain.divisions import Divisions, TownVersion
 from domain.station import expected_signboard
 from projections import compliance
@@ -20,6 +21,7 @@ from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
 from stations.clock import CST
+from tenants.event_store import SCHEMA, chain_table
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ class _Rows:
         rows.states = {r["town"]: r for r in await conn.fetch(
             "SELECT * FROM reports.report_states WHERE district = $1 AND period = $2", d, p)}
         rows.position = await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1", d) or 0
+        head = await conn.fetchval(f'SELECT chain FROM {SCHEMA}."{chain_table(d)}" WHERE position = $1', rows.position)
+        rows.checkpoint = {"position": rows.position, "chain_head": bytes(head).hex() if head else None}
         return rows
 
 
@@ -97,7 +101,7 @@ async def district_report(conn: asyncpg.Connection, scope: Scope) -> dict[str, A
         "completeness": _completeness(scope, rows, towns),
         "projects_detail": _projects_detail(scope, rows, None),
         "towns": towns,
-        "checkpoint": {"position": rows.position, "chain_head": None},
+        "checkpoint": rows.checkpoint,
     }
 
 
@@ -109,7 +113,7 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
     part = _town_part(scope, rows, version)
     return {"period": scope.period, "level": "town", "district": scope.district, **part,
             "projects_detail": _projects_detail(scope, rows, town),
-            "checkpoint": {"position": rows.position, "chain_head": None}}
+            "checkpoint": rows.checkpoint}
 
 
 async def city_report(conn: asyncpg.Connection, scopes: list[Scope]) -> dict[str, Any]:
@@ -150,9 +154,11 @@ async def frozen_version(conn: asyncpg.Connection, scope: Scope, town: str, vers
     status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1 AND period = $2"
                                  " AND town = $3", scope.district, scope.period, town)
     report = json.loads(row["figures"])
+    signed = await checkpoints.covering(conn, scope.district, row["position"])
     return {**report, "version": version, "status": status,
             "frozen_at": row["recorded_at"].astimezone(CST).isoformat(),
-            "adjustments": [dict(r) for r in later]}
+            "adjustments": [dict(r) for r in later],
+            "signed_checkpoint": signed.as_json() if signed else None}
 
 
 # -- assembling the parts -----------------------------------------------------------------

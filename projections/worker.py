@@ -19,9 +19,8 @@ from domain.inspection import Inspection
 from domain.project import Project
 from projections import tables
 from projections.projector import Projector
-from tenants.event_store import SCHEMA, events_table, records_table
+from tenants.event_store import SCHEMA, events_table, records_table, store_codes
 from tenants.registry import REGISTRY_CHANNEL
-from tenants.tenancy import CITY
 
 log = logging.getLogger(__name__)
 
@@ -118,10 +117,8 @@ class ProjectionWorker:
         return project_towns, inspection_towns
 
     async def stores(self) -> list[str]:
-        """Every district's store (from the registry), and the city's."""
         async with self.pool.acquire() as conn:
-            codes = await conn.fetch("SELECT DISTINCT code FROM tenants.districts ORDER BY code")
-        return [row["code"] for row in codes] + [CITY]
+            return await store_codes(conn)
 
     async def run(self, database_url: str, stopping: asyncio.Event) -> None:
         """Follow every store until `stopping` is set."""

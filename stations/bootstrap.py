@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from eventsourcing.postgres import PostgresDatastore
 
+from audit.signing import SigningKey
 from stations.database import migrate
 from stations.settings import Settings
 from tenants import registry
@@ -20,6 +21,7 @@ class Runtime:
     database_url: str
     datastore: PostgresDatastore
     tenants: Tenants
+    signing_key: SigningKey
 
     def close(self) -> None:
         self.datastore.close()
@@ -32,4 +34,4 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
     registry.seed(datastore)
     tenants = Tenants(datastore)
     tenants.open_all()
-    return Runtime(settings, database_url, datastore, tenants)
+    return Runtime(settings, database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path))

@@ -11,15 +11,19 @@ import typer
 import uvicorn
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
 
 from api import auth
 from api.auth import Role
+from audit.signing import SigningKey
+from audit.verify import verify
 from projections.rebuild import log_length
 from projections.rebuild import rebuild as rebuild_district
 from projections.worker import ProjectionWorker
 from stations.bootstrap import bootstrap
 from stations.database import database, migrate
 from stations.settings import get_settings
+from tenants.event_store import store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
                   no_args_is_help=True, add_completion=False)
@@ -92,6 +96,41 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
     with database(settings.database_url, settings.data_dir) as url:
         migrate(url)
         asyncio.run(run(url))
+
+
+audit_app = typer.Typer(help="审计：验证哈希链与检查点 / Audit: verify the hash chain and checkpoints.",
+                        no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify(district: Annotated[str | None, typer.Option(help="one district's code (default: every store)")]
+                 = None) -> None:
+    """Recompute the hash chain and every checkpoint's root; name the first bad position."""
+    settings = get_settings()
+
+    async def run(url: str, key: SigningKey) -> list[dict]:
+        conn = await asyncpg.connect(url)
+        try:
+            stores = [district] if district else await store_codes(conn)
+            return [(await verify(conn, store, {key.key_id: key.public})).as_json() for store in stores]
+        finally:
+            await conn.close()
+
+    with database(settings.database_url, settings.data_dir) as url:
+        migrate(url)
+        results = asyncio.run(run(url, SigningKey.load_or_create(settings.signing_key_path)))
+    table = Table("区 / store", "事件 / events", "检查点 / checkpoints", "结果 / result", "首个问题位置 / first bad")
+    for r in results:
+        table.add_row(r["district"], str(r["events"]), str(r["checkpoints"]),
+                      "[green]完好 / intact[/]" if r["ok"] else "[red]被篡改 / tampered[/]",
+                      "" if r["ok"] else str(r["first_bad_position"]))
+    console.print(table)
+    for r in results:
+        for problem in r["problems"]:
+            console.print(f"[red]{r['district']}[/] {problem['detail']}")
+    if not all(r["ok"] for r in results):
+        raise typer.Exit(1)
 
 
 @app.command()

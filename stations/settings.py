@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("stations"))
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    signing_key_file: Path | None = Field(
+        default=None, description="Ed25519 private key (PEM) that signs checkpoints; made in data_dir when unset")
     token_hours: int = Field(default=12, ge=1, le=24 * 30)
     write_pool_size: int = Field(default=4, ge=1, le=64)
     write_pool_overflow: int = Field(default=4, ge=0, le=64)
@@ -38,9 +40,15 @@ class Settings(BaseSettings):
             secret = self.jwt_secret.get_secret_value()
             if secret == DEVELOPMENT_SECRET or len(secret) < 32:
                 raise ValueError("STATIONS_JWT_SECRET must be set to a secret of 32+ characters in production")
+            if self.signing_key_file is None:
+                raise ValueError("STATIONS_SIGNING_KEY_FILE must name the checkpoint signing key in production")
             if self.database_url is None:
                 raise ValueError("STATIONS_DATABASE_URL (or DATABASE_URL) must be set in production")
         return self
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key_file or self.data_dir / "signing-key.pem"
 
     @property
     def max_connections(self) -> int:

@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
+from audit import chain
 from domain.ledger import IndexedRecord
 
 SCHEMA = "eventstore"
@@ -30,6 +31,19 @@ def events_table(district: str) -> str:
 
 def records_table(district: str) -> str:
     return f"d{district}_records"
+
+
+def chain_table(district: str) -> str:
+    return f"d{district}_chain"
+
+
+CITY = "city"  # the city bureau's own store: its half-year report to the province
+
+
+async def store_codes(conn) -> list[str]:
+    """Every event store: each registered district's, and the city's."""
+    rows = await conn.fetch("SELECT DISTINCT code FROM tenants.districts ORDER BY code")
+    return [row["code"] for row in rows] + [CITY]
 
 
 def open_datastore(database_url: str, *, pool_size: int, max_overflow: int) -> PostgresDatastore:
@@ -66,16 +80,33 @@ class DistrictRecorder(PostgresApplicationRecorder):
             " stream_id uuid NOT NULL,"
             " stream_version bigint NOT NULL)"
         ).format(schema=schema, records=records))
-        # Reads of the API see this district's tables only when scoped to it (migration 0003).
+        links = Identifier(chain_table(district))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
+            " position bigint PRIMARY KEY,"
+            " leaf bytea NOT NULL,"
+            " chain bytea NOT NULL)"
+        ).format(schema=schema, chain=links))
+        # Reads of the API see this district's tables only when scoped to it (migration 0003),
+        # and nobody may change or remove a row of them (migration 0004).
         scope_check = SQL("reports.in_scope({district})").format(district=Literal(district))
-        for table in (events, records):
+        for table in (events, records, links):
             self.sql_create_statements.append(SQL(
                 "DO $$ BEGIN"
                 " GRANT SELECT ON {schema}.{table} TO stations_reader;"
                 " ALTER TABLE {schema}.{table} ENABLE ROW LEVEL SECURITY;"
+                " CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {schema}.{table}"
+                "  FOR EACH ROW EXECUTE FUNCTION eventstore.refuse_change();"
+                " CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON {schema}.{table}"
+                "  FOR EACH STATEMENT EXECUTE FUNCTION eventstore.refuse_change();"
                 " CREATE POLICY district_scope ON {schema}.{table} TO stations_reader USING ({check});"
                 " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
             ).format(schema=schema, table=table, check=scope_check))
+        self.chain_head_statement = SQL(
+            "SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1").format(schema=schema, chain=links)
+        self.insert_chain_statement = SQL(
+            "INSERT INTO {schema}.{chain} (position, leaf, chain)"
+            " SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[])").format(schema=schema, chain=links)
         self.insert_index_statement = SQL(
             "INSERT INTO {schema}.{records} (record_id, record_type, content_hash, stream_id, stream_version)"
             " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], %s::bigint[])"
@@ -98,8 +129,25 @@ class DistrictRecorder(PostgresApplicationRecorder):
             self._insert_events(curs, stored_events, **kwargs)
             if not stored_events:
                 return []
-            self._insert_stored_events(curs, stored_events, **kwargs)
-            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            self._insert_stored_events(curs, stored_events, **kwargs)  # takes the table's lock
+            positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+            self._extend_chain(curs, stored_events, positions)
+            return positions
+
+    def _extend_chain(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
+                      positions: Sequence[int]) -> None:
+        """Hash the new events onto the district's chain, in the same transaction (under the
+        events table's lock, so chain order is log order)."""
+        curs.execute(self.chain_head_statement)
+        head = curs.fetchone()
+        value = bytes(head["chain"]) if head else chain.GENESIS
+        leaves, values = [], []
+        for position, event in zip(positions, stored_events, strict=True):
+            leaf = chain.leaf(position, event.originator_id, event.originator_version, event.topic, event.state)
+            value = chain.link(value, leaf)
+            leaves.append(leaf)
+            values.append(value)
+        curs.execute(self.insert_chain_statement, [list(positions), leaves, values])
 
     def _insert_events(self, curs: Cursor[DictRow], stored_events: Any, *,
                        index: Sequence[IndexedRecord] = (), **kwargs: Any) -> None:

@@ -7,9 +7,7 @@ from eventsourcing.postgres import PostgresDatastore
 from domain.divisions import Divisions
 from domain.ledger import DistrictLedger
 from tenants import registry
-from tenants.event_store import DistrictRecorder
-
-CITY = "city"  # the city bureau's own store: its half-year report to the province
+from tenants.event_store import CITY, DistrictRecorder
 
 
 class Tenants:

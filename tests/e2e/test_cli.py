@@ -43,8 +43,9 @@ def test_every_command_says_what_it_does(runner):
         assert result.exit_code == 0 and len(result.output) > 100
 
 
-def test_token_warns_when_minted_with_production_settings(runner, monkeypatch):
+def test_token_warns_when_minted_with_production_settings(runner, monkeypatch, tmp_path):
     monkeypatch.setenv("STATIONS_ENVIRONMENT", "production")
+    monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/stations")
     get_settings.cache_clear()
 
@@ -54,8 +55,9 @@ def test_token_warns_when_minted_with_production_settings(runner, monkeypatch):
     assert "production" in result.output
 
 
-def test_production_refuses_the_development_secret(monkeypatch):
+def test_production_refuses_the_development_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("STATIONS_ENVIRONMENT", "production")
+    monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/stations")
     monkeypatch.delenv("STATIONS_JWT_SECRET", raising=False)
     get_settings.cache_clear()

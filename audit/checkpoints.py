@@ -1,0 +1,114 @@
+"""Signed checkpoints: a district's log up to a point, committed to by a Merkle root.
+
+A checkpoint is made at every report submission and approval, and at least daily for a log
+that grew. Its signed message is a short text (docs/audit.md) anyone can rebuild.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+
+from audit import merkle
+from audit.signing import SigningKey
+from stations import clock
+from tenants.event_store import SCHEMA, chain_table, store_codes
+
+log = logging.getLogger(__name__)
+
+DAILY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    district: str
+    tree_size: int
+    position: int
+    root: bytes
+    chain_head: bytes
+    made_at: datetime
+    reason: str
+    key_id: str
+    signature: bytes
+
+    def message(self) -> bytes:
+        return signed_message(self.district, self.tree_size, self.position, self.root, self.chain_head, self.made_at)
+
+    def as_json(self) -> dict:
+        return {"district": self.district, "tree_size": self.tree_size, "position": self.position,
+                "root": self.root.hex(), "chain_head": self.chain_head.hex(),
+                "made_at": self.made_at.astimezone(clock.CST).isoformat(), "reason": self.reason,
+                "key_id": self.key_id, "signature": self.signature.hex()}
+
+
+def signed_message(district: str, tree_size: int, position: int, root: bytes, chain_head: bytes,
+                   made_at: datetime) -> bytes:
+    return (f"stations-checkpoint-v1\ndistrict {district}\ntree_size {tree_size}\nposition {position}\n"
+            f"root {root.hex()}\nchain_head {chain_head.hex()}\n"
+            f"made_at {made_at.astimezone(clock.CST).isoformat()}\n").encode()
+
+
+async def leaves(conn: asyncpg.Connection, district: str, up_to: int | None = None) -> list[tuple[int, bytes, bytes]]:
+    """(position, leaf, chain value) of the district's events in log order, as the chain table holds them."""
+    return [(r["position"], bytes(r["leaf"]), bytes(r["chain"])) for r in await conn.fetch(
+        f'SELECT position, leaf, chain FROM {SCHEMA}."{chain_table(district)}"'
+        f" WHERE $1::bigint IS NULL OR position <= $1 ORDER BY position", up_to)]
+
+
+async def make(conn: asyncpg.Connection, key: SigningKey, district: str, reason: str,
+               up_to: int | None = None) -> Checkpoint:
+    """Sign the district's log as it stands (or up to a position); an equal one is reused."""
+    chained = await leaves(conn, district, up_to)
+    size = len(chained)
+    existing = await conn.fetchrow("SELECT * FROM audit.checkpoints WHERE district = $1 AND tree_size = $2",
+                                   district, size)
+    if existing is not None:
+        return _from_row(existing)
+    position = chained[-1][0] if chained else 0
+    head = chained[-1][2] if chained else bytes(32)
+    root = merkle.root([leaf for _, leaf, _ in chained])
+    made_at = clock.now()
+    signature = key.sign(signed_message(district, size, position, root, head, made_at))
+    row = await conn.fetchrow(
+        "INSERT INTO audit.checkpoints (district, tree_size, position, root, chain_head, made_at, reason, key_id,"
+        " signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        " ON CONFLICT (district, tree_size) DO UPDATE SET district = excluded.district RETURNING *",
+        district, size, position, root, head, made_at, reason, key.key_id, signature)
+    return _from_row(row)
+
+
+async def listed(conn: asyncpg.Connection, district: str) -> list[Checkpoint]:
+    return [_from_row(r) for r in await conn.fetch(
+        "SELECT * FROM audit.checkpoints WHERE district = $1 ORDER BY tree_size", district)]
+
+
+async def covering(conn: asyncpg.Connection, district: str, position: int) -> Checkpoint | None:
+    """The first checkpoint whose log includes `position`."""
+    row = await conn.fetchrow("SELECT * FROM audit.checkpoints WHERE district = $1 AND position >= $2"
+                              " ORDER BY tree_size LIMIT 1", district, position)
+    return _from_row(row) if row else None
+
+
+def _from_row(row: asyncpg.Record) -> Checkpoint:
+    return Checkpoint(row["district"], row["tree_size"], row["position"], bytes(row["root"]),
+                      bytes(row["chain_head"]), row["made_at"], row["reason"], row["key_id"], bytes(row["signature"]))
+
+
+async def keep_daily(pool: asyncpg.Pool, key: SigningKey, stopping: asyncio.Event, every: float = 3600.0) -> None:
+    """Every `every` seconds, checkpoint each store whose log grew and whose last checkpoint is a day old."""
+    while not stopping.is_set():
+        async with pool.acquire() as conn:
+            stores = await store_codes(conn)
+        for district in stores:
+            async with pool.acquire() as conn:
+                last = await conn.fetchrow("SELECT made_at, position FROM audit.checkpoints WHERE district = $1"
+                                           " ORDER BY tree_size DESC LIMIT 1", district)
+                head = await conn.fetchval(f'SELECT max(position) FROM {SCHEMA}."{chain_table(district)}"')
+                if head and (last is None or (head > last["position"] and clock.now() - last["made_at"] >= DAILY)):
+                    await make(conn, key, district, "daily")
+        try:
+            await asyncio.wait_for(stopping.wait(), every)
+        except TimeoutError:
+            pass
