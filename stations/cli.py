@@ -1,9 +1,11 @@
 """`stations`: the service's command line."""
 
 import asyncio
+import json
 import logging
 import signal
 import time
+from pathlib import Path
 from typing import Annotated
 
 import asyncpg
@@ -15,11 +17,14 @@ from rich.table import Table
 
 from api import auth
 from api.auth import Role
+from audit import bundle, offline
 from audit.signing import SigningKey
 from audit.verify import verify
 from projections.rebuild import log_length
+from projections.reports import Scope
 from projections.rebuild import rebuild as rebuild_district
 from projections.worker import ProjectionWorker
+from stations import clock
 from stations.bootstrap import bootstrap
 from stations.database import database, migrate
 from stations.settings import get_settings
@@ -131,6 +136,46 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
             console.print(f"[red]{r['district']}[/] {problem['detail']}")
     if not all(r["ok"] for r in results):
         raise typer.Exit(1)
+
+
+@audit_app.command("export")
+def audit_export(district: Annotated[str, typer.Option(help="district code")],
+                 period: Annotated[str, typer.Option(help="half year, e.g. 2025H1")],
+                 out: Annotated[Path, typer.Option(help="file to write the bundle to")],
+                 version: Annotated[str, typer.Option(help="submitted or approved")] = "submitted") -> None:
+    """Write the report as submitted, the events behind it, their proofs and the public key."""
+    settings = get_settings()
+
+    async def run(url: str, runtime) -> dict:
+        conn = await asyncpg.connect(url)
+        try:
+            scope = Scope(district, period, runtime.tenants.divisions, clock.today())
+            return await bundle.export(conn, scope, version, runtime.signing_key)
+        finally:
+            await conn.close()
+
+    with database(settings.database_url, settings.data_dir) as url:
+        runtime = bootstrap(settings, url)
+        try:
+            written = asyncio.run(run(url, runtime))
+        except bundle.NothingToExport as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        finally:
+            runtime.close()
+    out.write_text(json.dumps(written, ensure_ascii=False, indent=1), encoding="utf-8")
+    console.print(f"已导出 / written: {out} ({len(written['events'])} events, checkpoint {written['checkpoint']['tree_size']})")
+
+
+@audit_app.command("verify-bundle")
+def audit_verify_bundle(file: Annotated[Path, typer.Argument(help="a bundle written by `stations audit export`")]
+                        ) -> None:
+    """Check a bundle offline: signature, inclusion proofs, and the figures against the events."""
+    problems = offline.verify_bundle(file)
+    for problem in problems:
+        console.print(f"[red]✗[/] {problem}")
+    if problems:
+        raise typer.Exit(1)
+    console.print("[green]✓ 审计包验证通过 / the bundle verifies[/]")
 
 
 @app.command()

@@ -1,0 +1,58 @@
+"""Writing an offline audit bundle: a report as submitted, the events behind it, their proofs.
+
+`audit/offline.py` checks such a bundle with no database and no service.
+"""
+
+import base64
+from typing import Any
+
+import asyncpg
+
+from audit import checkpoints, merkle
+from audit.signing import SigningKey
+from projections.reports import Scope, frozen_version
+from tenants.event_store import SCHEMA, events_table
+
+FORMAT = "stations-audit-bundle-v1"
+
+
+class NothingToExport(LookupError):
+    pass
+
+
+async def export(conn: asyncpg.Connection, scope: Scope, version: str, key: SigningKey) -> dict[str, Any]:
+    report = await frozen_version(conn, scope, "", version)
+    if report is None:
+        raise NothingToExport(f"district {scope.district} has no {version} report for {scope.period}")
+    signed = report["signed_checkpoint"]
+    if signed is None:
+        raise NothingToExport(f"no signed checkpoint covers the {version} report yet")
+    frozen = report["checkpoint"]["position"]
+    positions = [r["position"] for r in await conn.fetch(
+        "SELECT position FROM reports.record_periods WHERE district = $1 AND period = $2 AND position <= $3"
+        " ORDER BY position", scope.district, scope.period, frozen)]
+    rows = await conn.fetch(
+        f'SELECT notification_id, originator_id, originator_version, topic, state FROM {SCHEMA}.'
+        f'"{events_table(scope.district)}" WHERE notification_id = ANY($1) ORDER BY notification_id', positions)
+    chained = await checkpoints.leaves(conn, scope.district, signed["position"])
+    leaves = [leaf for _, leaf, _ in chained]
+    index_of = {position: i for i, (position, _, _) in enumerate(chained)}
+    return {
+        "format": FORMAT,
+        "district": scope.district,
+        "period": scope.period,
+        "version": version,
+        "report": report,
+        "checkpoint": signed,
+        "public_key": key.public_b64(),
+        "events": [{
+            "position": row["notification_id"],
+            "stream": str(row["originator_id"]),
+            "version": row["originator_version"],
+            "topic": row["topic"],
+            "state": base64.b64encode(bytes(row["state"])).decode(),
+            "index": index_of[row["notification_id"]],
+            "proof": [h.hex() for h in merkle.inclusion_proof(leaves, index_of[row["notification_id"]])],
+        } for row in rows],
+    }
+
