@@ -101,6 +101,18 @@ def get_read_scope(caller: CallerDep) -> str:
 ReadScopeDep = Annotated[str, Depends(get_read_scope)]
 
 
+async def log_auditor_read(request: Request, caller: CallerDep, pool: ReadPoolDep) -> None:
+    """Record an auditor's read of an endpoint that shows records (pseudonyms included)."""
+    if caller.role is Role.auditor:
+        async with pool.acquire() as conn:
+            await conn.execute("INSERT INTO audit.access_log (subject, role, district, path, query)"
+                               " VALUES ($1, $2, $3, $4, $5)", caller.sub, caller.role,
+                               request.path_params.get("district", ""), request.url.path, request.url.query)
+
+
+AuditedRead = Depends(log_auditor_read)
+
+
 def request_id(x_request_id: Annotated[str | None, Header(max_length=128)] = None) -> str:
     return x_request_id or str(uuid.uuid4())
 

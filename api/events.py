@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.auth import Caller, Role
-from api.deps import DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection
+from api.deps import AuditedRead, DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection
 from projections.event_log import read_page
 
 router = APIRouter(prefix="/v1/districts/{district}", tags=["audit 审计"])
@@ -41,7 +41,7 @@ Reader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor,
 
 
 @router.get("/events", response_model=EventPage, summary="事件日志 / The district's event log",
-            responses={403: {}, 404: {}})
+            responses={403: {}, 404: {}}, dependencies=[AuditedRead])
 async def get_events(district: DistrictDep, _: Reader, runtime: RuntimeDep, pool: ReadPoolDep,
                      read_scope: ReadScopeDep,
                      after: Annotated[int, Query(ge=0, description="return events after this position")] = 0,

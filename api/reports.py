@@ -8,12 +8,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Caller, Role
 from api.deps import (
-    ALL_DISTRICTS, CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadScopeDep, RequestIdDep, RuntimeDep, allow,
+    ALL_DISTRICTS, AuditedRead, CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadScopeDep, RequestIdDep, RuntimeDep, allow,
     scoped_connection,
 )
 from api.problems import ApiProblem, forbidden, not_found
 from audit import checkpoints
 from domain.events import Provenance
+from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.progress import Progress
 from projections.reports import Deadlines, Scope, city_report, district_report, frozen_version, town_report
@@ -171,6 +172,25 @@ async def submit_district_report(district: DistrictDep, period: Period, caller: 
                                  progress: ProgressDep, request_id: RequestIdDep) -> dict[str, Any]:
     return await freeze_and_submit(runtime, pool, progress, district, period, "",
                                    provenance(caller, request_id), read_scope)
+
+
+@router.get("/v1/districts/{district}/reports/{period}/lineage", summary="数字溯源 / The events behind a figure",
+            responses={403: {}, 404: {}, 422: {}}, dependencies=[AuditedRead])
+async def get_lineage(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
+                      pool: ReadPoolDep, read_scope: ReadScopeDep,
+                      figure: Annotated[str, Query(max_length=200, examples=["by_domain.elderly_care.person_times"],
+                                                   description="the figure's path in the report's figures")],
+                      town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None) -> dict[str, Any]:
+    """Every event behind the figure, voided ones marked; the active ones add up to the figure."""
+    if town is not None:
+        check_town(runtime, district, town)
+    ledger = await run_in_threadpool(runtime.tenants.ledger, district)
+    async with scoped_connection(pool, read_scope) as conn:
+        try:
+            return await lineage(conn, scope(runtime, district, period), figure, town, ledger.mapper)
+        except UnknownFigure as exc:
+            raise ApiProblem(422, "unknown-figure", "未知的数字 / Unknown figure",
+                             f"报表中没有可溯源的数字 {exc} / no traceable figure {exc} in the report") from exc
 
 
 # -- the city -------------------------------------------------------------------------------

@@ -91,3 +91,52 @@ async def test_a_bundle_verifies_offline_and_fails_after_any_change(client, dist
                                                                     "person_times": 3}}}
     path.write_text(json.dumps(lying, ensure_ascii=False))
     assert any("person_times" in p for p in offline.verify_bundle(path))
+
+
+async def test_lineage_adds_up_to_each_figure(client, district):
+    from tests.integration.halfyear import generate
+
+    for batch in generate(district, seed=31, services=120):
+        position = await record(client, district, batch)
+    staff = bearer("district", district.code)
+    base = f"/v1/districts/{district.code}/reports/2025H1"
+    report = (await client.get(base, params={"min_position": position}, headers=staff)).json()
+    figures = report["figures"]
+    town = district.town
+    town_figures = next(t for t in report["towns"] if t["town"] == town)["figures"]
+
+    for figure, expected, at in [
+        ("person_times", figures["person_times"], None),
+        ("recipients", figures["recipients"], None),
+        ("service_hours", figures["service_hours"], None),
+        ("by_domain.elderly_care.person_times", figures["by_domain"]["elderly_care"]["person_times"], None),
+        ("by_recipient_category.orphan.recipients", figures["by_recipient_category"]["orphan"]["recipients"], None),
+        ("by_month.2025-03.hours", figures["by_month"]["2025-03"]["hours"], None),
+        ("funds_spent", figures["funds_spent"], None),
+        ("funds_by_source.social_assistance", figures["funds_by_source"]["social_assistance"], None),
+        ("inspections", figures["inspections"], None),
+        ("projects.core", figures["projects"]["core"], None),
+        ("person_times", town_figures["person_times"], town),
+        ("recipients", town_figures["recipients"], town),
+    ]:
+        params = {"figure": figure} | ({"town": at} if at else {})
+        traced = (await client.get(f"{base}/lineage", params=params, headers=staff)).json()
+        assert traced["value"] == expected, figure
+        assert all(e["voided"] == (e["voided_by"] is not None) for e in traced["events"])
+
+    everything = (await client.get(f"{base}/lineage", params={"figure": "person_times"}, headers=staff)).json()
+    assert any(e["voided"] for e in everything["events"]), "voided services are listed, marked"
+    unknown = await client.get(f"{base}/lineage", params={"figure": "by_mood.happy"}, headers=staff)
+    assert unknown.status_code == 422
+
+
+async def test_an_auditors_reads_of_records_are_logged(client, district, database_url):
+    await client.get(f"/v1/districts/{district.code}/events", headers=bearer("auditor"))
+    await client.get(f"/v1/districts/{district.code}/events", headers=bearer("district", district.code))
+    conn = await asyncpg.connect(database_url)
+    try:
+        logged = await conn.fetch("SELECT subject, role, path FROM audit.access_log WHERE district = $1",
+                                  district.code)
+    finally:
+        await conn.close()
+    assert [(r["role"], r["path"]) for r in logged] == [("auditor", f"/v1/districts/{district.code}/events")]
