@@ -16,6 +16,7 @@ from audit import checkpoints
 from domain.events import Provenance
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
+from projections.restatement import restatement
 from projections.progress import Progress
 from projections.reports import Deadlines, Scope, city_report, district_report, frozen_version, town_report
 from stations import clock
@@ -191,6 +192,26 @@ async def get_lineage(district: DistrictDep, period: Period, _: DistrictReader, 
         except UnknownFigure as exc:
             raise ApiProblem(422, "unknown-figure", "未知的数字 / Unknown figure",
                              f"报表中没有可溯源的数字 {exc} / no traceable figure {exc} in the report") from exc
+
+
+@router.get("/v1/districts/{district}/reports/{period}/restatement",
+            summary="重述：已报送与当前对比 / Submitted against now, figure by figure",
+            responses={403: {}, 404: {}}, dependencies=[AuditedRead])
+async def get_restatement(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
+                          pool: ReadPoolDep, read_scope: ReadScopeDep,
+                          version: Annotated[Literal["submitted", "approved"], Query()] = "submitted",
+                          town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None) -> dict[str, Any]:
+    """Every figure that differs from the report as submitted (or approved), with the later
+    records that explain the difference."""
+    if town is not None:
+        check_town(runtime, district, town)
+    ledger = await run_in_threadpool(runtime.tenants.ledger, district)
+    async with scoped_connection(pool, read_scope) as conn:
+        found = await restatement(conn, scope(runtime, district, period), town or "", version, ledger.mapper)
+    if found is None:
+        raise not_found(f"{period} 的{'已报送' if version == 'submitted' else '已审核'}报表 ",
+                        f"a {version} {period} report")
+    return found
 
 
 # -- the city -------------------------------------------------------------------------------

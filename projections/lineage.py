@@ -59,32 +59,57 @@ def _service(matches, measure: str):
     return selected, lambda e: e.hours, "money"
 
 
-async def lineage(conn: asyncpg.Connection, scope: Scope, figure: str, town: str | None,
-                  mapper: Mapper) -> dict[str, Any]:
-    selected, contribution, adds_up = _select(figure.split("."))
+async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None,
+                        mapper: Mapper) -> list[tuple[int, StoredEvent, RecordEvent]]:
+    """Every event of the period (of one town, or the whole district), in log order."""
     rows = await conn.fetch(
         f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state'
         f' FROM reports.record_periods r JOIN {SCHEMA}."{events_table(scope.district)}" e'
         f' ON e.notification_id = r.position'
         f' WHERE r.district = $1 AND r.period = $2 AND ($3::text IS NULL OR r.town = $3) ORDER BY r.position',
         scope.district, scope.period, town)
-    stored = [(row["notification_id"], StoredEvent(row["originator_id"], row["originator_version"], row["topic"],
-                                                   bytes(row["state"]))) for row in rows]
-    decoded = [(position, mapper.to_domain_event(s)) for position, s in stored]
-    voided_by = {e.record: e.record_id for _, e in decoded if isinstance(e, RecordKeeping.RecordVoided)}
+    found = []
+    for row in rows:
+        stored = StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
+        found.append((row["notification_id"], stored, mapper.to_domain_event(stored)))
+    return found
+
+
+def trace(events: list[tuple[int, StoredEvent, RecordEvent]], figure: str, mapper: Mapper,
+          after: int = 0) -> dict[str, Any]:
+    """The figure's value from the events, and the events behind it (those after `after` only,
+    or voided after it, when a later change is to be explained)."""
+    selected, contribution, adds_up = _select(figure.split("."))
+    voids = {e.record: (e.record_id, position) for position, _, e in events
+             if isinstance(e, RecordKeeping.RecordVoided)}
     listed, total, distinct = [], Decimal(0), set()
-    for (position, event), (_, raw) in zip(decoded, stored, strict=True):
+    for position, stored, event in events:
         if isinstance(event, RecordKeeping.RecordVoided) or not selected(event):
             continue
         part = contribution(event)
-        voided = event.record_id in voided_by
-        if not voided:
+        void = voids.get(event.record_id)
+        if void is None:
             if adds_up == "distinct":
                 distinct.add(part)
             else:
                 total += part
-        listed.append({**describe(position, raw, mapper), "contribution": str(part), "voided": voided,
-                       "voided_by": voided_by.get(event.record_id)})
+        if position > after or (void is not None and void[1] > after):
+            listed.append({**describe(position, stored, mapper), "contribution": str(part),
+                           "voided": void is not None, "voided_by": void[0] if void else None})
     value: Any = {"distinct": len(distinct), "count": int(total), "money": money(total)}[adds_up]
-    return {"period": scope.period, "district": scope.district, "town": town, "figure": figure,
-            "value": value, "events": listed}
+    return {"figure": figure, "value": value, "events": listed}
+
+
+async def lineage(conn: asyncpg.Connection, scope: Scope, figure: str, town: str | None,
+                  mapper: Mapper) -> dict[str, Any]:
+    _select(figure.split("."))  # an unknown figure is refused before anything is read
+    events = await period_events(conn, scope, town, mapper)
+    return {"period": scope.period, "district": scope.district, "town": town, **trace(events, figure, mapper)}
+
+
+def traceable(figure: str) -> bool:
+    try:
+        _select(figure.split("."))
+    except UnknownFigure:
+        return False
+    return True

@@ -140,3 +140,25 @@ async def test_an_auditors_reads_of_records_are_logged(client, district, databas
     finally:
         await conn.close()
     assert [(r["role"], r["path"]) for r in logged] == [("auditor", f"/v1/districts/{district.code}/events")]
+
+
+async def test_a_restatement_explains_each_change_since_submission(client, district):
+    staff = bearer("district", district.code)
+    base = f"/v1/districts/{district.code}/reports/2025H1"
+    early = service_delivered(district.town, person_times=2)
+    await record(client, district, [early, service_delivered(district.town)])
+    submitted = await client.post(f"{base}/submit", headers=staff)
+    late = service_delivered(district.town, domain="social_assistance", person_times=4)
+    void = record_voided(early["id"])
+    position = await record(client, district, [late, void])
+    await client.get(base, params={"min_position": position}, headers=staff)
+
+    restated = (await client.get(f"{base}/restatement", headers=staff)).json()
+
+    changes = {d["figure"]: d for d in restated["differences"]}
+    assert restated["from_position"] < submitted.json()["position"] < restated["to_position"]
+    assert (changes["person_times"]["from"], changes["person_times"]["to"]) == (3, 5)
+    explained = {(e["record_id"], e["voided"]) for e in changes["person_times"]["events"]}
+    assert explained == {(late["id"], False), (early["id"], True)}
+    assert {e["record_id"] for e in changes["by_domain.social_assistance.person_times"]["events"]} == {late["id"]}
+    assert "by_domain.child_welfare.person_times" not in changes
