@@ -5,7 +5,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-import asyncpg
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
@@ -13,6 +12,7 @@ from api import audit, events, problems, records, reports
 from api.limits import BodySizeLimit
 from audit import checkpoints
 from audit.signing import SigningKey
+from projections import connections
 from projections.progress import Progress
 from projections.worker import ProjectionWorker
 from stations.bootstrap import bootstrap
@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime = await run_in_threadpool(bootstrap, settings, url)
             stack.callback(runtime.close)
             app.state.runtime = runtime
-            app.state.read_pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.read_pool_size)
+            app.state.read_pool = await connections.create_pool(url, min_size=1, max_size=settings.read_pool_size)
             stack.push_async_callback(app.state.read_pool.close)
             app.state.progress = Progress(app.state.read_pool, settings.min_position_timeout)
             await app.state.progress.start(url)
@@ -70,7 +70,7 @@ def _report_failure(task: asyncio.Task) -> None:
 @asynccontextmanager
 async def run_worker(settings: Settings, url: str, key: SigningKey) -> AsyncIterator[ProjectionWorker]:
     """The projection worker and the daily checkpoints, as background tasks of this process."""
-    pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
+    pool = await connections.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
     worker = ProjectionWorker(pool)
     stopping = asyncio.Event()
     tasks = [asyncio.create_task(worker.run(url, stopping), name="projection-worker"),

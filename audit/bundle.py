@@ -29,7 +29,7 @@ async def export(conn: asyncpg.Connection, scope: Scope, version: str, key: Sign
         raise NothingToExport(f"no signed checkpoint covers the {version} report yet")
     frozen = report["checkpoint"]["position"]
     positions = [r["position"] for r in await conn.fetch(
-        "SELECT position FROM reports.record_periods WHERE district = $1 AND period = $2 AND position <= $3"
+        "SELECT position FROM record_periods WHERE district = $1 AND period = $2 AND position <= $3"
         " ORDER BY position", scope.district, scope.period, frozen)]
     rows = await conn.fetch(
         f'SELECT notification_id, originator_id, originator_version, topic, state FROM {SCHEMA}.'

@@ -17,6 +17,8 @@ import uuid
 from contextlib import ExitStack
 
 import asyncpg
+
+from projections import connections
 import httpx
 
 from api import auth
@@ -68,7 +70,7 @@ async def measure(events: int, samples: int) -> dict[str, float]:
         figures["visible_ms_p50"] = statistics.median(latencies)
         figures["visible_ms_p99"] = latencies[int(len(latencies) * 0.99) - 1]
 
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        pool = await connections.create_pool(database_url, min_size=1, max_size=2)
         try:
             total = await log_length(pool, DISTRICT)
             baseline = await decode_baseline(pool, DISTRICT)

@@ -64,7 +64,7 @@ async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None
     """Every event of the period (of one town, or the whole district), in log order."""
     rows = await conn.fetch(
         f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state'
-        f' FROM reports.record_periods r JOIN {SCHEMA}."{events_table(scope.district)}" e'
+        f' FROM record_periods r JOIN {SCHEMA}."{events_table(scope.district)}" e'
         f' ON e.notification_id = r.position'
         f' WHERE r.district = $1 AND r.period = $2 AND ($3::text IS NULL OR r.town = $3) ORDER BY r.position',
         scope.district, scope.period, town)

@@ -28,7 +28,7 @@ async def rebuild(worker: ProjectionWorker, district: str, advance: Callable[[in
     async with worker.pool.acquire() as conn, conn.transaction():
         await lock_tracking(conn, district)
         for table in DISTRICT_TABLES:
-            await conn.execute(f"DELETE FROM reports.{table} WHERE district = $1", district)
+            await conn.execute(f"DELETE FROM {table} WHERE district = $1", district)
         await tables.begin_rebuild(conn)
         position = 0
         while True:
@@ -38,5 +38,5 @@ async def rebuild(worker: ProjectionWorker, district: str, advance: Callable[[in
             total += done
             advance(done)
         await tables.finish_rebuild(conn, district)
-        await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, position)
+        await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, position)
     return total

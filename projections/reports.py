@@ -73,17 +73,17 @@ class _Rows:
         rows = cls()
         d, p = scope.district, scope.period
         rows.services = await conn.fetch("SELECT town, dim, key, person_times, hours, recipients"
-                                         " FROM reports.service_figures WHERE district = $1 AND period = $2", d, p)
-        rows.funds = await conn.fetch("SELECT period, town, project, source, amount FROM reports.fund_spending"
+                                         " FROM service_figures WHERE district = $1 AND period = $2", d, p)
+        rows.funds = await conn.fetch("SELECT period, town, project, source, amount FROM fund_spending"
                                       " WHERE district = $1 AND period <= $2", d, p)
-        rows.inspections = await conn.fetch("SELECT * FROM reports.inspections WHERE district = $1", d)
-        rows.facts = await conn.fetch("SELECT * FROM reports.station_facts WHERE district = $1"
+        rows.inspections = await conn.fetch("SELECT * FROM inspections WHERE district = $1", d)
+        rows.facts = await conn.fetch("SELECT * FROM station_facts WHERE district = $1"
                                       " ORDER BY on_date, record_id", d)
-        rows.projects = await conn.fetch("SELECT * FROM reports.projects WHERE district = $1 ORDER BY project", d)
-        rows.evaluations = await conn.fetch("SELECT * FROM reports.evaluations WHERE district = $1", d)
+        rows.projects = await conn.fetch("SELECT * FROM projects WHERE district = $1 ORDER BY project", d)
+        rows.evaluations = await conn.fetch("SELECT * FROM evaluations WHERE district = $1", d)
         rows.states = {r["town"]: r for r in await conn.fetch(
-            "SELECT * FROM reports.report_states WHERE district = $1 AND period = $2", d, p)}
-        rows.position = await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1", d) or 0
+            "SELECT * FROM report_states WHERE district = $1 AND period = $2", d, p)}
+        rows.position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1", d) or 0
         head = await conn.fetchval(f'SELECT chain FROM {SCHEMA}."{chain_table(d)}" WHERE position = $1', rows.position)
         rows.checkpoint = {"position": rows.position, "chain_head": bytes(head).hex() if head else None}
         return rows
@@ -142,16 +142,16 @@ async def city_report(conn: asyncpg.Connection, scopes: list[Scope]) -> dict[str
 
 async def frozen_version(conn: asyncpg.Connection, scope: Scope, town: str, version: str) -> dict[str, Any] | None:
     """The report exactly as submitted (or approved), with the records that came after it."""
-    row = await conn.fetchrow("SELECT position, figures, recorded_at FROM reports.report_versions"
+    row = await conn.fetchrow("SELECT position, figures, recorded_at FROM report_versions"
                               " WHERE district = $1 AND period = $2 AND town = $3 AND version = $4",
                               scope.district, scope.period, town, version)
     if row is None:
         return None
     later = await conn.fetch(
-        "SELECT position, record_id, record_type, town FROM reports.record_periods"
+        "SELECT position, record_id, record_type, town FROM record_periods"
         " WHERE district = $1 AND period = $2 AND position > $3 AND ($4 = '' OR town = $4) ORDER BY position",
         scope.district, scope.period, row["position"], town)
-    status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1 AND period = $2"
+    status = await conn.fetchval("SELECT status FROM report_states WHERE district = $1 AND period = $2"
                                  " AND town = $3", scope.district, scope.period, town)
     report = json.loads(row["figures"])
     signed = await checkpoints.covering(conn, scope.district, row["position"])

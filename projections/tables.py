@@ -11,7 +11,7 @@ from projections.projector import Changes
 # One statement per (table, operation); $1 is always the district.
 _ROW_STATEMENTS = {
     ("projects", "upsert"): (
-        "INSERT INTO reports.projects (district, project, record_id, town, role, name, provider, method, amount,"
+        "INSERT INTO projects (district, project, record_id, town, role, name, provider, method, amount,"
         " contract_start, contract_end, budget) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         " ON CONFLICT (district, project) DO UPDATE SET record_id = excluded.record_id, town = excluded.town,"
         " role = excluded.role, name = excluded.name, provider = excluded.provider, method = excluded.method,"
@@ -19,38 +19,38 @@ _ROW_STATEMENTS = {
         " contract_end = excluded.contract_end, budget = excluded.budget",
         ("project", "record_id", "town", "role", "name", "provider", "method", "amount", "contract_start",
          "contract_end", "budget")),
-    ("projects", "delete"): ("DELETE FROM reports.projects WHERE district = $1 AND project = $2", ("project",)),
+    ("projects", "delete"): ("DELETE FROM projects WHERE district = $1 AND project = $2", ("project",)),
     ("evaluations", "upsert"): (
-        "INSERT INTO reports.evaluations (district, record_id, project, kind, contract_year, on_date, score)"
+        "INSERT INTO evaluations (district, record_id, project, kind, contract_year, on_date, score)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district, record_id) DO NOTHING",
         ("record_id", "project", "kind", "contract_year", "on_date", "score")),
-    ("evaluations", "delete"): ("DELETE FROM reports.evaluations WHERE district = $1 AND record_id = $2",
+    ("evaluations", "delete"): ("DELETE FROM evaluations WHERE district = $1 AND record_id = $2",
                                 ("record_id",)),
     ("inspections", "upsert"): (
-        "INSERT INTO reports.inspections (district, record_id, town, project, occurred_on, period, kind, by_level,"
+        "INSERT INTO inspections (district, record_id, town, project, occurred_on, period, kind, by_level,"
         " issues_found, rectification_due, rectified_on, rectified_by)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (district, record_id) DO NOTHING",
         ("record_id", "town", "project", "occurred_on", "period", "kind", "by_level", "issues_found",
          "rectification_due", "rectified_on", "rectified_by")),
-    ("inspections", "delete"): ("DELETE FROM reports.inspections WHERE district = $1 AND record_id = $2",
+    ("inspections", "delete"): ("DELETE FROM inspections WHERE district = $1 AND record_id = $2",
                                 ("record_id",)),
     ("inspections", "rectify"): (
-        "UPDATE reports.inspections SET rectified_on = $3, rectified_by = $4 WHERE district = $1 AND record_id = $2",
+        "UPDATE inspections SET rectified_on = $3, rectified_by = $4 WHERE district = $1 AND record_id = $2",
         ("record_id", "rectified_on", "rectified_by")),
     ("station_facts", "upsert"): (
-        "INSERT INTO reports.station_facts (district, record_id, town, kind, key, on_date, detail)"
+        "INSERT INTO station_facts (district, record_id, town, kind, key, on_date, detail)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district, record_id) DO NOTHING",
         ("record_id", "town", "kind", "key", "on_date", "detail")),
-    ("station_facts", "delete"): ("DELETE FROM reports.station_facts WHERE district = $1 AND record_id = $2",
+    ("station_facts", "delete"): ("DELETE FROM station_facts WHERE district = $1 AND record_id = $2",
                                   ("record_id",)),
     ("report_states", "transition"): (
-        "INSERT INTO reports.report_states AS s (district, period, town, status, submitted_at, decided_at, reason)"
+        "INSERT INTO report_states AS s (district, period, town, status, submitted_at, decided_at, reason)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district, period, town) DO UPDATE SET"
         " status = excluded.status, submitted_at = coalesce(excluded.submitted_at, s.submitted_at),"
         " decided_at = excluded.decided_at, reason = excluded.reason",
         ("period", "town", "status", "submitted_at", "decided_at", "reason")),
     ("report_versions", "upsert"): (
-        "INSERT INTO reports.report_versions (district, period, town, version, position, figures, recorded_at)"
+        "INSERT INTO report_versions (district, period, town, version, position, figures, recorded_at)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district, period, town, version) DO UPDATE SET"
         " position = excluded.position, figures = excluded.figures, recorded_at = excluded.recorded_at",
         ("period", "town", "version", "position", "figures", "recorded_at")),
@@ -86,7 +86,7 @@ WITH services ({", ".join(SERVICE_COLUMNS)}) AS (
     SELECT period, town, dim, key, ref, sum(sign)::int AS n FROM spread
     GROUP BY period, town, dim, key, ref HAVING sum(sign) <> 0
 ), counted AS (
-    INSERT INTO reports.service_recipients AS r (district, period, town, dim, key, recipient_ref, services)
+    INSERT INTO service_recipients AS r (district, period, town, dim, key, recipient_ref, services)
     SELECT $1, * FROM delta
     ON CONFLICT (district, period, town, dim, key, recipient_ref)
     DO UPDATE SET services = r.services + excluded.services
@@ -98,7 +98,7 @@ WITH services ({", ".join(SERVICE_COLUMNS)}) AS (
            sum(CASE WHEN inserted THEN 1 WHEN services = 0 THEN -1 ELSE 0 END) AS recipients
     FROM counted GROUP BY period, town, dim, key
 )
-INSERT INTO reports.service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
+INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
 SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
 FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
 ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
@@ -119,33 +119,33 @@ CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
 """
 _COUNT_ALL_SERVICES = f"""
 WITH services AS (SELECT * FROM {_SERVICES_TABLE}), {_SPREAD}, counted AS (
-    INSERT INTO reports.service_recipients (district, period, town, dim, key, recipient_ref, services)
+    INSERT INTO service_recipients (district, period, town, dim, key, recipient_ref, services)
     SELECT $1, period, town, dim, key, ref, sum(sign) FROM spread
     GROUP BY period, town, dim, key, ref HAVING sum(sign) > 0
     RETURNING period, town, dim, key
 ), recipients AS (
     SELECT period, town, dim, key, count(*) AS recipients FROM counted GROUP BY period, town, dim, key
 )
-INSERT INTO reports.service_figures (district, period, town, dim, key, person_times, hours, recipients)
+INSERT INTO service_figures (district, period, town, dim, key, person_times, hours, recipients)
 SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
 FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
 """
 
 # Recipients whose last service in a figure was voided: nothing left to count.
 _FORGET_RECIPIENTS = """
-DELETE FROM reports.service_recipients
+DELETE FROM service_recipients
 WHERE district = $1 AND services = 0 AND recipient_ref = ANY($2::text[])
 """
 
 _UPSERT_FUNDS = """
-INSERT INTO reports.fund_spending AS s (district, period, town, project, source, amount, spends)
+INSERT INTO fund_spending AS s (district, period, town, project, source, amount, spends)
 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::int[])
 ON CONFLICT (district, period, town, project, source) DO UPDATE SET
     amount = s.amount + excluded.amount, spends = s.spends + excluded.spends
 """
 
 _INSERT_RECORD_PERIODS = """
-INSERT INTO reports.record_periods (district, position, record_id, record_type, period, town)
+INSERT INTO record_periods (district, position, record_id, record_type, period, town)
 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
 """
 

@@ -75,7 +75,7 @@ class ProjectionWorker:
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
         await tables.write(conn, district, Projector(voided, *towns).project(events), defer_services=defer_services)
         last = rows[-1]["notification_id"]
-        await conn.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district, last)
+        await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, last)
         return len(rows), last
 
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
@@ -109,10 +109,10 @@ class ProjectionWorker:
                                                                   Project.FinalEvaluationDone))}
         inspections = {e.inspection for e in events if isinstance(e, Inspection.RectificationDone)}
         project_towns = {row["project"]: row["town"] for row in await conn.fetch(
-            "SELECT project, town FROM reports.projects WHERE district = $1 AND project = ANY($2)",
+            "SELECT project, town FROM projects WHERE district = $1 AND project = ANY($2)",
             district, list(projects))} if projects else {}
         inspection_towns = {row["record_id"]: row["town"] for row in await conn.fetch(
-            "SELECT record_id, town FROM reports.inspections WHERE district = $1 AND record_id = ANY($2)",
+            "SELECT record_id, town FROM inspections WHERE district = $1 AND record_id = ANY($2)",
             district, list(inspections))} if inspections else {}
         return project_towns, inspection_towns
 
@@ -167,8 +167,8 @@ class ProjectionWorker:
 
 async def lock_tracking(conn: asyncpg.Connection, district: str) -> int:
     """The district's projected position, locked for this transaction (one projector at a time)."""
-    await conn.execute("INSERT INTO reports.tracking (district) VALUES ($1) ON CONFLICT DO NOTHING", district)
-    return await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1 FOR UPDATE", district)
+    await conn.execute("INSERT INTO tracking (district) VALUES ($1) ON CONFLICT DO NOTHING", district)
+    return await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
 
 
 async def _wait_any(*events: asyncio.Event, timeout: float) -> None:

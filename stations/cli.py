@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import asyncpg
 import typer
 import uvicorn
 from rich.console import Console
@@ -21,6 +20,7 @@ from audit import bundle, offline
 from audit.signing import SigningKey
 from audit.verify import verify
 from projections.rebuild import log_length
+from projections import connections
 from projections.reports import Scope
 from projections.rebuild import rebuild as rebuild_district
 from projections.worker import ProjectionWorker
@@ -56,7 +56,7 @@ def project() -> None:
     settings = get_settings()
 
     async def follow(url: str) -> None:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
+        pool = await connections.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -79,7 +79,7 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
     settings = get_settings()
 
     async def run(url: str) -> None:
-        pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+        pool = await connections.create_pool(url, min_size=1, max_size=2)
         try:
             worker = ProjectionWorker(pool, batch_size=5000)
             stores = [district] if district else await worker.stores()
@@ -115,7 +115,7 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
     settings = get_settings()
 
     async def run(url: str, key: SigningKey) -> list[dict]:
-        conn = await asyncpg.connect(url)
+        conn = await connections.connect(url)
         try:
             stores = [district] if district else await store_codes(conn)
             return [(await verify(conn, store, {key.key_id: key.public})).as_json() for store in stores]
@@ -147,7 +147,7 @@ def audit_export(district: Annotated[str, typer.Option(help="district code")],
     settings = get_settings()
 
     async def run(url: str, runtime) -> dict:
-        conn = await asyncpg.connect(url)
+        conn = await connections.connect(url)
         try:
             scope = Scope(district, period, runtime.tenants.divisions, clock.today())
             return await bundle.export(conn, scope, version, runtime.signing_key)

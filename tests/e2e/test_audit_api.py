@@ -3,10 +3,10 @@
 import base64
 import json
 
-import asyncpg
 
 from audit import bundle, merkle, offline
 from audit.signing import public_key_from_b64
+from projections import connections
 from projections.reports import Scope
 from stations import clock
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
@@ -68,7 +68,7 @@ async def test_a_bundle_verifies_offline_and_fails_after_any_change(client, dist
     submitted = await submitted_district(client, district)
     await client.get(f"/v1/districts/{district.code}/reports/2025H1", headers=bearer("district", district.code),
                      params={"min_position": submitted["position"]})  # the submission is projected
-    conn = await asyncpg.connect(database_url)
+    conn = await connections.connect(database_url)
     try:
         written = await bundle.export(conn, Scope(district.code, "2025H1", app_runtime.tenants.divisions,
                                                   clock.today()), "submitted", app_runtime.signing_key)
@@ -133,7 +133,7 @@ async def test_lineage_adds_up_to_each_figure(client, district):
 async def test_an_auditors_reads_of_records_are_logged(client, district, database_url):
     await client.get(f"/v1/districts/{district.code}/events", headers=bearer("auditor"))
     await client.get(f"/v1/districts/{district.code}/events", headers=bearer("district", district.code))
-    conn = await asyncpg.connect(database_url)
+    conn = await connections.connect(database_url)
     try:
         logged = await conn.fetch("SELECT subject, role, path FROM audit.access_log WHERE district = $1",
                                   district.code)

@@ -7,6 +7,7 @@ from audit import chain, checkpoints, merkle
 from audit.signing import SigningKey
 from audit.verify import verify
 from domain.records import parse_record
+from projections import connections
 from tenants.event_store import SCHEMA, chain_table, events_table
 from tests.builders import service_delivered, station_established
 from tests.integration.test_ledger import context
@@ -14,7 +15,7 @@ from tests.integration.test_ledger import context
 
 @pytest.fixture
 async def conn(database_url):
-    conn = await asyncpg.connect(database_url)
+    conn = await connections.connect(database_url)
     yield conn
     await conn.close()
 

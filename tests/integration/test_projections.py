@@ -2,6 +2,8 @@
 whether projected batch by batch, after crashes, or rebuilt from scratch."""
 
 import asyncpg
+
+from projections import connections
 import pytest
 
 from domain.records import parse_record
@@ -15,7 +17,7 @@ from tests.integration.test_ledger import context
 
 @pytest.fixture
 async def pool(database_url):
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    pool = await connections.create_pool(database_url, min_size=1, max_size=4)
     yield pool
     await pool.close()
 

@@ -1,6 +1,8 @@
 """The database keeps a district's rows its own, even from a query that forgets its filter."""
 
 import asyncpg
+
+from projections import connections
 import pytest
 
 from api.deps import ALL_DISTRICTS, scoped_connection
@@ -13,7 +15,7 @@ from tests.integration.test_ledger import context
 
 @pytest.fixture
 async def pool(database_url):
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    pool = await connections.create_pool(database_url, min_size=1, max_size=2)
     yield pool
     await pool.close()
 
