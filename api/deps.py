@@ -80,14 +80,16 @@ ALL_DISTRICTS = "*"
 
 
 @asynccontextmanager
-async def scoped_connection(pool: asyncpg.Pool, scope: str) -> AsyncIterator[asyncpg.Connection]:
-    """A read-only snapshot in which the database itself shows only `scope`'s rows.
+async def scoped_connection(pool: asyncpg.Pool, scope: str, *,
+                            readonly: bool = True) -> AsyncIterator[asyncpg.Connection]:
+    """A snapshot in which the database itself shows only `scope`'s rows (`readonly=False` only
+    to fill temporary tables: the role may write nothing else).
 
     The role and the scope are set for this transaction only (never for the pooled session,
     which the pool resets), so row-level security hides every other district's report rows
     and events even from a query that forgets its own filter.
     """
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=readonly):
         await conn.execute("SET LOCAL ROLE stations_reader")
         await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
         yield conn

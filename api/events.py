@@ -26,6 +26,7 @@ class LoggedEvent(BaseModel):
     event: str
     record_id: str
     recorded_at: str
+    decided_at: str
     actor: Actor
     request_id: str
     payload: dict[str, Any]

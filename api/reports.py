@@ -1,5 +1,7 @@
 """Reading the half-year reports and moving them up the chain (`../shared/API.md`)."""
 
+from dataclasses import replace
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import asyncpg
@@ -14,12 +16,14 @@ from api.deps import (
 from api.problems import ApiProblem, forbidden, not_found
 from audit import checkpoints
 from domain.events import Provenance
+from projections.as_of import position_at, shadow_tables
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.restatement import restatement
 from projections.progress import Progress
 from projections.reports import Deadlines, Scope, city_report, district_report, frozen_version, town_report
 from stations import clock
+from stations.clock import CST
 from stations.bootstrap import Runtime
 from tenants.tenancy import CITY
 
@@ -30,6 +34,8 @@ TownCode = Annotated[str, Path(pattern=r"^[0-9]{9}$", examples=["350203001"])]
 Version = Annotated[Literal["submitted", "approved"] | None,
                     Query(description="the report exactly as it was submitted or approved")]
 MinPosition = Annotated[int | None, Query(ge=0, description="wait (up to 10 s) until projections reach it")]
+AsOf = Annotated[datetime | None, Query(description="the report as the records known at this moment (RFC 3339,"
+                                                    " with its offset) made it", examples=["2025-07-10T17:00:00+08:00"])]
 DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]
 CityReader = Annotated[Caller, Depends(allow(Role.city, Role.auditor, Role.admin))]
 DistrictWriter = Annotated[Caller, Depends(allow(Role.district))]
@@ -49,8 +55,30 @@ async def caught_up(progress: Progress, district: str, position: int) -> None:
                          headers={"Retry-After": "1"})
 
 
+async def read_as_of(pool: asyncpg.Pool, read_scope: str, scope_: Scope, town: str,
+                     moment: datetime) -> dict[str, Any]:
+    """The report from temporary tables rebuilt to the log's position at `moment`."""
+    if moment.tzinfo is None:
+        raise ApiProblem(422, "validation", "请求有误 / Invalid request",
+                         "as_of 须带时区，如 2025-07-10T17:00:00+08:00 / as_of needs its offset")
+    async with scoped_connection(pool, read_scope, readonly=False) as conn:
+        position = await position_at(conn, scope_.district, moment)
+        replayed = await shadow_tables(conn, scope_.district, position)
+        then = replace(scope_, today=min(scope_.today, moment.astimezone(CST).date()))
+        report = await (town_report(conn, then, town) if town else district_report(conn, then))
+    if report is None:
+        raise not_found(f"镇(街道) {town} ", f"town {town}")
+    return {**report, "as_of": {"moment": moment.astimezone(CST).isoformat(), "position": position,
+                                "replayed_events": replayed}}
+
+
 async def read_report(pool: asyncpg.Pool, read_scope: str, scope_: Scope, town: str,
-                      version: str | None) -> dict[str, Any]:
+                      version: str | None, as_of: datetime | None = None) -> dict[str, Any]:
+    if as_of is not None:
+        if version is not None:
+            raise ApiProblem(422, "validation", "请求有误 / Invalid request",
+                             "as_of 与 version 只能选一 / use as_of or version, not both")
+        return await read_as_of(pool, read_scope, scope_, town, as_of)
     async with scoped_connection(pool, read_scope) as conn:
         if version is not None:
             report = await frozen_version(conn, scope_, town, version)
@@ -120,22 +148,24 @@ Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, descript
             responses={403: {}, 404: {}, 503: {}})
 async def get_district_report(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
                               pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
-                              version: Version = None, min_position: MinPosition = None) -> dict[str, Any]:
+                              version: Version = None, min_position: MinPosition = None,
+                              as_of: AsOf = None) -> dict[str, Any]:
     if min_position is not None:
         await caught_up(progress, district, min_position)
-    return await read_report(pool, read_scope, scope(runtime, district, period), "", version)
+    return await read_report(pool, read_scope, scope(runtime, district, period), "", version, as_of)
 
 
 @router.get("/v1/districts/{district}/reports/{period}/towns/{town}",
             summary="镇(街道)半年报表 / A town's half-year report", responses={403: {}, 404: {}, 503: {}})
 async def get_town_report(district: DistrictDep, period: Period, town: TownCode, caller: CallerDep,
                           runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
-                          version: Version = None, min_position: MinPosition = None) -> dict[str, Any]:
+                          version: Version = None, min_position: MinPosition = None,
+                          as_of: AsOf = None) -> dict[str, Any]:
     check_town(runtime, district, town)
     check_station_town(caller, town)
     if min_position is not None:
         await caught_up(progress, district, min_position)
-    return await read_report(pool, read_scope, scope(runtime, district, period), town, version)
+    return await read_report(pool, read_scope, scope(runtime, district, period), town, version, as_of)
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/submit",

@@ -24,7 +24,6 @@ import httpx
 from api import auth
 from bench.writes import DISTRICT, SECRET, fresh_database, post_batches, running_service, service
 from projections.rebuild import log_length, rebuild
-from projections.worker import ProjectionWorker
 from tenants.event_store import SCHEMA, events_table
 
 
@@ -75,7 +74,7 @@ async def measure(events: int, samples: int) -> dict[str, float]:
             total = await log_length(pool, DISTRICT)
             baseline = await decode_baseline(pool, DISTRICT)
             started = time.perf_counter()
-            await rebuild(ProjectionWorker(pool, batch_size=1000), DISTRICT)
+            await rebuild(pool, DISTRICT, batch_size=1000)
             rate = total / (time.perf_counter() - started)
         finally:
             await pool.close()

@@ -1,7 +1,7 @@
 """A district's event log, page by page, decoded for people and auditors' scripts."""
 
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +10,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.events import RecordEvent
 from stations.clock import CST
-from tenants.event_store import SCHEMA, events_table
+from tenants.event_store import SCHEMA, chain_table, events_table
 
 
 def _jsonable(value: Any) -> Any:
@@ -25,7 +25,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def describe(position: int, stored: StoredEvent, mapper: Mapper) -> dict[str, Any]:
+def describe(position: int, stored: StoredEvent, mapper: Mapper, recorded_at: datetime) -> dict[str, Any]:
+    """The event for people: `recorded_at` is when it entered the log (its chain row's time, the
+    time as_of reads go by); `decided_at` when the server decided to record it, just before."""
     event = mapper.to_domain_event(stored)
     assert isinstance(event, RecordEvent)
     return {
@@ -35,7 +37,8 @@ def describe(position: int, stored: StoredEvent, mapper: Mapper) -> dict[str, An
         "type": event.record_type,
         "event": stored.topic.rpartition(":")[2],
         "record_id": event.record_id,
-        "recorded_at": event.timestamp.astimezone(CST).isoformat(),
+        "recorded_at": recorded_at.astimezone(CST).isoformat(),
+        "decided_at": event.timestamp.astimezone(CST).isoformat(),
         "actor": {"sub": event.actor, "role": event.actor_role},
         "request_id": event.request_id,
         "payload": _jsonable(event.payload()),
@@ -46,11 +49,13 @@ def describe(position: int, stored: StoredEvent, mapper: Mapper) -> dict[str, An
 
 async def read_page(conn: asyncpg.Connection, district: str, mapper: Mapper, *, after: int,
                     limit: int) -> list[dict[str, Any]]:
-    # The table name is built from a district code the registry knows: six digits.
-    rows = await conn.fetch(f'SELECT notification_id, originator_id, originator_version, topic, state'
-                            f' FROM {SCHEMA}."{events_table(district)}"'
-                            f' WHERE notification_id > $1 ORDER BY notification_id LIMIT $2', after, limit)
-    return [describe(row["notification_id"],
-                     StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])),
-                     mapper)
-            for row in rows]
+    # The table names are built from a district code the registry knows: six digits.
+    rows = await conn.fetch(f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state,'
+                            f' c.recorded_at FROM {SCHEMA}."{events_table(district)}" e'
+                            f' JOIN {SCHEMA}."{chain_table(district)}" c ON c.position = e.notification_id'
+                            f' WHERE e.notification_id > $1 ORDER BY e.notification_id LIMIT $2', after, limit)
+    return [describe(row["notification_id"], stored_event(row), mapper, row["recorded_at"]) for row in rows]
+
+
+def stored_event(row: asyncpg.Record) -> StoredEvent:
+    return StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))

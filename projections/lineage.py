@@ -4,18 +4,18 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import Mapper
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
 from domain.project import Project
 from domain.service import ServiceDelivery
 from domain.station import Station
-from projections.event_log import describe
+from projections.event_log import describe, stored_event
 from projections.figures import money
 from projections.periods import month_of
 from projections.reports import Scope
-from tenants.event_store import SCHEMA, events_table
+from tenants.event_store import SCHEMA, chain_table, events_table
 
 SERVICE_DIMENSIONS = {"by_domain": "domain", "by_recipient_category": "recipient_category",
                       "by_service_type": "service_type", "by_village": "village"}
@@ -60,30 +60,27 @@ def _service(matches, measure: str):
 
 
 async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None,
-                        mapper: Mapper) -> list[tuple[int, StoredEvent, RecordEvent]]:
+                        mapper: Mapper) -> list[tuple[asyncpg.Record, RecordEvent]]:
     """Every event of the period (of one town, or the whole district), in log order."""
     rows = await conn.fetch(
-        f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state'
-        f' FROM record_periods r JOIN {SCHEMA}."{events_table(scope.district)}" e'
-        f' ON e.notification_id = r.position'
+        f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.recorded_at'
+        f' FROM record_periods r JOIN {SCHEMA}."{events_table(scope.district)}" e ON e.notification_id = r.position'
+        f' JOIN {SCHEMA}."{chain_table(scope.district)}" c ON c.position = r.position'
         f' WHERE r.district = $1 AND r.period = $2 AND ($3::text IS NULL OR r.town = $3) ORDER BY r.position',
         scope.district, scope.period, town)
-    found = []
-    for row in rows:
-        stored = StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
-        found.append((row["notification_id"], stored, mapper.to_domain_event(stored)))
-    return found
+    return [(row, mapper.to_domain_event(stored_event(row))) for row in rows]
 
 
-def trace(events: list[tuple[int, StoredEvent, RecordEvent]], figure: str, mapper: Mapper,
+def trace(events: list[tuple[asyncpg.Record, RecordEvent]], figure: str, mapper: Mapper,
           after: int = 0) -> dict[str, Any]:
     """The figure's value from the events, and the events behind it (those after `after` only,
     or voided after it, when a later change is to be explained)."""
     selected, contribution, adds_up = _select(figure.split("."))
-    voids = {e.record: (e.record_id, position) for position, _, e in events
+    voids = {e.record: (e.record_id, row["notification_id"]) for row, e in events
              if isinstance(e, RecordKeeping.RecordVoided)}
     listed, total, distinct = [], Decimal(0), set()
-    for position, stored, event in events:
+    for row, event in events:
+        position = row["notification_id"]
         if isinstance(event, RecordKeeping.RecordVoided) or not selected(event):
             continue
         part = contribution(event)
@@ -94,7 +91,8 @@ def trace(events: list[tuple[int, StoredEvent, RecordEvent]], figure: str, mappe
             else:
                 total += part
         if position > after or (void is not None and void[1] > after):
-            listed.append({**describe(position, stored, mapper), "contribution": str(part),
+            listed.append({**describe(position, stored_event(row), mapper, row["recorded_at"]),
+                           "contribution": str(part),
                            "voided": void is not None, "voided_by": void[0] if void else None})
     value: Any = {"distinct": len(distinct), "count": int(total), "money": money(total)}[adds_up]
     return {"figure": figure, "value": value, "events": listed}

@@ -11,28 +11,27 @@ from collections.abc import Callable
 import asyncpg
 
 from projections import tables
-from projections.worker import ProjectionWorker, lock_tracking
+from projections.batches import BatchProjection
+from projections.worker import lock_tracking
 from tenants.event_store import SCHEMA, events_table
-
-DISTRICT_TABLES = ("service_figures", "service_recipients", "fund_spending", "projects", "evaluations",
-                   "inspections", "station_facts", "record_periods", "report_states", "report_versions")
-
 
 async def log_length(pool: asyncpg.Pool, district: str) -> int:
     return await pool.fetchval(f'SELECT coalesce(max(notification_id), 0) FROM {SCHEMA}."{events_table(district)}"')
 
 
-async def rebuild(worker: ProjectionWorker, district: str, advance: Callable[[int], None] = lambda _: None) -> int:
+async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], None] = lambda _: None, *,
+                  batch_size: int = 5000) -> int:
     """Project the district's whole log afresh; `advance` hears how many events each batch took."""
+    batches = BatchProjection(batch_size)
     total = 0
-    async with worker.pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, conn.transaction():
         await lock_tracking(conn, district)
-        for table in DISTRICT_TABLES:
+        for table in tables.REPORT_TABLES:
             await conn.execute(f"DELETE FROM {table} WHERE district = $1", district)
         await tables.begin_rebuild(conn)
         position = 0
         while True:
-            done, position = await worker.project_next(conn, district, position, defer_services=True)
+            done, position = await batches.project_next(conn, district, position, defer_services=True)
             if not done:
                 break
             total += done

@@ -8,6 +8,10 @@ import asyncpg
 
 from projections.projector import Changes
 
+# Every table of a district's report state (besides its tracking row).
+REPORT_TABLES = ("service_figures", "service_recipients", "fund_spending", "projects", "evaluations",
+                 "inspections", "station_facts", "record_periods", "report_states", "report_versions")
+
 # One statement per (table, operation); $1 is always the district.
 _ROW_STATEMENTS = {
     ("projects", "upsert"): (
@@ -172,6 +176,14 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, de
 
     if changes.record_periods:
         await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
+
+
+async def take_snapshot(conn: asyncpg.Connection, district: str, position: int) -> None:
+    """Within the projecting transaction: keep the district's report tables as at `position`."""
+    await conn.execute("INSERT INTO snapshots.taken (district, position) VALUES ($1, $2)", district, position)
+    for table in REPORT_TABLES:
+        await conn.execute(f"INSERT INTO snapshots.{table} SELECT $2, * FROM {table} WHERE district = $1",
+                           district, position)
 
 
 async def begin_rebuild(conn: asyncpg.Connection) -> None:

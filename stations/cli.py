@@ -81,8 +81,8 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
     async def run(url: str) -> None:
         pool = await connections.create_pool(url, min_size=1, max_size=2)
         try:
-            worker = ProjectionWorker(pool, batch_size=5000)
-            stores = [district] if district else await worker.stores()
+            async with pool.acquire() as conn:
+                stores = [district] if district else await store_codes(conn)
             with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                           console=console) as bar:
                 for store in stores:
@@ -94,7 +94,7 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
                         rate = bar.tasks[task].completed / max(time.perf_counter() - started, 1e-9)
                         bar.update(task, rate=f"{rate:,.0f} events/s")
 
-                    await rebuild_district(worker, store, advance)
+                    await rebuild_district(pool, store, advance)
         finally:
             await pool.close()
 

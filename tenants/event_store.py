@@ -85,8 +85,13 @@ class DistrictRecorder(PostgresApplicationRecorder):
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
             " position bigint PRIMARY KEY,"
             " leaf bytea NOT NULL,"
-            " chain bytea NOT NULL)"
+            " chain bytea NOT NULL,"
+            " recorded_at timestamptz NOT NULL DEFAULT clock_timestamp())"
         ).format(schema=schema, chain=links))
+        # What the log held at a moment (as_of reads): the last position recorded by then.
+        self.sql_create_statements.append(SQL(
+            "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{chain} (recorded_at)"
+        ).format(index=Identifier(f"{chain_table(district)}_recorded_at"), schema=schema, chain=links))
         # Reads of the API see this district's tables only when scoped to it (migration 0003),
         # and nobody may change or remove a row of them (migration 0004).
         scope_check = SQL("reports.in_scope({district})").format(district=Literal(district))

@@ -162,3 +162,25 @@ async def test_a_restatement_explains_each_change_since_submission(client, distr
     assert explained == {(late["id"], False), (early["id"], True)}
     assert {e["record_id"] for e in changes["by_domain.social_assistance.person_times"]["events"]} == {late["id"]}
     assert "by_domain.child_welfare.person_times" not in changes
+
+
+async def test_as_of_through_the_api_goes_by_the_logs_recorded_times(client, district):
+    staff = bearer("district", district.code)
+    base = f"/v1/districts/{district.code}/reports/2025H1"
+    first = service_delivered(district.town, person_times=2)
+    await record(client, district, [first])
+    events = (await client.get(f"/v1/districts/{district.code}/events", headers=staff)).json()["events"]
+    moment = events[-1]["recorded_at"]
+    position = await record(client, district, [service_delivered(district.town), record_voided(first["id"])])
+    now = (await client.get(base, params={"min_position": position}, headers=staff)).json()
+
+    then = await client.get(base, params={"as_of": moment}, headers=staff)
+
+    assert then.status_code == 200, then.text
+    assert then.json()["figures"]["person_times"] == 2 and now["figures"]["person_times"] == 1
+    assert then.json()["as_of"]["position"] == events[-1]["position"]
+    town = await client.get(f"{base}/towns/{district.town}", params={"as_of": moment}, headers=staff)
+    assert town.json()["figures"]["person_times"] == 2
+    both = await client.get(base, params={"as_of": moment, "version": "submitted"}, headers=staff)
+    naive = await client.get(base, params={"as_of": "2025-07-01T00:00:00"}, headers=staff)
+    assert both.status_code == naive.status_code == 422

@@ -8,7 +8,8 @@ import pytest
 
 from domain.records import parse_record
 from projections.reports import Scope, district_report, town_report
-from projections.rebuild import DISTRICT_TABLES, rebuild
+from projections.rebuild import rebuild
+from projections.tables import REPORT_TABLES
 from projections.worker import ProjectionWorker
 from stations import clock
 from tests.integration.halfyear import generate, matches, naive_figures
@@ -34,7 +35,7 @@ def record_year(runtime, district, seed: int) -> list[dict]:
 async def snapshot(pool: asyncpg.Pool, district: str) -> dict[str, list]:
     """Every report-table row of the district, in a stable order."""
     tables = {}
-    for table in DISTRICT_TABLES:
+    for table in REPORT_TABLES:
         rows = await pool.fetch(f"SELECT * FROM reports.{table} WHERE district = $1", district)
         tables[table] = sorted(tuple(r.values()) for r in rows)
     return tables
@@ -62,7 +63,7 @@ async def test_reports_equal_a_naive_recomputation_and_a_rebuild(pool, runtime, 
     await check_reports(pool, runtime, district, records)
     incremental = await snapshot(pool, district.code)
 
-    assert await rebuild(ProjectionWorker(pool, batch_size=1000), district.code) == len(records)
+    assert await rebuild(pool, district.code) == len(records)
     assert await snapshot(pool, district.code) == incremental
     await check_reports(pool, runtime, district, records)
 

@@ -1,0 +1,83 @@
+"""One batch of a district's events projected into the report tables, in the caller's transaction.
+
+Used by the worker (one batch a transaction), by a rebuild (every batch in one transaction)
+and by an as-of read (into temporary tables).
+"""
+
+import asyncpg
+from eventsourcing.persistence import StoredEvent
+
+from domain.events import RecordEvent, RecordKeeping
+from domain.inspection import Inspection
+from domain.ledger import event_mapper
+from domain.project import Project
+from projections import tables
+from projections.projector import Projector
+from tenants.event_store import SCHEMA, events_table, records_table
+
+
+class BatchProjection:
+    def __init__(self, batch_size: int = 1000):
+        self.batch_size = batch_size
+        self.mapper = event_mapper()
+        self._opened: set[str] = set()
+
+    async def project_next(self, conn: asyncpg.Connection, district: str, position: int, *,
+                           until: int | None = None, defer_services: bool = False) -> tuple[int, int]:
+        """Within the caller's transaction, project up to a batch after `position` (and not past
+        `until`) and move the tracking row with it; how many events, and the position reached."""
+        if not await self._has_store(conn, district):
+            return 0, position
+        rows = await conn.fetch(
+            f'SELECT notification_id, originator_id, originator_version, topic, state'
+            f' FROM {SCHEMA}."{events_table(district)}" WHERE notification_id > $1'
+            f' AND ($3::bigint IS NULL OR notification_id <= $3) ORDER BY notification_id LIMIT $2',
+            position, self.batch_size, until)
+        if not rows:
+            return 0, position
+        events = [(row["notification_id"], self._decode(row)) for row in rows]
+        voided = await self._voided(conn, district, events)
+        towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
+        await tables.write(conn, district, Projector(voided, *towns).project(events), defer_services=defer_services)
+        last = rows[-1]["notification_id"]
+        await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, last)
+        return len(rows), last
+
+    async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
+        """Whether the district's event store exists (a district just registered may not have one)."""
+        if district not in self._opened and await conn.fetchval(
+                "SELECT to_regclass($1) IS NOT NULL", f'{SCHEMA}."{events_table(district)}"'):
+            self._opened.add(district)
+        return district in self._opened
+
+    def _decode(self, row: asyncpg.Record) -> RecordEvent:
+        return self.mapper.to_domain_event(StoredEvent(
+            row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"])))
+
+    async def _voided(self, conn: asyncpg.Connection, district: str,
+                      events: list[tuple[int, RecordEvent]]) -> dict[str, RecordEvent]:
+        """The events that recorded what this batch voids."""
+        targets = [e.record for _, e in events if isinstance(e, RecordKeeping.RecordVoided)]
+        if not targets:
+            return {}
+        rows = await conn.fetch(
+            f'SELECT r.record_id, e.originator_id, e.originator_version, e.topic, e.state'
+            f' FROM {SCHEMA}."{records_table(district)}" r JOIN {SCHEMA}."{events_table(district)}" e'
+            f' ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version'
+            f' WHERE r.record_id = ANY($1)', targets)
+        return {row["record_id"]: self._decode(row) for row in rows}
+
+    async def _towns(self, conn: asyncpg.Connection, district: str,
+                     events: list[RecordEvent]) -> tuple[dict[str, str], dict[str, str]]:
+        """The towns of the projects and inspections these events name (projected earlier)."""
+        projects = {e.project for e in events if isinstance(e, (Project.FundSpent, Project.SelfEvaluationSubmitted,
+                                                                  Project.FinalEvaluationDone))}
+        inspections = {e.inspection for e in events if isinstance(e, Inspection.RectificationDone)}
+        project_towns = {row["project"]: row["town"] for row in await conn.fetch(
+            "SELECT project, town FROM projects WHERE district = $1 AND project = ANY($2)",
+            district, list(projects))} if projects else {}
+        inspection_towns = {row["record_id"]: row["town"] for row in await conn.fetch(
+            "SELECT record_id, town FROM inspections WHERE district = $1 AND record_id = ANY($2)",
+            district, list(inspections))} if inspections else {}
+        return project_towns, inspection_towns
+

@@ -1,0 +1,61 @@
+"""Reports as of a past moment: the nearest snapshot, then only the events after it."""
+
+import pytest
+
+from api.deps import scoped_connection
+from domain.records import parse_record
+from projections import connections
+from projections.as_of import position_at, shadow_tables
+from projections.reports import Scope, district_report
+from projections.worker import ProjectionWorker
+from stations import clock
+from tests.integration.halfyear import generate, matches, naive_figures
+from tests.integration.test_ledger import context
+
+
+@pytest.fixture
+async def pool(database_url):
+    pool = await connections.create_pool(database_url, min_size=1, max_size=2)
+    yield pool
+    await pool.close()
+
+
+async def test_as_of_reproduces_what_was_known_then(pool, runtime, district):
+    ledger = runtime.tenants.ledger(district.code)
+    sent, moments = [], []
+    for number, batch in enumerate(generate(district, seed=5, services=300)):
+        written = ledger.record([parse_record(r) for r in batch], context(runtime, district))
+        sent += batch
+        if number % 7 == 3:
+            moments.append((await pool.fetchval("SELECT clock_timestamp()"), written.position, list(sent)))
+    worker = ProjectionWorker(pool, batch_size=37, snapshot_every=100)
+    await worker.catch_up(district.code)
+    snapshots = await pool.fetchval("SELECT count(*) FROM snapshots.taken WHERE district = $1", district.code)
+    assert snapshots >= 3
+
+    for moment, position, known in moments:
+        async with scoped_connection(pool, district.code, readonly=False) as conn:
+            assert await position_at(conn, district.code, moment) == position
+            replayed = await shadow_tables(conn, district.code, position)
+            report = await district_report(conn, Scope(district.code, "2025H1", runtime.tenants.divisions,
+                                                       clock.today()))
+        expected = naive_figures(known, "2025H1")
+        assert matches(report["figures"], expected) == expected
+        assert report["checkpoint"]["position"] == position
+        assert replayed < 100 + 37, "only the events after the nearest snapshot are replayed"
+
+    async with pool.acquire() as conn:  # the live tables were never touched
+        live = await district_report(conn, Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today()))
+    expected = naive_figures(sent, "2025H1")
+    assert matches(live["figures"], expected) == expected
+
+
+async def test_as_of_before_the_first_event_is_empty(pool, runtime, district):
+    before = await pool.fetchval("SELECT clock_timestamp()")
+    ledger = runtime.tenants.ledger(district.code)
+    ledger.record([parse_record(r) for r in generate(district, seed=6, services=5)[0]], context(runtime, district))
+    async with scoped_connection(pool, district.code, readonly=False) as conn:
+        assert await position_at(conn, district.code, before) == 0
+        assert await shadow_tables(conn, district.code, 0) == 0
+        report = await district_report(conn, Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today()))
+    assert report["figures"]["person_times"] == 0
