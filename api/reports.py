@@ -19,7 +19,7 @@ from domain.events import Provenance
 from projections.as_of import position_at, shadow_tables
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
-from projections.restatement import restatement
+from projections.restatement import compare
 from projections.progress import Progress
 from projections.reports import Deadlines, Scope, city_report, district_report, frozen_version, town_report
 from stations import clock
@@ -225,23 +225,33 @@ async def get_lineage(district: DistrictDep, period: Period, _: DistrictReader, 
 
 
 @router.get("/v1/districts/{district}/reports/{period}/restatement",
-            summary="重述：已报送与当前对比 / Submitted against now, figure by figure",
-            responses={403: {}, 404: {}}, dependencies=[AuditedRead])
+            summary="重述：两个版本逐项对比 / Two readings of a report, figure by figure",
+            responses={403: {}, 404: {}, 422: {}}, dependencies=[AuditedRead])
 async def get_restatement(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
                           pool: ReadPoolDep, read_scope: ReadScopeDep,
-                          version: Annotated[Literal["submitted", "approved"], Query()] = "submitted",
+                          version: Annotated[Literal["submitted", "approved"], Query(
+                              description="compare this version (unless from_as_of is given)")] = "submitted",
+                          from_as_of: AsOf = None, to_as_of: AsOf = None,
                           town: Annotated[str | None, Query(pattern=r"^[0-9]{9}$")] = None) -> dict[str, Any]:
-    """Every figure that differs from the report as submitted (or approved), with the later
-    records that explain the difference."""
+    """Every figure that differs between the report as submitted (or approved, or as of
+    `from_as_of`) and the report now (or as of `to_as_of`), with the records between them that
+    explain each difference."""
     if town is not None:
         check_town(runtime, district, town)
+    scope_ = scope(runtime, district, period)
+    if from_as_of is not None:
+        earlier = await read_as_of(pool, read_scope, scope_, town or "", from_as_of)
+    else:
+        earlier = await read_report(pool, read_scope, scope_, town or "", version)
+    if to_as_of is not None:
+        later = await read_as_of(pool, read_scope, scope_, town or "", to_as_of)
+    else:
+        later = await read_report(pool, read_scope, scope_, town or "", None)
     ledger = await run_in_threadpool(runtime.tenants.ledger, district)
     async with scoped_connection(pool, read_scope) as conn:
-        found = await restatement(conn, scope(runtime, district, period), town or "", version, ledger.mapper)
-    if found is None:
-        raise not_found(f"{period} 的{'已报送' if version == 'submitted' else '已审核'}报表 ",
-                        f"a {version} {period} report")
-    return found
+        compared = await compare(conn, scope_, town or "", earlier, later, ledger.mapper)
+    return {**compared, "from": f"as_of {from_as_of.isoformat()}" if from_as_of else version,
+            "to": f"as_of {to_as_of.isoformat()}" if to_as_of else "now"}
 
 
 # -- the city -------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
         await conn.execute(f"INSERT INTO pg_temp.{table} SELECT {', '.join(columns)} FROM snapshots.{table}"
                            f" WHERE district = $1 AND snapshot_position = $2", district, snapshot)
     await conn.execute("INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)", district, snapshot)
+    # Statements this pooled connection prepared earlier are bound to the live tables: forget
+    # them, so that the names resolve to the temporary tables from here on.
+    await conn.reload_schema_state()
     batches = BatchProjection()
     replayed, reached = 0, snapshot
     while True:

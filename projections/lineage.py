@@ -72,9 +72,12 @@ async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None
 
 
 def trace(events: list[tuple[asyncpg.Record, RecordEvent]], figure: str, mapper: Mapper,
-          after: int = 0) -> dict[str, Any]:
-    """The figure's value from the events, and the events behind it (those after `after` only,
-    or voided after it, when a later change is to be explained)."""
+          after: int = 0, until: int | None = None) -> dict[str, Any]:
+    """The figure's value from the events, and the events behind it (to explain a change between
+    two positions: only those recorded, or voided, after `after` and not after `until`)."""
+    def between(position: int) -> bool:
+        return position > after and (until is None or position <= until)
+
     selected, contribution, adds_up = _select(figure.split("."))
     voids = {e.record: (e.record_id, row["notification_id"]) for row, e in events
              if isinstance(e, RecordKeeping.RecordVoided)}
@@ -90,7 +93,7 @@ def trace(events: list[tuple[asyncpg.Record, RecordEvent]], figure: str, mapper:
                 distinct.add(part)
             else:
                 total += part
-        if position > after or (void is not None and void[1] > after):
+        if between(position) or (void is not None and between(void[1])):
             listed.append({**describe(position, stored_event(row), mapper, row["recorded_at"]),
                            "contribution": str(part),
                            "voided": void is not None, "voided_by": void[0] if void else None})

@@ -7,7 +7,7 @@ import asyncpg
 from eventsourcing.persistence import Mapper
 
 from projections.lineage import period_events, trace, traceable
-from projections.reports import Scope, district_report, frozen_version, town_report
+from projections.reports import Scope
 
 
 def flatten(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -21,21 +21,19 @@ def flatten(figures: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-async def restatement(conn: asyncpg.Connection, scope: Scope, town: str, version: str,
-                      mapper: Mapper) -> dict[str, Any] | None:
-    frozen = await frozen_version(conn, scope, town, version)
-    if frozen is None:
-        return None
-    now = await (town_report(conn, scope, town) if town else district_report(conn, scope))
-    before, after = flatten(frozen["figures"]), flatten(now["figures"])
+async def compare(conn: asyncpg.Connection, scope: Scope, town: str, earlier: dict[str, Any],
+                  later: dict[str, Any], mapper: Mapper) -> dict[str, Any]:
+    """Every figure that differs between two readings of a report, with the events recorded
+    between their positions that explain each difference."""
+    start, end = earlier["checkpoint"]["position"], later["checkpoint"]["position"]
+    before, after = flatten(earlier["figures"]), flatten(later["figures"])
     changed = [path for path in after if before.get(path) != after[path]]
-    position = frozen["checkpoint"]["position"]
     events = await period_events(conn, scope, town or None, mapper) if changed else []
     differences = []
     for path in changed:
         difference = {"figure": path, "from": before.get(path), "to": after[path]}
         if traceable(path):
-            difference["events"] = trace(events, path, mapper, after=position)["events"]
+            difference["events"] = trace(events, path, mapper, after=start, until=end)["events"]
         differences.append(difference)
-    return {"period": scope.period, "district": scope.district, "town": town or None, "version": version,
-            "from_position": position, "to_position": now["checkpoint"]["position"], "differences": differences}
+    return {"period": scope.period, "district": scope.district, "town": town or None,
+            "from_position": start, "to_position": end, "differences": differences}

@@ -163,6 +163,17 @@ async def test_a_restatement_explains_each_change_since_submission(client, distr
     assert {e["record_id"] for e in changes["by_domain.social_assistance.person_times"]["events"]} == {late["id"]}
     assert "by_domain.child_welfare.person_times" not in changes
 
+    log = (await client.get(f"/v1/districts/{district.code}/events", headers=staff)).json()["events"]
+    frozen_at = next(e for e in log if e["position"] == restated["from_position"])["recorded_at"]
+    between = (await client.get(f"{base}/restatement", headers=staff,
+                                params={"from_as_of": frozen_at, "to_as_of": log[-1]["recorded_at"]})).json()
+    moved = {d["figure"]: d for d in between["differences"]}
+    assert (moved["person_times"]["from"], moved["person_times"]["to"]) == (3, 5)
+    assert {e["record_id"] for e in moved["person_times"]["events"]} == {late["id"], early["id"]}
+    same = (await client.get(f"{base}/restatement", headers=staff,
+                             params={"from_as_of": frozen_at, "to_as_of": frozen_at})).json()
+    assert same["differences"] == []
+
 
 async def test_as_of_through_the_api_goes_by_the_logs_recorded_times(client, district):
     staff = bearer("district", district.code)

@@ -59,3 +59,31 @@ async def test_as_of_before_the_first_event_is_empty(pool, runtime, district):
         assert await shadow_tables(conn, district.code, 0) == 0
         report = await district_report(conn, Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today()))
     assert report["figures"]["person_times"] == 0
+
+
+async def test_live_and_as_of_reads_on_one_pooled_connection_do_not_mix(database_url, runtime, district):
+    pool = await connections.create_pool(database_url, min_size=1, max_size=1)  # one connection, reused
+    try:
+        ledger = runtime.tenants.ledger(district.code)
+        [first, *rest] = generate(district, seed=8, services=40)
+        ledger.record([parse_record(r) for r in first], context(runtime, district))
+        moment = await pool.fetchval("SELECT clock_timestamp()")
+        for batch in rest:
+            ledger.record([parse_record(r) for r in batch], context(runtime, district))
+        await ProjectionWorker(pool).catch_up(district.code)
+        scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+
+        async def live() -> dict:
+            async with scoped_connection(pool, district.code) as conn:
+                return (await district_report(conn, scope))["figures"]
+
+        async def then() -> dict:
+            async with scoped_connection(pool, district.code, readonly=False) as conn:
+                await shadow_tables(conn, district.code, await position_at(conn, district.code, moment))
+                return (await district_report(conn, scope))["figures"]
+
+        now, past = await live(), await then()
+        assert now != past
+        assert await live() == now and await then() == past and await live() == now
+    finally:
+        await pool.close()
