@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import Caller, Role
-from api.deps import DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection
+from api.deps import POSITION_MAX, DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection
 from api.problems import ApiProblem, not_found
 from audit import checkpoints, merkle
 from audit.verify import verify
@@ -21,8 +21,7 @@ def public_key(runtime: RuntimeDep) -> dict[str, str]:
     return {"algorithm": "Ed25519", "key_id": key.key_id, "public_key": key.public_b64(), "pem": key.public_pem()}
 
 
-@router.get("/v1/districts/{district}/audit/checkpoints", summary="签名检查点 / Signed checkpoints",
-            responses={403: {}, 404: {}})
+@router.get("/v1/districts/{district}/audit/checkpoints", summary="签名检查点 / Signed checkpoints")
 async def list_checkpoints(district: DistrictDep, _: Auditor, pool: ReadPoolDep,
                            read_scope: ReadScopeDep) -> dict[str, Any]:
     async with scoped_connection(pool, read_scope) as conn:
@@ -43,10 +42,10 @@ async def _tree(pool, read_scope: str, district: str, tree_size: int | None):
 
 
 @router.get("/v1/districts/{district}/audit/proofs/inclusion",
-            summary="事件包含证明 / Proof that an event is in a checkpoint", responses={403: {}, 404: {}})
+            summary="事件包含证明 / Proof that an event is in a checkpoint")
 async def inclusion(district: DistrictDep, _: Auditor, pool: ReadPoolDep, read_scope: ReadScopeDep,
-                    position: Annotated[int, Query(ge=1, description="the event's position")],
-                    tree_size: Annotated[int | None, Query(ge=1, description="the checkpoint; default the latest")]
+                    position: Annotated[int, Query(ge=1, le=POSITION_MAX, description="the event's position")],
+                    tree_size: Annotated[int | None, Query(ge=1, le=POSITION_MAX, description="the checkpoint; default the latest")]
                     = None) -> dict[str, Any]:
     chained, checkpoint, _ = await _tree(pool, read_scope, district, tree_size)
     index = next((i for i, (p, _, _) in enumerate(chained[:checkpoint.tree_size]) if p == position), None)
@@ -59,11 +58,10 @@ async def inclusion(district: DistrictDep, _: Auditor, pool: ReadPoolDep, read_s
 
 
 @router.get("/v1/districts/{district}/audit/proofs/consistency",
-            summary="检查点一致性证明 / Proof that a later checkpoint extends an earlier one",
-            responses={403: {}, 404: {}, 422: {}})
+            summary="检查点一致性证明 / Proof that a later checkpoint extends an earlier one")
 async def consistency(district: DistrictDep, _: Auditor, pool: ReadPoolDep, read_scope: ReadScopeDep,
-                      first: Annotated[int, Query(ge=0, description="the earlier checkpoint's tree size")],
-                      second: Annotated[int, Query(ge=0, description="the later checkpoint's tree size")]
+                      first: Annotated[int, Query(ge=0, le=POSITION_MAX, description="the earlier checkpoint's tree size")],
+                      second: Annotated[int, Query(ge=0, le=POSITION_MAX, description="the later checkpoint's tree size")]
                       ) -> dict[str, Any]:
     if first > second:
         raise ApiProblem(422, "validation", "请求有误 / Invalid request",
@@ -77,8 +75,7 @@ async def consistency(district: DistrictDep, _: Auditor, pool: ReadPoolDep, read
             "proof": [h.hex() for h in merkle.consistency_proof(leaves, first)]}
 
 
-@router.get("/v1/districts/{district}/audit/verify", summary="验证哈希链与检查点 / Verify the chain and checkpoints",
-            responses={403: {}, 404: {}})
+@router.get("/v1/districts/{district}/audit/verify", summary="验证哈希链与检查点 / Verify the chain and checkpoints")
 async def verify_district(district: DistrictDep, _: Auditor, runtime: RuntimeDep, pool: ReadPoolDep,
                           read_scope: ReadScopeDep) -> dict[str, Any]:
     key = runtime.signing_key

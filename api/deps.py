@@ -77,6 +77,7 @@ def allow(*roles: Role) -> Callable[[Caller], Caller]:
 
 
 ALL_DISTRICTS = "*"
+POSITION_MAX = 2**63 - 1  # a log position is a PostgreSQL bigint
 
 
 @asynccontextmanager

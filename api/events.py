@@ -7,7 +7,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from api.auth import Caller, Role
-from api.deps import AuditedRead, DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection
+from api.deps import (
+    POSITION_MAX, AuditedRead, DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection,
+)
 from projections.event_log import read_page
 
 router = APIRouter(prefix="/v1/districts/{district}", tags=["audit 审计"])
@@ -41,11 +43,10 @@ class EventPage(BaseModel):
 Reader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]
 
 
-@router.get("/events", response_model=EventPage, summary="事件日志 / The district's event log",
-            responses={403: {}, 404: {}}, dependencies=[AuditedRead])
+@router.get("/events", response_model=EventPage, summary="事件日志 / The district's event log", dependencies=[AuditedRead])
 async def get_events(district: DistrictDep, _: Reader, runtime: RuntimeDep, pool: ReadPoolDep,
                      read_scope: ReadScopeDep,
-                     after: Annotated[int, Query(ge=0, description="return events after this position")] = 0,
+                     after: Annotated[int, Query(ge=0, le=POSITION_MAX, description="return events after this position")] = 0,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> EventPage:
     """Events in the order they were recorded, each with its position, stream, version,
     record type, recorded-at time (China Standard Time), actor, payload and hash."""

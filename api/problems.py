@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -111,7 +112,47 @@ def _from_domain(problems: list[Problem]) -> list[FieldError]:
             for p in problems]
 
 
+# What an operation may answer besides success, all as problem details.
+_ERRORS = {
+    400: "请求体无法解析 / The body cannot be parsed",
+    401: "未认证 / No valid bearer token",
+    403: "无权操作 / Forbidden for this role or town",
+    404: "未找到（含其他区的资源）/ Not found, or another district's",
+    409: "与已有记录或报表状态冲突 / Conflicts with a record or the report's state",
+    413: "请求过大 / The body is too large",
+    422: "请求有误，逐项列出 / Invalid, each problem listed",
+    503: "暂不可用，稍后重试 / Not available yet; retry after Retry-After",
+}
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the API does: every error of a /v1 operation is a
+    problem+json `ProblemDetails` (FastAPI would document its own 422 shape instead)."""
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            problem = {"$ref": "#/components/schemas/ProblemDetails"}
+            for path, operations in schema["paths"].items():
+                if not path.startswith("/v1/"):
+                    continue
+                for operation in operations.values():
+                    operation["responses"] = {key: value for key, value in operation["responses"].items()
+                                              if not key.startswith(("4", "5"))} | {
+                        str(status): {"description": text, "content": {PROBLEM_JSON: {"schema": problem}}}
+                        for status, text in _ERRORS.items()}
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+            components["ProblemDetails"] = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(components["ProblemDetails"].pop("$defs", {}))
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    document_problems(app)
     @app.exception_handler(ApiProblem)
     async def _api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
         return problem_response(exc.body, exc.headers)
@@ -152,6 +193,13 @@ def install(app: FastAPI) -> None:
             type="/problems/record-id-conflict", title="记录编号冲突 / Record id conflict", status=409,
             detail="记录编号已用于不同内容，整批未保存 / record id(s) already used with other content; nothing was stored",
             errors=[FieldError(id=rid, field="id", detail="编号已被使用 / id already used") for rid in exc.record_ids]))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Starlette logs the exception and re-raises it after this answer: nothing is hidden.
+        return problem_response(ProblemDetails(
+            type="/problems/internal", title="服务器内部错误 / Internal server error", status=500,
+            detail="服务器出错，已记录，请稍后重试或联系管理员 / the server failed; it is logged"))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -29,8 +29,7 @@ class WriteAnswer(BaseModel):
 Writer = Annotated[Caller, Depends(allow(Role.station, Role.district))]
 
 
-@router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch",
-             responses={403: {}, 404: {}, 409: {}, 422: {}})
+@router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch")
 def post_records(batch: RecordBatch, district: DistrictDep, caller: Writer, runtime: RuntimeDep,
                  request_id: RequestIdDep) -> WriteAnswer:
     """Store every new record of the batch in one transaction, or none of them.

@@ -10,8 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Caller, Role
 from api.deps import (
-    ALL_DISTRICTS, AuditedRead, CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadScopeDep, RequestIdDep, RuntimeDep, allow,
-    scoped_connection,
+    ALL_DISTRICTS, POSITION_MAX, AuditedRead, CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadScopeDep,
+    RequestIdDep, RuntimeDep, allow, scoped_connection,
 )
 from api.problems import ApiProblem, forbidden, not_found
 from audit import checkpoints
@@ -33,7 +33,7 @@ Period = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2025H1"], descri
 TownCode = Annotated[str, Path(pattern=r"^[0-9]{9}$", examples=["350203001"])]
 Version = Annotated[Literal["submitted", "approved"] | None,
                     Query(description="the report exactly as it was submitted or approved")]
-MinPosition = Annotated[int | None, Query(ge=0, description="wait (up to 10 s) until projections reach it")]
+MinPosition = Annotated[int | None, Query(ge=0, le=POSITION_MAX, description="wait (up to 10 s) until projections reach it")]
 AsOf = Annotated[datetime | None, Query(description="the report as the records known at this moment (RFC 3339,"
                                                     " with its offset) made it", examples=["2025-07-10T17:00:00+08:00"])]
 DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]
@@ -144,8 +144,7 @@ Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, descript
 
 # -- a district's reports ------------------------------------------------------------------
 
-@router.get("/v1/districts/{district}/reports/{period}", summary="区半年报表 / A district's half-year report",
-            responses={403: {}, 404: {}, 503: {}})
+@router.get("/v1/districts/{district}/reports/{period}", summary="区半年报表 / A district's half-year report")
 async def get_district_report(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
                               pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
                               version: Version = None, min_position: MinPosition = None,
@@ -156,7 +155,7 @@ async def get_district_report(district: DistrictDep, period: Period, _: District
 
 
 @router.get("/v1/districts/{district}/reports/{period}/towns/{town}",
-            summary="镇(街道)半年报表 / A town's half-year report", responses={403: {}, 404: {}, 503: {}})
+            summary="镇(街道)半年报表 / A town's half-year report")
 async def get_town_report(district: DistrictDep, period: Period, town: TownCode, caller: CallerDep,
                           runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
                           version: Version = None, min_position: MinPosition = None,
@@ -169,7 +168,7 @@ async def get_town_report(district: DistrictDep, period: Period, town: TownCode,
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/submit",
-             summary="报送镇(街道)报表 / Submit a town's report", responses={403: {}, 404: {}, 409: {}})
+             summary="报送镇(街道)报表 / Submit a town's report")
 async def submit_town_report(district: DistrictDep, period: Period, town: TownCode,
                              caller: Annotated[Caller, Depends(allow(Role.station, Role.district))],
                              runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
@@ -181,7 +180,7 @@ async def submit_town_report(district: DistrictDep, period: Period, town: TownCo
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/approve",
-             summary="审核通过镇(街道)报表 / Approve a town's report", responses={403: {}, 404: {}, 409: {}})
+             summary="审核通过镇(街道)报表 / Approve a town's report")
 async def approve_town_report(district: DistrictDep, period: Period, town: TownCode, caller: DistrictWriter,
                               runtime: RuntimeDep, pool: ReadPoolDep, request_id: RequestIdDep) -> dict[str, Any]:
     check_town(runtime, district, town)
@@ -189,7 +188,7 @@ async def approve_town_report(district: DistrictDep, period: Period, town: TownC
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/return",
-             summary="退回镇(街道)报表 / Return a town's report", responses={403: {}, 404: {}, 409: {}})
+             summary="退回镇(街道)报表 / Return a town's report")
 async def return_town_report(district: DistrictDep, period: Period, town: TownCode, caller: DistrictWriter,
                              runtime: RuntimeDep, pool: ReadPoolDep, request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
     check_town(runtime, district, town)
@@ -197,7 +196,7 @@ async def return_town_report(district: DistrictDep, period: Period, town: TownCo
 
 
 @router.post("/v1/districts/{district}/reports/{period}/submit",
-             summary="向市报送区报表 / Submit the district's report to the city", responses={403: {}, 404: {}, 409: {}})
+             summary="向市报送区报表 / Submit the district's report to the city")
 async def submit_district_report(district: DistrictDep, period: Period, caller: DistrictWriter,
                                  runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep,
                                  progress: ProgressDep, request_id: RequestIdDep) -> dict[str, Any]:
@@ -205,8 +204,7 @@ async def submit_district_report(district: DistrictDep, period: Period, caller: 
                                    provenance(caller, request_id), read_scope)
 
 
-@router.get("/v1/districts/{district}/reports/{period}/lineage", summary="数字溯源 / The events behind a figure",
-            responses={403: {}, 404: {}, 422: {}}, dependencies=[AuditedRead])
+@router.get("/v1/districts/{district}/reports/{period}/lineage", summary="数字溯源 / The events behind a figure", dependencies=[AuditedRead])
 async def get_lineage(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
                       pool: ReadPoolDep, read_scope: ReadScopeDep,
                       figure: Annotated[str, Query(max_length=200, examples=["by_domain.elderly_care.person_times"],
@@ -225,8 +223,7 @@ async def get_lineage(district: DistrictDep, period: Period, _: DistrictReader, 
 
 
 @router.get("/v1/districts/{district}/reports/{period}/restatement",
-            summary="重述：两个版本逐项对比 / Two readings of a report, figure by figure",
-            responses={403: {}, 404: {}, 422: {}}, dependencies=[AuditedRead])
+            summary="重述：两个版本逐项对比 / Two readings of a report, figure by figure", dependencies=[AuditedRead])
 async def get_restatement(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
                           pool: ReadPoolDep, read_scope: ReadScopeDep,
                           version: Annotated[Literal["submitted", "approved"], Query(
@@ -257,13 +254,23 @@ async def get_restatement(district: DistrictDep, period: Period, _: DistrictRead
 # -- the city -------------------------------------------------------------------------------
 
 def known_district(runtime: Runtime, district: str) -> str:
+    """The district, if the registry knows it. Blocking (it may read the registry and open a new
+    district's store): call it in a thread, or as the plain-`def` dependency below."""
     if not runtime.tenants.knows(district):
         raise not_found(f"区 {district} ", f"district {district}")
     return district
 
 
-@router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report",
-            responses={403: {}, 503: {}})
+def get_known_district(district: Annotated[str, Path(pattern=r"^[0-9]{6}$")], runtime: RuntimeDep) -> str:
+    return known_district(runtime, district)
+
+
+# Resolved after the caller's role (declare it first), so a district caller is refused alike
+# for every district and learns nothing of which exist.
+KnownDistrict = Annotated[str, Depends(get_known_district)]
+
+
+@router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report")
 async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, pool: ReadPoolDep,
                           progress: ProgressDep,
                           min_position: Annotated[str | None, Query(
@@ -271,7 +278,8 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
                               description="district:position pairs, comma-separated")] = None) -> dict[str, Any]:
     for pair in filter(None, (min_position or "").split(",")):
         district, _, position = pair.partition(":")
-        await caught_up(progress, known_district(runtime, district), int(position))
+        known = await run_in_threadpool(known_district, runtime, district)
+        await caught_up(progress, known, min(int(position), POSITION_MAX))
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
     async with scoped_connection(pool, ALL_DISTRICTS) as conn:
         report = await city_report(conn, scopes)
@@ -281,25 +289,21 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",
-             summary="审核通过区报表 / Approve a district's report", responses={403: {}, 404: {}, 409: {}})
-async def approve_district_report(period: Period, district: Annotated[str, Path(pattern=r"^[0-9]{6}$")],
-                                  caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
-                                  request_id: RequestIdDep) -> dict[str, Any]:
-    known_district(runtime, district)
+             summary="审核通过区报表 / Approve a district's report")
+async def approve_district_report(period: Period, caller: CityWriter, district: KnownDistrict,
+                                  runtime: RuntimeDep, pool: ReadPoolDep, request_id: RequestIdDep) -> dict[str, Any]:
     return await decide(runtime, pool, district, period, "", provenance(caller, request_id), None)
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/return",
-             summary="退回区报表 / Return a district's report", responses={403: {}, 404: {}, 409: {}})
-async def return_district_report(period: Period, district: Annotated[str, Path(pattern=r"^[0-9]{6}$")],
-                                 caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
-                                 request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
-    known_district(runtime, district)
+             summary="退回区报表 / Return a district's report")
+async def return_district_report(period: Period, caller: CityWriter, district: KnownDistrict,
+                                 runtime: RuntimeDep, pool: ReadPoolDep, request_id: RequestIdDep,
+                                 reason: Reason) -> dict[str, Any]:
     return await decide(runtime, pool, district, period, "", provenance(caller, request_id), reason)
 
 
-@router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province",
-             responses={403: {}, 409: {}})
+@router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province")
 async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
                              request_id: RequestIdDep) -> dict[str, Any]:
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]

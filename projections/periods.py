@@ -3,7 +3,7 @@
 import re
 from datetime import date
 
-PERIOD_PATTERN = r"^[0-9]{4}H[12]$"
+PERIOD_PATTERN = r"^20[0-9]{2}H[12]$"  # 2000H1 to 2099H2
 
 
 def period_of(day: date) -> str:
@@ -13,7 +13,7 @@ def period_of(day: date) -> str:
 def bounds(period: str) -> tuple[date, date]:
     """The first and last day of a half year."""
     if not re.fullmatch(PERIOD_PATTERN, period):
-        raise ValueError(f"not a half year: {period!r} (expected YYYYH1 or YYYYH2)")
+        raise ValueError(f"not a half year: {period!r} (expected 20YYH1 or 20YYH2)")
     year, half = int(period[:4]), period[5]
     return (date(year, 1, 1), date(year, 6, 30)) if half == "1" else (date(year, 7, 1), date(year, 12, 31))
 

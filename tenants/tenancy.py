@@ -18,8 +18,11 @@ class Tenants:
         self._lock = threading.Lock()
 
     def refresh(self) -> None:
-        """Read the registry again (a district or a town version was added)."""
+        """Read the registry again (a district or a town version was added); a new district's
+        event store is opened at once, so that its (empty) reports can be read before its first record."""
         self.divisions = registry.load(self.datastore)
+        for district in self.divisions.district_codes:
+            self.ledger(district)
 
     def knows(self, district: str) -> bool:
         if not self.divisions.has_district(district):
