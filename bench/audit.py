@@ -17,6 +17,7 @@ from contextlib import ExitStack
 
 from api.deps import scoped_connection
 from audit.verify import verify
+from bench import print_figures
 from bench.writes import DISTRICT, fresh_database, service
 from domain.decisions import Context
 from domain.events import Provenance
@@ -82,8 +83,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000, help="events at 1x (the log grows to 10x)")
     parser.add_argument("--snapshot-every", type=int, default=5_000, help="events between snapshots")
     args = parser.parse_args()
-    for name, value in asyncio.run(measure(args.events, args.snapshot_every)).items():
-        print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
+    print_figures(asyncio.run(measure(args.events, args.snapshot_every)))
 
 
 if __name__ == "__main__":

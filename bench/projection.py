@@ -17,12 +17,19 @@ import uuid
 from contextlib import ExitStack
 
 import asyncpg
-
-from projections import connections
 import httpx
 
 from api import auth
-from bench.writes import DISTRICT, SECRET, fresh_database, post_batches, running_service, service
+from bench import print_figures
+from bench.writes import (
+    DISTRICT,
+    SECRET,
+    fresh_database,
+    post_batches,
+    running_service,
+    service,
+)
+from projections import connections
 from projections.rebuild import log_length, rebuild
 from tenants.event_store import SCHEMA, events_table
 
@@ -90,8 +97,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000, help="service records to load first")
     parser.add_argument("--samples", type=int, default=200, help="writes timed until visible")
     args = parser.parse_args()
-    for name, value in asyncio.run(measure(args.events, args.samples)).items():
-        print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
+    print_figures(asyncio.run(measure(args.events, args.samples)))
 
 
 if __name__ == "__main__":

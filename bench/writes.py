@@ -27,6 +27,7 @@ import httpx
 import psycopg
 
 from api import auth
+from bench import print_figures
 from domain.divisions import DistrictVersion, TownVersion
 from stations.database import embedded_postgres
 from tenants import registry
@@ -183,8 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5, help="rough length of each throughput run")
     args = parser.parse_args()
-    for name, value in asyncio.run(measure(args.seconds)).items():
-        print(f"{name}: {value:.3f}" if isinstance(value, float) else f"{name}: {value}")
+    print_figures(asyncio.run(measure(args.seconds)))
 
 
 if __name__ == "__main__":
