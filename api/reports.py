@@ -21,7 +21,7 @@ from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare
 from projections.progress import Progress
-from projections.reports import Deadlines, Scope, city_report, district_report, frozen_version, town_report
+from projections.reports import Deadlines, Scope, city_of, city_report, district_report, frozen_version, town_report
 from stations import clock
 from stations.clock import CST
 from stations.bootstrap import Runtime
@@ -275,12 +275,16 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
                           progress: ProgressDep,
                           min_position: Annotated[str | None, Query(
                               pattern=r"^[0-9]{6}:[0-9]+(,[0-9]{6}:[0-9]+)*$",
-                              description="district:position pairs, comma-separated")] = None) -> dict[str, Any]:
+                              description="district:position pairs, comma-separated")] = None,
+                          as_of: AsOf = None) -> dict[str, Any]:
     for pair in filter(None, (min_position or "").split(",")):
         district, _, position = pair.partition(":")
         known = await run_in_threadpool(known_district, runtime, district)
         await caught_up(progress, known, min(int(position), POSITION_MAX))
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
+    if as_of is not None:  # each district rebuilt to that moment, one transaction each
+        report = city_of(period, [await read_as_of(pool, ALL_DISTRICTS, s, "", as_of) for s in scopes])
+        return {**report, "as_of": {"moment": as_of.astimezone(CST).isoformat()}}
     async with scoped_connection(pool, ALL_DISTRICTS) as conn:
         report = await city_report(conn, scopes)
         status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"

@@ -117,15 +117,16 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
 
 
 async def city_report(conn: asyncpg.Connection, scopes: list[Scope]) -> dict[str, Any]:
-    districts = []
-    for scope in scopes:
-        report = await district_report(conn, scope)
-        districts.append({k: report[k] for k in ("district", "name", "status", "timeliness", "figures",
-                                                 "completeness", "checkpoint")})
+    return city_of(scopes[0].period if scopes else None, [await district_report(conn, s) for s in scopes])
+
+
+def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """The city's report from its districts' reports: side by side, and summed."""
+    districts = [{k: report[k] for k in ("district", "name", "status", "timeliness", "figures", "completeness",
+                                         "checkpoint")} for report in reports]
     total: dict[str, Any] = {}
     for part in districts:
         total = add(total, part["figures"])
-    period = scopes[0].period if scopes else None
     expected = len(districts)
     return {
         "period": period, "level": "city", "figures": total,

@@ -195,3 +195,20 @@ async def test_as_of_through_the_api_goes_by_the_logs_recorded_times(client, dis
     both = await client.get(base, params={"as_of": moment, "version": "submitted"}, headers=staff)
     naive = await client.get(base, params={"as_of": "2025-07-01T00:00:00"}, headers=staff)
     assert both.status_code == naive.status_code == 422
+
+
+async def test_the_city_report_as_of_a_moment(client, district):
+    await record(client, district, [service_delivered(district.town, person_times=3)])
+    log = (await client.get(f"/v1/districts/{district.code}/events", headers=bearer("auditor"))).json()["events"]
+    position = await record(client, district, [service_delivered(district.town, person_times=4)])
+    await client.get(f"/v1/districts/{district.code}/reports/2025H1", params={"min_position": position},
+                     headers=bearer("district", district.code))
+
+    then = (await client.get("/v1/city/reports/2025H1", params={"as_of": log[-1]["recorded_at"]},
+                             headers=bearer("city"))).json()
+    now = (await client.get("/v1/city/reports/2025H1", headers=bearer("city"))).json()
+
+    mine = {d["district"]: d["figures"]["person_times"] for d in then["districts"]}
+    assert mine[district.code] == 3
+    assert {d["district"]: d["figures"]["person_times"] for d in now["districts"]}[district.code] == 7
+    assert then["figures"]["person_times"] == sum(mine.values())
