@@ -33,6 +33,7 @@ class LoggedEvent(BaseModel):
     request_id: str
     payload: dict[str, Any]
     hash: str
+    chain: str
 
 
 class EventPage(BaseModel):

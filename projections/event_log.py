@@ -1,7 +1,6 @@
 """A district's event log, page by page, decoded for people and auditors' scripts."""
 
-import hashlib
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -25,36 +24,42 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def describe(position: int, stored: StoredEvent, mapper: Mapper, recorded_at: datetime) -> dict[str, Any]:
-    """The event for people: `recorded_at` is when it entered the log (its chain row's time, the
-    time as_of reads go by); `decided_at` when the server decided to record it, just before."""
+# An event row joined with its chain row: what `describe` needs.
+EVENT_COLUMNS = ("e.notification_id, e.originator_id, e.originator_version, e.topic, e.state,"
+                 " c.recorded_at, c.leaf, c.chain")
+
+
+def describe(row: asyncpg.Record, mapper: Mapper) -> dict[str, Any]:
+    """The event for people and auditors' scripts. `recorded_at` is when it entered the log (its
+    chain row's time, which as_of reads go by), `decided_at` when the server decided to record
+    it, just before; `hash` is its leaf hash and `chain` the chain value after it (docs/audit.md)."""
+    stored = stored_event(row)
     event = mapper.to_domain_event(stored)
     assert isinstance(event, RecordEvent)
     return {
-        "position": position,
+        "position": row["notification_id"],
         "stream": str(stored.originator_id),
         "version": stored.originator_version,
         "type": event.record_type,
         "event": stored.topic.rpartition(":")[2],
         "record_id": event.record_id,
-        "recorded_at": recorded_at.astimezone(CST).isoformat(),
+        "recorded_at": row["recorded_at"].astimezone(CST).isoformat(),
         "decided_at": event.timestamp.astimezone(CST).isoformat(),
         "actor": {"sub": event.actor, "role": event.actor_role},
         "request_id": event.request_id,
         "payload": _jsonable(event.payload()),
-        # The digest of the event as stored; chaining these is the audit issue's work.
-        "hash": hashlib.sha256(stored.topic.encode() + b"\0" + stored.state).hexdigest(),
+        "hash": bytes(row["leaf"]).hex(),
+        "chain": bytes(row["chain"]).hex(),
     }
 
 
 async def read_page(conn: asyncpg.Connection, district: str, mapper: Mapper, *, after: int,
                     limit: int) -> list[dict[str, Any]]:
     # The table names are built from a district code the registry knows: six digits.
-    rows = await conn.fetch(f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state,'
-                            f' c.recorded_at FROM {SCHEMA}."{events_table(district)}" e'
+    rows = await conn.fetch(f'SELECT {EVENT_COLUMNS} FROM {SCHEMA}."{events_table(district)}" e'
                             f' JOIN {SCHEMA}."{chain_table(district)}" c ON c.position = e.notification_id'
                             f' WHERE e.notification_id > $1 ORDER BY e.notification_id LIMIT $2', after, limit)
-    return [describe(row["notification_id"], stored_event(row), mapper, row["recorded_at"]) for row in rows]
+    return [describe(row, mapper) for row in rows]
 
 
 def stored_event(row: asyncpg.Record) -> StoredEvent:

@@ -11,7 +11,7 @@ from domain.inspection import Inspection
 from domain.project import Project
 from domain.service import ServiceDelivery
 from domain.station import Station
-from projections.event_log import describe, stored_event
+from projections.event_log import EVENT_COLUMNS, describe, stored_event
 from projections.figures import money
 from projections.periods import month_of
 from projections.reports import Scope
@@ -63,7 +63,7 @@ async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None
                         mapper: Mapper) -> list[tuple[asyncpg.Record, RecordEvent]]:
     """Every event of the period (of one town, or the whole district), in log order."""
     rows = await conn.fetch(
-        f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state, c.recorded_at'
+        f'SELECT {EVENT_COLUMNS}'
         f' FROM record_periods r JOIN {SCHEMA}."{events_table(scope.district)}" e ON e.notification_id = r.position'
         f' JOIN {SCHEMA}."{chain_table(scope.district)}" c ON c.position = r.position'
         f' WHERE r.district = $1 AND r.period = $2 AND ($3::text IS NULL OR r.town = $3) ORDER BY r.position',
@@ -94,7 +94,7 @@ def trace(events: list[tuple[asyncpg.Record, RecordEvent]], figure: str, mapper:
             else:
                 total += part
         if between(position) or (void is not None and between(void[1])):
-            listed.append({**describe(position, stored_event(row), mapper, row["recorded_at"]),
+            listed.append({**describe(row, mapper),
                            "contribution": str(part),
                            "voided": void is not None, "voided_by": void[0] if void else None})
     value: Any = {"distinct": len(distinct), "count": int(total), "money": money(total)}[adds_up]

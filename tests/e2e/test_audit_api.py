@@ -51,6 +51,9 @@ async def test_proofs_and_verification_through_the_api(client, district):
     listed = (await client.get(f"{base}/checkpoints", headers=staff)).json()["checkpoints"]
     assert [c["tree_size"] for c in listed][-2:] == [first["tree_size"], second["tree_size"]]
     inclusion = (await client.get(f"{base}/proofs/inclusion", params={"position": 2}, headers=staff)).json()
+    logged = (await client.get(f"/v1/districts/{district.code}/events", params={"after": 1, "limit": 1},
+                               headers=staff)).json()["events"][0]
+    assert logged["hash"] == inclusion["leaf"], "the log shows each event's leaf hash"
     assert merkle.verify_inclusion(bytes.fromhex(inclusion["leaf"]), inclusion["index"], second["tree_size"],
                                    [bytes.fromhex(h) for h in inclusion["proof"]], bytes.fromhex(second["root"]))
     consistency = (await client.get(f"{base}/proofs/consistency", headers=staff,
