@@ -5,7 +5,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api import audit, events, problems, records, reports
@@ -32,13 +32,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime = await run_in_threadpool(bootstrap, settings, url)
             stack.callback(runtime.close)
             app.state.runtime = runtime
-            app.state.read_pool = await connections.create_pool(url, min_size=1, max_size=settings.read_pool_size)
+            app.state.read_pool = await connections.create_pool(
+                url, min_size=1, max_size=settings.read_pool_size, statement_timeout=settings.statement_timeout)
             stack.push_async_callback(app.state.read_pool.close)
             app.state.progress = Progress(app.state.read_pool, settings.min_position_timeout)
             await app.state.progress.start(url)
             stack.push_async_callback(app.state.progress.stop)
+            app.state.background = []
             if settings.run_projections:
-                await stack.enter_async_context(run_worker(settings, url, runtime.signing_key))
+                app.state.background = await stack.enter_async_context(run_worker(settings, url, runtime.signing_key))
             yield
 
     app = FastAPI(
@@ -55,9 +57,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(audit.router)
 
-    @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness")
+    @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness: the process answers")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/readyz", tags=["service 服务"], summary="就绪检查 / Readiness: the database answers and the"
+                                                       " background work runs")
+    async def readyz(request: Request) -> dict[str, str]:
+        try:
+            async with asyncio.timeout(2):
+                await request.app.state.read_pool.fetchval("SELECT 1")
+        except TimeoutError as exc:
+            raise problems.ApiProblem(503, "unavailable", "数据库暂不可用 / Database unavailable",
+                                      "数据库两秒内未响应 / the database did not answer within 2 s",
+                                      headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)}) from exc
+        stopped = [task.get_name() for task in request.app.state.background if task.done()]
+        if stopped:
+            raise problems.ApiProblem(503, "not-ready", "未就绪 / Not ready",
+                                      f"后台任务已停止 / background work stopped: {', '.join(stopped)}",
+                                      headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)})
+        return {"status": "ready"}
 
     return app
 
@@ -68,7 +87,7 @@ def _report_failure(task: asyncio.Task) -> None:
 
 
 @asynccontextmanager
-async def run_worker(settings: Settings, url: str, key: SigningKey) -> AsyncIterator[ProjectionWorker]:
+async def run_worker(settings: Settings, url: str, key: SigningKey) -> AsyncIterator[list[asyncio.Task]]:
     """The projection worker and the daily checkpoints, as background tasks of this process."""
     pool = await connections.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
     worker = ProjectionWorker(pool)
@@ -78,7 +97,7 @@ async def run_worker(settings: Settings, url: str, key: SigningKey) -> AsyncIter
     for task in tasks:
         task.add_done_callback(_report_failure)
     try:
-        yield worker
+        yield tasks
     finally:
         stopping.set()
         await asyncio.gather(*tasks, return_exceptions=True)

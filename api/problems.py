@@ -4,7 +4,11 @@ Domain exceptions map to HTTP statuses here and nowhere else; a route raises, it
 returns an error body itself.
 """
 
+import logging
 from typing import Any
+
+import asyncpg
+import eventsourcing.persistence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +22,20 @@ from domain.report import ChainViolation
 from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
+
+# The database is down, restarting, unreachable or too slow (a statement or pool timeout): the
+# request changed nothing and may be retried, so it is a 503, never a 500.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # query cancelled (statement timeout), shutdown
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    ConnectionError,
+    eventsourcing.persistence.OperationalError,  # psycopg's, pool timeouts included
+    eventsourcing.persistence.InterfaceError,
+)
+
+log = logging.getLogger(__name__)
 
 
 class FieldError(BaseModel):
@@ -193,6 +211,16 @@ def install(app: FastAPI) -> None:
             type="/problems/record-id-conflict", title="记录编号冲突 / Record id conflict", status=409,
             detail="记录编号已用于不同内容，整批未保存 / record id(s) already used with other content; nothing was stored",
             errors=[FieldError(id=rid, field="id", detail="编号已被使用 / id already used") for rid in exc.record_ids]))
+
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        return problem_response(ProblemDetails(
+            type="/problems/unavailable", title="数据库暂不可用 / Database unavailable", status=503,
+            detail="数据库暂时无法访问或响应过慢，未作任何更改，请稍后重试 / the database cannot be reached or is too"
+                   " slow; nothing was changed; retry later"), {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    for unavailable in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(unavailable, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from eventsourcing.postgres import PostgresDatastore
 
 from audit.signing import SigningKey
-from stations.database import migrate
+from stations.database import migrate, wait_until_reachable
 from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import open_datastore
@@ -28,6 +28,7 @@ class Runtime:
 
 
 def bootstrap(settings: Settings, database_url: str) -> Runtime:
+    wait_until_reachable(database_url)
     migrate(database_url)
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
                                max_overflow=settings.write_pool_overflow)

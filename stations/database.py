@@ -1,10 +1,12 @@
 """The PostgreSQL the service runs on: the configured one, or an embedded one, and its schema."""
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import yoyo
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,21 @@ def database(database_url: str | None, data_dir: Path) -> Iterator[str]:
     else:
         with embedded_postgres(data_dir) as url:
             yield url
+
+
+def wait_until_reachable(database_url: str, *, within: float = 60.0) -> None:
+    """Wait, backing off, for the database to accept connections (it may be starting with us)."""
+    deadline, delay = time.monotonic() + within, 0.2
+    while True:
+        try:
+            psycopg.connect(database_url, connect_timeout=2).close()
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            log.info("database not reachable yet (%s); retrying in %.1f s", str(exc).strip(), delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def migrate(database_url: str) -> None:

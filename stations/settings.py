@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     write_pool_size: int = Field(default=4, ge=1, le=64)
     write_pool_overflow: int = Field(default=4, ge=0, le=64)
     read_pool_size: int = Field(default=4, ge=1, le=64)
+    statement_timeout: str = Field(default="30s", pattern=r"^[0-9]+(ms|s|min)$",
+                                   description="longest statement an API read may run (a 503 beyond)")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, description="largest request body accepted")
     projection_pool_size: int = Field(default=2, ge=1, le=16)
     run_projections: bool = Field(default=True, description="run the projection worker inside `serve`")

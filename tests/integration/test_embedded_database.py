@@ -1,7 +1,10 @@
 """With no DATABASE_URL the service runs on an embedded PostgreSQL whose data outlives it."""
 
+import psycopg
+import pytest
+
 from stations.bootstrap import bootstrap
-from stations.database import database
+from stations.database import database, wait_until_reachable
 from stations.settings import Settings
 from tests.builders import station_established
 from tests.integration.test_ledger import context
@@ -26,3 +29,8 @@ def test_the_embedded_database_keeps_its_data_across_restarts(tmp_path):
             assert record["id"] in runtime.tenants.ledger("350203").index.lookup_records([record["id"]])
         finally:
             runtime.close()
+
+
+def test_startup_waits_for_the_database_then_gives_up_clearly():
+    with pytest.raises(psycopg.OperationalError):
+        wait_until_reachable("postgresql://postgres@127.0.0.1:1/postgres", within=0.5)
