@@ -32,10 +32,11 @@ class ProjectionWorker:
         self.before_commit = before_commit  # a test's way to fail between the rows and the commit
         self.snapshot_every = snapshot_every
 
-    async def catch_up(self, district: str) -> int:
-        """Project the district's log up to its head; how many events that took."""
+    async def catch_up(self, district: str, stopping: asyncio.Event | None = None) -> int:
+        """Project the district's log up to its head (or until `stopping`, between two batches,
+        so a shutdown finishes the batch in hand and no more); how many events that took."""
         total = 0
-        while (done := await self.project_batch(district)) > 0:
+        while not (stopping and stopping.is_set()) and (done := await self.project_batch(district)) > 0:
             total += done
         return total
 
@@ -95,7 +96,7 @@ class ProjectionWorker:
                 while dirty and not stopping.is_set():
                     store = dirty.pop()
                     try:
-                        await self.catch_up(store)
+                        await self.catch_up(store, stopping)
                     except (asyncpg.PostgresError, OSError):
                         log.exception("projecting %s failed; will retry", store)
                 await _wait_any(wake, stopping, timeout=max(0.0, sweep_due - loop.time()))
