@@ -29,7 +29,7 @@ from tenants.tenancy import CITY
 
 router = APIRouter(tags=["reports 报表"])
 
-Period = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2025H1"], description="YYYYH1 or YYYYH2")]
+Period = Annotated[str, Path(pattern=PERIOD_PATTERN, examples=["2025H1"], description="a half year, 20YYH1 or 20YYH2")]
 TownCode = Annotated[str, Path(pattern=r"^[0-9]{9}$", examples=["350203001"])]
 Version = Annotated[Literal["submitted", "approved"] | None,
                     Query(description="the report exactly as it was submitted or approved")]
