@@ -31,6 +31,7 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.exceptions.OperatorInterventionError,  # query cancelled (statement timeout), shutdown
     asyncpg.exceptions.ConnectionDoesNotExistError,
     ConnectionError,
+    FileNotFoundError,  # asyncpg, when a local server's Unix socket is gone (the server is stopped)
     eventsourcing.persistence.OperationalError,  # psycopg's, pool timeouts included
     eventsourcing.persistence.InterfaceError,
 )

@@ -91,6 +91,21 @@ async def covering(conn: asyncpg.Connection, district: str, position: int) -> Ch
     return _from_row(row) if row else None
 
 
+async def _checkpoint_stale_stores(pool: asyncpg.Pool, key: SigningKey) -> None:
+    async with pool.acquire() as conn:
+        stores = await store_codes(conn)
+    for district in stores:
+        async with pool.acquire() as conn:
+            try:
+                head = await conn.fetchval(f'SELECT max(position) FROM {SCHEMA}."{chain_table(district)}"')
+            except asyncpg.UndefinedTableError:
+                continue  # registered by another process, its store not opened yet
+            last = await conn.fetchrow("SELECT made_at, position FROM audit.checkpoints WHERE district = $1"
+                                       " ORDER BY tree_size DESC LIMIT 1", district)
+            if head and (last is None or (head > last["position"] and clock.now() - last["made_at"] >= DAILY)):
+                await make(conn, key, district, "daily")
+
+
 def _from_row(row: asyncpg.Record) -> Checkpoint:
     return Checkpoint(row["district"], row["tree_size"], row["position"], bytes(row["root"]),
                       bytes(row["chain_head"]), row["made_at"], row["reason"], row["key_id"], bytes(row["signature"]))
@@ -99,15 +114,10 @@ def _from_row(row: asyncpg.Record) -> Checkpoint:
 async def keep_daily(pool: asyncpg.Pool, key: SigningKey, stopping: asyncio.Event, every: float = 3600.0) -> None:
     """Every `every` seconds, checkpoint each store whose log grew and whose last checkpoint is a day old."""
     while not stopping.is_set():
-        async with pool.acquire() as conn:
-            stores = await store_codes(conn)
-        for district in stores:
-            async with pool.acquire() as conn:
-                last = await conn.fetchrow("SELECT made_at, position FROM audit.checkpoints WHERE district = $1"
-                                           " ORDER BY tree_size DESC LIMIT 1", district)
-                head = await conn.fetchval(f'SELECT max(position) FROM {SCHEMA}."{chain_table(district)}"')
-                if head and (last is None or (head > last["position"] and clock.now() - last["made_at"] >= DAILY)):
-                    await make(conn, key, district, "daily")
+        try:
+            await _checkpoint_stale_stores(pool, key)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+            log.warning("daily checkpoints skipped this round (%s: %s)", type(exc).__name__, exc)
         try:
             await asyncio.wait_for(stopping.wait(), every)
         except TimeoutError:

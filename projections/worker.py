@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 PROGRESS_CHANNEL = "reports_progress"
 SAFETY_SWEEP_SECONDS = 10.0
+# The database went away (stopped, restarting, its socket gone): reconnect rather than give up.
+LOST_DATABASE = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                 asyncpg.InterfaceError, OSError)
 SNAPSHOT_EVERY = 50_000  # events between snapshots of a district's report tables (for as_of reads)
 
 
@@ -61,7 +64,19 @@ class ProjectionWorker:
             return await store_codes(conn)
 
     async def run(self, database_url: str, stopping: asyncio.Event) -> None:
-        """Follow every store until `stopping` is set."""
+        """Follow every store until `stopping` is set; when the database goes away, wait (backing
+        off) and follow again from where the tracking rows say, without a restart."""
+        delay = 0.5
+        while not stopping.is_set():
+            try:
+                await self._follow(database_url, stopping)
+            except LOST_DATABASE as exc:
+                log.warning("the projection worker lost the database (%s: %s); retrying in %.1f s",
+                            type(exc).__name__, exc, delay)
+                await _wait_any(stopping, timeout=delay)
+                delay = min(delay * 2, 10.0)
+
+    async def _follow(self, database_url: str, stopping: asyncio.Event) -> None:
         listener = await asyncpg.connect(database_url)
         wake = asyncio.Event()
         dirty: set[str] = set()
@@ -97,12 +112,14 @@ class ProjectionWorker:
                     store = dirty.pop()
                     try:
                         await self.catch_up(store, stopping)
-                    except (asyncpg.PostgresError, OSError):
+                    except LOST_DATABASE:
+                        raise
+                    except asyncpg.PostgresError:
                         log.exception("projecting %s failed; will retry", store)
                 await _wait_any(wake, stopping, timeout=max(0.0, sweep_due - loop.time()))
                 wake.clear()
         finally:
-            await listener.close()
+            listener.terminate()
 
 
 async def lock_tracking(conn: asyncpg.Connection, district: str) -> int:

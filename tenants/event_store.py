@@ -80,7 +80,8 @@ class DistrictRecorder(PostgresApplicationRecorder):
             " stream_id uuid NOT NULL,"
             " stream_version bigint NOT NULL)"
         ).format(schema=schema, records=records))
-        links = Identifier(chain_table(district))
+        self.chain_table_name = chain_table(district)
+        links = Identifier(self.chain_table_name)
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
             " position bigint PRIMARY KEY,"
@@ -165,6 +166,13 @@ class DistrictRecorder(PostgresApplicationRecorder):
                 [row.stream for row in index],
                 [row.stream_version for row in index],
             ])
+
+    def exists(self) -> bool:
+        """Whether the district's store was created already (its chain table is made last)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute("SELECT to_regclass(%s) IS NOT NULL AS found",
+                         [f'{self.datastore.schema}."{self.chain_table_name}"'])
+            return curs.fetchone()["found"]
 
     def lookup_records(self, record_ids: Sequence[str]) -> dict[str, IndexedRecord]:
         if not record_ids:

@@ -43,7 +43,10 @@ class Tenants:
                 ledger = self._ledgers.get(district)
                 if ledger is None:
                     recorder = DistrictRecorder(self.datastore, district)
-                    recorder.create_table()
+                    # Only a new store runs its DDL: on a live store it would take locks that
+                    # deadlock with concurrent writes (a second process starting under load).
+                    if not recorder.exists():
+                        recorder.create_table()
                     ledger = self._ledgers[district] = DistrictLedger(district, recorder)
         return ledger
 
