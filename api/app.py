@@ -13,7 +13,7 @@ from api.limits import BodySizeLimit
 from audit import checkpoints
 from audit.signing import SigningKey
 from projections import connections
-from projections.progress import Progress
+from projections.progress import Progress, lags
 from projections.worker import ProjectionWorker
 from stations.bootstrap import bootstrap
 from stations.database import database
@@ -65,8 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                        " background work runs")
     async def readyz(request: Request) -> dict[str, str]:
         try:
-            async with asyncio.timeout(2):
-                await request.app.state.read_pool.fetchval("SELECT 1")
+            async with asyncio.timeout(2), request.app.state.read_pool.acquire() as conn:
+                behind = {store: lag for store, lag in (await lags(conn, request.app.state.runtime.tenants.stores())
+                                                        ).items() if lag > settings.readiness_max_lag}
         except TimeoutError as exc:
             raise problems.ApiProblem(503, "unavailable", "数据库暂不可用 / Database unavailable",
                                       "数据库两秒内未响应 / the database did not answer within 2 s",
@@ -75,6 +76,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if stopped:
             raise problems.ApiProblem(503, "not-ready", "未就绪 / Not ready",
                                       f"后台任务已停止 / background work stopped: {', '.join(stopped)}",
+                                      headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)})
+        if behind and settings.run_projections:
+            raise problems.ApiProblem(503, "not-ready", "未就绪 / Not ready",
+                                      f"报表落后于日志 / projections behind the logs: {behind}",
                                       headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)})
         return {"status": "ready"}
 

@@ -6,6 +6,17 @@ from collections import defaultdict
 import asyncpg
 
 from projections.worker import PROGRESS_CHANNEL
+from tenants.event_store import SCHEMA, chain_table
+
+
+async def lags(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:
+    """How many events each store's log holds beyond what its projection has reached."""
+    if not stores:
+        return {}
+    parts = [f"SELECT '{store}' AS store, (SELECT coalesce(max(position), 0) FROM {SCHEMA}.\"{chain_table(store)}\")"
+             f" - coalesce((SELECT position FROM reports.tracking WHERE district = '{store}'), 0) AS lag"
+             for store in stores]  # store codes come from the registry: digits, or 'city'
+    return {row["store"]: row["lag"] for row in await conn.fetch(" UNION ALL ".join(parts))}
 
 
 class Progress:

@@ -1,12 +1,15 @@
 """The projection worker against a real PostgreSQL: reports equal a naive recomputation,
 whether projected batch by batch, after crashes, or rebuilt from scratch."""
 
-import asyncpg
+import asyncio
 
-from projections import connections
+import asyncpg
 import pytest
 
+from projections import connections
+
 from domain.records import parse_record
+from projections.progress import Progress, lags
 from projections.reports import Scope, district_report, town_report
 from projections.rebuild import rebuild
 from projections.tables import REPORT_TABLES
@@ -95,10 +98,6 @@ async def test_a_crash_between_the_rows_and_the_commit_loses_and_doubles_nothing
 
 
 async def test_the_worker_follows_new_events_and_announces_progress(pool, runtime, district, database_url):
-    import asyncio
-
-    from projections.progress import Progress
-
     worker = ProjectionWorker(pool)
     stopping = asyncio.Event()
     task = asyncio.create_task(worker.run(database_url, stopping))
@@ -113,3 +112,13 @@ async def test_the_worker_follows_new_events_and_announces_progress(pool, runtim
         stopping.set()
         await task
         await progress.stop()
+
+
+async def test_the_lag_readiness_looks_at_is_the_unprojected_part_of_each_log(pool, runtime, district):
+    [batch, *_] = generate(district, seed=13, services=5)
+    runtime.tenants.ledger(district.code).record([parse_record(r) for r in batch], context(runtime, district))
+    async with pool.acquire() as conn:
+        assert (await lags(conn, [district.code]))[district.code] == len(batch)
+    await ProjectionWorker(pool).catch_up(district.code)
+    async with pool.acquire() as conn:
+        assert (await lags(conn, [district.code]))[district.code] == 0
