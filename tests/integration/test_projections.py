@@ -6,9 +6,8 @@ import asyncio
 import asyncpg
 import pytest
 
-from projections import connections
-
 from domain.records import parse_record
+from projections import connections
 from projections.progress import Progress, lags
 from projections.reports import Scope, district_report, town_report
 from projections.rebuild import rebuild
