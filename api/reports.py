@@ -25,7 +25,7 @@ from projections.reports import Deadlines, Scope, city_of, city_report, district
 from stations import clock
 from stations.clock import CST
 from stations.bootstrap import Runtime
-from tenants.tenancy import CITY
+from tenants.event_store import CITY
 
 router = APIRouter(tags=["reports 报表"])
 

@@ -43,9 +43,6 @@ class ProjectionWorker:
             total += done
         return total
 
-    async def catch_up_all(self) -> int:
-        return sum([await self.catch_up(store) for store in await self.stores()])
-
     async def project_batch(self, district: str) -> int:
         """Project the next batch of the district's events in one transaction; how many there were."""
         async with self.pool.acquire() as conn, conn.transaction():

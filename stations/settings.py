@@ -53,12 +53,6 @@ class Settings(BaseSettings):
     def signing_key_path(self) -> Path:
         return self.signing_key_file or self.data_dir / "signing-key.pem"
 
-    @property
-    def max_connections(self) -> int:
-        """Every database connection the service may hold, whatever the number of districts."""
-        # The pools, plus one listening connection each for the worker and for progress.
-        return (self.write_pool_size + self.write_pool_overflow + self.read_pool_size
-                + self.projection_pool_size + 2)
 
 
 @lru_cache
