@@ -54,7 +54,6 @@ class Settings(BaseSettings):
         return self.signing_key_file or self.data_dir / "signing-key.pem"
 
 
-
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
