@@ -13,11 +13,13 @@ from api.limits import BodySizeLimit
 from audit import checkpoints
 from audit.signing import SigningKey
 from projections import connections
-from projections.progress import Progress, lags
-from projections.worker import ProjectionWorker
+from projections.connections import ServerPools
+from projections.progress import Progress
+from projections.worker import ProjectionWorker, lags
 from stations.bootstrap import bootstrap
 from stations.database import database
 from stations.settings import Settings, get_settings
+from tenants.event_store import server_label
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +34,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime = await run_in_threadpool(bootstrap, settings, url)
             stack.callback(runtime.close)
             app.state.runtime = runtime
-            app.state.read_pool = await connections.create_pool(
-                url, min_size=1, max_size=settings.read_pool_size, statement_timeout=settings.statement_timeout)
-            stack.push_async_callback(app.state.read_pool.close)
-            app.state.progress = Progress(app.state.read_pool, settings.min_position_timeout)
-            await app.state.progress.start(url)
+            pools = ServerPools(url, runtime.tenants.server_of, min_size=1, max_size=settings.read_pool_size,
+                                statement_timeout=settings.statement_timeout)
+            stack.push_async_callback(pools.close)
+            servers = list(runtime.tenants.servers())
+            await pools.of_server(None)  # the others open on their first read
+            app.state.read_pools = pools
+            app.state.read_pool = pools.home
+            app.state.progress = Progress(pools, settings.min_position_timeout)
+            await app.state.progress.start(servers)
             stack.push_async_callback(app.state.progress.stop)
             app.state.background = []
             if settings.run_projections:
-                app.state.background = await stack.enter_async_context(run_worker(settings, url, runtime.signing_key))
+                for server in servers:
+                    app.state.background += await stack.enter_async_context(
+                        run_worker(settings, pools.url(server), runtime.signing_key, server_label(server)))
             yield
 
     app = FastAPI(
@@ -65,9 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                        " background work runs")
     async def readyz(request: Request) -> dict[str, str]:
         try:
-            async with asyncio.timeout(2), request.app.state.read_pool.acquire() as conn:
-                behind = {store: lag for store, lag in (await lags(conn, request.app.state.runtime.tenants.stores())
-                                                        ).items() if lag > settings.readiness_max_lag}
+            async with asyncio.timeout(2):
+                behind = {}
+                for server, stores in request.app.state.runtime.tenants.servers().items():
+                    async with (await request.app.state.read_pools.of_server(server)).acquire() as conn:
+                        behind |= {store: lag for store, lag in (await lags(conn, stores)).items()
+                                   if lag > settings.readiness_max_lag}
         except TimeoutError as exc:
             raise problems.ApiProblem(503, "unavailable", "数据库暂不可用 / Database unavailable",
                                       "数据库两秒内未响应 / the database did not answer within 2 s",
@@ -92,13 +103,16 @@ def _report_failure(task: asyncio.Task) -> None:
 
 
 @asynccontextmanager
-async def run_worker(settings: Settings, url: str, key: SigningKey) -> AsyncIterator[list[asyncio.Task]]:
-    """The projection worker and the daily checkpoints, as background tasks of this process."""
-    pool = await connections.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
+async def run_worker(settings: Settings, url: str, key: SigningKey, label: str = "") -> AsyncIterator[list[asyncio.Task]]:
+    """The projection worker and the daily checkpoints of one server's stores, as background
+    tasks of this process."""
+    # No connection yet: a server that is down must not stop the service starting; the worker
+    # connects (and reconnects) by itself.
+    pool = await connections.create_pool(url, min_size=0, max_size=settings.projection_pool_size)
     worker = ProjectionWorker(pool)
     stopping = asyncio.Event()
-    tasks = [asyncio.create_task(worker.run(url, stopping), name="projection-worker"),
-             asyncio.create_task(checkpoints.keep_daily(pool, key, stopping), name="daily-checkpoints")]
+    tasks = [asyncio.create_task(worker.run(url, stopping), name=f"projection-worker{label}"),
+             asyncio.create_task(checkpoints.keep_daily(pool, key, stopping), name=f"daily-checkpoints{label}")]
     for task in tasks:
         task.add_done_callback(_report_failure)
     try:

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api import auth
 from api.auth import Caller, Role
 from api.problems import ApiProblem, forbidden, not_found
+from projections.connections import ServerPools
 from projections.progress import Progress
 from stations.bootstrap import Runtime
 
@@ -21,8 +22,16 @@ def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_read_pool(request: Request) -> asyncpg.Pool:
-    return request.app.state.read_pool
+async def get_read_pool(request: Request) -> asyncpg.Pool:
+    """The read pool of the server holding the path's district (the service's own database for
+    routes without one: the city's reads combine servers themselves)."""
+    pools: ServerPools = request.app.state.read_pools
+    district = request.path_params.get("district")
+    return await pools.of_store(district) if district else pools.home
+
+
+def get_read_pools(request: Request) -> ServerPools:
+    return request.app.state.read_pools
 
 
 def get_progress(request: Request) -> Progress:
@@ -31,6 +40,7 @@ def get_progress(request: Request) -> Progress:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ReadPoolDep = Annotated[asyncpg.Pool, Depends(get_read_pool)]
+ReadPoolsDep = Annotated[ServerPools, Depends(get_read_pools)]
 ProgressDep = Annotated[Progress, Depends(get_progress)]
 
 _bearer = HTTPBearer(auto_error=False, description="`stations token --role ...` mints one")

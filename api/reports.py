@@ -1,5 +1,6 @@
 """Reading the half-year reports and moving them up the chain (`../shared/API.md`)."""
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -10,18 +11,19 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import Caller, Role
 from api.deps import (
-    ALL_DISTRICTS, POSITION_MAX, AuditedRead, CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadScopeDep,
-    RequestIdDep, RuntimeDep, allow, scoped_connection,
+    ALL_DISTRICTS, POSITION_MAX, AuditedRead, CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadPoolsDep,
+    ReadScopeDep, RequestIdDep, RuntimeDep, allow, scoped_connection,
 )
 from api.problems import ApiProblem, forbidden, not_found
 from audit import checkpoints
 from domain.events import Provenance
 from projections.as_of import position_at, shadow_tables
+from projections.connections import ServerPools
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare
 from projections.progress import Progress
-from projections.reports import Deadlines, Scope, city_of, city_report, district_report, frozen_version, town_report
+from projections.reports import Deadlines, Scope, city_of, district_report, frozen_version, town_report
 from stations import clock
 from stations.clock import CST
 from stations.bootstrap import Runtime
@@ -271,7 +273,7 @@ KnownDistrict = Annotated[str, Depends(get_known_district)]
 
 
 @router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report")
-async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, pool: ReadPoolDep,
+async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, pools: ReadPoolsDep,
                           progress: ProgressDep,
                           min_position: Annotated[str | None, Query(
                               pattern=r"^[0-9]{6}:[0-9]+(,[0-9]{6}:[0-9]+)*$",
@@ -283,13 +285,26 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
         await caught_up(progress, known, min(int(position), POSITION_MAX))
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
     if as_of is not None:  # each district rebuilt to that moment, one transaction each
-        report = city_of(period, [await read_as_of(pool, ALL_DISTRICTS, s, "", as_of) for s in scopes])
+        report = city_of(period, [await read_as_of(await pools.of_store(s.district), ALL_DISTRICTS, s, "", as_of)
+                                  for s in scopes])
         return {**report, "as_of": {"moment": as_of.astimezone(CST).isoformat()}}
-    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
-        report = await city_report(conn, scopes)
+    report = await city_of_servers(runtime, pools, period)
+    async with scoped_connection(pools.home, ALL_DISTRICTS) as conn:
         status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"
                                      " AND period = $2 AND town = ''", CITY, period)
     return {**report, "status": status or "draft"}
+
+
+async def city_of_servers(runtime: Runtime, pools: ServerPools, period: str) -> dict[str, Any]:
+    """The city's report from its districts' reports, each read on the server holding it (one
+    transaction per server, the servers read at once)."""
+    async def read(server: str | None, districts: list[str]) -> list[dict[str, Any]]:
+        async with scoped_connection(await pools.of_server(server), ALL_DISTRICTS) as conn:
+            return [await district_report(conn, scope(runtime, d, period)) for d in districts]
+
+    held = {server: [d for d in stores if d != CITY] for server, stores in runtime.tenants.servers().items()}
+    parts = await asyncio.gather(*(read(server, districts) for server, districts in held.items()))
+    return city_of(period, sorted((r for part in parts for r in part), key=lambda r: r["district"]))
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",
@@ -308,12 +323,10 @@ async def return_district_report(period: Period, caller: CityWriter, district: K
 
 
 @router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province")
-async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep, pool: ReadPoolDep,
+async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep, pools: ReadPoolsDep,
                              request_id: RequestIdDep) -> dict[str, Any]:
-    scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
-    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
-        report = await city_report(conn, scopes)
+    report = await city_of_servers(runtime, pools, period)
     ledger = await run_in_threadpool(runtime.tenants.ledger, CITY)
     position = await run_in_threadpool(ledger.submit_report, period, "", 0, report, provenance(caller, request_id))
     return {"period": period, "status": "submitted", "position": position,
-            "checkpoint": await checkpoint(runtime, pool, CITY, "report_submitted", position)}
+            "checkpoint": await checkpoint(runtime, pools.home, CITY, "report_submitted", position)}

@@ -4,9 +4,13 @@ The report tables are named without their schema and found on the search path, s
 as-of read can put temporary tables of the same names in front of them for one transaction.
 """
 
+import asyncio
+from collections.abc import Callable
+
 import asyncpg
 
 SERVER_SETTINGS = {"search_path": "reports, public"}
+CONNECT_TIMEOUT_SECONDS = 5.0  # a server that is down answers 503 soon, not after asyncpg's 60 s
 
 
 async def create_pool(url: str, *, statement_timeout: str | None = None, **options) -> asyncpg.Pool:
@@ -18,3 +22,39 @@ async def create_pool(url: str, *, statement_timeout: str | None = None, **optio
 
 async def connect(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
+
+
+class ServerPools:
+    """One read pool per PostgreSQL server holding districts; a district's reads go to its own.
+
+    `server_of` maps a store to its server's connection string (None for the service's own
+    database, whose pool is `home`). Another server's pool is opened on its first read.
+    """
+
+    def __init__(self, home_url: str, server_of: Callable[[str], str | None], **options):
+        self.home_url = home_url
+        self.server_of = server_of
+        self.options = options
+        self.pools: dict[str | None, asyncpg.Pool] = {}
+        self._opening = asyncio.Lock()
+
+    @property
+    def home(self) -> asyncpg.Pool:
+        return self.pools[None]
+
+    def url(self, server: str | None) -> str:
+        return self.home_url if server is None else server
+
+    async def of_server(self, server: str | None) -> asyncpg.Pool:
+        if (pool := self.pools.get(server)) is None:
+            async with self._opening:
+                if (pool := self.pools.get(server)) is None:
+                    pool = self.pools[server] = await create_pool(self.url(server), timeout=CONNECT_TIMEOUT_SECONDS,
+                                                                  **self.options)
+        return pool
+
+    async def of_store(self, store: str) -> asyncpg.Pool:
+        return await self.of_server(self.server_of(store))
+
+    async def close(self) -> None:
+        await asyncio.gather(*(pool.close() for pool in self.pools.values()))

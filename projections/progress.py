@@ -5,37 +5,54 @@ from collections import defaultdict
 
 import asyncpg
 
-from projections.worker import PROGRESS_CHANNEL
-from tenants.event_store import SCHEMA, chain_table
-
-
-async def lags(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:
-    """How many events each store's log holds beyond what its projection has reached."""
-    if not stores:
-        return {}
-    parts = [f"SELECT '{store}' AS store, (SELECT coalesce(max(position), 0) FROM {SCHEMA}.\"{chain_table(store)}\")"
-             f" - coalesce((SELECT position FROM reports.tracking WHERE district = '{store}'), 0) AS lag"
-             for store in stores]  # store codes come from the registry: digits, or 'city'
-    return {row["store"]: row["lag"] for row in await conn.fetch(" UNION ALL ".join(parts))}
+from projections.connections import CONNECT_TIMEOUT_SECONDS, ServerPools
+from projections.worker import LOST_DATABASE, PROGRESS_CHANNEL
+from tenants.event_store import server_label
 
 
 class Progress:
-    """Follows the worker's `reports_progress` notices (from any process) on one connection."""
+    """Follows the workers' `reports_progress` notices (from any process), one listening
+    connection per server that holds districts."""
 
-    def __init__(self, pool: asyncpg.Pool, timeout: float = 10.0):
-        self.pool = pool
+    def __init__(self, pools: ServerPools, timeout: float = 10.0):
+        self.pools = pools
         self.timeout = timeout
         self.reached: dict[str, int] = {}
         self.changed: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
-        self.listener: asyncpg.Connection | None = None
+        self.listening: list[asyncio.Task] = []
 
-    async def start(self, database_url: str) -> None:
-        self.listener = await asyncpg.connect(database_url)
-        await self.listener.add_listener(PROGRESS_CHANNEL, self._on_notify)
+    async def start(self, servers: list[str | None]) -> None:
+        self.listening = [asyncio.create_task(self._listen(self.pools.url(server)), name=f"progress{server_label(server)}")
+                          for server in servers]
 
     async def stop(self) -> None:
-        if self.listener is not None:
-            await self.listener.close()
+        for task in self.listening:
+            task.cancel()
+        await asyncio.gather(*self.listening, return_exceptions=True)
+
+    async def _listen(self, url: str) -> None:
+        """Listen on one server for as long as the service runs, connecting again (backing off)
+        whenever the connection is lost; meanwhile `wait_for` falls back to reading positions."""
+        delay = 0.5
+        while True:
+            try:
+                listener = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
+            except LOST_DATABASE:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            delay = 0.5
+            lost = asyncio.Event()
+            listener.add_termination_listener(lambda _conn, lost=lost: lost.set())
+            try:
+                await listener.add_listener(PROGRESS_CHANNEL, self._on_notify)
+                for changed in self.changed.values():  # notices may have been sent while deaf
+                    changed.set()
+                await lost.wait()
+            except LOST_DATABASE:
+                pass
+            finally:
+                listener.terminate()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         district, _, position = payload.partition(":")
@@ -43,7 +60,7 @@ class Progress:
         self.changed[district].set()
 
     async def position(self, district: str) -> int:
-        async with self.pool.acquire() as conn:
+        async with (await self.pools.of_store(district)).acquire() as conn:
             found = await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1", district)
         self.reached[district] = max(self.reached.get(district, 0), found or 0)
         return self.reached[district]
@@ -53,10 +70,10 @@ class Progress:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         changed = self.changed[district]
-        if await self.position(district) >= position:
-            return True
-        while self.reached.get(district, 0) < position:
-            changed.clear()
+        while True:
+            changed.clear()  # before looking, so a notice that comes meanwhile is not missed
+            if self.reached.get(district, 0) >= position or await self.position(district) >= position:
+                return True
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
@@ -64,4 +81,3 @@ class Progress:
                 await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
                 return await self.position(district) >= position
-        return True

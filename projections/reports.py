@@ -116,10 +116,6 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
             "checkpoint": rows.checkpoint}
 
 
-async def city_report(conn: asyncpg.Connection, scopes: list[Scope]) -> dict[str, Any]:
-    return city_of(scopes[0].period if scopes else None, [await district_report(conn, s) for s in scopes])
-
-
 def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The city's report from its districts' reports: side by side, and summed."""
     districts = [{k: report[k] for k in ("district", "name", "status", "timeliness", "figures", "completeness",

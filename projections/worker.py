@@ -97,13 +97,15 @@ class ProjectionWorker:
                 sweep = loop.time() >= sweep_due
                 if sweep or registry_changed:
                     registry_changed = False
-                    for store in await self.stores():
-                        if store not in listened:
-                            await listener.add_listener(events_table(store), on_events)
-                            listened.add(store)
-                            dirty.add(store)
-                if sweep:  # now and then look at every store, in case a notice was missed
-                    dirty |= listened
+                    found = [store for store in await self.stores() if store not in listened]
+                    for store in found:
+                        await listener.add_listener(events_table(store), on_events)
+                        listened.add(store)
+                    if not sweep:
+                        dirty.update(found)
+                if sweep:  # now and then look for any store behind its log, in case a notice was missed
+                    async with self.pool.acquire() as conn:
+                        dirty |= {store for store, lag in (await lags(conn, sorted(listened))).items() if lag > 0}
                     sweep_due = loop.time() + SAFETY_SWEEP_SECONDS
                 while dirty and not stopping.is_set():
                     store = dirty.pop()
@@ -117,6 +119,14 @@ class ProjectionWorker:
                 wake.clear()
         finally:
             listener.terminate()
+
+
+async def lags(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:
+    """How many events each store's log holds beyond what its projection has reached."""
+    rows = await conn.fetch("SELECT h.store, h.head - coalesce(t.position, 0) AS lag"
+                            " FROM eventstore.heads($1::text[]) h LEFT JOIN reports.tracking t ON t.district = h.store",
+                            stores)
+    return {row["store"]: row["lag"] for row in rows}
 
 
 async def lock_tracking(conn: asyncpg.Connection, district: str) -> int:

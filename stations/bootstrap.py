@@ -5,14 +5,19 @@ Nothing connects, creates tables or seeds data before `bootstrap` is called.
 
 from dataclasses import dataclass
 
+import psycopg
+from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
 
 from audit.signing import SigningKey
 from stations.database import migrate, wait_until_reachable
 from stations.settings import Settings
 from tenants import registry
-from tenants.event_store import open_datastore
+from tenants.event_store import open_datastore, server_label
 from tenants.tenancy import Tenants
+
+
+OTHER_SERVER_WAIT_SECONDS = 5.0  # a request must not hang on a server that is down
 
 
 @dataclass
@@ -24,7 +29,7 @@ class Runtime:
     signing_key: SigningKey
 
     def close(self) -> None:
-        self.datastore.close()
+        self.tenants.close()
 
 
 def bootstrap(settings: Settings, database_url: str) -> Runtime:
@@ -33,6 +38,17 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
                                max_overflow=settings.write_pool_overflow)
     registry.seed(datastore)
-    tenants = Tenants(datastore)
+
+    def open_server(url: str) -> PostgresDatastore:
+        """Another server districts are placed on: the same schema, its own pool. One that is
+        down fails fast as the database being unavailable (a 503 for its districts only)."""
+        try:
+            wait_until_reachable(url, within=OTHER_SERVER_WAIT_SECONDS)
+            migrate(url)
+        except psycopg.OperationalError as exc:
+            raise OperationalError(f"{server_label(url)}: {exc}") from exc
+        return open_datastore(url, pool_size=settings.write_pool_size, max_overflow=settings.write_pool_overflow)
+
+    tenants = Tenants(datastore, open_server)
     tenants.open_all()
     return Runtime(settings, database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path))

@@ -28,6 +28,7 @@ from stations import clock
 from stations.bootstrap import bootstrap
 from stations.database import database, migrate
 from stations.settings import get_settings
+from tenants import registry
 from tenants.event_store import store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
@@ -56,20 +57,30 @@ def project() -> None:
     settings = get_settings()
 
     async def follow(url: str) -> None:
-        pool = await connections.create_pool(url, min_size=1, max_size=settings.projection_pool_size)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stopping.set)
+        urls = await server_urls(url)
+        pools = [await connections.create_pool(u, min_size=1, max_size=settings.projection_pool_size) for u in urls]
         try:
-            await ProjectionWorker(pool).run(url, stopping)
+            await asyncio.gather(*(ProjectionWorker(pool).run(u, stopping) for pool, u in zip(pools, urls, strict=True)))
         finally:
-            await pool.close()
+            await asyncio.gather(*(pool.close() for pool in pools))
 
     with database(settings.database_url, settings.data_dir) as url:
         bootstrap(settings, url).close()  # the schema and every store exist before following them
         console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
         asyncio.run(follow(url))
+
+
+async def server_urls(url: str) -> list[str]:
+    """The service's own database, then every other server a district is placed on."""
+    conn = await connections.connect(url)
+    try:
+        return [url, *await registry.other_servers(conn)]
+    finally:
+        await conn.close()
 
 
 @app.command()
@@ -79,10 +90,14 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
     settings = get_settings()
 
     async def run(url: str) -> None:
+        for server in await server_urls(url):
+            await rebuild_server(server)
+
+    async def rebuild_server(url: str) -> None:
         pool = await connections.create_pool(url, min_size=1, max_size=2)
         try:
             async with pool.acquire() as conn:
-                stores = [district] if district else await store_codes(conn)
+                stores = [s for s in await store_codes(conn) if district in (None, s)]
             with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                           console=console) as bar:
                 for store in stores:
@@ -115,12 +130,17 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
     settings = get_settings()
 
     async def run(url: str, key: SigningKey) -> list[dict]:
-        conn = await connections.connect(url)
-        try:
-            stores = [district] if district else await store_codes(conn)
-            return [(await verify(conn, store, {key.key_id: key.public})).as_json() for store in stores]
-        finally:
-            await conn.close()
+        results = []
+        for server in await server_urls(url):
+            conn = await connections.connect(server)
+            try:
+                stores = [s for s in await store_codes(conn) if district in (None, s)]
+                results += [(await verify(conn, store, {key.key_id: key.public})).as_json() for store in stores]
+            finally:
+                await conn.close()
+        if district is not None and not results:
+            raise typer.BadParameter(f"没有区 {district} 的事件库 / no event store for district {district}")
+        return results
 
     with database(settings.database_url, settings.data_dir) as url:
         migrate(url)
@@ -147,7 +167,7 @@ def audit_export(district: Annotated[str, typer.Option(help="district code")],
     settings = get_settings()
 
     async def run(url: str, runtime) -> dict:
-        conn = await connections.connect(url)
+        conn = await connections.connect(runtime.tenants.server_of(district) or url)
         try:
             scope = Scope(district, period, runtime.tenants.divisions, clock.today())
             return await bundle.export(conn, scope, version, runtime.signing_key)

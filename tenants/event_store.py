@@ -41,9 +41,20 @@ CITY = "city"  # the city bureau's own store: its half-year report to the provin
 
 
 async def store_codes(conn) -> list[str]:
-    """Every event store: each registered district's, and the city's."""
-    rows = await conn.fetch("SELECT DISTINCT code FROM tenants.districts ORDER BY code")
-    return [row["code"] for row in rows] + [CITY]
+    """Every event store on the connection's server: the districts placed there, and the city's
+    on the service's own. A store is there once its chain table (made last) is."""
+    rows = await conn.fetch(
+        "SELECT substring(tablename FROM '^d(.*)_chain$') AS code FROM pg_tables"
+        " WHERE schemaname = $1 AND tablename ~ '^d([0-9]{6}|city)_chain$' ORDER BY 1", SCHEMA)
+    return sorted((row["code"] for row in rows), key=lambda code: code == CITY)
+
+
+def server_label(server: str | None) -> str:
+    """How a server is named in logs, errors and task names: host, port and database, never a password."""
+    if server is None:
+        return ""
+    params = conninfo_to_dict(server)
+    return f"@{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
 
 
 def open_datastore(database_url: str, *, pool_size: int, max_overflow: int) -> PostgresDatastore:

@@ -48,9 +48,14 @@ def seed(datastore: PostgresDatastore) -> bool:
 
 
 def register(datastore: PostgresDatastore, districts: Iterable[DistrictVersion],
-             towns: Iterable[TownVersion]) -> None:
-    """Add district and town versions (a new district, a rename from a date...)."""
+             towns: Iterable[TownVersion], *, server: str | None = None) -> None:
+    """Add district and town versions (a new district, a rename from a date...); new districts
+    are placed on `server` (a connection string) when given, else on the service's own database."""
+    districts = list(districts)
     with datastore.transaction(commit=True) as curs:
+        if server is not None:
+            curs.executemany("INSERT INTO tenants.placements (district, server) VALUES (%s, %s)",
+                             [(d.code, server) for d in districts])
         curs.executemany(
             "INSERT INTO tenants.districts (code, name, valid_from, valid_to) VALUES (%s, %s, %s, %s)",
             [(d.code, d.name, d.valid_from, d.valid_to) for d in districts])
@@ -73,6 +78,31 @@ def rename_town(datastore: PostgresDatastore, code: str, on: date, name: str, ki
             " AND valid_from IS NOT DISTINCT FROM %s::date",
             (on, code, current.valid_from))
     register(datastore, [], [replace(current, name=name, kind=kind, valid_from=on, valid_to=None)])
+
+
+def place(datastore: PostgresDatastore, district: str, server: str | None) -> None:
+    """Record that a district now lives on `server` (None: the service's own database). Only the
+    last step of moving a district: its tables must be on that server first (README)."""
+    with datastore.transaction(commit=True) as curs:
+        if server is None:
+            curs.execute("DELETE FROM tenants.placements WHERE district = %s", (district,))
+        else:
+            curs.execute("INSERT INTO tenants.placements (district, server) VALUES (%s, %s)"
+                         " ON CONFLICT (district) DO UPDATE SET server = excluded.server, placed_at = now()",
+                         (district, server))
+        curs.execute(f"NOTIFY {REGISTRY_CHANNEL}")
+
+
+def placements(datastore: PostgresDatastore) -> dict[str, str]:
+    """The districts that live on another server than the service's own database, and where."""
+    with datastore.transaction() as curs:
+        curs.execute("SELECT district, server FROM tenants.placements")
+        return {row["district"]: row["server"] for row in curs.fetchall()}
+
+
+async def other_servers(conn) -> list[str]:
+    """The servers districts are placed on besides the service's own (an asyncpg connection)."""
+    return [row["server"] for row in await conn.fetch("SELECT DISTINCT server FROM tenants.placements ORDER BY 1")]
 
 
 def load(datastore: PostgresDatastore) -> Divisions:

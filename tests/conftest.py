@@ -64,8 +64,9 @@ class SampleDistrict:
         return list(self.towns)[1]
 
 
-def make_district(runtime: Runtime) -> SampleDistrict:
-    """A new district with three towns, registered under random codes nobody else uses."""
+def make_district(runtime: Runtime, server: str | None = None) -> SampleDistrict:
+    """A new district with three towns, registered under random codes nobody else uses (placed
+    on `server` when given, else on the service's own database)."""
     while True:
         code = f"{random.randrange(700_000, 1_000_000)}"  # real division codes start with 1 to 6
         name = f"试{code}区"
@@ -73,7 +74,7 @@ def make_district(runtime: Runtime) -> SampleDistrict:
         try:
             registry.register(runtime.datastore, [DistrictVersion(code, name)],
                               [TownVersion(t, code, n, "街道" if n.endswith("街道") else "镇")
-                               for t, n in towns.items()])
+                               for t, n in towns.items()], server=server)
         except IntegrityError:
             continue  # drawn before, by this run or an earlier one on the same database
         runtime.tenants.refresh()

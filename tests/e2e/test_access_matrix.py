@@ -448,7 +448,7 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
 
     broken = FastAPI()
     problems.install(broken)
-    broken.state.runtime, broken.state.read_pool = app.state.runtime, pool
+    broken.state.runtime, broken.state.read_pools = app.state.runtime, app.state.read_pools
 
     @broken.get("/v1/districts/{district}/leak")
     async def leak(district: deps.DistrictDep, read_pool: deps.ReadPoolDep) -> dict:

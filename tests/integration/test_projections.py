@@ -8,11 +8,12 @@ import pytest
 
 from domain.records import parse_record
 from projections import connections
-from projections.progress import Progress, lags
+from projections.connections import ServerPools
+from projections.progress import Progress
 from projections.reports import Scope, district_report, town_report
 from projections.rebuild import rebuild
 from projections.tables import REPORT_TABLES
-from projections.worker import ProjectionWorker
+from projections.worker import ProjectionWorker, lags
 from stations import clock
 from tests.integration.halfyear import generate, matches, naive_figures
 from tests.integration.test_ledger import context
@@ -100,8 +101,9 @@ async def test_the_worker_follows_new_events_and_announces_progress(pool, runtim
     worker = ProjectionWorker(pool)
     stopping = asyncio.Event()
     task = asyncio.create_task(worker.run(database_url, stopping))
-    progress = Progress(pool, timeout=5)
-    await progress.start(database_url)
+    pools = ServerPools(database_url, runtime.tenants.server_of, min_size=1, max_size=2)
+    progress = Progress(pools, timeout=5)
+    await progress.start([None])
     try:
         [batch, *_] = generate(district, seed=11, services=5)
         written = await asyncio.to_thread(
@@ -111,6 +113,7 @@ async def test_the_worker_follows_new_events_and_announces_progress(pool, runtim
         stopping.set()
         await task
         await progress.stop()
+        await pools.close()
 
 
 async def test_the_lag_readiness_looks_at_is_the_unprojected_part_of_each_log(pool, runtime, district):

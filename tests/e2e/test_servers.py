@@ -1,0 +1,123 @@
+"""Districts on two PostgreSQL servers: the registry places each district on a server; its
+writes, projections and reads go there, and the city's report combines both servers."""
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from api.app import create_app
+from stations.bootstrap import Runtime
+from stations.database import embedded_postgres
+from stations.settings import Settings
+from tenants import registry
+from tenants.event_store import SCHEMA, events_table
+from tests.builders import service_delivered
+from tests.conftest import SampleDistrict, bearer, make_district
+
+UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
+
+
+@pytest.fixture(scope="module")
+def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with embedded_postgres(Path(tmp_path_factory.mktemp("second-server"))) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def placed(runtime: Runtime, second_server: str) -> Iterator[dict[str, list[SampleDistrict]]]:
+    """Three districts on the service's own server and three on the second, registered before
+    the service starts; put back on the first when the module is done (the second server stops)."""
+    districts = {"home": [make_district(runtime) for _ in range(3)],
+                 "second": [make_district(runtime, server=second_server) for _ in range(3)]}
+    yield districts
+    for district in districts["second"]:
+        registry.place(runtime.datastore, district.code, None)
+    runtime.tenants.refresh()
+
+
+@pytest.fixture(scope="module")
+async def client(settings: Settings, placed: dict) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        yield client
+
+
+async def record(client: httpx.AsyncClient, district: SampleDistrict, person_times: int) -> int:
+    answer = await client.post(f"/v1/districts/{district.code}/records", headers=bearer("district", district.code),
+                               json={"records": [service_delivered(district.town, person_times=person_times)]})
+    assert answer.status_code == 200, answer.text
+    return answer.json()["position"]
+
+
+async def tables_on(url: str, district: SampleDistrict) -> int | None:
+    """How many events the server's table of the district holds (None: it has no such table)."""
+    conn = await asyncpg.connect(url)
+    try:
+        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f'{SCHEMA}."{events_table(district.code)}"'):
+            return None
+        return await conn.fetchval(f'SELECT count(*) FROM {SCHEMA}."{events_table(district.code)}"')
+    finally:
+        await conn.close()
+
+
+async def test_the_city_report_equals_the_sum_over_both_servers(client, placed, database_url, second_server):
+    districts = placed["home"] + placed["second"]
+    written = {d.code: await record(client, d, person_times=i + 1) for i, d in enumerate(districts)}
+    waits = ",".join(f"{code}:{position}" for code, position in written.items())
+    answer = await client.get("/v1/city/reports/2025H1", params={"min_position": waits}, headers=bearer("city"))
+    assert answer.status_code == 200, answer.text
+    city = answer.json()
+
+    parts = {d["district"]: d["figures"] for d in city["districts"]}
+    assert [parts[d.code]["person_times"] for d in districts] == [1, 2, 3, 4, 5, 6]
+    assert city["figures"]["person_times"] == sum(f["person_times"] for f in parts.values())
+    assert city["figures"]["recipients"] == sum(f["recipients"] for f in parts.values())
+    for district in districts:
+        own = await client.get(f"/v1/districts/{district.code}/reports/2025H1",
+                               headers=bearer("district", district.code))
+        assert own.status_code == 200, own.text
+        assert own.json()["figures"] == parts[district.code]
+
+
+async def test_a_districts_events_are_stored_on_its_own_server_only(client, placed, database_url, second_server):
+    away, home = placed["second"][0], placed["home"][0]
+    await record(client, away, person_times=2)
+    await record(client, home, person_times=2)
+    assert await tables_on(second_server, away) >= 1
+    assert await tables_on(database_url, away) is None
+    assert await tables_on(second_server, home) is None
+
+
+async def test_reads_of_a_district_on_the_second_server_wait_for_its_own_projection(client, placed):
+    away = placed["second"][1]
+    position = await record(client, away, person_times=7)
+    answer = await client.get(f"/v1/districts/{away.code}/reports/2025H1", params={"min_position": position},
+                              headers=bearer("district", away.code))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["towns"][0]["figures"]["person_times"] >= 7
+    events = await client.get(f"/v1/districts/{away.code}/events", headers=bearer("auditor"))
+    assert events.status_code == 200 and events.json()["events"][-1]["position"] == position
+    verified = await client.get(f"/v1/districts/{away.code}/audit/verify", headers=bearer("auditor"))
+    assert verified.status_code == 200 and verified.json()["ok"] is True, verified.text
+
+
+async def test_a_district_whose_server_is_down_answers_503_and_the_others_are_served(client, placed, runtime):
+    lost = make_district(runtime, server=UNREACHABLE)
+    try:
+        for answer in (
+            await client.post(f"/v1/districts/{lost.code}/records", headers=bearer("district", lost.code),
+                              json={"records": [service_delivered(lost.town)]}),
+            await client.get(f"/v1/districts/{lost.code}/reports/2025H1", headers=bearer("district", lost.code)),
+        ):
+            assert answer.status_code == 503, answer.text
+            assert answer.headers["content-type"] == "application/problem+json"
+            assert answer.headers["retry-after"]
+        assert (await record(client, placed["home"][2], person_times=1)) > 0
+        assert (await record(client, placed["second"][2], person_times=1)) > 0
+    finally:
+        registry.place(runtime.datastore, lost.code, None)
+        runtime.tenants.refresh()
