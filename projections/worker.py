@@ -76,7 +76,8 @@ class ProjectionWorker:
     async def _follow(self, database_url: str, stopping: asyncio.Event) -> None:
         listener = await asyncpg.connect(database_url)
         wake = asyncio.Event()
-        dirty: set[str] = set()
+        dirty: set[str] = set()  # stores notified of new events
+        behind: set[str] = set()  # stores a sweep found behind their logs
         listened: set[str] = set()
         registry_changed = True
 
@@ -105,10 +106,13 @@ class ProjectionWorker:
                         dirty.update(found)
                 if sweep:  # now and then look for any store behind its log, in case a notice was missed
                     async with self.pool.acquire() as conn:
-                        dirty |= {store for store, lag in (await lags(conn, sorted(listened))).items() if lag > 0}
+                        behind |= {store for store, lag in (await lags(conn, sorted(listened))).items() if lag > 0}
                     sweep_due = loop.time() + SAFETY_SWEEP_SECONDS
-                while dirty and not stopping.is_set():
-                    store = dirty.pop()
+                while (dirty or behind) and not stopping.is_set():
+                    # A store just written to goes before the sweep's backlog (a long one at
+                    # start-up), so that a writer reading its own write does not wait behind it.
+                    store = dirty.pop() if dirty else behind.pop()
+                    behind.discard(store)
                     try:
                         await self.catch_up(store, stopping)
                     except LOST_DATABASE:

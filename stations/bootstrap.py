@@ -4,6 +4,7 @@ Nothing connects, creates tables or seeds data before `bootstrap` is called.
 """
 
 from dataclasses import dataclass
+from functools import partial
 
 import psycopg
 from eventsourcing.persistence import OperationalError
@@ -32,23 +33,25 @@ class Runtime:
         self.tenants.close()
 
 
+def open_server(settings: Settings, url: str) -> PostgresDatastore:
+    """Another server districts are placed on: the same schema, its own pool. One that is
+    down fails fast as the database being unavailable (a 503 for its districts only)."""
+    try:
+        wait_until_reachable(url, within=OTHER_SERVER_WAIT_SECONDS)
+        migrate(url)
+    except psycopg.OperationalError as exc:
+        raise OperationalError(f"{server_label(url)}: {exc}") from exc
+    return open_datastore(url, pool_size=settings.write_pool_size, max_overflow=settings.write_pool_overflow,
+                          statement_timeout=settings.statement_timeout)
+
+
 def bootstrap(settings: Settings, database_url: str) -> Runtime:
     wait_until_reachable(database_url)
     migrate(database_url)
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
-                               max_overflow=settings.write_pool_overflow)
+                               max_overflow=settings.write_pool_overflow, statement_timeout=settings.statement_timeout)
     registry.seed(datastore)
 
-    def open_server(url: str) -> PostgresDatastore:
-        """Another server districts are placed on: the same schema, its own pool. One that is
-        down fails fast as the database being unavailable (a 503 for its districts only)."""
-        try:
-            wait_until_reachable(url, within=OTHER_SERVER_WAIT_SECONDS)
-            migrate(url)
-        except psycopg.OperationalError as exc:
-            raise OperationalError(f"{server_label(url)}: {exc}") from exc
-        return open_datastore(url, pool_size=settings.write_pool_size, max_overflow=settings.write_pool_overflow)
-
-    tenants = Tenants(datastore, open_server)
+    tenants = Tenants(datastore, partial(open_server, settings))
     tenants.open_all()
     return Runtime(settings, database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path))

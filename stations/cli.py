@@ -5,6 +5,7 @@ import json
 import logging
 import signal
 import time
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -25,10 +26,11 @@ from projections.reports import Scope
 from projections.rebuild import rebuild as rebuild_district
 from projections.worker import ProjectionWorker
 from stations import clock
-from stations.bootstrap import bootstrap
+from stations.bootstrap import bootstrap, open_server
 from stations.database import database, migrate
 from stations.settings import get_settings
 from tenants import registry
+from tenants.moving import MoveRefused, move_district
 from tenants.event_store import store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
@@ -196,6 +198,32 @@ def audit_verify_bundle(file: Annotated[Path, typer.Argument(help="a bundle writ
     if problems:
         raise typer.Exit(1)
     console.print("[green]✓ 审计包验证通过 / the bundle verifies[/]")
+
+
+@app.command("move-district")
+def move_district_command(
+        district: Annotated[str, typer.Option(help="the district's code")],
+        to: Annotated[str, typer.Option(help="the target server's postgresql:// URL, or 'home' for DATABASE_URL's")],
+) -> None:
+    """Move a district's event store and checkpoints to another PostgreSQL server (service stopped)."""
+    settings = get_settings()
+    with database(settings.database_url, settings.data_dir) as url:
+        runtime = bootstrap(settings, url)
+        try:
+            if not runtime.tenants.knows(district):
+                raise typer.BadParameter(f"没有区 {district} / no district {district}")
+            with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), console=console) as bar:
+                task = bar.add_task(f"迁移 / moving {district}", total=None)
+                moved = move_district(runtime.datastore, url, district, runtime.tenants.server_of(district),
+                                      None if to == "home" else to, open_server=partial(open_server, settings),
+                                      advance=lambda rows: bar.advance(task, rows))
+        except MoveRefused as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        finally:
+            runtime.close()
+    console.print(f"[green]已迁移 / moved[/] {moved.district}: {moved.events} events, chain head {moved.chain_head},"
+                  f" {moved.checkpoints} checkpoints. 重启服务后目标服务器上的投影进程将重建报表 / restart the"
+                  " service: the target's projection worker rebuilds the district's reports")
 
 
 @app.command()

@@ -8,13 +8,15 @@ written in the same transaction as the events. Every district's recorder shares 
 districts.
 """
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from itertools import count
 from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
-from psycopg import Cursor
+from psycopg import Connection, Cursor
+from psycopg.errors import LockNotAvailable, QueryCanceled
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
@@ -23,6 +25,9 @@ from audit import chain
 from domain.ledger import IndexedRecord
 
 SCHEMA = "eventstore"
+INSERT_ATTEMPTS = 10
+LOCK_TIMEOUT_SECONDS = 5
+TIMED_OUT = (LockNotAvailable, QueryCanceled)  # the database is slow, not gone
 
 
 def events_table(district: str) -> str:
@@ -57,10 +62,32 @@ def server_label(server: str | None) -> str:
     return f"@{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
 
 
-def open_datastore(database_url: str, *, pool_size: int, max_overflow: int) -> PostgresDatastore:
-    """The one datastore (and connection pool) every district's event store is written through."""
+class BoundedDatastore(PostgresDatastore):
+    """The library's datastore, whose sessions also bound every statement and lock wait: the
+    library sets a lock timeout only around its own table lock, so a read of the write path
+    (a record lookup, an aggregate's events) could otherwise wait on a slow database forever."""
+
+    def __init__(self, *args: Any, statement_timeout: str, **kwargs: Any):
+        self.statement_timeout = statement_timeout  # before the library's constructor configures the pool
+        super().__init__(*args, **kwargs)
+
+    def after_connect_func(self) -> Callable[[Connection[Any]], None]:
+        library_setup = super().after_connect_func()
+        bound = SQL("SET statement_timeout = {}; SET lock_timeout = {}").format(
+            Literal(self.statement_timeout), Literal(f"{LOCK_TIMEOUT_SECONDS}s"))
+
+        def after_connect(conn: Connection[Any]) -> None:
+            library_setup(conn)
+            conn.execute(bound)
+
+        return after_connect
+
+
+def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
+                   statement_timeout: str = "30s") -> PostgresDatastore:
+    """The datastore (and connection pool) every district's event store on one server is written through."""
     params = conninfo_to_dict(database_url)
-    return PostgresDatastore(
+    return BoundedDatastore(
         dbname=params.get("dbname", "postgres"),
         host=params.get("host", "localhost"),
         port=params.get("port", 5432),
@@ -70,8 +97,9 @@ def open_datastore(database_url: str, *, pool_size: int, max_overflow: int) -> P
         pool_size=pool_size,
         max_overflow=max_overflow,
         pre_ping=True,
-        lock_timeout=5,
+        lock_timeout=LOCK_TIMEOUT_SECONDS,
         idle_in_transaction_session_timeout=10,
+        statement_timeout=statement_timeout,
     )
 
 
@@ -135,13 +163,24 @@ class DistrictRecorder(PostgresApplicationRecorder):
             " WHERE r.record_id = ANY(%s)"
         ).format(schema=schema, records=records, events=events)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        """Insert, trying again while the connection is being lost (a server restarting, a
+        connection cut): a retry after a commit whose answer was lost fails on the record index,
+        and the ledger then reports those records as duplicates, so nothing is stored twice. A
+        lock or statement timeout is not retried: the database is slow, and the caller hears so
+        (a 503) at once instead of after ten timeouts."""
+        for attempt in count(1):
+            try:
+                return self._insert_in_one_transaction(stored_events, **kwargs)
+            except (InterfaceError, OperationalError) as exc:
+                if attempt == INSERT_ATTEMPTS or isinstance(exc.__cause__, TIMED_OUT):
+                    raise
+                time.sleep(0.2)
+
+    def _insert_in_one_transaction(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         # The library sends these statements in pipeline mode, which deadlocks in psycopg
         # over a Unix socket (the embedded server's) once a batch nears 1000 events; the
         # same statements in one ordinary transaction cost a few round trips more.
-        # A retry after a commit whose answer was lost fails on the record index, and the
-        # ledger then reports those records as duplicates: nothing is stored twice.
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             if not stored_events:

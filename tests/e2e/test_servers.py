@@ -1,7 +1,10 @@
 """Districts on two PostgreSQL servers: the registry places each district on a server; its
-writes, projections and reads go there, and the city's report combines both servers."""
+writes, projections and reads go there, the city's report combines both servers, and a
+district can be moved from one to the other with nothing lost."""
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -9,11 +12,12 @@ import httpx
 import pytest
 
 from api.app import create_app
-from stations.bootstrap import Runtime
+from stations.bootstrap import Runtime, open_server
 from stations.database import embedded_postgres
 from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import SCHEMA, events_table
+from tenants.moving import MoveRefused, move_district
 from tests.builders import service_delivered
 from tests.conftest import SampleDistrict, bearer, make_district
 
@@ -121,3 +125,41 @@ async def test_a_district_whose_server_is_down_answers_503_and_the_others_are_se
     finally:
         registry.place(runtime.datastore, lost.code, None)
         runtime.tenants.refresh()
+
+
+async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_checkpoints(
+        client, placed, runtime, settings, database_url, second_server):
+    district = make_district(runtime)
+    staff = bearer("district", district.code)
+    base = f"/v1/districts/{district.code}/reports/2025H1"
+    await record(client, district, person_times=4)
+    await record(client, district, person_times=5)
+    submitted = await client.post(f"{base}/submit", headers=staff)  # freezes the figures, signs a checkpoint
+    assert submitted.status_code == 200, submitted.text
+    head = submitted.json()["position"]
+    before = (await client.get(base, params={"min_position": head}, headers=staff)).json()
+
+    moved = await asyncio.to_thread(move_district, runtime.datastore, database_url, district.code, None,
+                                    second_server, open_server=partial(open_server, settings))
+    placed["second"].append(district)  # put back on the first server when the module is done
+    assert (moved.events, moved.checkpoints) == (head, 1)
+    assert await tables_on(database_url, district) is None
+    assert await tables_on(second_server, district) == head
+    with pytest.raises(MoveRefused):
+        move_district(runtime.datastore, database_url, district.code, second_server, second_server,
+                      open_server=partial(open_server, settings))
+
+    app = create_app(settings)  # a service started after the move serves the district from its new server
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test") as after:
+        rebuilt = await after.get(base, params={"min_position": head}, headers=staff)
+        assert rebuilt.status_code == 200, rebuilt.text
+        assert rebuilt.json()["figures"] == before["figures"]
+        assert rebuilt.json()["status"] == "submitted"
+        frozen = await after.get(base, params={"version": "submitted"}, headers=staff)
+        assert frozen.json()["figures"] == before["figures"]
+        listed = await after.get(f"/v1/districts/{district.code}/audit/checkpoints", headers=bearer("auditor"))
+        assert [c["position"] for c in listed.json()["checkpoints"]] == [head]
+        verified = await after.get(f"/v1/districts/{district.code}/audit/verify", headers=bearer("auditor"))
+        assert verified.json()["ok"] is True, verified.text
+        assert await record(after, district, person_times=1) == head + 1
