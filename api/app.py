@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api import audit, events, problems, records, reports
+from api import audit, events, plans, problems, records, reports
 from api.limits import BodySizeLimit
 from audit import checkpoints
 from audit.signing import SigningKey
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(reports.router)
     app.include_router(audit.router)
+    app.include_router(plans.router)
 
     @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness: the process answers")
     def healthz() -> dict[str, str]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.records import RECORD_TYPES
+from domain.plan import PlanForbidden, PlanStateViolation
 from domain.report import ChainViolation
 from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
 
@@ -205,6 +206,17 @@ def install(app: FastAPI) -> None:
         return problem_response(ProblemDetails(
             type="/problems/report-state", title="报表状态不允许此操作 / Not allowed in the report's state",
             status=409, detail=f"{exc.zh} / {exc.en}"))
+
+    @app.exception_handler(PlanStateViolation)
+    async def _plan_state(_: Request, exc: PlanStateViolation) -> JSONResponse:
+        return problem_response(ProblemDetails(
+            type="/problems/plan-state", title="购买计划状态不允许此操作 / Not allowed in the plan's state",
+            status=409, detail=f"{exc.zh} / {exc.en}"))
+
+    @app.exception_handler(PlanForbidden)
+    async def _plan_forbidden(_: Request, exc: PlanForbidden) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/forbidden", title="无权操作 / Forbidden", status=403,
+                                               detail=f"{exc.zh} / {exc.en}"))
 
     @app.exception_handler(RecordConflict)
     async def _conflict(_: Request, exc: RecordConflict) -> JSONResponse:

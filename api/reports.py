@@ -66,7 +66,7 @@ async def read_as_of(pool: asyncpg.Pool, read_scope: str, scope_: Scope, town: s
     async with scoped_connection(pool, read_scope, readonly=False) as conn:
         position = await position_at(conn, scope_.district, moment)
         replayed = await shadow_tables(conn, scope_.district, position)
-        then = replace(scope_, today=min(scope_.today, moment.astimezone(CST).date()))
+        then = replace(scope_, today=min(scope_.today, moment.astimezone(CST).date()), as_of=moment)
         report = await (town_report(conn, then, town) if town else district_report(conn, then))
     if report is None:
         raise not_found(f"镇(街道) {town} ", f"town {town}")
@@ -276,12 +276,13 @@ KnownDistrict = Annotated[str, Depends(get_known_district)]
 async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, pools: ReadPoolsDep,
                           progress: ProgressDep,
                           min_position: Annotated[str | None, Query(
-                              pattern=r"^[0-9]{6}:[0-9]+(,[0-9]{6}:[0-9]+)*$",
-                              description="district:position pairs, comma-separated")] = None,
+                              pattern=r"^([0-9]{6}|city):[0-9]+(,([0-9]{6}|city):[0-9]+)*$",
+                              description="district:position pairs, comma-separated ('city' for the city's"
+                                          " own store)")] = None,
                           as_of: AsOf = None) -> dict[str, Any]:
     for pair in filter(None, (min_position or "").split(",")):
         district, _, position = pair.partition(":")
-        known = await run_in_threadpool(known_district, runtime, district)
+        known = CITY if district == CITY else await run_in_threadpool(known_district, runtime, district)
         await caught_up(progress, known, min(int(position), POSITION_MAX))
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
     if as_of is not None:  # each district rebuilt to that moment, one transaction each

@@ -16,9 +16,13 @@ from domain.divisions import Divisions
 from domain.errors import BatchForbidden, BatchRejected, OutOfScope, Problem, RuleViolation
 from domain.events import Provenance, RecordKeeping, stream_id
 from domain.inspection import Inspection
+from domain.linked import LinkedFigures, linked_key, period_start
+from domain.plan import Plan
+from domain.progress import ProgressNote
 from domain.project import Project
 from domain.service import ServiceDelivery
 from domain.station import Station
+from domain.training import Training
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,12 @@ class _Batch:
             "rectification_done": self.rectify,
             "self_evaluation_submitted": self.on_project(Project.submit_self_evaluation),
             "final_evaluation_done": self.on_project(Project.record_final_evaluation),
+            "purchase_plan_drafted": self.draft_plan,
+            "provider_exited": self.exit_provider,
+            "linked_figures_collected": self.collect_linked_figures,
+            "progress_reported": self.report_progress,
+            "problem_resolved": self.resolve_problem,
+            "training_held": self.hold_training,
             "record_voided": self.void,
         }
 
@@ -163,6 +173,8 @@ class _Batch:
             return
         project = self.project(record.project)
         project.check_in_force()
+        if isinstance(record, r.ServiceDelivered):
+            project.check_served_on(record.occurred_on)
         if project.town != record.town:
             raise RuleViolation("project", "该项目不属于此镇(街道)", "the project belongs to another town")
         if isinstance(record, r.ServiceDelivered) and record.domain not in project.domains:
@@ -237,3 +249,82 @@ class _Batch:
         self.check_scope(aggregate.town)
         aggregate.void(record.record, record.reason, record.id, self.ctx.provenance)
         return aggregate
+
+    # -- the district's and the city's duties (guide, section 四) ------------------------
+
+    def check_district_only(self, what_zh: str, what_en: str) -> None:
+        if self.ctx.town_scope is not None:
+            raise OutOfScope("type", f"服务站不能报送{what_zh}", f"a station may not record {what_en}")
+
+    def draft_plan(self, record: r.PurchasePlanDrafted) -> Plan:
+        self.check_district_only("购买计划", "a purchase plan")
+        if record.year > self.ctx.today.year + 1:
+            raise RuleViolation("year", "只能编制本年度或下一年度的购买计划", "a plan is made for this year or the next")
+        for index, item in enumerate(record.projects):
+            if not self.ctx.divisions.town_belongs(item.town, self.ctx.district):
+                raise RuleViolation(f"projects.{index}.town", f"{item.town} 不是本区的镇(街道)",
+                                    f"{item.town} is not a town of district {self.ctx.district}")
+        stream = stream_id(self.ctx.district, "plan", str(record.year))
+        plan = self.load(stream)
+        if plan is None:
+            return Plan.draft_new(stream, record, self.ctx.provenance)
+        assert isinstance(plan, Plan)
+        plan.redraft(record, self.ctx.provenance)
+        return plan
+
+    def exit_provider(self, record: r.ProviderExited) -> Project:
+        self.check_district_only("承接方退出", "a provider's exit")
+        project = self.project(record.project)
+        successor = None
+        if record.successor_project is not None:
+            successor = self.load(stream_id(self.ctx.district, "project", record.successor_project))
+            if successor is None:
+                raise RuleViolation("successor_project", f"接续项目 {record.successor_project} 不存在",
+                                    f"no project {record.successor_project} in this district")
+            assert isinstance(successor, Project)
+        project.exit_provider(record, successor, self.ctx.provenance)
+        return project
+
+    def collect_linked_figures(self, record: r.LinkedFiguresCollected) -> LinkedFigures:
+        self.station_for(record).check_established()
+        if period_start(record.period) > record.collected_on:
+            raise RuleViolation("period", "采集日期早于该半年度开始", "the figures are collected before their half year began")
+        if record.project is not None:
+            project = self.project(record.project)
+            if project.town != record.town:
+                raise RuleViolation("project", "该项目不属于此镇(街道)", "the project belongs to another town")
+            if project.role == "core":
+                raise RuleViolation("project", "核心项目的数据已计入本站数据，不作为对接项目采集",
+                                    "the core project's figures are the station's own; they are not collected as linked")
+        stream = stream_id(self.ctx.district, "linked", linked_key(record))
+        figures = self.load(stream)
+        if figures is None:
+            return LinkedFigures.collect(stream, record, self.ctx.provenance)
+        assert isinstance(figures, LinkedFigures)
+        figures.recollect(record, self.ctx.provenance)
+        return figures
+
+    def report_progress(self, record: r.ProgressReported) -> ProgressNote:
+        self.linked_project(record)
+        return ProgressNote.report(stream_id(self.ctx.district, "record", record.id), record, self.ctx.provenance)
+
+    def resolve_problem(self, record: r.ProblemResolved) -> ProgressNote:
+        ref = self.find_record(record.progress)
+        if ref is None or ref.record_type != "progress_reported":
+            raise RuleViolation("progress", f"进展报告 {record.progress} 不存在", f"no progress note {record.progress}")
+        note = self.load(ref.stream)
+        assert isinstance(note, ProgressNote)
+        self.check_scope(note.town)
+        note.resolve(record, self.ctx.provenance)
+        return note
+
+    def hold_training(self, record: r.TrainingHeld) -> Training:
+        districts = {}
+        for index, attended in enumerate(record.attendance):
+            version = self.ctx.divisions.town(attended.town, record.held_on)
+            if version is None:
+                raise RuleViolation(f"attendance.{index}.town", f"{attended.town} 在 {record.held_on} 不存在",
+                                    f"town {attended.town} did not exist on {record.held_on}")
+            districts[attended.town] = version.district
+        stream = stream_id(self.ctx.district, "record", record.id)
+        return Training.hold(stream, record, districts, self.ctx.provenance)

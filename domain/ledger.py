@@ -20,6 +20,7 @@ from domain import records as r
 from domain.decisions import Context, RecordRef, decide
 from domain.errors import BatchRejected, RecordConflict
 from domain.events import Provenance, RecordKeeping, stream_id
+from domain.plan import Plan, PlanStateViolation
 from domain.report import ChainViolation, Report
 
 SAVE_ATTEMPTS = 5
@@ -146,11 +147,37 @@ class DistrictLedger(Application):
         return stream_id(self.district, "report", f"{period}/{town or 'district'}")
 
     def _advance_report(self, period: str, town: str, step: Callable[[Report | None, UUID, str], Report]) -> int:
-        stream = self._report_stream(period, town)
+        return self._advance(self._report_stream(period, town), "report", step)
+
+    def submit_plan(self, year: int, provenance: Provenance) -> int:
+        """Send the year's purchase plan (its current version) to the city for filing."""
+        return self._advance_plan(year, lambda plan, record_id: plan.submit(record_id, provenance))
+
+    def file_plan(self, year: int, provenance: Provenance) -> int:
+        """The city files (备案) the district's submitted plan."""
+        return self._advance_plan(year, lambda plan, record_id: plan.file(record_id, provenance))
+
+    def return_plan(self, year: int, reason: str, provenance: Provenance) -> int:
+        return self._advance_plan(year, lambda plan, record_id: plan.send_back(reason, record_id, provenance))
+
+    def plan(self, year: int) -> Plan | None:
+        plan = _LedgerHistory(self).load(stream_id(self.district, "plan", str(year)))
+        return plan if isinstance(plan, Plan) else None
+
+    def _advance_plan(self, year: int, step: Callable[[Plan, str], None]) -> int:
+        def advance(plan: Plan | None, _: UUID, record_id: str) -> Plan:
+            if plan is None:
+                raise PlanStateViolation("year", f"{year}年度购买计划尚未编制", f"no purchase plan for {year} is drafted")
+            step(plan, record_id)
+            return plan
+        return self._advance(stream_id(self.district, "plan", str(year)), "plan", advance)
+
+    def _advance(self, stream: UUID, prefix: str, step: Callable[[Any, UUID, str], RecordKeeping]) -> int:
+        """One step of a chain (a report's, a plan's) recorded on its stream, retried on a race."""
         for attempt in range(SAVE_ATTEMPTS):
-            report = _LedgerHistory(self).load(stream)
-            record_id = f"report-{uuid4()}"
-            changed = step(report, stream, record_id)  # type: ignore[arg-type]
+            current = _LedgerHistory(self).load(stream)
+            record_id = f"{prefix}-{uuid4()}"
+            changed = step(current, stream, record_id)
             event = changed.pending_events[-1]
             try:
                 [recording] = self.save(changed, index=[IndexedRecord(

@@ -58,14 +58,35 @@ class Project(RecordKeeping):
         grade: str
         done_on: date
 
-    def __init__(self, town: str, domains: list, contract_start: date, contract_end: date):
+    class ProviderExited(RecordEvent):
+        """The provider leaves the project before its term ends (the district's exit mechanism)."""
+
+        record_type = "provider_exited"
+        project: str
+        condition: str
+        reason: str
+        exited_on: date
+        successor_project: str | None
+
+        def apply(self, project: "Project") -> None:
+            super().apply(project)
+            project.exited_on = self.exited_on
+
+    def __init__(self, town: str, role: str, domains: list, contract_start: date, contract_end: date):
         self.town = town
+        self.role = role
         self.domains = list(domains)
         self.contract_start = contract_start
         self.contract_end = contract_end
         self.active: dict[str, RecordEvent] = {}
         self.founded_by: str | None = None
         self.budget: dict[str, Decimal] = {}
+        self.exited_on: date | None = None
+
+    def on_voided(self, event: RecordEvent) -> None:
+        super().on_voided(event)
+        if isinstance(event, Project.ProviderExited):
+            self.exited_on = None
 
     @classmethod
     def contract(cls, stream: Any, record: r.ProjectContracted, provenance: Provenance) -> "Project":
@@ -80,6 +101,26 @@ class Project(RecordKeeping):
     def check_in_force(self) -> None:
         if self.founded_by is None:
             raise RuleViolation("project", "该项目的合同记录已作废", "the project's contract record has been voided")
+
+    def check_served_on(self, day: date) -> None:
+        """A service on the project must fall before its provider left it."""
+        if self.exited_on is not None and day > self.exited_on:
+            raise RuleViolation("project", f"该项目承接方已于{self.exited_on}退出",
+                                f"the project's provider exited on {self.exited_on}")
+
+    def exit_provider(self, record: r.ProviderExited, successor: "Project | None", provenance: Provenance) -> None:
+        self.check_in_force()
+        if self.exited_on is not None:
+            raise RuleViolation("project", f"该项目承接方已于{self.exited_on}退出",
+                                f"the project's provider already exited on {self.exited_on}")
+        if not self.contract_start <= record.exited_on <= self.contract_end:
+            raise RuleViolation("exited_on", "退出日期须在合同期限内", "the exit date must lie within the contract term")
+        if successor is not None:
+            successor.check_in_force()
+            if successor.town != self.town:
+                raise RuleViolation("successor_project", "接续项目须属于同一镇(街道)",
+                                    "the successor project must belong to the same town")
+        self._record(self.ProviderExited, record.id, provenance, **record.fields())
 
     def check_contract_year(self, year: int) -> None:
         if years_after(self.contract_start, year - 1) > self.contract_end:

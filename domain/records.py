@@ -1,54 +1,26 @@
-"""The fourteen record types a station, town or district sends (`../shared/API.md`).
+"""The record types a station, town or district sends (`../shared/API.md`), and the city's own.
 
 A record is the unit of writing: it has a client-chosen `id` (the idempotency key), a
 `type`, and the fields of its type. Its shape is checked here; the rules that need state
-(one station per town, fund balances...) are checked by the aggregates.
+(one station per town, fund balances...) are checked by the aggregates. The records of the
+district's and the city's duties are in `duty_records.py`.
 """
 
-import hashlib
-import json
 from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, TypeAdapter, model_validator
 
-from domain.values import (
-    RECORD_ID_PATTERN, BusinessDate, Count, CreditCode, Hours, Money, PersonRef, RecordId, Score, TownCode,
-    text,
+from domain.duty_records import (
+    LinkedFiguresCollected, ProblemResolved, ProgressReported, ProviderExited, PurchasePlanDrafted, TrainingHeld,
 )
+from domain.record_base import FundLine, ProjectId, _Record
+from domain.values import BusinessDate, Count, CreditCode, Hours, Money, PersonRef, RecordId, Score, TownCode, text
 from domain.vocabulary import (
     Equipment, Evaluator, FundSource, HostFacility, InspectionKind, InspectionScope,
     ProcurementMethod, ProjectRole, ProviderKind, PurchaserKind, RecipientCategory,
     ReportLevel, RuleCategory, ServiceDomain, ServiceType, StaffRole,
 )
-
-ProjectId = Annotated[str, Field(pattern=RECORD_ID_PATTERN, examples=["P-350203001-2025"])]
-
-
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
-
-    id: RecordId
-
-    @property
-    def town_ref(self) -> str | None:
-        """The town the record names directly, if it names one."""
-        return getattr(self, "town", None)
-
-    @property
-    def business_dates(self) -> dict[str, date]:
-        """Every business date of the record, by field name (none may be in the future)."""
-        return {k: v for k, v in self if isinstance(v, date)}
-
-    def fields(self) -> dict:
-        """The record's content, without its id and type: what its event carries."""
-        return self.model_dump(exclude={"id", "type"})
-
-    def content_hash(self) -> str:
-        """A digest of the record as understood, so a retry with the same content is known."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
-                               separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class StationEstablished(_Record):
@@ -105,11 +77,6 @@ class Provider(BaseModel):
     credit_code: CreditCode | None = None
 
 
-class FundLine(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
-
-    source: FundSource
-    amount: Money
 
 
 class ProjectContracted(_Record):
@@ -230,9 +197,10 @@ class RecordVoided(_Record):
 
 
 Record = Annotated[
-    StationEstablished | SignboardHung | EquipmentRecorded | StaffAssigned | StaffReleased | RulesAdopted | ProjectContracted | ServiceDelivered | FundSpent | InspectionDone | RectificationDone | SelfEvaluationSubmitted | FinalEvaluationDone | RecordVoided,
+    StationEstablished | SignboardHung | EquipmentRecorded | StaffAssigned | StaffReleased | RulesAdopted | ProjectContracted | ServiceDelivered | FundSpent | InspectionDone | RectificationDone | SelfEvaluationSubmitted | FinalEvaluationDone | PurchasePlanDrafted | ProviderExited | LinkedFiguresCollected | ProgressReported | ProblemResolved | RecordVoided,
     Field(discriminator="type"),
 ]
+CityRecord = Annotated[TrainingHeld | RecordVoided, Field(discriminator="type")]
 
 MAX_BATCH = 1000
 
@@ -243,8 +211,17 @@ class RecordBatch(BaseModel):
     records: list[Record] = Field(min_length=1, max_length=MAX_BATCH)
 
 
+class CityRecordBatch(BaseModel):
+    """The city bureau's own records, kept in the city's store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    records: list[CityRecord] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 RECORD_TYPES: dict[str, type[_Record]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls for cls in _Record.__subclasses__()
 }
 
 parse_record = TypeAdapter(Record).validate_python
+parse_city_record = TypeAdapter(CityRecord).validate_python

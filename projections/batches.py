@@ -71,7 +71,7 @@ class BatchProjection:
                      events: list[RecordEvent]) -> tuple[dict[str, str], dict[str, str]]:
         """The towns of the projects and inspections these events name (projected earlier)."""
         projects = {e.project for e in events if isinstance(e, (Project.FundSpent, Project.SelfEvaluationSubmitted,
-                                                                  Project.FinalEvaluationDone))}
+                                                                  Project.FinalEvaluationDone, Project.ProviderExited))}
         inspections = {e.inspection for e in events if isinstance(e, Inspection.RectificationDone)}
         project_towns = {row["project"]: row["town"] for row in await conn.fetch(
             "SELECT project, town FROM projects WHERE district = $1 AND project = ANY($2)",

@@ -36,6 +36,12 @@ class ProjectFact:
     role: str  # "core" | "linked"
     contract_start: date
     contract_end: date
+    exited_on: date | None = None  # the provider left the project early (the district's exit mechanism)
+
+    @property
+    def end(self) -> date:
+        """The project's effective end: its contract's, or its provider's exit."""
+        return min(self.contract_end, self.exited_on) if self.exited_on else self.contract_end
 
 
 @dataclass(frozen=True)
@@ -145,8 +151,20 @@ def _rules(station: list[StationFact]) -> Iterator[Gap]:
 
 def _core_project(projects: tuple[ProjectFact, ...], cutoff: date) -> Iterator[Gap]:
     # A core contract in force at the cutoff, or failing that one that ended before it: either
-    # way a core project that has started. One yet to start does not count.
-    if not any(p.role == "core" and p.contract_start <= cutoff for p in projects):
+    # way a core project that has started. One yet to start does not count, nor one whose
+    # provider has left it by the cutoff: the town then lacks its core project until a successor starts.
+    cores = [p for p in projects if p.role == "core" and p.contract_start <= cutoff]
+    standing = [p for p in cores if p.exited_on is None or p.exited_on > cutoff]
+    if standing:
+        return
+    left = [p for p in cores if p.exited_on is not None]
+    if left:
+        last = max(left, key=lambda p: p.exited_on)
+        yield Gap(f"core_provider_exited:{last.project}",
+                  f"核心项目{last.project}承接方已于{last.exited_on.isoformat()}退出，接续项目尚未开始",
+                  f"the provider of core project {last.project} exited on {last.exited_on.isoformat()}"
+                  " and no successor has started")
+    else:
         yield Gap("no_core_project", "无核心项目", "no core project")
 
 
@@ -170,7 +188,12 @@ def _evaluations(projects: tuple[ProjectFact, ...], evaluations: Iterable[Evalua
     done = {(e.project, e.kind, e.contract_year) for e in evaluations}
     for p in projects:
         for year, start, end in contract_years(p):
-            if midyear(start, end) < cutoff and (p.project, "self", year) not in done:
+            if start > p.end:
+                break  # the provider left before this contract year began
+            # A provider who leaves owes no self-evaluation its year had not reached; the year's
+            # final evaluation is due when it leaves.
+            self_due, end = midyear(start, end), min(end, p.end)
+            if self_due <= p.end and self_due < cutoff and (p.project, "self", year) not in done:
                 yield Gap(f"self_evaluation_overdue:{p.project}:{year}", f"项目{p.project}第{year}合同年度中期自评逾期",
                           f"project {p.project}: the self-evaluation of contract year {year} is overdue")
             if end < cutoff and (p.project, "final", year) not in done:

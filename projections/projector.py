@@ -19,6 +19,7 @@ from domain.project import Project
 from domain.report import Report
 from domain.service import ServiceDelivery
 from domain.station import Station
+from projections.duties import DutyHandlers
 from projections.periods import month_of, period_of
 
 DISTRICT_SCOPE = ""  # the town column of a district-wide row
@@ -41,7 +42,7 @@ class Located:
     town: str | None
 
 
-class Projector:
+class Projector(DutyHandlers):
     """Turns a batch of a district's events into changes of its report tables.
 
     `voided` gives, for each record a batch voids, the event that recorded it;
@@ -74,10 +75,13 @@ class Projector:
             Report.Submitted: self.report_submitted,
             Report.Approved: self.report_approved,
             Report.Returned: self.report_returned,
+            **self.duty_handlers(),
         }
+        self.position = 0  # of the event being projected
 
     def project(self, events: Iterable[tuple[int, RecordEvent]]) -> Changes:
         for position, event in events:
+            self.position = position
             if isinstance(event, RecordKeeping.RecordVoided):
                 located = self.handlers[type(target := self.voided[event.record])](target, -1)
             else:
@@ -86,6 +90,10 @@ class Projector:
                 self.changes.record_periods.append(
                     (position, event.record_id, event.record_type, located.period, located.town))
         return self.changes
+
+    @staticmethod
+    def located(period: str, town: str | None) -> Located:
+        return Located(period, town)
 
     # -- services: the counted figures ---------------------------------------------------
 

@@ -8,7 +8,7 @@ million.
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -16,7 +16,7 @@ import asyncpg
 from audit import checkpoints
 from domain.divisions import Divisions, TownVersion
 from domain.station import expected_signboard
-from projections import compliance
+from projections import compliance, duties_report as duties
 from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
@@ -39,6 +39,7 @@ class Scope:
     divisions: Divisions
     today: date
     deadlines: Deadlines = Deadlines()
+    as_of: datetime | None = None  # an as-of read: the moment the city's training rows are read at
 
     @property
     def start(self) -> date:
@@ -86,6 +87,7 @@ class _Rows:
         rows.position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1", d) or 0
         head = await conn.fetchval(f'SELECT chain FROM {SCHEMA}."{chain_table(d)}" WHERE position = $1', rows.position)
         rows.checkpoint = {"position": rows.position, "chain_head": bytes(head).hex() if head else None}
+        rows.duties = await duties.DutyRows.load(conn, d, p, scope.as_of)
         return rows
 
 
@@ -101,6 +103,7 @@ async def district_report(conn: asyncpg.Connection, scope: Scope) -> dict[str, A
         "completeness": _completeness(scope, rows, towns),
         "projects_detail": _projects_detail(scope, rows, None),
         "towns": towns,
+        **_duty_sections(scope, rows, None, towns),
         "checkpoint": rows.checkpoint,
     }
 
@@ -113,13 +116,14 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
     part = _town_part(scope, rows, version)
     return {"period": scope.period, "level": "town", "district": scope.district, **part,
             "projects_detail": _projects_detail(scope, rows, town),
+            **_duty_sections(scope, rows, town, [part]),
             "checkpoint": rows.checkpoint}
 
 
 def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The city's report from its districts' reports: side by side, and summed."""
     districts = [{k: report[k] for k in ("district", "name", "status", "timeliness", "figures", "completeness",
-                                         "checkpoint")} for report in reports]
+                                         "plan", "linked_projects", "training", "checkpoint")} for report in reports]
     total: dict[str, Any] = {}
     for part in districts:
         total = add(total, part["figures"])
@@ -133,6 +137,9 @@ def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]
             "returned": sum(d["status"] == "returned" for d in districts),
             "late": sum(d["timeliness"]["state"] in ("late", "overdue") for d in districts),
         },
+        "plans": duties.city_plans(districts),
+        "linked_projects": duties.city_linked(districts),
+        "training": duties.city_training(period, districts),
         "districts": districts,
     }
 
@@ -186,7 +193,7 @@ def _figures(scope: Scope, rows: _Rows, town: str, towns: list[dict[str, Any]]) 
 
     inspections = [r for r in rows.inspections if r["period"] == scope.period and mine(r)]
     projects = [p for p in rows.projects if mine(p) and p["contract_start"] <= scope.end
-                and p["contract_end"] >= scope.start]
+                and duties.effective_end(p) >= scope.start]
     return {
         **service_figures(scope.period, [r for r in rows.services if r["town"] == town]),
         **fund_figures([r for r in rows.funds if r["period"] == scope.period and mine(r)]),
@@ -206,7 +213,8 @@ def _compliance(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
     assessed = compliance.assess(
         [compliance.StationFact(f["kind"], f["key"], f["on_date"], f["detail"])
          for f in rows.facts if f["town"] == town.code],
-        [compliance.ProjectFact(p["project"], p["role"], p["contract_start"], p["contract_end"]) for p in projects],
+        [compliance.ProjectFact(p["project"], p["role"], p["contract_start"], p["contract_end"], p["exited_on"])
+         for p in projects],
         [compliance.EvaluationFact(e["project"], e["kind"], e["contract_year"])
          for e in rows.evaluations if e["project"] in names],
         [compliance.InspectionFact(i["record_id"], i["issues_found"], i["rectification_due"], i["rectified_on"])
@@ -216,6 +224,23 @@ def _compliance(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
     )
     return {"compliant": assessed.compliant, "gaps": [g.zh for g in assessed.gaps],
             "gap_codes": [g.code for g in assessed.gaps]}
+
+
+def _duty_sections(scope: Scope, rows: _Rows, town: str | None, parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan against reality, provider exits, linked projects, training and open problems."""
+    year, d = int(scope.period[:4]), rows.duties
+    stations = [(t["town"], t["name"]) for t in parts if "no_station" not in t["compliance"]["gap_codes"]]
+    running_linked = sum(p["role"] == "linked" and (town is None or p["town"] == town)
+                         and p["contract_start"] <= scope.end and duties.effective_end(p) >= scope.start
+                         for p in rows.projects)
+    return {
+        "plan": duties.plan_section(year, scope.cutoff, d.plan, rows.projects, rows.evaluations, town),
+        "provider_exits": duties.exits_section(scope.start, scope.end, rows.projects, town),
+        "linked_projects": duties.linked_section(d.linked, running_linked, town),
+        "training": duties.training_section(year, scope.cutoff, d.training, stations, town),
+        "progress_notes": duties.progress_notes(d.notes, scope.cutoff, town),
+        "open_problems": duties.open_problems(d.problems, scope.cutoff, town),
+    }
 
 
 def _timeliness(scope: Scope, state: asyncpg.Record | None, days: int) -> dict[str, Any]:

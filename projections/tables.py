@@ -6,11 +6,13 @@ from itertools import groupby
 
 import asyncpg
 
+from projections.duty_tables import DUTY_STATEMENTS, DUTY_TABLES
 from projections.projector import Changes
 
 # Every table of a district's report state (besides its tracking row).
 REPORT_TABLES = ("service_figures", "service_recipients", "fund_spending", "projects", "evaluations",
-                 "inspections", "station_facts", "record_periods", "report_states", "report_versions")
+                 "inspections", "station_facts", "record_periods", "report_states", "report_versions",
+                 *DUTY_TABLES)
 
 # One statement per (table, operation); $1 is always the district.
 _ROW_STATEMENTS = {
@@ -58,6 +60,7 @@ _ROW_STATEMENTS = {
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district, period, town, version) DO UPDATE SET"
         " position = excluded.position, figures = excluded.figures, recorded_at = excluded.recorded_at",
         ("period", "town", "version", "position", "figures", "recorded_at")),
+    **DUTY_STATEMENTS,
 }
 
 # Services spread over every figure they count in: each scope (the town, and the district as
@@ -196,4 +199,4 @@ async def finish_rebuild(conn: asyncpg.Connection, district: str) -> None:
 
 
 def _db_value(value):
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else value

@@ -61,3 +61,9 @@ def compliant_station(town: str, sign: str, on: str = "2025-01-10") -> list[dict
                  "posted_on_wall": True, "adopted_on": on}
                 for category in ("organization", "administration", "venue", "service", "volunteer", "archive")]
     return records
+
+
+def training_held(town: str, **fields: Any) -> dict[str, Any]:
+    """The city's record of a training session its town's people attended."""
+    return {"id": rid("tr"), "type": "training_held", "held_on": "2025-03-12", "topic": "民政服务站运营规范",
+            "audiences": ["station_staff", "project_staff"], "attendance": [{"town": town, "attendees": 2}], **fields}

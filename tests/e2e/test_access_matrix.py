@@ -41,7 +41,7 @@ from api import deps, problems
 from api.app import create_app
 from stations.settings import Settings
 from tenants.event_store import SCHEMA, events_table, records_table
-from tests.builders import service_delivered
+from tests.builders import service_delivered, training_held
 from tests.conftest import TEST_SECRET, SampleDistrict, bearer, make_district
 
 PERIOD = "2025H1"
@@ -77,6 +77,14 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/districts/{district}/audit/proofs/inclusion"): READERS,
     ("GET", "/v1/districts/{district}/audit/proofs/consistency"): READERS,
     ("GET", "/v1/districts/{district}/audit/verify"): READERS,
+    # The guide, section 四: a district writes its plans, the city files or returns them and
+    # records its own training sessions.
+    ("GET", "/v1/districts/{district}/plans/{year}"): READERS,
+    ("POST", "/v1/districts/{district}/plans/{year}/submit"): frozenset({DISTRICT}),
+    ("GET", "/v1/city/plans/{year}"): frozenset({CITY, AUDITOR, ADMIN}),
+    ("POST", "/v1/city/plans/{year}/districts/{district}/file"): frozenset({CITY}),
+    ("POST", "/v1/city/plans/{year}/districts/{district}/return"): frozenset({CITY}),
+    ("POST", "/v1/city/records"): frozenset({CITY}),
 }
 
 # Every route the HTTP contract (API.md) names. Those not served yet are strict xfails below:
@@ -147,7 +155,7 @@ def district_scoped(template: str) -> bool:
 
 def town_scoped(template: str) -> bool:
     """Whether a station is limited to its own town here: a town in the path, or records it sends."""
-    return "{town}" in template or template.endswith("/records")
+    return "{town}" in template or (district_scoped(template) and template.endswith("/records"))
 
 
 @dataclass(frozen=True)
@@ -256,7 +264,7 @@ def target(case: Case, tenants: Tenants) -> tuple[str, str]:
 
 
 def fill(template: str, district: str, town: str) -> str:
-    values = {"district": district, "town": town, "period": PERIOD}
+    values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4]}
     unknown = params_of(template) - set(values)
     if unknown:
         pytest.fail(f"the access matrix does not know how to fill {sorted(unknown)} in {template}:"
@@ -267,6 +275,8 @@ def fill(template: str, district: str, town: str) -> str:
 def body(method: str, template: str, town: str) -> dict | None:
     if (method, template) not in TAKES_A_BODY:
         return None
+    if template == "/v1/city/records":
+        return {"records": [training_held(town)]}
     if template.endswith("/records"):
         return {"records": [service_delivered(town)]}
     if template.endswith("/return"):

@@ -209,7 +209,7 @@ WITH_A_BODY = [(method.upper(), path) for path, operations in DOCUMENT["paths"].
 @pytest.mark.parametrize("operation", WITH_A_BODY, ids=lambda o: f"{o[0]} {o[1]}")
 async def test_a_body_that_is_not_utf8_gets_a_documented_answer(operation, client, district):
     method, template = operation
-    path = template.format(district=district.code, town=district.town, period="2025H1")
+    path = template.format(district=district.code, town=district.town, period="2025H1", year=2025)
     headers = {**token(path, district), "content-type": "application/json"}
     answer = await client.request(method, path, content=b'{"reason": "\xff"}', headers=headers)
     assert answer.headers["content-type"] == "application/problem+json"

@@ -2,7 +2,9 @@
 
 The generator keeps only records that are valid by construction (budgets respected, voids
 of live records), so every batch is accepted; `naive_figures` recomputes a report's figures
-straight from those records, with none of the projection's machinery.
+straight from those records, with none of the projection's machinery, and `naive_duties` the
+sections of the district's duties (the plan against the contracts, the linked projects' figures,
+open problems).
 """
 
 import random
@@ -41,6 +43,7 @@ def generate(district, seed: int, services: int = 400) -> list[list[dict[str, An
             records.append(contract)
             budgets[(contract["project"], "elderly_care")] = Decimal("200000.00")
             budgets[(contract["project"], "social_assistance")] = Decimal("100000.00")
+    records.append(_plan(rng, towns, projects))
     people = [rid("R") for _ in range(60)]
     live: list[dict[str, Any]] = []
     for _ in range(services):
@@ -75,6 +78,7 @@ def generate(district, seed: int, services: int = 400) -> list[list[dict[str, An
             if target["type"] == "fund_spent":
                 budgets[(target["project"], target["source"])] += Decimal(target["amount"])
             records.append({"id": rid("void"), "type": "record_voided", "record": target["id"], "reason": "录入错误"})
+    records += _duties(rng, towns, projects, records)
     batches, start = [], 0
     while start < len(records):
         size = rng.randint(1, 60)
@@ -121,8 +125,9 @@ def naive_figures(records: list[dict[str, Any]], period: str, town: str | None =
     rectified = {r["inspection"] for r in live if r["type"] == "rectification_done"}
     first, last = (date(int(period[:4]), 1, 1), date(int(period[:4]), 6, 30)) if period.endswith("1") else \
         (date(int(period[:4]), 7, 1), date(int(period[:4]), 12, 31))
+    exits = {r["project"]: date.fromisoformat(r["exited_on"]) for r in live if r["type"] == "provider_exited"}
     running = [c for c in contracts.values() if here(c["town"]) and date.fromisoformat(c["contract_start"]) <= last
-               and date.fromisoformat(c["contract_end"]) >= first]
+               and min(date.fromisoformat(c["contract_end"]), exits.get(c["project"], date.max)) >= first]
     total = cell("total", "")
     return {
         "person_times": total["person_times"], "recipients": total["recipients"], "service_hours": total["hours"],
@@ -151,3 +156,119 @@ def matches(report: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
         else:
             seen[key] = actual
     return seen
+
+
+# -- the district's duties ---------------------------------------------------------------------
+
+def _plan(rng: random.Random, towns: list[str], projects: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The year's plan: each town's core project (at a planned amount of its own) and one project
+    never contracted; the linked contracts are left outside it."""
+    items = []
+    for project, contract in projects.items():
+        if contract["role"] != "core":
+            continue
+        amount = Decimal(rng.randint(100, 4000)) * 100
+        items.append({"project": project, "town": contract["town"], "role": "core", "name": contract["name"],
+                      "domains": contract["domains"], "amount": str(amount),
+                      "funds": [{"source": "elderly_care", "amount": str(amount)}],
+                      "purchaser_kind": "district_bureau", "method": "open_tender",
+                      "self_evaluation_on": "2025-06-30", "final_evaluation_on": "2025-12-20",
+                      "evaluator": "third_party"})
+    for town in towns:
+        items.append({**items[0], "project": rid("P-planned"), "town": town, "role": "linked",
+                      "funds": [{"source": "child_welfare", "amount": "1000.00"}], "amount": "1000.00"})
+    return {"id": rid("plan"), "type": "purchase_plan_drafted", "year": 2025, "projects": items,
+            "exit_conditions": [{"condition": "evaluation_failed", "description": "评估不合格的更换承接方"}],
+            "emergency_plan": {"document": "应急预案（2025）", "dated_on": "2025-01-05"}}
+
+
+def _duties(rng: random.Random, towns: list[str], projects: dict[str, dict[str, Any]],
+            records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Linked projects' figures, progress notes and their problems, and one provider's exit."""
+    more: list[dict[str, Any]] = []
+    for town in towns:
+        for period, day in (("2025H1", "2025-06-20"), ("2025H2", "2025-12-20")):
+            for n in range(rng.randint(0, 3)):
+                figures = {"id": rid("lf"), "type": "linked_figures_collected", "town": town, "period": period,
+                           "name": f"对接项目{n}", "purchaser": "区妇联", "domain": rng.choice(DOMAINS),
+                           "people_served": rng.randint(0, 80), "amount": f"{rng.randint(1, 90000)}.50",
+                           "collected_on": day}
+                if rng.random() < 0.5:
+                    figures["person_times"] = rng.randint(0, 300)
+                more.append(figures)
+                if rng.random() < 0.2:
+                    more.append({"id": rid("void"), "type": "record_voided", "record": figures["id"], "reason": "重报"})
+        for _ in range(rng.randint(1, 3)):
+            note = {"id": rid("pr"), "type": "progress_reported", "town": town, "reported_on": a_day(rng).isoformat(),
+                    "summary": "按计划推进", "problems": [{"key": f"K{k}", "description": "村居配合不足"}
+                                                          for k in range(rng.randint(0, 3))]}
+            more.append(note)
+            for problem in note["problems"]:
+                if rng.random() < 0.5:
+                    resolved_on = max(date.fromisoformat(note["reported_on"]), a_day(rng)).isoformat()
+                    more.append({"id": rid("ps"), "type": "problem_resolved", "progress": note["id"],
+                                 "problem": problem["key"], "resolved_on": resolved_on, "note": "已协调"})
+    leaving = next(p for p, c in projects.items() if c["role"] == "linked")
+    served = [date.fromisoformat(r["occurred_on"]) for r in records
+              if r["type"] == "service_delivered" and r.get("project") == leaving]
+    more.append({"id": rid("px"), "type": "provider_exited", "project": leaving, "condition": "provider_withdrew",
+                 "reason": "承接方主动退出", "exited_on": max(served, default=date(2025, 6, 30)).isoformat()})
+    return more
+
+
+def naive_duties(records: list[dict[str, Any]], period: str, town: str | None = None,
+                 filed: bool = True) -> dict[str, Any]:
+    """The plan against the contracts (when the year's plan is filed), the linked projects' figures
+    and the open problems, recomputed from the records."""
+    voided = {r["record"] for r in records if r["type"] == "record_voided"}
+    live = [r for r in records if r["id"] not in voided and r["type"] != "record_voided"]
+    year, last = int(period[:4]), date(int(period[:4]), 6 if period.endswith("1") else 12, 30 if period.endswith("1") else 31)
+
+    def here(record: dict[str, Any]) -> bool:
+        return town is None or record["town"] == town
+
+    plans = [r for r in live if r["type"] == "purchase_plan_drafted" and r["year"] == year]
+    planned = [p for p in (plans[-1]["projects"] if plans and filed else []) if here(p)]
+    planned_ids = {p["project"] for p in (plans[-1]["projects"] if plans and filed else [])}
+    contracts = [r for r in live if r["type"] == "project_contracted" and here(r)
+                 and date.fromisoformat(r["contract_start"]).year == year
+                 and date.fromisoformat(r["contract_start"]) <= last]
+
+    def by_source(lines: list[dict[str, Any]]) -> dict[str, str]:
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for line in lines:
+            sums[line["source"]] += Decimal(line["amount"])
+        return {k: str(v.quantize(Decimal("0.01"))) for k, v in sums.items()}
+
+    def total(lines: list[dict[str, Any]]) -> str:
+        return str(sum((Decimal(line["amount"]) for line in lines), Decimal(0)).quantize(Decimal("0.01")))
+
+    planned_lines = [line for p in planned for line in p["funds"]]
+    contracted_lines = [line for c in contracts for line in c["funds"]]
+    linked = [r for r in live if r["type"] == "linked_figures_collected" and r["period"] == period and here(r)]
+    notes = {r["id"]: r for r in live if r["type"] == "progress_reported" and here(r)
+             and date.fromisoformat(r["reported_on"]) <= last}
+    resolved = {(r["progress"], r["problem"]) for r in live if r["type"] == "problem_resolved"
+                and date.fromisoformat(r["resolved_on"]) <= last}
+    return {
+        "planned_amount": total(planned_lines), "contracted_amount": total(contracted_lines),
+        "planned_by_source": by_source(planned_lines), "contracted_by_source": by_source(contracted_lines),
+        "outside_plan": sorted(c["project"] for c in contracts if c["project"] not in planned_ids),
+        "linked": {"projects": len(linked), "people_served": sum(r["people_served"] for r in linked),
+                   "person_times": sum(r.get("person_times", 0) for r in linked), "amount": total(linked)},
+        "open_problems": sorted((note_id, p["key"]) for note_id, note in notes.items() for p in note["problems"]
+                                if (note_id, p["key"]) not in resolved),
+    }
+
+
+def duties_seen(report: dict[str, Any]) -> dict[str, Any]:
+    """The part of a report's duty sections `naive_duties` speaks of."""
+    plan = report["plan"]
+    return {
+        "planned_amount": plan["planned_amount"], "contracted_amount": plan["contracted_amount"],
+        "planned_by_source": {k: v for k, v in plan["planned_by_source"].items() if v != "0.00"},
+        "contracted_by_source": {k: v for k, v in plan["contracted_by_source"].items() if v != "0.00"},
+        "outside_plan": sorted(p["project"] for p in plan["outside_plan"]),
+        "linked": report["linked_projects"]["collected"],
+        "open_problems": sorted((p["progress"], p["key"]) for p in report["open_problems"]),
+    }

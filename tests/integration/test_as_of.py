@@ -1,15 +1,19 @@
 """Reports as of a past moment: the nearest snapshot, then only the events after it."""
 
+from dataclasses import replace
+
 import pytest
 
 from api.deps import scoped_connection
-from domain.records import parse_record
+from domain.records import parse_city_record, parse_record
 from projections import connections
 from projections.as_of import position_at, shadow_tables
 from projections.reports import Scope, district_report
 from projections.worker import ProjectionWorker
 from stations import clock
-from tests.integration.halfyear import generate, matches, naive_figures
+from tenants.event_store import CITY
+from tests.builders import station_established, training_held
+from tests.integration.halfyear import duties_seen, generate, matches, naive_duties, naive_figures
 from tests.integration.test_ledger import context
 
 
@@ -41,6 +45,7 @@ async def test_as_of_reproduces_what_was_known_then(pool, runtime, district):
                                                        clock.today()))
         expected = naive_figures(known, "2025H1")
         assert matches(report["figures"], expected) == expected
+        assert duties_seen(report) == naive_duties(known, "2025H1", filed=False)
         assert report["checkpoint"]["position"] == position
         assert replayed < 100 + 37, "only the events after the nearest snapshot are replayed"
 
@@ -87,3 +92,28 @@ async def test_live_and_as_of_reads_on_one_pooled_connection_do_not_mix(database
         assert await live() == now and await then() == past and await live() == now
     finally:
         await pool.close()
+
+
+async def test_as_of_sees_the_citys_training_as_its_log_held_it_then(pool, runtime, district):
+    town = district.town
+    runtime.tenants.ledger(district.code).record([parse_record(station_established(town))],
+                                                 context(runtime, district))
+    city = runtime.tenants.ledger(CITY)
+    session = parse_city_record(training_held(town))
+    city.record([session], replace(context(runtime, district), district=CITY))
+    held = await pool.fetchval("SELECT clock_timestamp()")
+    city.record([parse_city_record({"id": f"void-{session.id}", "type": "record_voided", "record": session.id,
+                                    "reason": "录错"})], replace(context(runtime, district), district=CITY))
+    worker = ProjectionWorker(pool)
+    await worker.catch_up(district.code)
+    await worker.catch_up(CITY)
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+
+    async with scoped_connection(pool, district.code) as conn:
+        now = await district_report(conn, scope)
+    async with scoped_connection(pool, district.code, readonly=False) as conn:
+        await shadow_tables(conn, district.code, await position_at(conn, district.code, held))
+        then = await district_report(conn, replace(scope, as_of=held))
+    assert now["training"]["by_town"] == {town: 0}
+    assert then["training"]["by_town"] == {town: 2}
+    assert then["training"]["untrained_stations"] == []

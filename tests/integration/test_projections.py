@@ -6,6 +6,7 @@ import asyncio
 import asyncpg
 import pytest
 
+from domain.events import Provenance
 from domain.records import parse_record
 from projections import connections
 from projections.connections import ServerPools
@@ -15,7 +16,7 @@ from projections.rebuild import rebuild
 from projections.tables import REPORT_TABLES
 from projections.worker import ProjectionWorker, lags
 from stations import clock
-from tests.integration.halfyear import generate, matches, naive_figures
+from tests.integration.halfyear import duties_seen, generate, matches, naive_duties, naive_figures
 from tests.integration.test_ledger import context
 
 
@@ -44,17 +45,26 @@ async def snapshot(pool: asyncpg.Pool, district: str) -> dict[str, list]:
     return tables
 
 
-async def check_reports(pool, runtime, district, records) -> None:
+def file_plan(runtime, district) -> int:
+    """The district submits its generated 2025 plan and the city files it: two events."""
+    ledger = runtime.tenants.ledger(district.code)
+    ledger.submit_plan(2025, Provenance("tester", "district", "req", clock.now()))
+    return ledger.file_plan(2025, Provenance("city-officer", "city", "req", clock.now()))
+
+
+async def check_reports(pool, runtime, district, records, *, filed: bool = False) -> None:
     for period in ("2025H1", "2025H2"):
         scope = Scope(district.code, period, runtime.tenants.divisions, clock.today())
         async with pool.acquire() as conn:
             whole = await district_report(conn, scope)
             expected = naive_figures(records, period)
             assert matches(whole["figures"], expected) == expected, period
+            assert duties_seen(whole) == naive_duties(records, period, filed=filed), period
             for town in district.towns:
                 part = await town_report(conn, scope, town)
                 expected = naive_figures(records, period, town)
                 assert matches(part["figures"], expected) == expected, (period, town)
+                assert duties_seen(part) == naive_duties(records, period, town, filed=filed), (period, town)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -64,11 +74,14 @@ async def test_reports_equal_a_naive_recomputation_and_a_rebuild(pool, runtime, 
 
     assert await worker.catch_up(district.code) == len(records)
     await check_reports(pool, runtime, district, records)
+    file_plan(runtime, district)
+    assert await worker.catch_up(district.code) == 2
+    await check_reports(pool, runtime, district, records, filed=True)
     incremental = await snapshot(pool, district.code)
 
-    assert await rebuild(pool, district.code) == len(records)
+    assert await rebuild(pool, district.code) == len(records) + 2
     assert await snapshot(pool, district.code) == incremental
-    await check_reports(pool, runtime, district, records)
+    await check_reports(pool, runtime, district, records, filed=True)
 
 
 class Crash(Exception):

@@ -16,7 +16,7 @@ from domain.decisions import Context, RecordRef, decide
 from domain.divisions import Divisions
 from domain.errors import BatchRejected, Problem
 from domain.events import Provenance, RecordEvent, RecordKeeping
-from domain.records import parse_record
+from domain.records import parse_city_record, parse_record
 from tenants.registry import bundled_divisions
 
 CST = timezone(timedelta(hours=8))
@@ -171,3 +171,47 @@ def final_evaluation(project: str, year: int = 1, **kw):
 
 def void(record_id: str, **kw):
     return _record("record_voided", "void", {"record": record_id, "reason": "录入错误"}, kw)
+
+
+def planned_project(project: str, town: str = XIAGANG, **kw) -> dict[str, Any]:
+    return {"project": project, "town": town, "role": "core", "name": "关爱独居老人项目",
+            "domains": ["elderly_care"], "amount": "3000.00",
+            "funds": [{"source": "elderly_care", "amount": "2000.00"},
+                      {"source": "social_assistance", "amount": "1000.00"}],
+            "purchaser_kind": "district_bureau", "method": "open_tender", "self_evaluation_on": "2025-06-30",
+            "final_evaluation_on": "2025-12-20", "evaluator": "third_party", **kw}
+
+
+def plan(*projects: dict[str, Any], year: int = 2025, **kw):
+    return _record("purchase_plan_drafted", "plan", {
+        "year": year, "projects": list(projects) or [planned_project(rid("P"))],
+        "exit_conditions": [{"condition": "evaluation_failed", "description": "期末评估不合格的，更换承接方"}],
+        "emergency_plan": {"document": "思民〔2025〕12号", "dated_on": "2025-01-05"}}, kw)
+
+
+def provider_exit(project: str, **kw):
+    return _record("provider_exited", "px", {"project": project, "condition": "provider_withdrew",
+                                             "reason": "承接方主动申请退出", "exited_on": "2025-05-31"}, kw)
+
+
+def linked_figures(town: str = XIAGANG, **kw):
+    return _record("linked_figures_collected", "lf", {
+        "town": town, "period": "2025H1", "name": "困境儿童关爱项目", "purchaser": "区妇联",
+        "domain": "child_welfare", "people_served": 40, "amount": "5000.00", "collected_on": "2025-06-25"}, kw)
+
+
+def progress(town: str = XIAGANG, problems: list[dict[str, str]] | None = None, **kw):
+    return _record("progress_reported", "pr", {
+        "town": town, "reported_on": "2025-04-30", "summary": "四月服务按计划推进",
+        "problems": problems if problems is not None else [{"key": "P1", "description": "部分村居配合不足"}]}, kw)
+
+
+def problem_resolved(progress_id: str, problem: str = "P1", **kw):
+    return _record("problem_resolved", "ps", {"progress": progress_id, "problem": problem,
+                                              "resolved_on": "2025-05-15", "note": "镇里已协调"}, kw)
+
+
+def training(town: str = XIAGANG, **kw):
+    return parse_city_record({"id": rid("tr"), "type": "training_held", "held_on": "2025-03-12",
+                              "topic": "民政服务站运营规范", "audiences": ["station_staff"],
+                              "attendance": [{"town": town, "attendees": 3}], **kw})

@@ -11,8 +11,8 @@ from domain.records import RECORD_TYPES
 from domain.station import Station
 from tests.unit.support import (
     PROVENANCE, RECORDED_AT, XIAGANG, ZHONGHUA, History, contract, context, equipment, final_evaluation, inspection,
-    rectification, rules, self_evaluation, service, signboard, spend, staff_assigned, staff_released, station,
-    void,
+    linked_figures, plan, problem_resolved, progress, provider_exit, rectification, rules, self_evaluation, service,
+    signboard, spend, staff_assigned, staff_released, station, training, void,
 )
 
 
@@ -21,8 +21,10 @@ def seeded() -> tuple[History, dict[str, str]]:
     """A station with one person on its staff, a project, an inspection with issues, a service."""
     history = History()
     project, done, delivered = contract(), inspection(), service()
-    history.write(station(), staff_assigned("S-0001"), project, done, delivered)
-    return history, {"project": project.project, "inspection": done.id, "service": delivered.id}
+    noted = progress()
+    history.write(station(), staff_assigned("S-0001"), project, done, delivered, noted)
+    return history, {"project": project.project, "inspection": done.id, "service": delivered.id,
+                     "progress": noted.id}
 
 
 EACH_TYPE = {  # a valid new record of each type, given the seeded ids
@@ -39,8 +41,23 @@ EACH_TYPE = {  # a valid new record of each type, given the seeded ids
     "rectification_done": lambda ids: rectification(ids["inspection"]),
     "self_evaluation_submitted": lambda ids: self_evaluation(ids["project"]),
     "final_evaluation_done": lambda ids: final_evaluation(ids["project"]),
+    "purchase_plan_drafted": lambda ids: plan(),
+    "provider_exited": lambda ids: provider_exit(ids["project"]),
+    "linked_figures_collected": lambda ids: linked_figures(),
+    "progress_reported": lambda ids: progress(),
+    "problem_resolved": lambda ids: problem_resolved(ids["progress"]),
+    "training_held": lambda ids: training(),
     "record_voided": lambda ids: void(ids["service"]),
 }
+
+
+def expected_payload(record) -> dict:
+    """What the event carries: the record's fields, but a plan as the document it is, with its version."""
+    if record.type == "purchase_plan_drafted":
+        return record.model_dump(mode="json", exclude={"id", "type"}) | {"version": 1}
+    if record.type == "training_held":  # each town with its district on the day
+        return record.fields() | {"attendance": [a | {"district": a["town"][:6]} for a in record.fields()["attendance"]]}
+    return record.fields()
 
 
 def test_every_record_type_is_covered():
@@ -69,7 +86,7 @@ def test_each_event_payload_is_the_record_fields(seeded, type_):
     history, ids = seeded
     record = EACH_TYPE[type_](ids)
     [event] = history.write(record)
-    assert event.payload() == record.fields()
+    assert event.payload() == expected_payload(record)
 
 
 def test_reestablished_station_event_has_the_station_established_type(seeded):

@@ -1,0 +1,234 @@
+"""The report sections of the district's and the city's duties (guide, section 四): the annual
+plan against reality, provider exits, the linked projects' figures, training and open problems.
+
+Read from the report tables like the rest of a report; each section is pure once its rows are
+loaded. Kept apart from the figures on purpose: a linked project's figures are its own, never
+the station's, so nothing is counted twice.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from domain.vocabulary import codes, label
+from projections import compliance
+from projections.figures import money
+
+
+@dataclass
+class DutyRows:
+    plan: asyncpg.Record | None
+    linked: list[asyncpg.Record]
+    notes: list[asyncpg.Record]
+    problems: list[asyncpg.Record]
+    training: list[asyncpg.Record]
+
+    @classmethod
+    async def load(cls, conn: asyncpg.Connection, district: str, period: str, as_of: Any = None) -> "DutyRows":
+        year = int(period[:4])
+        return cls(
+            plan=await conn.fetchrow("SELECT * FROM plans WHERE district = $1 AND year = $2", district, year),
+            linked=await conn.fetch("SELECT * FROM linked_figures WHERE district = $1 AND period = $2"
+                                    " ORDER BY town, name, record_id", district, period),
+            notes=await conn.fetch("SELECT town, reported_on FROM progress_notes WHERE district = $1 AND period = $2",
+                                   district, period),
+            problems=await conn.fetch("SELECT * FROM progress_problems WHERE district = $1"
+                                      " ORDER BY raised_on, record_id, key", district),
+            training=await conn.fetch("SELECT * FROM reports.training_attendance($1, $2, $3)", district, year, as_of),
+        )
+
+
+def effective_end(project: asyncpg.Record) -> date:
+    """A project ends with its contract, or earlier when its provider exits."""
+    exited = project["exited_on"]
+    return min(project["contract_end"], exited) if exited else project["contract_end"]
+
+
+def _by_source(lines: dict[str, Decimal]) -> dict[str, str]:
+    return {source: money(lines.get(source, 0)) for source in codes("fund_source")}
+
+
+# -- the annual plan against reality ----------------------------------------------------------
+
+def plan_section(year: int, cutoff: date, plan: asyncpg.Record | None, projects: list[asyncpg.Record],
+                 evaluations: list[asyncpg.Record], town: str | None) -> dict[str, Any]:
+    """The filed plan of the year against the contracts of the year, for a town or the district."""
+    filed = json.loads(plan["filed_content"]) if plan and plan["filed_content"] else None
+    planned = [p for p in (filed["projects"] if filed else []) if town is None or p["town"] == town]
+    planned_ids = {p["project"] for p in (filed["projects"] if filed else [])}
+    contracted = [p for p in projects if p["contract_start"].year == year and p["contract_start"] <= cutoff
+                  and (town is None or p["town"] == town)]
+    by_id = {p["project"]: p for p in projects}
+    towns: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(lambda: {"planned": defaultdict(Decimal),
+                                                                            "contracted": defaultdict(Decimal)})
+    for item in planned:
+        for line in item["funds"]:
+            towns[item["town"]]["planned"][line["source"]] += Decimal(line["amount"])
+    for p in contracted:
+        for source, amount in json.loads(p["budget"]).items():
+            towns[p["town"]]["contracted"][source] += Decimal(amount)
+    total = {"planned": defaultdict(Decimal), "contracted": defaultdict(Decimal)}
+    for sums in towns.values():
+        for side in total:
+            for source, amount in sums[side].items():
+                total[side][source] += amount
+    return {
+        **_plan_status(year, plan),
+        **_planned_against_contracted(total),
+        "by_town": {t: _planned_against_contracted(sums) for t, sums in sorted(towns.items())},
+        "items": [_item(item, by_id.get(item["project"])) for item in planned],
+        "outside_plan": [{"project": p["project"], "town": p["town"], "role": p["role"], "name": p["name"],
+                          "amount": money(p["amount"]), "contract_start": p["contract_start"].isoformat()}
+                         for p in contracted if p["project"] not in planned_ids],
+        "evaluations": _planned_evaluations(planned, by_id, evaluations, cutoff),
+    }
+
+
+def _plan_status(year: int, plan: asyncpg.Record | None) -> dict[str, Any]:
+    status = plan["status"] if plan else None
+    return {"year": year, "status": status, "status_label": label("plan_status", status) if status else "未编制",
+            "version": plan["version"] if plan else None, "filed_version": plan["filed_version"] if plan else None,
+            "filed_at": plan["filed_at"].isoformat() if plan and plan["filed_at"] else None,
+            "returned_reason": plan["reason"] if plan and status == "returned" else None}
+
+
+def _planned_against_contracted(sums: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
+    return {"planned_amount": money(sum(sums["planned"].values(), Decimal(0))),
+            "contracted_amount": money(sum(sums["contracted"].values(), Decimal(0))),
+            "planned_by_source": _by_source(sums["planned"]),
+            "contracted_by_source": _by_source(sums["contracted"])}
+
+
+def _item(item: dict[str, Any], project: asyncpg.Record | None) -> dict[str, Any]:
+    return {"project": item["project"], "town": item["town"], "role": item["role"], "name": item["name"],
+            "planned_amount": money(Decimal(item["amount"])),
+            "contracted_amount": money(project["amount"]) if project else None,
+            "contracted": project is not None}
+
+
+def _contract_year(project: asyncpg.Record, day: date) -> int:
+    """The contract year a planned date falls in (the first, or the last, when it lies outside)."""
+    years = list(compliance.contract_years(compliance.ProjectFact(
+        project["project"], project["role"], project["contract_start"], project["contract_end"])))
+    if not years or day < years[0][1]:
+        return 1
+    return next((n for n, start, end in years if start <= day <= end), years[-1][0])
+
+
+def _planned_evaluations(planned: list[dict[str, Any]], projects: dict[str, asyncpg.Record],
+                         evaluations: list[asyncpg.Record], cutoff: date) -> dict[str, Any]:
+    done = {(e["project"], e["kind"], e["contract_year"]) for e in evaluations if e["on_date"] <= cutoff}
+    items = []
+    for item in planned:
+        project = projects.get(item["project"])
+        for kind, field in (("self", "self_evaluation_on"), ("final", "final_evaluation_on")):
+            on = date.fromisoformat(item[field])
+            finished = project is not None and (item["project"], kind, _contract_year(project, on)) in done
+            state = "done" if finished else "overdue" if on < cutoff else "due"
+            items.append({"project": item["project"], "town": item["town"], "kind": kind, "planned_on": on.isoformat(),
+                          "evaluator": item["evaluator"], "state": state, "state_label": label("evaluation_state", state)})
+    return {state: sum(i["state"] == state for i in items) for state in codes("evaluation_state")} | {"items": items}
+
+
+# -- provider exits ------------------------------------------------------------------------------
+
+def exits_section(start: date, end: date, projects: list[asyncpg.Record], town: str | None) -> list[dict[str, Any]]:
+    return [{"project": p["project"], "town": p["town"], "role": p["role"], "name": p["name"],
+             "provider": p["provider"], "exited_on": p["exited_on"].isoformat(), "condition": p["exit_condition"],
+             "condition_label": label("exit_condition", p["exit_condition"]), "reason": p["exit_reason"],
+             "successor_project": p["successor_project"]}
+            for p in projects if p["exited_on"] and start <= p["exited_on"] <= end
+            and (town is None or p["town"] == town)]
+
+
+# -- the "N": linked projects' figures, apart from the station's own ----------------------------
+
+def _linked_cell(rows: list[asyncpg.Record]) -> dict[str, Any]:
+    return {"projects": len(rows), "people_served": sum(r["people_served"] for r in rows),
+            "person_times": sum(r["person_times"] or 0 for r in rows),
+            "amount": money(sum((r["amount"] for r in rows), Decimal(0)))}
+
+
+def linked_section(rows: list[asyncpg.Record], contracted_linked: int, town: str | None) -> dict[str, Any]:
+    mine = [r for r in rows if town is None or r["town"] == town]
+    return {
+        "contracted_linked_projects": contracted_linked,
+        "collected": _linked_cell(mine),
+        "by_domain": {d: _linked_cell([r for r in mine if r["domain"] == d]) for d in codes("service_domain")},
+        "items": [{"record_id": r["record_id"], "town": r["town"], "name": r["name"], "purchaser": r["purchaser"],
+                   "domain": r["domain"], "people_served": r["people_served"], "person_times": r["person_times"],
+                   "amount": money(r["amount"]), "project": r["project"],
+                   "collected_on": r["collected_on"].isoformat()} for r in mine],
+    }
+
+
+# -- training --------------------------------------------------------------------------------------
+
+def training_section(year: int, cutoff: date, rows: list[asyncpg.Record],
+                     stations: list[tuple[str, str]], town: str | None) -> dict[str, Any]:
+    """The city's sessions the district's (or the town's) people attended in the year, by the
+    cutoff, and the stations nobody from which was trained. `stations`: (town, name) of each
+    established station in scope."""
+    held = [r for r in rows if r["held_on"] <= cutoff and (town is None or r["town"] == town)]
+    by_town: dict[str, int] = defaultdict(int)
+    for r in held:
+        by_town[r["town"]] += r["attendees"]
+    sessions: dict[str, dict[str, Any]] = {}
+    for r in held:
+        session = sessions.setdefault(r["record_id"], {"record_id": r["record_id"], "held_on": r["held_on"].isoformat(),
+                                                       "topic": r["topic"], "attendees": 0})
+        session["attendees"] += r["attendees"]
+    return {"year": year, "sessions": len(sessions), "attendees": sum(by_town.values()),
+            "by_town": {t: by_town.get(t, 0) for t, _ in stations},
+            "untrained_stations": [{"town": t, "name": name} for t, name in stations if not by_town.get(t)],
+            "sessions_attended": list(sessions.values())}
+
+
+# -- progress notes and open problems -------------------------------------------------------------
+
+def open_problems(rows: list[asyncpg.Record], cutoff: date, town: str | None) -> list[dict[str, Any]]:
+    return [{"progress": r["record_id"], "key": r["key"], "town": r["town"], "project": r["project"],
+             "raised_on": r["raised_on"].isoformat(), "description": r["description"]}
+            for r in rows if (town is None or r["town"] == town) and r["raised_on"] <= cutoff
+            and (r["resolved_on"] is None or r["resolved_on"] > cutoff)]
+
+
+def progress_notes(rows: list[asyncpg.Record], cutoff: date, town: str | None) -> int:
+    return sum((town is None or r["town"] == town) and r["reported_on"] <= cutoff for r in rows)
+
+
+# -- the city: every district side by side ------------------------------------------------------
+
+def city_plans(districts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each district's filing status, and how many districts stand at each step."""
+    statuses = [d["plan"]["status"] for d in districts]
+    return {"filed": statuses.count("filed"), "submitted": statuses.count("submitted"),
+            "returned": statuses.count("returned"), "draft": statuses.count("draft"),
+            "none": statuses.count(None),
+            "planned_amount": money(sum((Decimal(d["plan"]["planned_amount"]) for d in districts), Decimal(0))),
+            "contracted_amount": money(sum((Decimal(d["plan"]["contracted_amount"]) for d in districts), Decimal(0)))}
+
+
+def city_linked(districts: list[dict[str, Any]]) -> dict[str, Any]:
+    def total(cells: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"projects": sum(c["projects"] for c in cells), "people_served": sum(c["people_served"] for c in cells),
+                "person_times": sum(c["person_times"] for c in cells),
+                "amount": money(sum((Decimal(c["amount"]) for c in cells), Decimal(0)))}
+    parts = [d["linked_projects"] for d in districts]
+    return {"contracted_linked_projects": sum(p["contracted_linked_projects"] for p in parts),
+            "collected": total([p["collected"] for p in parts]),
+            "by_domain": {dom: total([p["by_domain"][dom] for p in parts]) for dom in codes("service_domain")}}
+
+
+def city_training(period: str | None, districts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The city's sessions attended anywhere, and every district's untrained stations."""
+    sessions = {s["record_id"] for d in districts for s in d["training"]["sessions_attended"]}
+    return {"year": int(period[:4]) if period else None, "sessions": len(sessions),
+            "attendees": sum(d["training"]["attendees"] for d in districts),
+            "untrained_stations": {d["district"]: d["training"]["untrained_stations"] for d in districts
+                                   if d["training"]["untrained_stations"]}}
