@@ -14,6 +14,7 @@ from api import auth
 from api.auth import Caller, Role
 from api.problems import ApiProblem, forbidden, not_found
 from projections.connections import ServerPools
+from projections.duties_report import CITY_SERVER
 from projections.progress import Progress
 from stations.bootstrap import Runtime
 
@@ -27,7 +28,10 @@ async def get_read_pool(request: Request) -> asyncpg.Pool:
     routes without one: the city's reads combine servers themselves)."""
     pools: ServerPools = request.app.state.read_pools
     district = request.path_params.get("district")
-    return await pools.of_store(district) if district else pools.home
+    if not district or pools.server_of(district) is None:
+        return pools.home
+    CITY_SERVER.set(pools.home)
+    return await pools.of_store(district)
 
 
 def get_read_pools(request: Request) -> ServerPools:

@@ -19,6 +19,7 @@ from audit import checkpoints
 from domain.events import Provenance
 from projections.as_of import position_at, shadow_tables
 from projections.connections import ServerPools
+from projections.duties_report import CITY_SERVER
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare
@@ -286,8 +287,7 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
         await caught_up(progress, known, min(int(position), POSITION_MAX))
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
     if as_of is not None:  # each district rebuilt to that moment, one transaction each
-        report = city_of(period, [await read_as_of(await pools.of_store(s.district), ALL_DISTRICTS, s, "", as_of)
-                                  for s in scopes])
+        report = city_of(period, await asyncio.gather(*(as_of_on_its_server(pools, s, as_of) for s in scopes)))
         return {**report, "as_of": {"moment": as_of.astimezone(CST).isoformat()}}
     report = await city_of_servers(runtime, pools, period)
     async with scoped_connection(pools.home, ALL_DISTRICTS) as conn:
@@ -296,10 +296,19 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
     return {**report, "status": status or "draft"}
 
 
+async def as_of_on_its_server(pools: ServerPools, scope_: Scope, as_of: datetime) -> dict[str, Any]:
+    """A district's report as of a moment, read on its own server (in a task of its own)."""
+    if pools.server_of(scope_.district) is not None:
+        CITY_SERVER.set(pools.home)
+    return await read_as_of(await pools.of_store(scope_.district), ALL_DISTRICTS, scope_, "", as_of)
+
+
 async def city_of_servers(runtime: Runtime, pools: ServerPools, period: str) -> dict[str, Any]:
     """The city's report from its districts' reports, each read on the server holding it (one
     transaction per server, the servers read at once)."""
     async def read(server: str | None, districts: list[str]) -> list[dict[str, Any]]:
+        if server is not None:
+            CITY_SERVER.set(pools.home)  # this task's own context: the other servers' reads are theirs
         async with scoped_connection(await pools.of_server(server), ALL_DISTRICTS) as conn:
             return [await district_report(conn, scope(runtime, d, period)) for d in districts]
 

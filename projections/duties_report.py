@@ -8,6 +8,7 @@ the station's, so nothing is counted twice.
 
 import json
 from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,8 +40,24 @@ class DutyRows:
                                    district, period),
             problems=await conn.fetch("SELECT * FROM progress_problems WHERE district = $1"
                                       " ORDER BY raised_on, record_id, key", district),
-            training=await conn.fetch("SELECT * FROM reports.training_attendance($1, $2, $3)", district, year, as_of),
+            training=await _training(conn, district, year, as_of),
         )
+
+
+# The city's training records live with the city's store, on the service's own database: a
+# report read on another server (a district placed there) reads them from this pool instead.
+CITY_SERVER: ContextVar[asyncpg.Pool | None] = ContextVar("CITY_SERVER", default=None)
+
+
+async def _training(conn: asyncpg.Connection, district: str, year: int, as_of: Any) -> list[asyncpg.Record]:
+    query = "SELECT * FROM reports.training_attendance($1, $2, $3)"
+    home = CITY_SERVER.get()
+    if home is None:
+        return await conn.fetch(query, district, year, as_of)
+    async with home.acquire() as city, city.transaction(readonly=True):
+        # The district is already in the caller's scope (the read that asked is scoped to it).
+        await city.execute("SELECT set_config('stations.scope', $1, true)", district)
+        return await city.fetch(query, district, year, as_of)
 
 
 def effective_end(project: asyncpg.Record) -> date:

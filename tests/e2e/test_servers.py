@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from api.app import create_app
 from stations.bootstrap import Runtime, open_server
@@ -18,7 +19,7 @@ from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import SCHEMA, events_table
 from tenants.moving import MoveRefused, move_district
-from tests.builders import service_delivered
+from tests.builders import compliant_station, service_delivered, training_held
 from tests.conftest import SampleDistrict, bearer, make_district
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
@@ -43,10 +44,15 @@ def placed(runtime: Runtime, second_server: str) -> Iterator[dict[str, list[Samp
 
 
 @pytest.fixture(scope="module")
-async def client(settings: Settings, placed: dict) -> AsyncIterator[httpx.AsyncClient]:
+async def service(settings: Settings, placed: dict) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def client(service: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=service), base_url="http://test") as client:
         yield client
 
 
@@ -128,7 +134,7 @@ async def test_a_district_whose_server_is_down_answers_503_and_the_others_are_se
 
 
 async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_checkpoints(
-        client, placed, runtime, settings, database_url, second_server):
+        client, service, placed, runtime, settings, database_url, second_server):
     district = make_district(runtime)
     staff = bearer("district", district.code)
     base = f"/v1/districts/{district.code}/reports/2025H1"
@@ -163,3 +169,27 @@ async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_c
         verified = await after.get(f"/v1/districts/{district.code}/audit/verify", headers=bearer("auditor"))
         assert verified.json()["ok"] is True, verified.text
         assert await record(after, district, person_times=1) == head + 1
+    service.state.runtime.tenants.refresh()  # as a restart would: the module's service learns of the move
+
+
+async def test_the_citys_training_shows_in_the_reports_of_a_district_on_the_second_server(client, placed):
+    away = placed["second"][2]
+    a, b = away.town, away.other_town
+    staff = bearer("district", away.code)
+    stations = await client.post(f"/v1/districts/{away.code}/records", headers=staff, json={"records": [
+        *compliant_station(a, f"{away.name}{away.towns[a]}民政服务站"),
+        *compliant_station(b, f"{away.name}{away.towns[b]}民政服务站")]})
+    assert stations.status_code == 200, stations.text
+    held = await client.post("/v1/city/records", json={"records": [training_held(a)]}, headers=bearer("city"))
+    assert held.status_code == 200, held.text
+    waits = f"city:{held.json()['position']},{away.code}:{stations.json()['position']}"
+    city = await client.get("/v1/city/reports/2025H1", params={"min_position": waits}, headers=bearer("city"))
+    assert city.status_code == 200, city.text
+    mine = next(d for d in city.json()["districts"] if d["district"] == away.code)
+    assert mine["training"]["untrained_stations"] == [{"town": b, "name": away.towns[b]}]
+    own = await client.get(f"/v1/districts/{away.code}/reports/2025H1", headers=staff)
+    assert own.json()["training"]["untrained_stations"] == [{"town": b, "name": away.towns[b]}]
+    then = await client.get(f"/v1/districts/{away.code}/reports/2025H1", headers=staff,
+                            params={"as_of": "2099-01-01T00:00:00+08:00"})
+    assert then.status_code == 200, then.text
+    assert then.json()["training"]["untrained_stations"] == [{"town": b, "name": away.towns[b]}]
