@@ -1,0 +1,123 @@
+"""Loading a demo year into the database: its records through the district ledgers, in process,
+then its reporting chain through the same steps the API takes.
+
+Idempotent: records already stored come back as duplicates, and a report's status tells which
+of its planned steps are done, so a second load adds nothing. The demo's events say when they
+would have happened in the demo year (each batch at the end of its latest business day, each
+report step at its planned moment); the log's own `recorded_at` is the real time they entered it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from itertools import groupby
+
+from api.reports import decide, freeze_and_submit
+from demo.chain import ReportStep, reporting_plan, steps_left
+from demo.generator import DemoYear
+from domain.decisions import Context
+from domain.events import Provenance
+from domain.records import parse_record
+from projections import connections
+from projections.progress import Progress, lags
+from projections.worker import ProjectionWorker
+from stations import clock
+from stations.bootstrap import Runtime
+from stations.clock import CST
+
+PROJECTION_TIMEOUT = 60.0  # seconds a submission waits for projections it has just caught up
+
+
+@dataclass
+class Tally:
+    accepted: int = 0
+    duplicates: int = 0
+    steps_taken: int = 0
+    steps_done_before: int = 0
+    steps: list[str] = field(default_factory=list)
+
+    @property
+    def added_nothing(self) -> bool:
+        return self.accepted == 0 and self.steps_taken == 0
+
+
+def write_records(runtime: Runtime, demo: DemoYear, tally: Tally, advance: Callable[[int], None]) -> None:
+    """Every batch of the demo year through its district's ledger, as the API would record it."""
+    today = clock.today()
+    for number, (district, batch) in enumerate(demo.batches()):
+        records = [parse_record(r) for r in batch]
+        days = [day for r in records for day in r.business_dates.values()]
+        at = min(datetime.combine(max(days), time(18), CST), clock.now()) if days else clock.now()
+        who = Provenance(f"demo-{district}", "district", f"demo-{demo.seed}-{number}", at)
+        ctx = Context(district, runtime.tenants.divisions, today, who)
+        written = runtime.tenants.ledger(district).record(records, ctx)
+        accepted = sum(r.status == "accepted" for r in written.results)
+        tally.accepted += accepted
+        tally.duplicates += len(written.results) - accepted
+        advance(len(batch))
+
+
+def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[ReportStep]:
+    """The planned steps not yet taken (and none that lies ahead of today)."""
+    now = clock.now()
+    plan = [s for s in reporting_plan(demo.districts, demo.seed, demo.year) if s.at <= now]
+
+    def report(step: ReportStep) -> tuple[str, str, str]:
+        return step.period, step.district, step.town
+
+    left: list[ReportStep] = []
+    for (period, district, town), steps in groupby(sorted(plan, key=report), key=report):
+        steps = list(steps)
+        todo = steps_left(steps, runtime.tenants.ledger(district).report_status(period, town))
+        tally.steps_done_before += len(steps) - len(todo)
+        left += todo
+    return sorted(left, key=lambda s: s.at)
+
+
+async def take_steps(runtime: Runtime, url: str, steps: list[ReportStep], tally: Tally,
+                     advance: Callable[[int], None]) -> None:
+    """Each step as its API route takes it: figures frozen at the log's head, checkpoints signed."""
+    pool = await connections.create_pool(url, min_size=1, max_size=2)
+    progress = Progress(pool, PROJECTION_TIMEOUT)
+    worker = ProjectionWorker(pool)
+    try:
+        for step in steps:
+            who = Provenance(f"demo-{step.by}-{step.town or step.district}", step.by,
+                             f"demo-{step.period}-{step.district}-{step.town or 'district'}-{step.action}", step.at)
+            if step.action == "submit":
+                await worker.catch_up(step.district)
+                await freeze_and_submit(runtime, pool, progress, step.district, step.period, step.town, who,
+                                        step.district)
+            else:
+                await decide(runtime, pool, step.district, step.period, step.town, who, step.reason)
+            tally.steps_taken += 1
+            tally.steps.append(f"{step.period} {step.town or step.district} {step.status}")
+            advance(1)
+    finally:
+        await pool.close()
+
+
+async def behind(url: str, stores: list[str]) -> dict[str, int]:
+    conn = await connections.connect(url)
+    try:
+        return await lags(conn, stores)
+    finally:
+        await conn.close()
+
+
+async def project(url: str, stores: list[str], advance: Callable[[int], None]) -> None:
+    """Bring every store's report tables up to its log, so the service opens on them."""
+    pool = await connections.create_pool(url, min_size=1, max_size=2)
+    worker = ProjectionWorker(pool)
+    try:
+        for store in stores:
+            while (done := await worker.project_batch(store)) > 0:
+                advance(done)
+    finally:
+        await pool.close()
+
+
+def demo_loaded(runtime: Runtime, demo: DemoYear) -> bool:
+    """Whether the demo's reporting chain is complete, which it is only after all its records."""
+    return not pending_steps(runtime, demo, Tally())
+
