@@ -72,8 +72,8 @@ def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) 
             road = odd.get((district.code, town.code), "approved")
             if road == "silent":
                 continue
-            # Due 15 days after the half year; one town is a fortnight late.
-            submitted = _moment(rng, date(year, 7, 20), 10) if road == "late" else _moment(rng, date(year, 7, 2), 12)
+            # Due 15 days after the half year; one town is a few days late, in time for its district.
+            submitted = _moment(rng, date(year, 7, 17), 4) if road == "late" else _moment(rng, date(year, 7, 2), 12)
             steps.append(ReportStep(period, district.code, town.code, "submit", "station", submitted))
             decided = submitted + timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 5))
             last_town = max(last_town, decided)
@@ -83,7 +83,7 @@ def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) 
                 steps.append(ReportStep(period, district.code, town.code, "approve", "district", decided))
         if fate == "silent":
             continue
-        # Due 30 days after the half year: after its towns, and on time.
+        # Due 30 days after the half year: after its towns' decisions, and on time.
         submitted = max(last_town + timedelta(hours=4), _moment(rng, date(year, 7, 22), 6))
         steps.append(ReportStep(period, district.code, "", "submit", "district", submitted))
         decided = submitted + timedelta(days=rng.randint(2, 8), hours=rng.randint(0, 5))
