@@ -144,6 +144,8 @@ def import_records(
         limit: Annotated[int | None, typer.Option(min=0, help="send at most this many records (whole batches)"
                                                   " and stop")] = None,
         restart: Annotated[bool, typer.Option(help="ignore the state file and start from the first line")] = False,
+        retries: Annotated[int, typer.Option(min=0, help="times to retry a batch the service could not take now"
+                                             " (503, lost connection), backing off")] = importer.RETRIES,
 ) -> None:
     """Send a JSON Lines file of records through the HTTP API, in batches, resumably."""
     token_for = tokens(token)
@@ -156,7 +158,7 @@ def import_records(
                 task = bar.add_task(f"导入 / importing {file.name}", total=importer.count_lines(file, start))
                 return await importer.import_file(client, file, token_for=token_for, district=district,
                                                   batch_size=batch, limit=limit, restart=restart,
-                                                  advance=lambda n: bar.advance(task, n))
+                                                  retries=retries, advance=lambda n: bar.advance(task, n))
     try:
         summary = asyncio.run(run())
     except importer.ImportStopped as stop:

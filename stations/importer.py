@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 STATE_SUFFIX = ".import-state.json"
-RETRIES = 5  # for answers that say "try again" (503, 429) and lost connections
+RETRIES = 5  # for answers that say "try again" (503, 429...) and lost connections, backing off
 _HEAD, _TAIL = 64 * 1024, 4 * 1024  # the bytes of the imported part that identify the file
 
 
@@ -139,8 +139,7 @@ def _parse(raw: bytes, line: int, district: str | None) -> tuple[dict, str]:
 async def import_file(client: httpx.AsyncClient, file: Path, *, token_for: Callable[[str], str],
                       district: str | None = None, batch_size: int = 1000, limit: int | None = None,
                       state_file: Path | None = None, restart: bool = False,
-                      advance: Callable[[int], None] = lambda _: None,
-                      wait: Callable[[float], object] = asyncio.sleep) -> Summary:
+                      retries: int = RETRIES, advance: Callable[[int], None] = lambda _: None) -> Summary:
     """Send the file's records not yet acknowledged; stop after `limit` records if given."""
     path = state_file or state_path(file)
     url = str(client.base_url)
@@ -156,7 +155,7 @@ async def import_file(client: httpx.AsyncClient, file: Path, *, token_for: Calla
         if limit is not None and summary.sent + len(batch.records) > limit:
             summary.stopped_by_limit = True
             break
-        answer = await _send(client, batch, token_for, wait)
+        answer = await _send(client, batch, token_for, retries)
         results = answer["results"]
         accepted = sum(r["status"] == "accepted" for r in results)
         state.offset, state.line = batch.end_offset, batch.end_line
@@ -172,22 +171,21 @@ async def import_file(client: httpx.AsyncClient, file: Path, *, token_for: Calla
     return summary
 
 
-async def _send(client: httpx.AsyncClient, batch: Batch, token_for: Callable[[str], str],
-                wait: Callable[[float], object]) -> dict:
+async def _send(client: httpx.AsyncClient, batch: Batch, token_for: Callable[[str], str], retries: int) -> dict:
     where = f"/v1/districts/{batch.district}/records"
-    for attempt in range(RETRIES + 1):
+    for attempt in range(retries + 1):
         try:
             response = await client.post(where, json={"records": batch.records},
                                          headers={"Authorization": f"Bearer {token_for(batch.district)}"})
         except httpx.TransportError as exc:
-            if attempt == RETRIES:
+            if attempt == retries:
                 raise ImportStopped("无法连接服务", f"cannot reach the service: {exc}") from exc
-            await wait(min(2 ** attempt, 30))
+            await asyncio.sleep(min(2 ** attempt, 30))
             continue
         if response.status_code == 200:
             return response.json()
-        if response.status_code in (429, 502, 503, 504) and attempt < RETRIES:
-            await wait(min(float(response.headers.get("Retry-After", 2 ** attempt)), 30))
+        if response.status_code in (429, 502, 503, 504) and attempt < retries:
+            await asyncio.sleep(min(float(response.headers.get("Retry-After", 2 ** attempt)), 30))
             continue
         raise _refused(response, batch)
     raise AssertionError("unreachable")
