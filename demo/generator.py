@@ -72,14 +72,19 @@ class DemoYear:
         if not 1 <= batch_size <= BATCH_SIZE:
             raise ValueError(f"a batch holds 1 to {BATCH_SIZE} records")
         for district in self.districts:
-            batch: list[dict] = []
-            for record in self.district_records(district):
-                batch.append(record)
-                if len(batch) == batch_size:
-                    yield district.code, batch
-                    batch = []
-            if batch:
+            for batch in self.district_batches(district, batch_size):
                 yield district.code, batch
+
+    def district_batches(self, district: District, batch_size: int = BATCH_SIZE) -> Iterator[list[dict]]:
+        """One district's records in batches of at most `batch_size`."""
+        batch: list[dict] = []
+        for record in self.district_records(district):
+            batch.append(record)
+            if len(batch) == batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
 
 def _with_a_void(rng: random.Random, records: list[tuple[date, dict]]) -> Iterator[tuple[date, dict]]:

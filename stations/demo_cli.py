@@ -23,19 +23,16 @@ console = Console()
 
 
 class RateColumn(ProgressColumn):
-    """How fast the task goes, in its own unit."""
-
-    def __init__(self, unit: str):
-        super().__init__()
-        self.unit = unit
+    """How fast the task goes, in its own unit (the task's `unit` field)."""
 
     def render(self, task: Task) -> Text:
-        return Text(f"{task.speed:,.0f} {self.unit}/s" if task.speed else "", style="progress.data.speed")
+        unit = task.fields.get("unit", "records")
+        return Text(f"{task.speed:,.0f} {unit}/s" if task.speed else "", style="progress.data.speed")
 
 
-def progress_bar(unit: str = "records") -> Progress:
+def progress_bar() -> Progress:
     return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    RateColumn(unit), TimeRemainingColumn(), console=console)
+                    RateColumn(), TimeRemainingColumn(), console=console)
 
 
 def refuse_in_production(settings: Settings) -> None:
@@ -53,12 +50,12 @@ def load(runtime: Runtime, url: str, demo: DemoYear) -> demo_load.Tally:
 
         def project(what: str) -> None:
             lagging = asyncio.run(demo_load.behind(url, stores))
-            task = bar.add_task(what, total=sum(lagging.values()))
+            task = bar.add_task(what, total=sum(lagging.values()), unit="events")
             asyncio.run(demo_load.project(url, stores, lambda n: bar.advance(task, n)))
 
         project("生成报表 / projecting")
         steps = demo_load.pending_steps(runtime, demo, tally)
-        task = bar.add_task("报送审核 / reporting chain", total=len(steps))
+        task = bar.add_task("报送审核 / reporting chain", total=len(steps), unit="steps")
         asyncio.run(demo_load.take_steps(runtime, url, steps, tally, lambda n: bar.advance(task, n)))
         project("更新报表 / projecting the chain")
     return tally

@@ -7,12 +7,15 @@ would have happened in the demo year (each batch at the end of its latest busine
 report step at its planned moment); the log's own `recorded_at` is the real time they entered it.
 """
 
+import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, time
 from itertools import groupby
 
 from api.reports import decide, freeze_and_submit
+from demo.areas import District
 from demo.chain import ReportStep, reporting_plan, steps_left
 from demo.generator import DemoYear
 from domain.decisions import Context
@@ -25,6 +28,7 @@ from stations import clock
 from stations.bootstrap import Runtime
 from stations.clock import CST
 
+WRITERS = 3  # districts written at once: the database works while Python decides the next batch
 PROJECTION_TIMEOUT = 60.0  # seconds a submission waits for projections it has just caught up
 
 
@@ -34,27 +38,36 @@ class Tally:
     duplicates: int = 0
     steps_taken: int = 0
     steps_done_before: int = 0
-    steps: list[str] = field(default_factory=list)
 
     @property
     def added_nothing(self) -> bool:
         return self.accepted == 0 and self.steps_taken == 0
 
 
-def write_records(runtime: Runtime, demo: DemoYear, tally: Tally, advance: Callable[[int], None]) -> None:
-    """Every batch of the demo year through its district's ledger, as the API would record it."""
-    today = clock.today()
-    for number, (district, batch) in enumerate(demo.batches()):
+def write_records(runtime: Runtime, demo: DemoYear, tally: Tally, advance: Callable[[int], None],
+                  threads: int = WRITERS) -> None:
+    """Every batch of the demo year through its district's ledger, as the API would record it;
+    districts side by side, as their ledgers are independent."""
+    with ThreadPoolExecutor(threads) as pool:
+        for accepted, duplicates in pool.map(lambda d: _write_district(runtime, demo, d, advance), demo.districts):
+            tally.accepted += accepted
+            tally.duplicates += duplicates
+
+
+def _write_district(runtime: Runtime, demo: DemoYear, district: District,
+                    advance: Callable[[int], None]) -> tuple[int, int]:
+    today, ledger = clock.today(), runtime.tenants.ledger(district.code)
+    accepted = duplicates = 0
+    for number, batch in enumerate(demo.district_batches(district)):
         records = [parse_record(r) for r in batch]
         days = [day for r in records for day in r.business_dates.values()]
         at = min(datetime.combine(max(days), time(18), CST), clock.now()) if days else clock.now()
-        who = Provenance(f"demo-{district}", "district", f"demo-{demo.seed}-{number}", at)
-        ctx = Context(district, runtime.tenants.divisions, today, who)
-        written = runtime.tenants.ledger(district).record(records, ctx)
-        accepted = sum(r.status == "accepted" for r in written.results)
-        tally.accepted += accepted
-        tally.duplicates += len(written.results) - accepted
+        who = Provenance(f"demo-{district.code}", "district", f"demo-{demo.seed}-{district.code}-{number}", at)
+        written = ledger.record(records, Context(district.code, runtime.tenants.divisions, today, who))
+        new = sum(r.status == "accepted" for r in written.results)
+        accepted, duplicates = accepted + new, duplicates + len(written.results) - new
         advance(len(batch))
+    return accepted, duplicates
 
 
 def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[ReportStep]:
@@ -76,12 +89,14 @@ def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[Report
 
 async def take_steps(runtime: Runtime, url: str, steps: list[ReportStep], tally: Tally,
                      advance: Callable[[int], None]) -> None:
-    """Each step as its API route takes it: figures frozen at the log's head, checkpoints signed."""
-    pool = await connections.create_pool(url, min_size=1, max_size=2)
+    """Each step as its API route takes it: figures frozen at the log's head, checkpoints signed.
+    A district's steps in their order; districts side by side."""
+    pool = await connections.create_pool(url, min_size=1, max_size=WRITERS)
     progress = Progress(pool, PROJECTION_TIMEOUT)
     worker = ProjectionWorker(pool)
-    try:
-        for step in steps:
+
+    async def take(district_steps: list[ReportStep]) -> None:
+        for step in district_steps:
             who = Provenance(f"demo-{step.by}-{step.town or step.district}", step.by,
                              f"demo-{step.period}-{step.district}-{step.town or 'district'}-{step.action}", step.at)
             if step.action == "submit":
@@ -91,8 +106,13 @@ async def take_steps(runtime: Runtime, url: str, steps: list[ReportStep], tally:
             else:
                 await decide(runtime, pool, step.district, step.period, step.town, who, step.reason)
             tally.steps_taken += 1
-            tally.steps.append(f"{step.period} {step.town or step.district} {step.status}")
             advance(1)
+
+    by_district: dict[str, list[ReportStep]] = {}
+    for step in steps:
+        by_district.setdefault(step.district, []).append(step)
+    try:
+        await asyncio.gather(*map(take, by_district.values()))
     finally:
         await pool.close()
 
@@ -107,12 +127,14 @@ async def behind(url: str, stores: list[str]) -> dict[str, int]:
 
 async def project(url: str, stores: list[str], advance: Callable[[int], None]) -> None:
     """Bring every store's report tables up to its log, so the service opens on them."""
-    pool = await connections.create_pool(url, min_size=1, max_size=2)
+    pool = await connections.create_pool(url, min_size=1, max_size=WRITERS)
     worker = ProjectionWorker(pool)
+
+    async def follow(store: str) -> None:
+        while (done := await worker.project_batch(store)) > 0:
+            advance(done)
     try:
-        for store in stores:
-            while (done := await worker.project_batch(store)) > 0:
-                advance(done)
+        await asyncio.gather(*map(follow, stores))  # as many at once as the pool has connections
     finally:
         await pool.close()
 
