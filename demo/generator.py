@@ -43,10 +43,9 @@ class DemoYear:
     @cached_property
     def services_by_district(self) -> dict[str, int]:
         """How many services each district delivers: the size split by the towns' weights."""
-        if not self.districts:
-            return {}
         weights = [sum(p.weight for p in self.plans(d)) for d in self.districts]
-        return {d.code: n for d, n in zip(self.districts, spread(self.services, weights), strict=True)}
+        counts = spread(self.services, weights) if any(weights) else [0] * len(weights)  # no towns, no services
+        return {d.code: n for d, n in zip(self.districts, counts, strict=True)}
 
     def district_records(self, district: District) -> Iterator[dict]:
         """Every record of the district for the year, in an order the rules accept."""

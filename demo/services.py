@@ -117,6 +117,9 @@ def services(rng: random.Random, district: str, plans: list[TownPlan], count: in
     """The district's `count` services (and the few voided again), merged by day with `merged`:
     the other records, in date order, each coming before the services of its day."""
     days, day_weights = year_days(year)
+    if not plans:
+        yield from (record for _, record in merged)
+        return
     weights = [p.weight for p in plans]
     towns = [TownServices(p, count * w / sum(weights), rng) for p, w in zip(plans, weights, strict=True)]
     pick_town = Weighted(dict(enumerate(weights)))

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from api import auth
 from demo.generator import DEFAULT_SEED, DEFAULT_SERVICES, DemoYear
+from domain.errors import BatchRejected, RecordConflict
 from stations import demo_load, importer
 from stations.bootstrap import Runtime, bootstrap
 from stations.database import database
@@ -86,8 +87,22 @@ def demo(seed: Annotated[int, typer.Option(help="the random seed: the same seed 
         runtime = bootstrap(settings, url)
         try:
             say(load(runtime, url, year), year)
+        except (BatchRejected, RecordConflict) as exc:
+            clash(exc)
+            raise typer.Exit(1) from exc
         finally:
             runtime.close()
+
+
+def clash(exc: BatchRejected | RecordConflict) -> None:
+    """The database holds records the demo's contradict: another demo (seed, size) or real work."""
+    console.print("[red]演示数据与库中已有记录冲突（另一个种子或规模的演示，或真实记录），请使用新的数据库\n"
+                  "the demo clashes with records already in the database (a demo of another seed or size, or"
+                  " real work): use a fresh database[/]")
+    problems = [f"{p.record_id}: {p.zh} / {p.en}" for p in exc.problems] if isinstance(exc, BatchRejected) \
+        else [f"{rid}: 编号已用于其他内容 / id used for other content" for rid in exc.record_ids]
+    for problem in problems[:5]:
+        console.print(f"  {problem}", markup=False)
 
 
 def load_once(settings: Settings, url: str) -> None:
@@ -101,6 +116,8 @@ def load_once(settings: Settings, url: str) -> None:
             return
         console.print("首次启动：载入演示数据 / first start: loading the demo year (once)")
         say(load(runtime, url, year), year)
+    except (BatchRejected, RecordConflict) as exc:
+        clash(exc)  # the service starts all the same, on what the database holds
     finally:
         runtime.close()
 

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from demo import DemoYear, from_divisions, reporting_plan
+from domain.errors import RecordConflict
 from projections import connections
 from projections.reports import Scope, district_report
 from stations import demo_cli, demo_load
@@ -70,3 +71,11 @@ async def test_the_reports_show_a_living_year(loaded, runtime, database_url):
     assert any(t["status"] != "draft" for r in second_half for t in r["towns"])
     gaps = {t["town"] for r in first_half + second_half for t in r["towns"] if t["compliance"]["gaps"]}
     assert 0 < len(gaps) < 6
+
+
+def test_a_demo_of_another_seed_is_refused_and_changes_nothing(loaded, runtime, database_url):
+    year, _ = loaded
+    heads = [runtime.tenants.ledger(d.code).recorder.max_notification_id() for d in year.districts]
+    with pytest.raises(RecordConflict):
+        demo_cli.load(runtime, database_url, DemoYear(seed=12, services=SERVICES, districts=year.districts))
+    assert [runtime.tenants.ledger(d.code).recorder.max_notification_id() for d in year.districts] == heads
