@@ -9,7 +9,7 @@ district's records do not depend on which other districts are generated with it.
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import cached_property
 
@@ -33,6 +33,18 @@ class DemoYear:
     districts: tuple[District, ...] = field(default_factory=xiamen)
     year: int = DEFAULT_YEAR
 
+    @classmethod
+    def of_size(cls, records: int, seed: int = DEFAULT_SEED, districts: tuple[District, ...] | None = None,
+                year: int = DEFAULT_YEAR) -> "DemoYear":
+        """The year with as many services as bring its records nearest to `records` without
+        passing it (a benchmark asks for 100,000 or 10,000,000 events: one record is one event)."""
+        shaped = cls(seed, 0, xiamen() if districts is None else tuple(districts), year)
+        fewest, most = 0, records  # voids grow with services, so search rather than solve
+        while fewest < most:
+            middle = (fewest + most + 1) // 2
+            fewest, most = (middle, most) if shaped._total(middle) <= records else (fewest, middle - 1)
+        return replace(shaped, services=fewest)
+
     def _rng(self, district: District, purpose: str) -> random.Random:
         return random.Random(f"stations-demo:{self.seed}:{self.year}:{district.code}:{purpose}")
 
@@ -41,11 +53,28 @@ class DemoYear:
         return plan_district(self._rng(district, "towns"), district, self.year)
 
     @cached_property
+    def _shape(self) -> dict[str, tuple[float, int]]:
+        """Per district, its towns' weight and its records other than services and their voids."""
+        shape = {}
+        for district in self.districts:
+            plans = self.plans(district)
+            others = [record for plan in plans for _, _, record in plan.records]
+            payment_voided = any(r["type"] == "fund_spent" for r in others)
+            shape[district.code] = (sum(p.weight for p in plans), len(others) + payment_voided)
+        return shape
+
+    def _split(self, services: int) -> dict[str, int]:
+        weights = [weight for weight, _ in self._shape.values()]
+        counts = spread(services, weights) if any(weights) else [0] * len(weights)  # no towns, no services
+        return dict(zip(self._shape, counts, strict=True))
+
+    def _total(self, services: int) -> int:
+        return sum(self._shape[d][1] + n + voided(n) for d, n in self._split(services).items())
+
+    @cached_property
     def services_by_district(self) -> dict[str, int]:
         """How many services each district delivers: the size split by the towns' weights."""
-        weights = [sum(p.weight for p in self.plans(d)) for d in self.districts]
-        counts = spread(self.services, weights) if any(weights) else [0] * len(weights)  # no towns, no services
-        return {d.code: n for d, n in zip(self.districts, counts, strict=True)}
+        return self._split(self.services)
 
     def district_records(self, district: District) -> Iterator[dict]:
         """Every record of the district for the year, in an order the rules accept."""
@@ -58,13 +87,12 @@ class DemoYear:
 
     def district_total(self, district: District) -> int:
         """Exactly how many records `district_records` yields, without making the services."""
-        others = [record for plan in self.plans(district) for _, _, record in plan.records]
-        payment_voided = any(r["type"] == "fund_spent" for r in others)
         count = self.services_by_district[district.code]
-        return len(others) + payment_voided + count + voided(count)
+        return self._shape[district.code][1] + count + voided(count)
 
     def total(self) -> int:
-        return sum(self.district_total(d) for d in self.districts)
+        """Exactly how many records `batches` yields, without making the services."""
+        return self._total(self.services)
 
     def batches(self, batch_size: int = BATCH_SIZE) -> Iterator[tuple[str, list[dict]]]:
         """`(district code, records)` batches of at most `batch_size`, district after district."""
