@@ -45,9 +45,12 @@ def reporting_plan(districts: tuple[District, ...], seed: int, year: int) -> lis
 
 
 def steps_left(steps: list[ReportStep], status: str | None) -> list[ReportStep]:
-    """One report's planned steps not yet taken, given its status now."""
+    """One report's planned steps not yet taken, given its status now (none, if the report has
+    gone another way than the plan's)."""
+    if status is None:
+        return steps
     reached = [s.status for s in steps]
-    return steps[reached.index(status) + 1:] if status in reached else steps
+    return steps[reached.index(status) + 1:] if status in reached else []
 
 
 def _moment(rng: random.Random, first: date, days: int) -> datetime:
@@ -60,13 +63,12 @@ def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) 
     towns = [(d.code, t.code) for d in districts for t in d.towns]
     # A few towns take another road; with few towns, fewer of them do.
     odd = dict(zip(rng.sample(towns, min(4, len(towns))), ("returned", "late", "silent", "waiting"), strict=False))
-    fates = ["approved"] * len(districts)
-    order = rng.sample(range(len(districts)), len(districts))
-    for role, i in zip(("silent", "returned") if len(districts) > 2 else ("silent",) if len(districts) > 1 else (),
-                       order, strict=False):
-        fates[i] = role
+    # One district never reports and one is returned, while at least one is approved.
+    unusual = ("silent", "returned")[:max(0, len(districts) - 1)]
+    fates = dict(zip(rng.sample([d.code for d in districts], len(unusual)), unusual, strict=True))
     steps: list[ReportStep] = []
-    for district, fate in zip(districts, fates, strict=True):
+    for district in districts:
+        fate = fates.get(district.code, "approved")
         last_town = datetime.combine(date(year, 7, 1), time(9), CST)
         for town in district.towns:
             road = odd.get((district.code, town.code), "approved")

@@ -116,6 +116,7 @@ def test_the_reporting_plan_has_every_fate_once_and_no_report_goes_back():
     steps = [s for s in first if s.town == first[0].town]
     assert steps_left(steps, None) == steps and steps_left(steps, "submitted") == steps[1:]
     assert steps_left(steps, steps[-1].status) == []
+    assert steps_left(steps, "returned" if steps[-1].status == "approved" else "approved") == []
 
 
 def test_a_year_can_be_asked_for_by_its_number_of_records():
