@@ -25,7 +25,7 @@ from projections import connections
 from projections.reports import Scope
 from projections.rebuild import rebuild as rebuild_district
 from projections.worker import ProjectionWorker
-from stations import clock
+from stations import clock, demo_cli
 from stations.bootstrap import bootstrap, open_server
 from stations.database import database, migrate
 from stations.settings import get_settings
@@ -41,7 +41,8 @@ console = Console()
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-          workers: Annotated[int, typer.Option(help="API processes (1 with the embedded database)")] = 1) -> None:
+          workers: Annotated[int, typer.Option(help="API processes (1 with the embedded database)")] = 1,
+          demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False) -> None:
     """Run the API; with no DATABASE_URL, on an embedded PostgreSQL kept in the data directory."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
@@ -49,6 +50,9 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
         if workers != 1:
             raise typer.BadParameter("the embedded database serves one process; set DATABASE_URL for more")
         console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
+    if demo:
+        with database(settings.database_url, settings.data_dir) as url:
+            demo_cli.load_once(settings, url)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
@@ -118,6 +122,9 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
     with database(settings.database_url, settings.data_dir) as url:
         migrate(url)
         asyncio.run(run(url))
+
+
+demo_cli.register(app)
 
 
 audit_app = typer.Typer(help="审计：验证哈希链与检查点 / Audit: verify the hash chain and checkpoints.",

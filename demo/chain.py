@@ -1,0 +1,116 @@
+"""The demo year's reports on their way up: who submitted, approved or returned what, and when.
+
+For the first half year most towns report on time and are approved by their district; one town
+is returned with a reason, one reports late, one never reports, one waits for approval. Most
+districts are approved by the city, one is returned, one never reports. The second half year
+is partly reported. Each step carries the moment it would have happened in that year, so the
+reports' timeliness reads as a real year's would.
+
+Pure: a plan of steps. No report goes through the same status twice in a plan, so the status a
+report has tells which of its steps are done (`steps_left`).
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from demo.areas import District
+from stations.clock import CST
+
+TOWN_RETURN = "服务人次与服务台账不一致，请核实后重新报送"
+DISTRICT_RETURN = "部分镇(街道)资金支出数据与财务台账不符，请核实后重新报送"
+
+
+@dataclass(frozen=True)
+class ReportStep:
+    period: str  # 2025H1
+    district: str
+    town: str  # '' for the district's own report (to the city)
+    action: str  # submit | approve | return
+    by: str  # the role that takes the step: station, district or city
+    at: datetime  # when it happened in the demo year (China Standard Time)
+    reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        """The report's status once the step is taken."""
+        return {"submit": "submitted", "approve": "approved", "return": "returned"}[self.action]
+
+
+def reporting_plan(districts: tuple[District, ...], seed: int, year: int) -> list[ReportStep]:
+    """Every step of the year's reporting chain, in the order they happened."""
+    rng = random.Random(f"stations-demo:{seed}:{year}:chain")
+    steps = [*_first_half(rng, districts, year), *_second_half(rng, districts, year)]
+    return sorted(steps, key=lambda s: s.at)
+
+
+def steps_left(steps: list[ReportStep], status: str | None) -> list[ReportStep]:
+    """One report's planned steps not yet taken, given its status now (none, if the report has
+    gone another way than the plan's)."""
+    if status is None:
+        return steps
+    reached = [s.status for s in steps]
+    return steps[reached.index(status) + 1:] if status in reached else []
+
+
+def _moment(rng: random.Random, first: date, days: int) -> datetime:
+    day = first + timedelta(days=rng.randint(0, days))
+    return datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)), CST)
+
+
+def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) -> list[ReportStep]:
+    period = f"{year}H1"
+    towns = [(d.code, t.code) for d in districts for t in d.towns]
+    # A few towns take another road; with few towns, fewer of them do.
+    odd = dict(zip(rng.sample(towns, min(4, len(towns))), ("returned", "late", "silent", "waiting"), strict=False))
+    # One district never reports and one is returned, while at least one is approved.
+    unusual = ("silent", "returned")[:max(0, len(districts) - 1)]
+    fates = dict(zip(rng.sample([d.code for d in districts], len(unusual)), unusual, strict=True))
+    steps: list[ReportStep] = []
+    for district in districts:
+        fate = fates.get(district.code, "approved")
+        last_town = datetime.combine(date(year, 7, 1), time(9), CST)
+        for town in district.towns:
+            road = odd.get((district.code, town.code), "approved")
+            if road == "silent":
+                continue
+            # Due 15 days after the half year; one town is a few days late, in time for its district.
+            submitted = _moment(rng, date(year, 7, 17), 4) if road == "late" else _moment(rng, date(year, 7, 2), 12)
+            steps.append(ReportStep(period, district.code, town.code, "submit", "station", submitted))
+            decided = submitted + timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 5))
+            last_town = max(last_town, decided)
+            if road == "returned":
+                steps.append(ReportStep(period, district.code, town.code, "return", "district", decided, TOWN_RETURN))
+            elif road != "waiting":
+                steps.append(ReportStep(period, district.code, town.code, "approve", "district", decided))
+        if fate == "silent":
+            continue
+        # Due 30 days after the half year: after its towns' decisions, and on time.
+        submitted = max(last_town + timedelta(hours=4), _moment(rng, date(year, 7, 22), 6))
+        steps.append(ReportStep(period, district.code, "", "submit", "district", submitted))
+        decided = submitted + timedelta(days=rng.randint(2, 8), hours=rng.randint(0, 5))
+        if fate == "returned":
+            steps.append(ReportStep(period, district.code, "", "return", "city", decided, DISTRICT_RETURN))
+        else:
+            steps.append(ReportStep(period, district.code, "", "approve", "city", decided))
+    return steps
+
+
+def _second_half(rng: random.Random, districts: tuple[District, ...], year: int) -> list[ReportStep]:
+    """Partly reported: about two towns in three, most of them approved; one district has reported."""
+    period = f"{year}H2"
+    steps: list[ReportStep] = []
+    reporting = rng.choice(districts).code if districts else None
+    for district in districts:
+        for town in district.towns:
+            if district.code != reporting and rng.random() >= 0.65:
+                continue
+            submitted = _moment(rng, date(year + 1, 1, 3), 11)
+            steps.append(ReportStep(period, district.code, town.code, "submit", "station", submitted))
+            if district.code == reporting or rng.random() < 0.7:
+                steps.append(ReportStep(period, district.code, town.code, "approve", "district",
+                                        submitted + timedelta(days=rng.randint(1, 4))))
+        if district.code == reporting:
+            steps.append(ReportStep(period, district.code, "", "submit", "district",
+                                    _moment(rng, date(year + 1, 1, 22), 6)))
+    return steps
