@@ -62,7 +62,9 @@ async function errorOf(response) {
     if (problem.title || problem.detail) {
       const errors = (problem.errors || []).map((e) =>
         [e.record != null ? `第 ${e.record} 条` : "", e.field || "", chinese(e.detail)].filter(Boolean).join(" "));
-      return new ApiError(response.status, chinese(problem.title), chinese(problem.detail), errors);
+      const title = chinese(problem.title);
+      const detail = chinese(problem.detail);
+      return new ApiError(response.status, title, detail === title ? "" : detail, errors);
     }
   }
   const titles = { 401: "未认证", 403: "无权操作", 404: "未找到", 502: "网关错误", 503: "暂不可用", 504: "网关超时" };

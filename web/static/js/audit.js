@@ -2,7 +2,7 @@
 // verification of the hash chain and signed checkpoints.
 
 import { get } from "./api.js";
-import { count, dateTime, defaultPeriod, monthLabel, periodLabel } from "./format.js";
+import { count, dateTime, defaultPeriod, money, monthLabel, periodLabel } from "./format.js";
 import {
   ROLE_LABELS, act, districtSelect, h, header, pagedTable, param, periodSelect, replace, requireCaller, setParams,
   showError,
@@ -178,6 +178,22 @@ function setUpLineage() {
     ...(district?.towns || []).map((t) => h("option", { value: t.code }, t.name)));
 }
 
+// The selectors set to a figure path (from ?figure=), as figurePath() would build it.
+function chooseFigure(path, town) {
+  const parts = path.split(".");
+  const kinds = figureKinds();
+  let [kind, key, measure] = [parts[0], parts[1] ?? "", parts[2] ?? ""];
+  if (parts.length === 1 && parts[0] in TOTAL_MEASURES) [kind, key, measure] = ["total", "", parts[0]];
+  if (!(kind in kinds)) return false;
+  const set = (id, value) => { document.getElementById(id).value = value; };
+  set("figure-kind", kind);
+  document.getElementById("figure-kind").onchange();
+  set("figure-key", key);
+  set("figure-measure", measure);
+  set("lineage-town", town || "");
+  return figurePath() === path;
+}
+
 function figurePath() {
   const kinds = figureKinds();
   const kind = document.getElementById("figure-kind").value;
@@ -192,6 +208,16 @@ function figureName() {
     .filter((select) => !select.disabled).map((select) => select.selectedOptions[0]?.textContent).join(" · ");
 }
 
+// A figure's value or an event's part in it: money and hours have decimals, counts none.
+function amount(value) {
+  return String(value).includes(".") ? money(value) : count(value);
+}
+
+function townName(code) {
+  const district = state.districts.find((d) => d.code === state.district);
+  return district?.towns.find((t) => t.code === code)?.name || code;
+}
+
 function lineageResult(result) {
   const row = (e) => h("tr", { class: e.voided ? "voided" : null },
     h("td", { class: "num" }, e.position),
@@ -199,12 +225,12 @@ function lineageResult(result) {
     h("td", {}, typeLabel(e.type)),
     h("td", {}, payload(e)),
     h("td", {}, actorText(e.actor)),
-    h("td", { class: "num" }, e.contribution),
+    h("td", { class: "num" }, amount(e.contribution)),
     h("td", {}, e.voided ? `已被 ${e.voided_by} 作废` : "有效"));
   const active = result.events.filter((e) => !e.voided).length;
   return [
-    h("p", {}, h("strong", {}, `${figureName()} = ${result.value}`), h("span", { class: "note mono" }, ` ${result.figure} `),
-      `（${periodLabel(result.period)}，${result.town ? `镇(街道) ${result.town}` : "全区"}；${count(active)} 个有效事件，`
+    h("p", {}, h("strong", {}, `${figureName()} = ${amount(result.value)}`), h("span", { class: "note mono" }, ` ${result.figure} `),
+      `（${periodLabel(result.period)}，${result.town ? townName(result.town) : "全区"}；${count(active)} 个有效事件，`
       + `${count(result.events.length - active)} 个已作废）`),
     result.events.length
       ? pagedTable(["位置", "记录时间", "类型", "记录编号与内容", "操作人", "贡献", "状态"], result.events, row,
@@ -262,7 +288,13 @@ async function start() {
     event.preventDefault();
     act(form.querySelector("button[type=submit]"), trace);
   });
-  if (district) await openDistrict(district);
+  if (!district) return;
+  await openDistrict(district);
+  const figure = param("figure");
+  if (figure && chooseFigure(figure, param("town"))) {
+    await act(form.querySelector("button[type=submit]"), trace);
+    document.getElementById("lineage-form").scrollIntoView();
+  }
 }
 
 start();

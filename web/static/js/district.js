@@ -161,6 +161,14 @@ function toolbar(report) {
   ];
 }
 
+// The audit page tracing a figure of this report (lineage is for readers, not stations).
+function lineageLink(figure) {
+  if (caller.role === "station") return null;
+  const query = new URLSearchParams({ district: state.district, period: state.period, figure });
+  if (state.town) query.set("town", state.town);
+  return `audit.html?${query}`;
+}
+
 function openTown(town) {
   state.town = town;
   setParams({ town });
@@ -190,7 +198,7 @@ async function load(minPosition) {
   document.getElementById("compliance-panel").hidden = !state.town;
   document.getElementById("projects-panel").hidden = false;
   replace("projects", projectsTable(report.projects_detail || [], report.towns || [report]));
-  replace("cards", figureCards(report.figures));
+  replace("cards", figureCards(report.figures, lineageLink));
   charts(report.figures);
 }
 

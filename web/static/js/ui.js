@@ -63,7 +63,7 @@ export function showError(error) {
   const detail = known ? error.detail : String(error?.message || error);
   const box = h("div", { class: "message error", role: "alert" },
     h("button", { class: "close", title: "关闭", onclick: () => box.remove() }, "×"),
-    h("div", { class: "title" }, title), h("div", {}, detail),
+    h("div", { class: "title" }, title), detail ? h("div", {}, detail) : null,
     known && error.errors.length ? h("ul", {}, error.errors.map((e) => h("li", {}, e))) : null,
     known && error.status === 401 ? h("a", { href: "./" }, "前往登录") : null);
   document.getElementById("messages").append(box);
