@@ -20,6 +20,7 @@ from stations.bootstrap import bootstrap
 from stations.database import database
 from stations.settings import Settings, get_settings
 from tenants.event_store import server_label
+from web import routes as dashboard
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(plans.router)
+    app.include_router(dashboard.router(settings))
 
     @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness: the process answers")
     def healthz() -> dict[str, str]:

@@ -98,6 +98,7 @@ async def district_report(conn: asyncpg.Connection, scope: Scope) -> dict[str, A
     return {
         "period": scope.period, "level": "district", "district": scope.district,
         "name": _district_name(scope), "status": _status(rows, DISTRICT_SCOPE),
+        "return_reason": _return_reason(rows, DISTRICT_SCOPE),
         "timeliness": _timeliness(scope, rows.states.get(DISTRICT_SCOPE), scope.deadlines.district_days),
         "figures": figures,
         "completeness": _completeness(scope, rows, towns),
@@ -122,8 +123,9 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
 
 def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The city's report from its districts' reports: side by side, and summed."""
-    districts = [{k: report[k] for k in ("district", "name", "status", "timeliness", "figures", "completeness",
-                                         "plan", "linked_projects", "training", "checkpoint")} for report in reports]
+    districts = [{k: report[k] for k in ("district", "name", "status", "return_reason", "timeliness", "figures",
+                                         "completeness", "plan", "linked_projects", "training", "checkpoint")}
+                 for report in reports]
     total: dict[str, Any] = {}
     for part in districts:
         total = add(total, part["figures"])
@@ -177,9 +179,16 @@ def _status(rows: _Rows, town: str) -> str:
     return state["status"] if state else "draft"
 
 
+def _return_reason(rows: _Rows, town: str) -> str | None:
+    """Why the report was returned, while it stands returned (until it is submitted again)."""
+    state = rows.states.get(town)
+    return state["reason"] if state and state["status"] == "returned" else None
+
+
 def _town_part(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
     assessed = _compliance(scope, rows, town)
     part = {"town": town.code, "name": town.name, "status": _status(rows, town.code),
+            "return_reason": _return_reason(rows, town.code),
             "timeliness": _timeliness(scope, rows.states.get(town.code), scope.deadlines.town_days)}
     part["figures"] = _figures(scope, rows, town.code, [{"compliance": assessed}])
     part["compliance"] = assessed

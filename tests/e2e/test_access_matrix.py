@@ -73,6 +73,9 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/city/reports/{period}/submit"): frozenset({CITY}),
     # docs/audit.md: the key is published, for anyone to check a bundle's checkpoints with.
     ("GET", "/v1/audit/public-key"): PUBLIC,
+    # The dashboard's (web/): codes and labels are no secret; each caller is listed its own scope.
+    ("GET", "/v1/vocabulary"): PUBLIC,
+    ("GET", "/v1/districts"): frozenset(ROLES),
     ("GET", "/v1/districts/{district}/audit/checkpoints"): READERS,
     ("GET", "/v1/districts/{district}/audit/proofs/inclusion"): READERS,
     ("GET", "/v1/districts/{district}/audit/proofs/consistency"): READERS,

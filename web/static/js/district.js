@@ -1,0 +1,225 @@
+// The district page: its towns side by side, the charts, and the half-year report moving up
+// the chain. With ?town= (always, for a station) the page shows that one town's report.
+
+import { get, post } from "./api.js";
+import { dimensionChart, monthChart } from "./charts.js";
+import { count, defaultPeriod, money, periodLabel } from "./format.js";
+import {
+  downloadButtons, figureCards, statusBadge, timelinessBadge, timelinessText,
+} from "./report.js";
+import {
+  act, askReason, districtSelect, h, header, param, periodSelect, replace, requireCaller, setParams, showError,
+  showSuccess,
+} from "./ui.js";
+import { label, loadVocabulary } from "./vocabulary.js";
+
+const caller = requireCaller(["station", "district", "city", "auditor", "admin"]);
+const state = { period: null, district: null, town: null, districts: [] };
+
+const districtPath = () => `/v1/districts/${state.district}/reports/${state.period}`;
+const townPath = (town) => `${districtPath()}/towns/${town}`;
+
+// -- who may do what (api/reports.py) ----------------------------------------------------------
+
+function mayActInDistrict() {
+  return caller.role === "district" && caller.district === state.district;
+}
+
+function townActions(town, reload) {
+  const buttons = [];
+  const mine = caller.role === "station" ? caller.town === town.town : mayActInDistrict();
+  if (mine && ["draft", "returned"].includes(town.status)) {
+    buttons.push(button("报送", "", async () => post(`${townPath(town.town)}/submit`), "已报送", reload));
+  }
+  if (mayActInDistrict() && town.status === "submitted") {
+    buttons.push(button("审核通过", "approve", async () => post(`${townPath(town.town)}/approve`), "已审核通过", reload));
+    buttons.push(button("退回", "return", async () => {
+      const reason = await askReason(`${town.name}的报表`);
+      return reason ? post(`${townPath(town.town)}/return`, { reason }) : null;
+    }, "已退回", reload));
+  }
+  return buttons;
+}
+
+function districtActions(report, reload) {
+  const buttons = [];
+  if (mayActInDistrict() && ["draft", "returned"].includes(report.status)) {
+    buttons.push(button("向市报送区报表", "primary", async () => post(`${districtPath()}/submit`), "区报表已报送", reload));
+  }
+  if (caller.role === "city" && report.status === "submitted") {
+    const city = `/v1/city/reports/${state.period}/districts/${state.district}`;
+    buttons.push(button("审核通过", "approve", async () => post(`${city}/approve`), "区报表已审核通过", reload));
+    buttons.push(button("退回", "return", async () => {
+      const reason = await askReason(`${report.name}的报表`);
+      return reason ? post(`${city}/return`, { reason }) : null;
+    }, "区报表已退回", reload));
+  }
+  return buttons;
+}
+
+// A button for a step of the chain; a cancelled step (no answer) changes nothing.
+function button(text, kind, action, done, reload) {
+  const element = h("button", { class: `btn small ${kind}` }, text);
+  element.addEventListener("click", () => act(element, action, async (answer) => {
+    if (!answer) return;
+    showSuccess(done);
+    await reload(answer.position);
+  }));
+  return element;
+}
+
+// -- rendering -------------------------------------------------------------------------------
+
+function statusPanel(report, actions, what) {
+  return [
+    h("h2", {}, `${what} · ${periodLabel(report.period)}`),
+    h("div", { class: "status-line" },
+      h("div", { class: "item" }, h("span", { class: "label" }, "报表状态"), statusBadge(report.status)),
+      h("div", { class: "item" }, h("span", { class: "label" }, "报送时效"), timelinessBadge(report.timeliness), " ",
+        timelinessText(report.timeliness)),
+      report.completeness ? h("div", { class: "item" }, h("span", { class: "label" }, "镇(街道)报送"),
+        `已报送 ${report.completeness.submitted} / ${report.completeness.expected}，已审核 ${report.completeness.approved}`,
+        report.completeness.returned ? `，退回 ${report.completeness.returned}` : "") : null,
+      h("div", { class: "actions" }, actions)),
+    report.return_reason ? h("p", { class: "bad" }, `退回原因：${report.return_reason}`) : null,
+    h("p", { class: "note" }, "报送即冻结当时的数字；此后录入的本期记录作为调整列出，不会悄然改变已报送的报表。"),
+  ];
+}
+
+function complianceCell(compliance) {
+  if (compliance.compliant) return h("span", { class: "ok" }, "✓ 达标");
+  return h("ul", { class: "gaps" }, compliance.gaps.map((gap) => h("li", {}, gap)));
+}
+
+function townsTable(report, reload) {
+  const row = (town) => h("tr", {},
+    h("td", {}, h("a", { href: "#", onclick: (e) => { e.preventDefault(); openTown(town.town); } }, town.name),
+      h("div", { class: "note mono" }, town.town)),
+    h("td", {}, statusBadge(town.status), town.return_reason ? h("div", { class: "note bad" }, town.return_reason) : null),
+    h("td", {}, timelinessBadge(town.timeliness), h("div", { class: "note" }, timelinessText(town.timeliness))),
+    h("td", {}, complianceCell(town.compliance)),
+    h("td", { class: "num" }, count(town.figures.person_times)),
+    h("td", { class: "num" }, count(town.figures.recipients)),
+    h("td", { class: "num" }, money(town.figures.service_hours)),
+    h("td", { class: "num" }, money(town.figures.funds_spent)),
+    h("td", {}, h("div", { class: "actions" }, townActions(town, reload))));
+  const f = report.figures;
+  return h("table", {},
+    h("thead", {}, h("tr", {}, ["镇(街道)", "报表状态", "报送时效", "站点达标", "服务人次", "服务对象(人)", "服务时长(小时)",
+      "资金支出(元)", "操作"].map((t, i) => h("th", { class: i >= 4 && i <= 7 ? "num" : null }, t)))),
+    h("tbody", {}, report.towns.map(row),
+      h("tr", { class: "total" }, h("td", {}, "全区合计"), h("td", {}, statusBadge(report.status)), h("td", {}),
+        h("td", {}, `${count(f.stations_compliant)} / ${count(report.towns.length)} 达标`),
+        h("td", { class: "num" }, count(f.person_times)), h("td", { class: "num" }, count(f.recipients)),
+        h("td", { class: "num" }, money(f.service_hours)), h("td", { class: "num" }, money(f.funds_spent)), h("td", {}))));
+}
+
+function projectsTable(projects, towns) {
+  if (!projects.length) return h("div", { class: "empty" }, "本期无合同项目");
+  const townName = Object.fromEntries(towns.map((t) => [t.town, t.name]));
+  const rows = projects.flatMap((p) => {
+    const lines = Object.entries(p.fund_lines);
+    const span = { rowspan: lines.length };
+    return lines.map(([source, line], i) => h("tr", {},
+      i === 0 ? h("td", span, p.name, h("div", { class: "note" }, `${label("project_role", p.role)} · 承接方 ${p.provider}`)) : null,
+      i === 0 ? h("td", span, townName[p.town] || p.town) : null,
+      i === 0 ? h("td", span, `${p.contract_start} 至 ${p.contract_end}`) : null,
+      i === 0 ? h("td", { class: "num", ...span }, money(p.amount)) : null,
+      h("td", {}, label("fund_source", source)),
+      h("td", { class: "num" }, money(line.budget)),
+      h("td", { class: "num" }, money(line.spent_in_period)),
+      h("td", { class: "num" }, money(line.spent_to_date))));
+  });
+  return h("table", {},
+    h("thead", {}, h("tr", {}, ["项目", "镇(街道)", "合同期", "合同金额(元)", "资金来源", "预算(元)", "本期支出(元)", "累计支出(元)"]
+      .map((t, i) => h("th", { class: [3, 5, 6, 7].includes(i) ? "num" : null }, t)))),
+    h("tbody", {}, rows));
+}
+
+function charts(figures) {
+  dimensionChart(document.getElementById("chart-domain"), figures.by_domain, "service_domain");
+  dimensionChart(document.getElementById("chart-category"), figures.by_recipient_category, "recipient_category");
+  monthChart(document.getElementById("chart-month"), figures.by_month);
+}
+
+function toolbar(report) {
+  const district = state.districts.find((d) => d.code === state.district);
+  const title = state.town ? `${district?.name || ""}${report.name}` : report.name || district?.name || state.district;
+  return [
+    h("h1", {}, title),
+    h("label", { for: "period" }, "报告期"), periodSelect((period) => { state.period = period; load(); }),
+    state.districts.length > 1 ? h("label", { for: "district" }, "区") : null,
+    state.districts.length > 1 ? districtSelect(state.districts, state.district, (code) => {
+      Object.assign(state, { district: code, town: null });
+      setParams({ district: code, town: null });
+      load();
+    }) : null,
+    state.town && caller.role !== "station"
+      ? h("button", { class: "btn", onclick: () => openTown(null) }, "← 返回全区") : null,
+    h("span", { class: "spacer" }),
+    downloadButtons(state.town ? townPath(state.town) : districtPath(), title, state.period),
+  ];
+}
+
+// The audit page tracing a figure of this report (lineage is for readers, not stations).
+function lineageLink(figure) {
+  if (caller.role === "station") return null;
+  const query = new URLSearchParams({ district: state.district, period: state.period, figure });
+  if (state.town) query.set("town", state.town);
+  return `audit.html?${query}`;
+}
+
+function openTown(town) {
+  state.town = town;
+  setParams({ town });
+  load();
+}
+
+async function load(minPosition) {
+  const params = minPosition ? { min_position: minPosition } : {};
+  let report;
+  try {
+    report = await get(state.town ? townPath(state.town) : districtPath(), params);
+  } catch (error) {
+    showError(error);
+    replace("status", h("div", { class: "empty" }, "报表无法加载"));
+    return;
+  }
+  replace("toolbar", toolbar(report));
+  const reload = (position) => load(position);
+  if (state.town) {
+    replace("status", statusPanel(report, townActions(report, reload), `${report.name}报表`));
+    replace("compliance", complianceCell(report.compliance));
+  } else {
+    replace("status", statusPanel(report, districtActions(report, reload), `${report.name}报表`));
+    replace("towns", townsTable(report, reload));
+  }
+  document.getElementById("towns-panel").hidden = Boolean(state.town);
+  document.getElementById("compliance-panel").hidden = !state.town;
+  document.getElementById("projects-panel").hidden = false;
+  replace("projects", projectsTable(report.projects_detail || [], report.towns || [report]));
+  replace("cards", figureCards(report.figures, lineageLink));
+  charts(report.figures);
+}
+
+async function start() {
+  header(caller, "district.html");
+  try {
+    await loadVocabulary();
+    state.districts = (await get("/v1/districts")).districts;
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  state.period = param("period") || defaultPeriod();
+  state.district = caller.district || param("district") || state.districts[0]?.code;
+  state.town = caller.role === "station" ? caller.town : param("town");
+  if (!state.district) {
+    replace("status", h("div", { class: "empty" }, "尚无可查看的区"));
+    return;
+  }
+  setParams({ period: state.period, district: state.district, town: state.town });
+  await load();
+}
+
+start();
