@@ -22,8 +22,9 @@ from domain.decisions import Context
 from domain.events import Provenance
 from domain.records import parse_record
 from projections import connections
-from projections.progress import Progress, lags
-from projections.worker import ProjectionWorker
+from projections.connections import ServerPools
+from projections.progress import Progress
+from projections.worker import ProjectionWorker, lags
 from stations import clock
 from stations.bootstrap import Runtime
 from stations.clock import CST
@@ -91,8 +92,9 @@ async def take_steps(runtime: Runtime, url: str, steps: list[ReportStep], tally:
                      advance: Callable[[int], None]) -> None:
     """Each step as its API route takes it: figures frozen at the log's head, checkpoints signed.
     A district's steps in their order; districts side by side."""
-    pool = await connections.create_pool(url, min_size=1, max_size=WRITERS)
-    progress = Progress(pool, PROJECTION_TIMEOUT)
+    pools = ServerPools(url, runtime.tenants.server_of, min_size=1, max_size=WRITERS)
+    pool = await pools.of_server(None)  # the demo's districts are on the service's own database
+    progress = Progress(pools, PROJECTION_TIMEOUT)
     worker = ProjectionWorker(pool)
 
     async def take(district_steps: list[ReportStep]) -> None:
@@ -114,7 +116,7 @@ async def take_steps(runtime: Runtime, url: str, steps: list[ReportStep], tally:
     try:
         await asyncio.gather(*map(take, by_district.values()))
     finally:
-        await pool.close()
+        await pools.close()
 
 
 async def behind(url: str, stores: list[str]) -> dict[str, int]:
