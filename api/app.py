@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise problems.ApiProblem(503, "not-ready", "未就绪 / Not ready",
                                       f"后台任务已停止 / background work stopped: {', '.join(stopped)}",
                                       headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)})
-        if behind and settings.run_projections:
+        if behind:  # whoever projects (this process or `stations project`), reads would be stale
             raise problems.ApiProblem(503, "not-ready", "未就绪 / Not ready",
                                       f"报表落后于日志 / projections behind the logs: {behind}",
                                       headers={"Retry-After": str(problems.RETRY_AFTER_SECONDS)})

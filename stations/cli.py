@@ -5,6 +5,7 @@ import json
 import logging
 import signal
 import time
+from contextlib import AsyncExitStack
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,7 @@ from rich.progress import MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from api import auth
+from api.app import run_worker
 from api.auth import Role
 from audit import bundle, offline
 from audit.signing import SigningKey
@@ -24,14 +26,13 @@ from projections.rebuild import log_length
 from projections import connections
 from projections.reports import Scope
 from projections.rebuild import rebuild as rebuild_district
-from projections.worker import ProjectionWorker
 from stations import clock, demo_cli
 from stations.bootstrap import bootstrap, open_server
 from stations.database import database, migrate
 from stations.settings import get_settings
 from tenants import registry
 from tenants.moving import MoveRefused, move_district
-from tenants.event_store import store_codes
+from tenants.event_store import server_label, store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
                   no_args_is_help=True, add_completion=False)
@@ -53,31 +54,32 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
     if demo:
         with database(settings.database_url, settings.data_dir) as url:
             demo_cli.load_once(settings, url)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
 
 
 @app.command()
 def project() -> None:
-    """Run the projection worker alone (when several API processes run with run_projections off)."""
+    """Run the projection worker and the daily checkpoints alone (API processes with run_projections off)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
 
-    async def follow(url: str) -> None:
+    async def follow(url: str, key: SigningKey) -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stopping.set)
-        urls = await server_urls(url)
-        pools = [await connections.create_pool(u, min_size=1, max_size=settings.projection_pool_size) for u in urls]
-        try:
-            await asyncio.gather(*(ProjectionWorker(pool).run(u, stopping) for pool, u in zip(pools, urls, strict=True)))
-        finally:
-            await asyncio.gather(*(pool.close() for pool in pools))
+        async with AsyncExitStack() as stack:  # on exit each server's worker finishes its batch in hand
+            for server in await server_urls(url):
+                await stack.enter_async_context(
+                    run_worker(settings, server, key, "" if server == url else server_label(server)))
+            await stopping.wait()
 
     with database(settings.database_url, settings.data_dir) as url:
-        bootstrap(settings, url).close()  # the schema and every store exist before following them
+        runtime = bootstrap(settings, url)  # the schema and every store exist before following them
+        runtime.close()
         console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
-        asyncio.run(follow(url))
+        asyncio.run(follow(url, runtime.signing_key))
 
 
 async def server_urls(url: str) -> list[str]:

@@ -14,28 +14,35 @@ DEVELOPMENT_SECRET = "development-only-secret-change-me-in-production"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STATIONS_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", description="`production` refuses unsafe defaults; `development` allows dev sign-in")
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("STATIONS_DATABASE_URL", "DATABASE_URL"),
         description="PostgreSQL to use; when unset, an embedded server is started in data_dir.",
     )
-    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("stations"))
-    jwt_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("stations"),
+                           description="where the embedded PostgreSQL and the development signing key live")
+    jwt_secret: SecretStr = Field(default=SecretStr(DEVELOPMENT_SECRET),
+                                  description="the HS256 key bearer tokens are signed with (32+ characters in production)")
     signing_key_file: Path | None = Field(
         default=None, description="Ed25519 private key (PEM) that signs checkpoints; made in data_dir when unset")
-    token_hours: int = Field(default=12, ge=1, le=24 * 30)
-    write_pool_size: int = Field(default=4, ge=1, le=64)
-    write_pool_overflow: int = Field(default=4, ge=0, le=64)
-    read_pool_size: int = Field(default=4, ge=1, le=64)
+    token_hours: int = Field(default=12, ge=1, le=24 * 30, description="lifetime of a token `stations token` mints")
+    write_pool_size: int = Field(default=4, ge=1, le=64, description="write connections per PostgreSQL server")
+    write_pool_overflow: int = Field(default=4, ge=0, le=64, description="extra write connections under load")
+    read_pool_size: int = Field(default=4, ge=1, le=64, description="read (asyncpg) connections per server")
     statement_timeout: str = Field(default="30s", pattern=r"^[0-9]+(ms|s|min)$",
-                                   description="longest statement an API read may run (a 503 beyond)")
+                                   description="longest statement a read or a write may run (a 503 beyond)")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, description="largest request body accepted")
-    projection_pool_size: int = Field(default=2, ge=1, le=16)
+    projection_pool_size: int = Field(default=2, ge=1, le=16, description="connections of the projection worker")
     run_projections: bool = Field(default=True, description="run the projection worker inside `serve`")
     readiness_max_lag: int = Field(default=10_000, ge=0, description="events a projection may trail by and be ready")
     min_position_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a read waits for min_position")
-    town_report_deadline_days: int = Field(default=15, ge=0, le=180)
-    district_report_deadline_days: int = Field(default=30, ge=0, le=180)
+    town_report_deadline_days: int = Field(default=15, ge=0, le=180,
+                                           description="days after a half year by which a town's report is due")
+    district_report_deadline_days: int = Field(default=30, ge=0, le=180,
+                                               description="days after a half year by which a district's report is due")
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=600,
+                                          description="how long SIGTERM waits for the requests in flight")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> "Settings":

@@ -1,16 +1,16 @@
 """Fault-injection suite: the real service (and worker) as subprocesses on a real PostgreSQL,
-killed, starved of their database and loaded, while clients keep retrying like tablets do.
+killed, starved of their database, slowed, stopped and loaded, while clients keep retrying like
+tablets do.
 
-NOT part of a plain `python -m pytest` run (the main suite's CI budget is fixed): its test
-modules are ignored unless the environment has STATIONS_RELIABILITY=1 or this folder (or a
-file in it) is named on the command line:
+Part of the default run (`scripts/test`, CI): each scenario runs for STATIONS_RELIABILITY_SECONDS
+(15 by default, a few minutes in all). A long run:
 
-    python -m pytest tests/reliability -q                    # about 3 minutes
-    STATIONS_RELIABILITY_SECONDS=120 python -m pytest tests/reliability -q   # a long run
+    STATIONS_RELIABILITY_SECONDS=120 python -m pytest tests/reliability -q
 
-Each test gets a fresh database on DATABASE_URL's server when it is set, else on an embedded
-PostgreSQL (pgserver) started in a temp dir. `test_database_stopped.py` stops and starts a server,
-so it only runs on an embedded one of its own.
+STATIONS_RELIABILITY=0 leaves the suite out (a quick run of the rest). Each test gets a fresh
+database on DATABASE_URL's server when it is set, else on an embedded PostgreSQL (pgserver)
+started in a temp dir. `test_database_stopped.py` stops and starts a server, so it only runs on
+an embedded one of its own.
 """
 
 import os
@@ -21,24 +21,11 @@ import pytest
 
 from tests.reliability import harness
 
-HERE = Path(__file__).resolve().parent
-
-
-def _named_on_command_line(config: pytest.Config) -> bool:
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if path == HERE or HERE in path.parents:
-            return True
-    return False
-
-
-def _enabled(config: pytest.Config) -> bool:
-    return os.environ.get("STATIONS_RELIABILITY") == "1" or _named_on_command_line(config)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """The collect_ignore of this folder: every test module, unless enabled (see the docstring)."""
-    if collection_path.name.startswith("test_") and not _enabled(config):
+    """The collect_ignore of this folder: every test module when STATIONS_RELIABILITY=0."""
+    if collection_path.name.startswith("test_") and os.environ.get("STATIONS_RELIABILITY") == "0":
         return True
     return None
 

@@ -180,7 +180,8 @@ class Service(Process):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         super().__init__("service", [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                                     "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"],
+                                     "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
+                                     "--timeout-graceful-shutdown", "30"],
                          database_url, log_dir, **env)
 
     def start(self, within: float = 60) -> None:
