@@ -8,7 +8,7 @@ the batch at once.
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from domain import records as r
@@ -23,6 +23,8 @@ from domain.project import Project
 from domain.service import ServiceDelivery
 from domain.station import Station
 from domain.training import Training
+
+Kept = TypeVar("Kept", bound=RecordKeeping)
 
 
 @dataclass(frozen=True)
@@ -229,14 +231,20 @@ class _Batch:
         return Inspection.record(stream, record, self.ctx.provenance)
 
     def rectify(self, record: r.RectificationDone) -> Inspection:
-        ref = self.find_record(record.inspection)
-        if ref is None or ref.record_type != "inspection_done":
-            raise RuleViolation("inspection", f"检查记录 {record.inspection} 不存在", f"no inspection record {record.inspection}")
-        inspection = self.load(ref.stream)
-        assert isinstance(inspection, Inspection)
-        self.check_scope(inspection.town)
+        inspection = self.referenced(record.inspection, "inspection_done", Inspection, "inspection",
+                                     f"检查记录 {record.inspection} 不存在", f"no inspection record {record.inspection}")
         inspection.rectify(record, self.ctx.provenance)
         return inspection
+
+    def referenced(self, record_id: str, record_type: str, kind: type[Kept], field: str, zh: str, en: str) -> Kept:
+        """The aggregate of an earlier record of this type, in the caller's scope (else `field` is wrong)."""
+        ref = self.find_record(record_id)
+        if ref is None or ref.record_type != record_type:
+            raise RuleViolation(field, zh, en)
+        aggregate = self.load(ref.stream)
+        assert isinstance(aggregate, kind)
+        self.check_scope(aggregate.town)
+        return aggregate
 
     def void(self, record: r.RecordVoided) -> RecordKeeping:
         ref = self.find_record(record.record)
@@ -309,12 +317,8 @@ class _Batch:
         return ProgressNote.report(stream_id(self.ctx.district, "record", record.id), record, self.ctx.provenance)
 
     def resolve_problem(self, record: r.ProblemResolved) -> ProgressNote:
-        ref = self.find_record(record.progress)
-        if ref is None or ref.record_type != "progress_reported":
-            raise RuleViolation("progress", f"进展报告 {record.progress} 不存在", f"no progress note {record.progress}")
-        note = self.load(ref.stream)
-        assert isinstance(note, ProgressNote)
-        self.check_scope(note.town)
+        note = self.referenced(record.progress, "progress_reported", ProgressNote, "progress",
+                               f"进展报告 {record.progress} 不存在", f"no progress note {record.progress}")
         note.resolve(record, self.ctx.provenance)
         return note
 
