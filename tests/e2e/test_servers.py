@@ -25,6 +25,11 @@ from tests.conftest import SampleDistrict, bearer, make_district
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
 
 
+def patient(settings: Settings) -> Settings:
+    """Two servers' workers share two busy cores here: reads wait longer for their projections."""
+    return settings.model_copy(update={"min_position_timeout": 10.0})
+
+
 @pytest.fixture(scope="module")
 def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with embedded_postgres(Path(tmp_path_factory.mktemp("second-server"))) as url:
@@ -45,7 +50,7 @@ def placed(runtime: Runtime, second_server: str) -> Iterator[dict[str, list[Samp
 
 @pytest.fixture(scope="module")
 async def service(settings: Settings, placed: dict) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
+    app = create_app(patient(settings))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -155,7 +160,7 @@ async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_c
         move_district(runtime.datastore, database_url, district.code, second_server, second_server,
                       open_server=partial(open_server, settings))
 
-    app = create_app(settings)  # a service started after the move serves the district from its new server
+    app = create_app(patient(settings))  # a service started after the move serves the district from its new server
     async with app.router.lifespan_context(app), httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://test") as after:
         rebuilt = await after.get(base, params={"min_position": head}, headers=staff)
