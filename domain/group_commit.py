@@ -73,7 +73,7 @@ class GroupCommit:
         with self._lock:
             self._waiting.append(mine)
         with self._turn:
-            if not mine.done.is_set():
+            while not mine.done.is_set():  # the batches ahead of it may fill more than one group
                 self._commit(self._take())
         return mine.outcome()
 
