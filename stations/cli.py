@@ -71,7 +71,7 @@ def project() -> None:
         urls = await server_urls(url)
         pools = [await connections.create_pool(u, min_size=1, max_size=settings.projection_pool_size) for u in urls]
         try:
-            await asyncio.gather(*(ProjectionWorker(pool).run(u, stopping) for pool, u in zip(pools, urls, strict=True)))
+            await asyncio.gather(*(ProjectionWorker(pool, snapshot_every=settings.snapshot_every).run(u, stopping) for pool, u in zip(pools, urls, strict=True)))
         finally:
             await asyncio.gather(*(pool.close() for pool in pools))
 
