@@ -17,7 +17,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
 from domain import records as r
 from domain.decisions import Context
@@ -25,7 +24,7 @@ from domain.decisions import Context
 GROUP_RECORDS = 1000  # at most as many records in one group as in one batch
 
 
-@dataclass
+@dataclass(eq=False)  # each is one caller's: compared by identity
 class Pending:
     records: Sequence[r.Record]
     ctx: Context
@@ -44,17 +43,6 @@ class Pending:
         if self.error is not None:
             raise self.error
         return self.result
-
-
-@dataclass
-class Decided:
-    """A batch decided for a group: its aggregates and index rows, and what it touched."""
-
-    pending: Pending
-    changed: list[Any]
-    rows: list[Any]
-    known: dict[str, Any]
-    footprint: set[UUID]
 
 
 class GroupCommit:

@@ -213,7 +213,6 @@ class DistrictLedger(Application):
                    for rec in records]
         return WriteResult(results, position)
 
-
     def _record_together(self, group: list[Pending]) -> list[Pending]:
         """Save the group's new batches that cannot see each other in one transaction; the
         batches it leaves (repeats, refusals, overlaps) are for `_record_alone`."""
