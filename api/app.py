@@ -112,7 +112,7 @@ async def run_worker(settings: Settings, url: str, key: SigningKey, label: str =
     # No connection yet: a server that is down must not stop the service starting; the worker
     # connects (and reconnects) by itself.
     pool = await connections.create_pool(url, min_size=0, max_size=settings.projection_pool_size)
-    worker = ProjectionWorker(pool)
+    worker = ProjectionWorker(pool, snapshot_every=settings.snapshot_every)
     stopping = asyncio.Event()
     tasks = [asyncio.create_task(worker.run(url, stopping), name=f"projection-worker{label}"),
              asyncio.create_task(checkpoints.keep_daily(pool, key, stopping), name=f"daily-checkpoints{label}")]

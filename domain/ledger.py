@@ -20,6 +20,7 @@ from domain import records as r
 from domain.decisions import Context, RecordRef, decide
 from domain.errors import BatchRejected, RecordConflict
 from domain.events import Provenance, RecordKeeping, stream_id
+from domain.group_commit import GroupCommit, Pending
 from domain.plan import Plan, PlanStateViolation
 from domain.report import ChainViolation, Report
 
@@ -84,6 +85,7 @@ class DistrictLedger(Application):
     def __init__(self, district: str, recorder: ApplicationRecorder, env: dict[str, Any] | None = None):
         self.district = district
         self._recorder = recorder
+        self._group_commit = GroupCommit(self._record_alone, self._record_together)
         super().__init__(env=env or {})
 
     def construct_recorder(self) -> ApplicationRecorder:
@@ -98,7 +100,11 @@ class DistrictLedger(Application):
         return self.recorder  # type: ignore[return-value]
 
     def record(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
-        """Store the batch's new records atomically; report repeats as duplicates."""
+        """Store the batch's new records atomically; report repeats as duplicates. Batches
+        that arrive together may share one transaction (`domain/group_commit.py`)."""
+        return self._group_commit.record(records, ctx)
+
+    def _record_alone(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
         ids = list({rec.id for rec in records})
         for attempt in range(SAVE_ATTEMPTS):
             last = attempt == SAVE_ATTEMPTS - 1
@@ -207,6 +213,52 @@ class DistrictLedger(Application):
                    for rec in records]
         return WriteResult(results, position)
 
+    def _record_together(self, group: list[Pending]) -> list[Pending]:
+        """Save the group's new batches that cannot see each other in one transaction; the
+        batches it leaves (repeats, refusals, overlaps) are for `_record_alone`."""
+        ids = [rec.id for pending in group for rec in pending.records]
+        if len(set(ids)) != len(ids):
+            return group
+        known = self.index.lookup_records(ids)
+        decided: list[tuple[Pending, list[RecordKeeping]]] = []
+        touched: set[UUID] = set()
+        left = []
+        for pending in group:
+            if any(rec.id in known for rec in pending.records):
+                left.append(pending)
+                continue
+            history = _LedgerHistory(self)
+            try:
+                changed = decide(pending.records, pending.ctx, history)
+            except (BatchRejected, RecordConflict):
+                left.append(pending)
+                continue
+            footprint = history.loaded | {aggregate.id for aggregate in changed}
+            if footprint & touched:
+                left.append(pending)
+                continue
+            touched |= footprint
+            decided.append((pending, changed))
+        if not decided:
+            return left
+        rows = [IndexedRecord(e.record_id, e.record_type, rec_hash, e.originator_id, e.originator_version)
+                for pending, changed in decided
+                for rec_hash, e in _hashed_events(pending.records, changed)]
+        try:
+            recordings = self.save(*[aggregate for _, changed in decided for aggregate in changed], index=rows)
+        except IntegrityError:  # a writer elsewhere took an id or a version first
+            return group
+        positions = {recording.domain_event.record_id: recording.notification.id for recording in recordings}
+        for pending, _ in decided:
+            results = [RecordResult(rec.id, "accepted", positions[rec.id]) for rec in pending.records]
+            pending.settle(lambda results=results: WriteResult(results, max(res.position for res in results)))
+        return left
+
+
+def _hashed_events(records: Sequence[r.Record], changed: list[RecordKeeping]) -> list[tuple[str, Any]]:
+    hashes = {rec.id: rec.content_hash() for rec in records}
+    return [(hashes[e.record_id], e) for aggregate in changed for e in aggregate.pending_events]
+
 
 def _existing(report: Report | None) -> Report:
     if report is None:
@@ -217,8 +269,10 @@ def _existing(report: Report | None) -> Report:
 class _LedgerHistory:
     def __init__(self, ledger: DistrictLedger):
         self.ledger = ledger
+        self.loaded: set[UUID] = set()  # the aggregates a decision read
 
     def load(self, stream: UUID) -> RecordKeeping | None:
+        self.loaded.add(stream)
         try:
             return self.ledger.repository.get(stream)
         except AggregateNotFoundError:

@@ -22,6 +22,7 @@ from api.auth import Role
 from audit import bundle, offline
 from audit.signing import SigningKey
 from audit.verify import verify
+from bench.cli import bench
 from projections.rebuild import log_length
 from projections import connections
 from projections.reports import Scope
@@ -127,6 +128,7 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
 
 
 demo_cli.register(app)
+app.command()(bench)
 
 
 audit_app = typer.Typer(help="审计：验证哈希链与检查点 / Audit: verify the hash chain and checkpoints.",

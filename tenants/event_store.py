@@ -156,6 +156,12 @@ class DistrictRecorder(PostgresApplicationRecorder):
             "INSERT INTO {schema}.{records} (record_id, record_type, content_hash, stream_id, stream_version)"
             " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], %s::bigint[])"
         ).format(schema=schema, records=records)
+        # The library's own insert sends a composite-type array that psycopg dumps in Python, row
+        # by row; four plain arrays are dumped by its C dumpers. Same table, columns and order.
+        self.insert_rows_statement = SQL(
+            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) RETURNING notification_id"
+        ).format(schema=schema, events=events)
         self.lookup_statement = SQL(
             "SELECT r.record_id, r.record_type, r.content_hash, r.stream_id, r.stream_version,"
             " e.notification_id FROM {schema}.{records} r"
@@ -189,6 +195,17 @@ class DistrictRecorder(PostgresApplicationRecorder):
             positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
             self._extend_chain(curs, stored_events, positions)
             return positions
+
+    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
+                              **kwargs: Any) -> None:
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(self.insert_rows_statement, [
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
+        ])
 
     def _extend_chain(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
                       positions: Sequence[int]) -> None:

@@ -84,3 +84,33 @@ def test_positions_grow_with_each_write(runtime, district):
     first = write(runtime, district, [station_established(district.town)])
     second = write(runtime, district, [service_delivered(district.town)])
     assert second.position > first.position
+
+
+def test_concurrent_single_records_are_each_their_own_batch(runtime, district):
+    # Writers arriving together may share a transaction (group commit): each answer, refusal
+    # and provenance must still be that of its own batch.
+    records = [service_delivered(district.town) for _ in range(23)]
+    records[5] = service_delivered(district.town, occurred_on="2999-01-01")  # in the future: refused
+    records[9] = {**records[8]}  # sent twice, at once: stored once
+
+    def send(n: int):
+        try:
+            return write(runtime, district, [records[n]], f"req-{n}")
+        except BatchRejected as refused:
+            return refused
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(send, range(len(records))))
+
+    assert isinstance(answers[5], BatchRejected)
+    written = [a for n, a in enumerate(answers) if n != 5]
+    assert sorted(r.status for a in (answers[8], answers[9]) for r in a.results) == ["accepted", "duplicate"]
+    assert answers[8].position == answers[9].position
+    stored = runtime.tenants.ledger(district.code).recorder.select_notifications(start=1, limit=100_000)
+    assert len(stored) == 21
+    assert len({a.position for a in written}) == 21
+    by_position = {n.id: n for n in stored}
+    for n, answer in enumerate(answers):
+        if n not in (5, 9):
+            event = by_position[answer.position]
+            assert records[n]["id"].encode() in event.state and f'"req-{n}"'.encode() in event.state

@@ -1,0 +1,50 @@
+"""Report reads as the log grows: district and city reports, and a district's report as of a
+moment deep in its history."""
+
+import statistics
+import time
+
+import asyncpg
+import httpx
+
+from api import auth
+from bench.environment import bearer
+from bench.projection import percentile
+from tenants.event_store import SCHEMA, chain_table
+
+PERIOD = "2025H1"
+
+
+async def timed_gets(base: str, path: str, headers: dict[str, str], samples: int, **params: str) -> list[float]:
+    took = []
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=120) as http:
+        for _ in range(samples):
+            started = time.perf_counter()
+            answer = await http.get(path, params=params)
+            answer.raise_for_status()
+            took.append((time.perf_counter() - started) * 1000)
+    return took
+
+
+async def report_latencies(base: str, district: str, samples: int) -> dict[str, float]:
+    """Milliseconds of the district's and the city's half-year reports: p50 of each, p99 of the city's."""
+    district_ms = await timed_gets(base, f"/v1/districts/{district}/reports/{PERIOD}",
+                                   bearer(auth.Role.district, district), samples)
+    city_ms = await timed_gets(base, f"/v1/city/reports/{PERIOD}", bearer(auth.Role.city), samples)
+    return {"district_report_ms_p50": statistics.median(district_ms), "city_report_ms_p50": statistics.median(city_ms),
+            "city_report_ms_p99": percentile(city_ms, 0.99)}
+
+
+async def as_of_latency(base: str, database_url: str, district: str, samples: int, depth: float = 0.5) -> float:
+    """Median milliseconds of the district's report as of the moment its log was `depth` through."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        table = f'{SCHEMA}."{chain_table(district)}"'
+        length = await conn.fetchval(f"SELECT count(*) FROM {table}")
+        moment = await conn.fetchval(f"SELECT recorded_at FROM {table} ORDER BY position OFFSET $1 LIMIT 1",
+                                     int(length * depth))
+    finally:
+        await conn.close()
+    took = await timed_gets(base, f"/v1/districts/{district}/reports/{PERIOD}", bearer(auth.Role.district, district),
+                            samples, as_of=moment.isoformat())
+    return statistics.median(took)

@@ -1,0 +1,117 @@
+"""`stations bench`: every figure of the service against the machine's own limits, in one run.
+
+On a fresh database, the real service (a subprocess, its projection worker inside) is loaded
+with a demo-shaped year through `POST /records`: a tenth of each district's records first (1x),
+where the report reads are timed, then the rest (10x), where they are timed again. Then the
+raw baselines, single-record writes, the write-to-report latency, a full rebuild and 200 more
+districts. Everything streams: memory does not grow with the size.
+"""
+
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import Any
+
+from bench import load, projection, reads, writes
+from bench.environment import fresh_database, running_service
+from demo import DemoYear, District, xiamen
+from projections.worker import SNAPSHOT_EVERY
+
+
+@dataclass(frozen=True)
+class Size:
+    events: int
+    districts: tuple[District, ...]
+    write_seconds: float  # of single-record writes, and of their baseline
+    samples: int  # of each report read and of the write-to-report latency
+    as_of_samples: int
+
+    @property
+    def snapshot_every(self) -> int:
+        """Snapshots spaced as a large log's are, relative to its size (as_of replays at most this)."""
+        return max(1000, min(SNAPSHOT_EVERY, self.events // 50))
+
+
+def _smallest_town() -> tuple[District, ...]:
+    district = min(xiamen(), key=lambda d: len(d.towns))
+    return (District(district.code, district.name, district.towns[:1]),)
+
+
+SIZES = {
+    "quick": Size(100_000, xiamen(), write_seconds=5, samples=100, as_of_samples=5),
+    "large": Size(10_000_000, xiamen(), write_seconds=20, samples=500, as_of_samples=10),
+    "smoke": Size(400, _smallest_town(), write_seconds=0.5, samples=5, as_of_samples=2),  # the test suite's
+}
+
+CLIENTS = 4  # of 1000-record batches
+SINGLE_CLIENTS = 32
+
+# name: (better when "higher" or "lower", goal, must reach)
+GOALS: dict[str, tuple[str, float, float]] = {
+    "ingest_ratio": ("higher", 0.25, 0.10),
+    "single_write_ratio": ("higher", 0.5, 0.3),
+    "projection_ratio": ("higher", 0.25, 0.10),
+    "visible_ms_p50": ("lower", 5, 10),
+    "visible_ms_p99": ("lower", 20, 50),
+    "report_growth": ("lower", 1.2, 1.5),
+    "report_ms_p99": ("lower", 20, 50),
+    "asof_growth": ("lower", 1.5, 2),
+    "rss_mb": ("lower", 200, 300),
+    "connections_200_districts": ("lower", 10, 20),
+}
+
+
+def reached(name: str, value: float, threshold: float) -> bool:
+    return value >= threshold if GOALS[name][0] == "higher" else value <= threshold
+
+
+async def measure(size: Size) -> dict[str, Any]:
+    """Every figure of GOALS, with the baselines and the raw figures behind each."""
+    f: dict[str, Any] = {}
+    year = DemoYear.of_size(size.events, districts=size.districts)
+    biggest = max(year.districts, key=year.district_total)
+    district, town = biggest.code, biggest.towns[0].code
+    with ExitStack() as stack:
+        url = stack.enter_context(fresh_database(stack))
+        service = stack.enter_context(running_service(url, snapshot_every=str(size.snapshot_every)))
+        streams = load.streams(year)
+
+        sent_1x, seconds_1x = await load.send(service.base, streams, 0.1, CLIENTS)
+        await load.projected(service.base, streams)
+        at_1x = await reads.report_latencies(service.base, district, size.samples)
+        as_of_1x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
+
+        sent_10x, seconds_10x = await load.send(service.base, streams, 1.0, CLIENTS)
+        await load.projected(service.base, streams)
+        at_10x = await reads.report_latencies(service.base, district, size.samples)
+        as_of_10x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
+
+        f["events"] = sent_1x + sent_10x
+        f["batch_1000_records_per_s"] = f["events"] / (seconds_1x + seconds_10x)
+        f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))
+        f["ingest_ratio"] = f["batch_1000_records_per_s"] / f["baseline_copy_rows_per_s"]
+
+        f["batch_1_records_per_s"] = await writes.single_writes(service.base, district, town, SINGLE_CLIENTS,
+                                                                size.write_seconds)
+        f["baseline_insert_tx_per_s"] = await writes.insert_baseline(url, SINGLE_CLIENTS, size.write_seconds)
+        f["single_write_ratio"] = f["batch_1_records_per_s"] / f["baseline_insert_tx_per_s"]
+
+        f["visible_ms_p50"], f["visible_ms_p99"] = await projection.visible_latencies(
+            service.base, district, town, size.samples)
+
+        f["rebuilt_events"], f["projection_events_per_s"], f["baseline_read_decode_events_per_s"] = \
+            await projection.rebuild_rates(url, district)
+        f["projection_ratio"] = f["projection_events_per_s"] / f["baseline_read_decode_events_per_s"]
+
+        for name, value in at_1x.items():
+            f[f"{name}_1x"] = value
+        for name, value in at_10x.items():
+            f[f"{name}_10x"] = value
+        f["report_growth"] = max(at_10x["district_report_ms_p50"] / at_1x["district_report_ms_p50"],
+                                 at_10x["city_report_ms_p50"] / at_1x["city_report_ms_p50"])
+        f["report_ms_p99"] = at_10x["city_report_ms_p99"]
+        f["asof_ms_1x"], f["asof_ms_10x"] = as_of_1x, as_of_10x
+        f["asof_growth"] = as_of_10x / as_of_1x
+
+        f["connections_200_districts"] = await writes.connections_for_200_districts(service.base, url)
+        f["rss_mb"] = service.peak_rss_mb()
+    return f

@@ -1,0 +1,84 @@
+"""Group commit: concurrent batches to one district saved in one transaction.
+
+The event store takes a lock on the district's table for each save, so concurrent writers
+of one district queue for it one transaction at a time. Here whoever holds the district's
+commit turn saves every batch that arrived meanwhile in one transaction: each batch decided
+on its own (its own caller, request id and rules), their aggregates saved together.
+
+Batches join a group only when they cannot see each other: no record id in common and no
+aggregate one of them loads or changes that another loads or changes, so the group is
+the same as saving them one after the other in any order. Any other batch, one whose
+decision failed, and every batch of a group whose save failed are recorded alone after it,
+through the ordinary path with its retries: the answers and guarantees are those of
+recording each batch by itself.
+"""
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from domain import records as r
+from domain.decisions import Context
+
+GROUP_RECORDS = 1000  # at most as many records in one group as in one batch
+
+
+@dataclass(eq=False)  # each is one caller's: compared by identity
+class Pending:
+    records: Sequence[r.Record]
+    ctx: Context
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+    def settle(self, work: Callable[[], Any]) -> None:
+        try:
+            self.result = work()
+        except Exception as exc:  # handed to the waiting caller, who raises it as its own
+            self.error = exc
+        self.done.set()
+
+    def outcome(self) -> Any:
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class GroupCommit:
+    """Takes turns at a district's commit; whoever takes the turn saves every batch waiting."""
+
+    def __init__(self, alone: Callable[[Sequence[r.Record], Context], Any],
+                 together: Callable[[list[Pending]], list[Pending]]):
+        self._alone = alone  # records one batch by the ordinary path
+        self._together = together  # saves a group; returns the batches it left for `alone`
+        self._waiting: list[Pending] = []
+        self._lock = threading.Lock()
+        self._turn = threading.Lock()
+
+    def record(self, records: Sequence[r.Record], ctx: Context) -> Any:
+        mine = Pending(records, ctx)
+        with self._lock:
+            self._waiting.append(mine)
+        with self._turn:
+            while not mine.done.is_set():  # the batches ahead of it may fill more than one group
+                self._commit(self._take())
+        return mine.outcome()
+
+    def _take(self) -> list[Pending]:
+        with self._lock:
+            group, size = [], 0
+            while self._waiting and (not group or size + len(self._waiting[0].records) <= GROUP_RECORDS):
+                group.append(self._waiting.pop(0))
+                size += len(group[-1].records)
+            return group
+
+    def _commit(self, group: list[Pending]) -> None:
+        left = group
+        if len(group) > 1:
+            try:
+                left = self._together(group)
+            except Exception:  # the group's save failed as a whole: each batch alone says why
+                left = [p for p in group if not p.done.is_set()]
+        for pending in left:
+            pending.settle(lambda p=pending: self._alone(p.records, p.ctx))

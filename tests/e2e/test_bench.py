@@ -1,0 +1,24 @@
+"""`stations bench` at the smoke size: every figure printed, judged and written (no speed asserted)."""
+
+import json
+
+from typer.testing import CliRunner
+
+from bench.run import GOALS
+from stations.cli import app
+
+
+def test_bench_prints_and_writes_every_figure(tmp_path):
+    out = tmp_path / "bench.json"
+
+    result = CliRunner().invoke(app, ["bench", "--size", "smoke", "--json", str(out)])
+
+    assert result.exit_code == 0, result.output
+    printed = dict(line.split(": ", 1) for line in result.output.splitlines() if ": " in line and "│" not in line)
+    written = json.loads(out.read_text(encoding="utf-8"))
+    for name in GOALS:
+        assert float(printed[name]) >= 0
+        assert name in result.output.split("stations bench", 1)[1]  # a row of the table
+        assert isinstance(written["figures"][name], int | float)
+        assert set(written["goals"][name]) == {"better", "goal", "must_reach", "reaches_goal", "reaches_must"}
+    assert written["size"] == "smoke" and written["figures"]["events"] > 0
