@@ -277,19 +277,25 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
                               pattern=r"^[0-9]{6}:[0-9]+(,[0-9]{6}:[0-9]+)*$",
                               description="district:position pairs, comma-separated")] = None,
                           as_of: AsOf = None) -> dict[str, Any]:
+    return (await read_city(runtime, pool, progress, period, min_position, as_of))[0]
+
+
+async def read_city(runtime: Runtime, pool: asyncpg.Pool, progress: Progress, period: str, min_position: str | None,
+                    as_of: datetime | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The city's report, and the whole reports of the districts it is made of."""
     for pair in filter(None, (min_position or "").split(",")):
         district, _, position = pair.partition(":")
         known = await run_in_threadpool(known_district, runtime, district)
         await caught_up(progress, known, min(int(position), POSITION_MAX))
     scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
     if as_of is not None:  # each district rebuilt to that moment, one transaction each
-        report = city_of(period, [await read_as_of(pool, ALL_DISTRICTS, s, "", as_of) for s in scopes])
-        return {**report, "as_of": {"moment": as_of.astimezone(CST).isoformat()}}
+        parts = [await read_as_of(pool, ALL_DISTRICTS, s, "", as_of) for s in scopes]
+        return {**city_of(period, parts), "as_of": {"moment": as_of.astimezone(CST).isoformat()}}, parts
     async with scoped_connection(pool, ALL_DISTRICTS) as conn:
-        report = await city_report(conn, scopes)
+        parts = [await district_report(conn, s) for s in scopes]
         status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"
                                      " AND period = $2 AND town = ''", CITY, period)
-    return {**report, "status": status or "draft"}
+    return {**city_of(period, parts), "status": status or "draft"}, parts
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",
