@@ -93,6 +93,20 @@ def cst_text(moment: datetime) -> str:
     return f"{local:%Y-%m-%d %H:%M:%S} {local.isoformat()[-6:]}"
 
 
+def shown(value: Value, kind: Kind) -> str:
+    """A value as a person reads it, as the workbook's number formats show it."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    if kind is Kind.ratio:
+        return f"{value:.1%}"
+    if kind is Kind.hours:  # one decimal, a second only where there is one
+        text = f"{value:,.2f}"
+        return text[:-1] if text.endswith("0") else text
+    if kind is Kind.money:
+        return f"{value:,.2f}"
+    return f"{value:,}"
+
+
 def plain(value: Value) -> str:
     """A value as text, exactly: counts and decimals as the JSON report writes them."""
     return "" if value is None else str(value)

@@ -167,7 +167,7 @@ def typed(raw: Any, kind: Kind) -> Value:
 
 
 def _figure_tables(scope: str, figures: Mapping[str, Any], lines: budget.Lines) -> list[Table]:
-    overview = Table("overview", "总体情况", "指标", (Column("数值", TEXT),), tuple(
+    overview = Table("overview", "总体情况", "指标", (Column("数值", COUNT),), tuple(
         Row(scope, text, (typed(dig(figures, path), kind),), (f"figures.{path}",), kinds=(kind,))
         for path, text, kind in OVERVIEW))
     return [overview, *(_dimension_table(scope, figures, *d) for d in DIMENSIONS), _funds_table(scope, figures, lines)]

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from exports.model import Fact, Kind, Sheet, Table, Value
+from exports.model import Fact, Kind, Sheet, Table, Value, shown
 from exports.sheets import sheets
 from stations import clock
 
@@ -49,17 +49,6 @@ def workbook(report: Mapping[str, Any], *, generated_at: datetime | None = None,
 def display_width(text: str) -> int:
     """Columns the text takes: a CJK (wide, full-width or ambiguous) character takes two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WFA" else 1 for ch in text)
-
-
-def shown(value: Value, kind: Kind) -> str:
-    """The value roughly as Excel shows it with its format, to size its column."""
-    if value is None or isinstance(value, str):
-        return value or ""
-    if kind is Kind.ratio:
-        return f"{value:.1%}"
-    if kind in (Kind.money, Kind.hours):
-        return f"{value:,.2f}"
-    return f"{value:,}"
 
 
 class _Writer:

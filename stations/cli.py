@@ -27,6 +27,7 @@ from projections.worker import ProjectionWorker
 from stations import clock
 from stations.bootstrap import bootstrap
 from stations.database import database, migrate
+from stations.report_cli import report_app
 from stations.settings import get_settings
 from tenants.event_store import store_codes
 
@@ -106,6 +107,7 @@ def rebuild(district: Annotated[str | None, typer.Option(help="one district's co
 audit_app = typer.Typer(help="审计：验证哈希链与检查点 / Audit: verify the hash chain and checkpoints.",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 
 
 @audit_app.command("verify")
@@ -118,7 +120,14 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
         conn = await connections.connect(url)
         try:
             stores = [district] if district else await store_codes(conn)
-            return [(await verify(conn, store, {key.key_id: key.public})).as_json() for store in stores]
+            results = []
+            with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+                task = bar.add_task("验证 / verifying", total=len(stores))
+                for store in stores:
+                    bar.update(task, description=f"验证 / verifying {store}")
+                    results.append((await verify(conn, store, {key.key_id: key.public})).as_json())
+                    bar.advance(task)
+            return results
         finally:
             await conn.close()
 
