@@ -10,7 +10,8 @@ from stations.cli import app
 from stations.settings import get_settings
 from tests.builders import service_delivered
 from tests.conftest import TEST_SECRET, bearer
-from tests.e2e.test_reports_api import record, report
+from tests.e2e.test_exports_api import report
+from tests.e2e.test_reports_api import record
 
 
 @pytest.fixture
@@ -57,7 +58,7 @@ async def test_report_show_prints_the_report_as_tables_in_chinese(client, distri
 
 async def test_report_show_a_town_and_a_submitted_version(client, district, show):
     town, staff = district.town, bearer("district", district.code)
-    await record(client, district, [service_delivered(town, person_times=4)])
+    await report(client, district, await record(client, district, [service_delivered(town, person_times=4)]))
     submitted = await client.post(f"/v1/districts/{district.code}/reports/2025H1/towns/{town}/submit", headers=staff)
     assert submitted.status_code == 200, submitted.text
     position = await record(client, district, [service_delivered(town, person_times=5)])
