@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api import audit, events, plans, problems, records, reports
+from api import audit, events, exports, plans, problems, records, reports
 from api.limits import BodySizeLimit
 from audit import checkpoints
 from audit.signing import SigningKey
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(records.router)
     app.include_router(events.router)
+    app.include_router(exports.router)  # before reports, whose {period} would take `2025H1.xlsx`
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(plans.router)

@@ -281,19 +281,25 @@ async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, po
                               description="district:position pairs, comma-separated ('city' for the city's"
                                           " own store)")] = None,
                           as_of: AsOf = None) -> dict[str, Any]:
+    return (await read_city(runtime, pools, progress, period, min_position, as_of))[0]
+
+
+async def read_city(runtime: Runtime, pools: ServerPools, progress: Progress, period: str, min_position: str | None,
+                    as_of: datetime | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The city's report, and the whole reports of the districts it is made of."""
     for pair in filter(None, (min_position or "").split(",")):
         district, _, position = pair.partition(":")
         known = CITY if district == CITY else await run_in_threadpool(known_district, runtime, district)
         await caught_up(progress, known, min(int(position), POSITION_MAX))
-    scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
-    if as_of is not None:  # each district rebuilt to that moment, one transaction each
-        report = city_of(period, await asyncio.gather(*(as_of_on_its_server(pools, s, as_of) for s in scopes)))
-        return {**report, "as_of": {"moment": as_of.astimezone(CST).isoformat()}}
-    report = await city_of_servers(runtime, pools, period)
+    if as_of is not None:  # each district rebuilt to that moment, on its own server
+        scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
+        parts = list(await asyncio.gather(*(as_of_on_its_server(pools, s, as_of) for s in scopes)))
+        return {**city_of(period, parts), "as_of": {"moment": as_of.astimezone(CST).isoformat()}}, parts
+    parts = await districts_on_their_servers(runtime, pools, period)
     async with scoped_connection(pools.home, ALL_DISTRICTS) as conn:
         status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"
                                      " AND period = $2 AND town = ''", CITY, period)
-    return {**report, "status": status or "draft"}
+    return {**city_of(period, parts), "status": status or "draft"}, parts
 
 
 async def as_of_on_its_server(pools: ServerPools, scope_: Scope, as_of: datetime) -> dict[str, Any]:
@@ -303,9 +309,9 @@ async def as_of_on_its_server(pools: ServerPools, scope_: Scope, as_of: datetime
     return await read_as_of(await pools.of_store(scope_.district), ALL_DISTRICTS, scope_, "", as_of)
 
 
-async def city_of_servers(runtime: Runtime, pools: ServerPools, period: str) -> dict[str, Any]:
-    """The city's report from its districts' reports, each read on the server holding it (one
-    transaction per server, the servers read at once)."""
+async def districts_on_their_servers(runtime: Runtime, pools: ServerPools, period: str) -> list[dict[str, Any]]:
+    """Every district's report, each read on the server holding it (one transaction per server,
+    the servers read at once), in the order of their codes."""
     async def read(server: str | None, districts: list[str]) -> list[dict[str, Any]]:
         if server is not None:
             CITY_SERVER.set(pools.home)  # this task's own context: the other servers' reads are theirs
@@ -314,7 +320,7 @@ async def city_of_servers(runtime: Runtime, pools: ServerPools, period: str) -> 
 
     held = {server: [d for d in stores if d != CITY] for server, stores in runtime.tenants.servers().items()}
     parts = await asyncio.gather(*(read(server, districts) for server, districts in held.items()))
-    return city_of(period, sorted((r for part in parts for r in part), key=lambda r: r["district"]))
+    return sorted((r for part in parts for r in part), key=lambda r: r["district"])
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",
@@ -335,7 +341,7 @@ async def return_district_report(period: Period, caller: CityWriter, district: K
 @router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province")
 async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep, pools: ReadPoolsDep,
                              request_id: RequestIdDep) -> dict[str, Any]:
-    report = await city_of_servers(runtime, pools, period)
+    report = city_of(period, await districts_on_their_servers(runtime, pools, period))
     ledger = await run_in_threadpool(runtime.tenants.ledger, CITY)
     position = await run_in_threadpool(ledger.submit_report, period, "", 0, report, provenance(caller, request_id))
     return {"period": period, "status": "submitted", "position": position,

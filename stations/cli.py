@@ -30,6 +30,7 @@ from projections.rebuild import rebuild as rebuild_district
 from stations import clock, demo_cli
 from stations.bootstrap import bootstrap, open_server
 from stations.database import database, migrate
+from stations.report_cli import report_app
 from stations.settings import get_settings
 from tenants import registry
 from tenants.moving import MoveRefused, move_district
@@ -134,6 +135,7 @@ app.command()(bench)
 audit_app = typer.Typer(help="审计：验证哈希链与检查点 / Audit: verify the hash chain and checkpoints.",
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 
 
 @audit_app.command("verify")
@@ -148,7 +150,12 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
             conn = await connections.connect(server)
             try:
                 stores = [s for s in await store_codes(conn) if district in (None, s)]
-                results += [(await verify(conn, store, {key.key_id: key.public})).as_json() for store in stores]
+                with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+                    task = bar.add_task("验证 / verifying", total=len(stores))
+                    for store in stores:
+                        bar.update(task, description=f"验证 / verifying {store}")
+                        results.append((await verify(conn, store, {key.key_id: key.public})).as_json())
+                        bar.advance(task)
             finally:
                 await conn.close()
         if district is not None and not results:

@@ -131,8 +131,8 @@ def write_jsonl(year: DemoYear, out: Path) -> None:
     console.print(f"[green]已导出 / written[/]: {out}")
 
 
-IMPORT_HELP = "\n\n".join((
-    "Send a JSON Lines file of records through the HTTP API, in batches, resumably.",
+IMPORT_HELP = "Send a JSON Lines file of records through the HTTP API, in batches, resumably."
+IMPORT_DETAILS = "\n\n".join((
     "Each line is one record object as POST /v1/districts/{district}/records takes it, with a `district` member"
     " naming its district (or give --district for a file of one district), e.g.",
     '{"district": "350203", "id": "svc-1", "type": "service_delivered", "town": "350203001", ...}',
@@ -144,7 +144,7 @@ IMPORT_HELP = "\n\n".join((
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
-    app.command("import", help=IMPORT_HELP)(import_records)
+    app.command("import", help=IMPORT_HELP, epilog=IMPORT_DETAILS)(import_records)
 
 
 def import_records(

@@ -68,6 +68,13 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/return"): frozenset({DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/submit"): frozenset({DISTRICT}),
     ("GET", "/v1/city/reports/{period}"): frozenset({CITY, AUDITOR, ADMIN}),
+    # The downloads answer whoever may read the JSON report they render.
+    ("GET", "/v1/districts/{district}/reports/{period}.xlsx"): READERS,
+    ("GET", "/v1/districts/{district}/reports/{period}.csv"): READERS,
+    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.xlsx"): READERS | {STATION},
+    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.csv"): READERS | {STATION},
+    ("GET", "/v1/city/reports/{period}.xlsx"): frozenset({CITY, AUDITOR, ADMIN}),
+    ("GET", "/v1/city/reports/{period}.csv"): frozenset({CITY, AUDITOR, ADMIN}),
     ("POST", "/v1/city/reports/{period}/districts/{district}/approve"): frozenset({CITY}),
     ("POST", "/v1/city/reports/{period}/districts/{district}/return"): frozenset({CITY}),
     ("POST", "/v1/city/reports/{period}/submit"): frozenset({CITY}),

@@ -1,6 +1,9 @@
 """The `stations` command line."""
 
+from typing import Any
+
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from api import auth
@@ -37,10 +40,22 @@ def test_token_refuses_claims_that_do_not_fit_the_role(runner, args):
     assert result.exit_code != 0
 
 
-def test_every_command_says_what_it_does(runner):
-    for command in ("serve", "token"):
-        result = runner.invoke(app, [command, "--help"])
-        assert result.exit_code == 0 and len(result.output) > 100
+def commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    """Every command and group under a typer group, by its path of names."""
+    found = []
+    for name, command in group.commands.items():
+        found.append(((*path, name), command))
+        found += commands(command, (*path, name)) if hasattr(command, "commands") else []
+    return found
+
+
+def test_every_command_says_what_it_does_in_one_line(runner):
+    every = commands(typer.main.get_command(app))
+    assert {("report", "show"), ("audit", "verify"), ("rebuild",), ("serve",)} <= {path for path, _ in every}
+    for path, command in every:
+        assert command.help and len(command.help.strip().splitlines()) == 1, f"{' '.join(path)}: {command.help!r}"
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0 and command.help.strip().split()[0] in result.output
 
 
 def test_token_warns_when_minted_with_production_settings(runner, monkeypatch, tmp_path):

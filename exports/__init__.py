@@ -1,0 +1,1 @@
+"""Reports as files people open: Excel workbooks (`exports.xlsx`) and CSV (`exports.csv`)."""
