@@ -10,7 +10,8 @@ aggregate one of them loads or changes that another loads or changes, so the gro
 the same as saving them one after the other in any order. Any other batch, one whose
 decision failed, and every batch of a group whose save failed are recorded alone after it,
 through the ordinary path with its retries: the answers and guarantees are those of
-recording each batch by itself.
+recording each batch by itself. Only when the database itself is away (or too slow) does
+every batch of the group hear so at once, unsaved, rather than each after its turn.
 """
 
 import threading
@@ -18,10 +19,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from domain import records as r
 from domain.decisions import Context
 
 GROUP_RECORDS = 1000  # at most as many records in one group as in one batch
+UNAVAILABLE = (OperationalError, InterfaceError)  # the database is away or too slow
 
 
 @dataclass(eq=False)  # each is one caller's: compared by identity
@@ -78,7 +82,26 @@ class GroupCommit:
         if len(group) > 1:
             try:
                 left = self._together(group)
+            except UNAVAILABLE as exc:
+                self._fail(group, exc)
+                return
             except Exception:  # the group's save failed as a whole: each batch alone says why
                 left = [p for p in group if not p.done.is_set()]
         for pending in left:
             pending.settle(lambda p=pending: self._alone(p.records, p.ctx))
+            if isinstance(pending.error, UNAVAILABLE):
+                self._fail(left, pending.error)
+                return
+
+    def _fail(self, group: list[Pending], exc: BaseException) -> None:
+        """The database is away or too slow: every batch waiting for a turn would only hear the
+        same after its own wait, one after the other. Each hears it now, unsaved."""
+        with self._lock:
+            waiting, self._waiting = self._waiting, []
+        for pending in [*group, *waiting]:
+            if not pending.done.is_set():
+                pending.settle(lambda: _raise(exc))
+
+
+def _raise(exc: BaseException) -> Any:
+    raise exc

@@ -26,6 +26,7 @@ from domain.ledger import IndexedRecord
 
 SCHEMA = "eventstore"
 INSERT_ATTEMPTS = 10
+INSERT_RETRY_SECONDS = 3.0
 LOCK_TIMEOUT_SECONDS = 5
 TIMED_OUT = (LockNotAvailable, QueryCanceled)  # the database is slow, not gone
 
@@ -174,12 +175,15 @@ class DistrictRecorder(PostgresApplicationRecorder):
         connection cut): a retry after a commit whose answer was lost fails on the record index,
         and the ledger then reports those records as duplicates, so nothing is stored twice. A
         lock or statement timeout is not retried: the database is slow, and the caller hears so
-        (a 503) at once instead of after ten timeouts."""
+        (a 503) at once instead of after ten timeouts; nor is a server that stays away for longer
+        than a restart takes (each try may wait for a connection for the pool's timeout)."""
+        give_up_at = time.monotonic() + INSERT_RETRY_SECONDS
         for attempt in count(1):
             try:
                 return self._insert_in_one_transaction(stored_events, **kwargs)
             except (InterfaceError, OperationalError) as exc:
-                if attempt == INSERT_ATTEMPTS or isinstance(exc.__cause__, TIMED_OUT):
+                if (attempt == INSERT_ATTEMPTS or isinstance(exc.__cause__, TIMED_OUT)
+                        or time.monotonic() >= give_up_at):
                     raise
                 time.sleep(0.2)
 

@@ -4,6 +4,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from eventsourcing.persistence import OperationalError
 
 from domain.group_commit import GROUP_RECORDS, GroupCommit, Pending
 
@@ -54,3 +55,37 @@ def test_every_caller_gets_its_own_answer(size):
     assert isinstance(answers[3], Refused) and answers[3].args == (3,)
     assert [a[1] for n, a in enumerate(answers) if n != 3] == [n for n in range(12) if n != 3]
     assert all(size <= GROUP_RECORDS for size in group_sizes)
+
+
+def test_when_the_database_is_away_every_waiting_caller_hears_it_at_once():
+    callers, calls = 8, []
+    commits: GroupCommit
+
+    def alone(records, ctx):
+        calls.append(ctx)
+        for _ in range(5000):  # the first turn lasts until every other caller queued behind it
+            if len(commits._waiting) == callers - 1:
+                break
+            threading.Event().wait(0.001)
+        raise OperationalError("connection refused")
+
+    def together(group: list[Pending]) -> list[Pending]:
+        raise AssertionError("a group after the database was found away")
+
+    commits = GroupCommit(alone, together)
+
+    def send(n: int):
+        try:
+            return commits.record([f"r{n}"], n)
+        except OperationalError as exc:
+            return exc
+
+    with ThreadPoolExecutor(callers) as pool:
+        first = pool.submit(send, 0)
+        for _ in range(5000):  # the first caller holds the turn before the others come
+            if calls:
+                break
+            threading.Event().wait(0.001)
+        answers = [first, *(pool.submit(send, n) for n in range(1, callers))]
+        assert all(isinstance(a.result(), OperationalError) for a in answers)
+    assert calls == [0]  # tried once, not once per caller
