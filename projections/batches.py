@@ -4,8 +4,11 @@ Used by the worker (one batch a transaction), by a rebuild (every batch in one t
 and by an as-of read (into temporary tables).
 """
 
+from typing import Any
+
 import asyncpg
-from eventsourcing.persistence import StoredEvent
+import orjson
+from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
@@ -19,7 +22,7 @@ from tenants.event_store import SCHEMA, events_table, records_table
 class BatchProjection:
     def __init__(self, batch_size: int = 1000):
         self.batch_size = batch_size
-        self.mapper = event_mapper()
+        self.mapper = Mapper(transcoder=FastTranscoder(event_mapper().transcoder))
         self._opened: set[str] = set()
 
     async def project_next(self, conn: asyncpg.Connection, district: str, position: int, *,
@@ -81,3 +84,29 @@ class BatchProjection:
             district, list(inspections))} if inspections else {}
         return project_towns, inspection_towns
 
+
+
+class FastTranscoder(JSONTranscoder):
+    """Decodes what the library's JSON transcoder encoded, to the same values, several times
+    faster: orjson parses (exact: money and hours are decimal strings inside the library's
+    `{"_type_": ..., "_data_": ...}` objects, never JSON numbers), then only the values that
+    are objects or arrays are walked for those typed objects."""
+
+    def __init__(self, registered: JSONTranscoder):
+        super().__init__()
+        self.types, self.names = registered.types, registered.names
+
+    def decode(self, data: bytes) -> Any:
+        return self._revive(orjson.loads(data))
+
+    def _revive(self, value: Any) -> Any:
+        if type(value) is dict:
+            if len(value) == 2 and "_type_" in value and "_data_" in value:
+                return self.names[value["_type_"]].decode(value["_data_"])
+            return {k: self._revive(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
+        if type(value) is list:
+            return [self._revive(v) if type(v) in _CONTAINERS else v for v in value]
+        return value
+
+
+_CONTAINERS = (dict, list)

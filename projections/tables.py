@@ -14,6 +14,9 @@ REPORT_TABLES = ("service_figures", "service_recipients", "fund_spending", "proj
                  "inspections", "station_facts", "record_periods", "report_states", "report_versions",
                  *DUTY_TABLES)
 
+# Filled only by counting services (`_PROJECT_SERVICES`, `_COUNT_ALL_SERVICES`).
+SERVICE_TABLES = ("service_figures", "service_recipients")
+
 # One statement per (table, operation); $1 is always the district.
 _ROW_STATEMENTS = {
     ("projects", "upsert"): (
