@@ -23,12 +23,14 @@ from tenants.event_store import SCHEMA, events_table
 # Room to compare a big district's old and new rows in memory, for this transaction only.
 _WORK_MEM = "SET LOCAL work_mem = '64MB'"
 
-_KEYS = """
-SELECT c.relname, array_agg(a.attname::text ORDER BY k.n)
-FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace s ON s.oid = c.relnamespace
-CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
-JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-WHERE s.nspname = 'reports' AND i.indisprimary AND c.relname = ANY($1::text[])
+# Each report table's columns, and which of them are its primary key.
+_COLUMNS = """
+SELECT c.relname, array_agg(a.attname::text ORDER BY a.attnum),
+       array_agg(a.attname::text ORDER BY a.attnum) FILTER (WHERE a.attnum = ANY(i.indkey))
+FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary
+JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE s.nspname = 'reports' AND c.relname = ANY($1::text[])
 GROUP BY c.relname
 """
 
@@ -77,10 +79,28 @@ async def shadow_report_tables(conn: asyncpg.Connection) -> None:
 
 async def apply_difference(conn: asyncpg.Connection, district: str) -> None:
     """Make each report table's rows of the district equal to its rebuilt temporary table's."""
-    keys = dict(await conn.fetch(_KEYS, list(tables.REPORT_TABLES)))
-    for table in tables.REPORT_TABLES:
-        on_key = " AND ".join(f'r."{column}" = g."{column}"' for column in keys[table])
-        await conn.execute(f"DELETE FROM reports.{table} r USING (SELECT * FROM reports.{table} WHERE district = $1"
-                           f" EXCEPT ALL SELECT * FROM pg_temp.{table}) g WHERE {on_key}", district)
-        await conn.execute(f"INSERT INTO reports.{table} SELECT * FROM pg_temp.{table}"
-                           f" EXCEPT ALL SELECT * FROM reports.{table} WHERE district = $1", district)
+    for table, columns, key in await conn.fetch(_COLUMNS, list(tables.REPORT_TABLES)):
+        await conn.execute(_difference(table, columns, key), district)
+
+
+def _difference(table: str, columns: list[str], key: list[str]) -> str:
+    """One statement: the rows found on one side only (one pass over both), then the old ones
+    whose key is gone deleted, and the new ones inserted or, where the key stays, updated."""
+    listed = ", ".join(f'"{c}"' for c in columns)
+    keyed = ", ".join(f'"{c}"' for c in key)
+    same_key = " AND ".join(f'o."{c}" = n."{c}"' for c in key)
+    update = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key) or None
+    return f"""
+WITH changed AS MATERIALIZED (
+    SELECT {listed}, min(side) AS side FROM (
+        SELECT *, 1 AS side FROM reports.{table} WHERE district = $1
+        UNION ALL SELECT *, 2 AS side FROM pg_temp.{table}
+    ) both_sides GROUP BY {listed} HAVING count(*) = 1
+), gone AS (
+    DELETE FROM reports.{table} t USING changed o
+    WHERE o.side = 1 AND {same_key.replace('n."', 't."')}
+      AND NOT EXISTS (SELECT FROM changed n WHERE n.side = 2 AND {same_key})
+)
+INSERT INTO reports.{table} SELECT {listed} FROM changed WHERE side = 2
+ON CONFLICT ({keyed}) DO {f"UPDATE SET {update}" if update else "NOTHING"}
+"""

@@ -68,7 +68,7 @@ _ROW_STATEMENTS = {
 
 # Services spread over every figure they count in: each scope (the town, and the district as
 # town '') by each dimension.
-_SPREAD = """
+_SPREAD_ROWS = """
 spread AS (
     SELECT s.period, scope.town, d.dim, d.key, s.ref, s.person_times * s.sign AS person_times,
            s.hours * s.sign AS hours, s.sign
@@ -78,7 +78,8 @@ spread AS (
                                ('service_type', s.service_type), ('month', s.month), ('village', s.village))
                        AS d (dim, key)
     WHERE d.key IS NOT NULL
-), figures AS (
+)"""
+_SPREAD = _SPREAD_ROWS + """, figures AS (
     SELECT period, town, dim, key, sum(person_times) AS person_times, sum(hours) AS hours
     FROM spread GROUP BY period, town, dim, key
 )"""
@@ -128,17 +129,16 @@ CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
 ) ON COMMIT DROP
 """
 _COUNT_ALL_SERVICES = f"""
-WITH services AS (SELECT * FROM {_SERVICES_TABLE}), {_SPREAD}, counted AS (
+WITH services AS (SELECT * FROM {_SERVICES_TABLE}), {_SPREAD_ROWS}, per_recipient AS MATERIALIZED (
+    SELECT period, town, dim, key, ref, sum(person_times) AS person_times, sum(hours) AS hours, sum(sign) AS n
+    FROM spread GROUP BY period, town, dim, key, ref
+), counted AS (
     INSERT INTO service_recipients (district, period, town, dim, key, recipient_ref, services)
-    SELECT $1, period, town, dim, key, ref, sum(sign) FROM spread
-    GROUP BY period, town, dim, key, ref HAVING sum(sign) > 0
-    RETURNING period, town, dim, key
-), recipients AS (
-    SELECT period, town, dim, key, count(*) AS recipients FROM counted GROUP BY period, town, dim, key
+    SELECT $1, period, town, dim, key, ref, n FROM per_recipient WHERE n > 0
 )
 INSERT INTO service_figures (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
-FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
+SELECT $1, period, town, dim, key, sum(person_times), sum(hours), count(*) FILTER (WHERE n > 0)
+FROM per_recipient GROUP BY period, town, dim, key
 """
 
 # Recipients whose last service in a figure was voided: nothing left to count.
