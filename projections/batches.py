@@ -97,16 +97,17 @@ class FastTranscoder(JSONTranscoder):
         self.types, self.names = registered.types, registered.names
 
     def decode(self, data: bytes) -> Any:
-        return self._revive(orjson.loads(data))
+        state = orjson.loads(data)
+        self._revive(state)
+        return state
 
-    def _revive(self, value: Any) -> Any:
-        if type(value) is dict:
-            if len(value) == 2 and "_type_" in value and "_data_" in value:
-                return self.names[value["_type_"]].decode(value["_data_"])
-            return {k: self._revive(v) if type(v) in _CONTAINERS else v for k, v in value.items()}
-        if type(value) is list:
-            return [self._revive(v) if type(v) in _CONTAINERS else v for v in value]
-        return value
-
-
-_CONTAINERS = (dict, list)
+    def _revive(self, container: dict | list) -> None:
+        """Replace, in place, the typed objects inside `container` by their values."""
+        for k, v in container.items() if type(container) is dict else enumerate(container):
+            if type(v) is dict:
+                if len(v) == 2 and "_type_" in v and "_data_" in v:
+                    container[k] = self.names[v["_type_"]].decode(v["_data_"])
+                else:
+                    self._revive(v)
+            elif type(v) is list:
+                self._revive(v)

@@ -70,9 +70,7 @@ async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], No
 async def shadow_report_tables(conn: asyncpg.Connection) -> None:
     """Empty temporary report tables, dropped with the transaction, that the projection writes to."""
     for table in tables.REPORT_TABLES:
-        # The service tables are filled once, by `finish_rebuild`, with rows unique by their
-        # grouping: they need no index, and skipping it halves their cost.
-        like = "" if table in tables.SERVICE_TABLES else " INCLUDING ALL"
+        like = "" if table in tables.INSERTED_ONLY_IN_REBUILD else " INCLUDING ALL"
         await conn.execute(f"CREATE TEMPORARY TABLE {table} (LIKE reports.{table}{like}) ON COMMIT DROP")
     await conn.reload_schema_state()
 

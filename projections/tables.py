@@ -14,8 +14,9 @@ REPORT_TABLES = ("service_figures", "service_recipients", "fund_spending", "proj
                  "inspections", "station_facts", "record_periods", "report_states", "report_versions",
                  *DUTY_TABLES)
 
-# Filled only by counting services (`_PROJECT_SERVICES`, `_COUNT_ALL_SERVICES`).
-SERVICE_TABLES = ("service_figures", "service_recipients")
+# Tables a rebuild only ever inserts into (the services counted once at its end, a row per
+# record): its temporary copies of them need no index.
+INSERTED_ONLY_IN_REBUILD = ("service_figures", "service_recipients", "record_periods")
 
 # One statement per (table, operation); $1 is always the district.
 _ROW_STATEMENTS = {
@@ -68,7 +69,7 @@ _ROW_STATEMENTS = {
 
 # Services spread over every figure they count in: each scope (the town, and the district as
 # town '') by each dimension.
-_SPREAD_ROWS = """
+_SPREAD = """
 spread AS (
     SELECT s.period, scope.town, d.dim, d.key, s.ref, s.person_times * s.sign AS person_times,
            s.hours * s.sign AS hours, s.sign
@@ -78,8 +79,7 @@ spread AS (
                                ('service_type', s.service_type), ('month', s.month), ('village', s.village))
                        AS d (dim, key)
     WHERE d.key IS NOT NULL
-)"""
-_SPREAD = _SPREAD_ROWS + """, figures AS (
+), figures AS (
     SELECT period, town, dim, key, sum(person_times) AS person_times, sum(hours) AS hours
     FROM spread GROUP BY period, town, dim, key
 )"""
@@ -129,9 +129,22 @@ CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
 ) ON COMMIT DROP
 """
 _COUNT_ALL_SERVICES = f"""
-WITH services AS (SELECT * FROM {_SERVICES_TABLE}), {_SPREAD_ROWS}, per_recipient AS MATERIALIZED (
-    SELECT period, town, dim, key, ref, sum(person_times) AS person_times, sum(hours) AS hours, sum(sign) AS n
-    FROM spread GROUP BY period, town, dim, key, ref
+WITH per_recipient AS MATERIALIZED (
+    -- The same rows as grouping `spread` by figure and recipient, in one pass over the services:
+    -- a grouping set per scope and dimension, the columns a set leaves out being NULL.
+    SELECT period, CASE WHEN GROUPING(town) = 0 THEN town ELSE '' END AS town,
+           CASE WHEN GROUPING(domain) = 0 THEN 'domain' WHEN GROUPING(category) = 0 THEN 'recipient_category'
+                WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
+                WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
+           coalesce(domain, category, service_type, month, village, '') AS key,
+           ref, sum(person_times * sign) AS person_times, sum(hours * sign) AS hours, sum(sign) AS n
+    FROM {_SERVICES_TABLE}
+    GROUP BY period, ref, GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
+                                        (town, service_type), (service_type), (town, month), (month),
+                                        (town, village), (village))
+    -- as in `spread`, a figure is never keyed by a missing value (a service without a village)
+    HAVING GROUPING(domain, category, service_type, month, village) = 31
+        OR coalesce(domain, category, service_type, month, village) IS NOT NULL
 ), counted AS (
     INSERT INTO service_recipients (district, period, town, dim, key, recipient_ref, services)
     SELECT $1, period, town, dim, key, ref, n FROM per_recipient WHERE n > 0
