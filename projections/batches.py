@@ -26,9 +26,11 @@ class BatchProjection:
         self._opened: set[str] = set()
 
     async def project_next(self, conn: asyncpg.Connection, district: str, position: int, *,
-                           until: int | None = None, defer_services: bool = False) -> tuple[int, int]:
+                           until: int | None = None, rebuilding: bool = False) -> tuple[int, int]:
         """Within the caller's transaction, project up to a batch after `position` (and not past
-        `until`) and move the tracking row with it; how many events, and the position reached."""
+        `until`) and move the tracking row with it; how many events, and the position reached.
+        A rebuild's batch gathers its services for `tables.finish_rebuild` and leaves the tracking
+        row to the rebuild's end."""
         if not await self._has_store(conn, district):
             return 0, position
         rows = await conn.fetch(
@@ -41,9 +43,10 @@ class BatchProjection:
         events = [(row["notification_id"], self._decode(row)) for row in rows]
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
-        await tables.write(conn, district, Projector(voided, *towns).project(events), defer_services=defer_services)
+        await tables.write(conn, district, Projector(voided, *towns).project(events), defer_services=rebuilding)
         last = rows[-1]["notification_id"]
-        await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, last)
+        if not rebuilding:
+            await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, last)
         return len(rows), last
 
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:

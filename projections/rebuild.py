@@ -53,7 +53,7 @@ async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], No
                 await tables.begin_rebuild(conn)
                 position = 0
                 while True:
-                    done, position = await batches.project_next(conn, district, position, defer_services=True)
+                    done, position = await batches.project_next(conn, district, position, rebuilding=True)
                     if not done:
                         break
                     total += done

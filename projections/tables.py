@@ -137,8 +137,9 @@ WITH per_recipient AS MATERIALIZED (
                 WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
                 WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
            coalesce(domain, category, service_type, month, village, '') AS key,
-           ref, sum(person_times * sign) AS person_times, sum(hours * sign) AS hours, sum(sign) AS n
-    FROM {_SERVICES_TABLE}
+           ref, sum(person_times) AS person_times, sum(hours) AS hours, sum(sign) AS n
+    FROM (SELECT period, town, domain, category, service_type, month, village, ref, person_times * sign AS person_times,
+                 hours * sign AS hours, sign FROM {_SERVICES_TABLE}) AS signed
     GROUP BY period, ref, GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
                                         (town, service_type), (service_type), (town, month), (month),
                                         (town, village), (village))
