@@ -43,7 +43,7 @@ class BatchProjection:
         events = [(row["notification_id"], self._decode(row)) for row in rows]
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
-        await tables.write(conn, district, Projector(voided, *towns).project(events), defer_services=rebuilding)
+        await tables.write(conn, district, Projector(voided, *towns).project(events), rebuilding=rebuilding)
         last = rows[-1]["notification_id"]
         if not rebuilding:
             await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, last)

@@ -118,7 +118,7 @@ ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
     recipients = f.recipients + excluded.recipients
 """
 
-# A rebuild gathers every service of the district first (`defer_services`), then counts them
+# A rebuild gathers every service of the district first (`rebuilding`), then counts them
 # into the emptied tables at once: the same figures, without an upsert per row.
 _SERVICES_TABLE = "rebuilt_services"
 _CREATE_SERVICES_TABLE = f"""
@@ -168,6 +168,7 @@ ON CONFLICT (district, period, town, project, source) DO UPDATE SET
     amount = s.amount + excluded.amount, spends = s.spends + excluded.spends
 """
 
+_RECORD_PERIOD_COLUMNS = ("district", "position", "record_id", "record_type", "period", "town")
 _INSERT_RECORD_PERIODS = """
 INSERT INTO record_periods (district, position, record_id, record_type, period, town)
 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
@@ -178,12 +179,14 @@ def _columns(rows: Sequence[tuple]) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, defer_services: bool = False) -> None:
+async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool = False) -> None:
+    """A rebuild's batch (into its temporary tables) gathers its services for `finish_rebuild`
+    and copies its record periods into a table no other row can clash with."""
     for (table, operation), ops in groupby(changes.rows, key=lambda op: op[:2]):
         statement, fields = _ROW_STATEMENTS[(table, operation)]
         await conn.executemany(statement, [(district, *(_db_value(op[2][f]) for f in fields)) for op in ops])
 
-    if changes.services and defer_services:
+    if changes.services and rebuilding:
         await conn.copy_records_to_table(_SERVICES_TABLE, records=changes.services)
     elif changes.services:
         await conn.execute(_PROJECT_SERVICES, district, *_columns(changes.services))
@@ -194,7 +197,10 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, de
     if changes.funds:
         await conn.execute(_UPSERT_FUNDS, district, *_columns([(*k, *v) for k, v in changes.funds.items()]))
 
-    if changes.record_periods:
+    if changes.record_periods and rebuilding:
+        await conn.copy_records_to_table("record_periods", schema_name="pg_temp", columns=_RECORD_PERIOD_COLUMNS,
+                                         records=[(district, *row) for row in changes.record_periods])
+    elif changes.record_periods:
         await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
 
 
