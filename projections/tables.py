@@ -128,31 +128,42 @@ CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
     person_times int, hours numeric, sign int
 ) ON COMMIT DROP
 """
+# The figure a grouping set below stands for: a set per scope (town, or '' for the district) and
+# dimension; the columns a set leaves out are NULL, and as in `spread` a figure is never keyed by
+# a missing value (a service without a village).
+_FIGURE = """CASE WHEN GROUPING(town) = 0 THEN town ELSE '' END AS town,
+    CASE WHEN GROUPING(domain) = 0 THEN 'domain' WHEN GROUPING(category) = 0 THEN 'recipient_category'
+         WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
+         WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
+    coalesce(domain, category, service_type, month, village, '') AS key"""
+_BY_FIGURE = """GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
+    (town, service_type), (service_type), (town, month), (month), (town, village), (village))
+HAVING GROUPING(domain, category, service_type, month, village) = 31
+    OR coalesce(domain, category, service_type, month, village) IS NOT NULL"""
+
+# The same rows as `_PROJECT_SERVICES` would reach, counted in two passes over the services
+# rather than over their spread.
 _COUNT_ALL_SERVICES = f"""
-WITH per_recipient AS MATERIALIZED (
-    -- The same rows as grouping `spread` by figure and recipient, in one pass over the services:
-    -- a grouping set per scope and dimension, the columns a set leaves out being NULL.
-    SELECT period, CASE WHEN GROUPING(town) = 0 THEN town ELSE '' END AS town,
-           CASE WHEN GROUPING(domain) = 0 THEN 'domain' WHEN GROUPING(category) = 0 THEN 'recipient_category'
-                WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
-                WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
-           coalesce(domain, category, service_type, month, village, '') AS key,
-           ref, sum(person_times) AS person_times, sum(hours) AS hours, sum(sign) AS n
-    FROM (SELECT period, town, domain, category, service_type, month, village, ref, person_times * sign AS person_times,
-                 hours * sign AS hours, sign FROM {_SERVICES_TABLE}) AS signed
-    GROUP BY period, ref, GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
-                                        (town, service_type), (service_type), (town, month), (month),
-                                        (town, village), (village))
-    -- as in `spread`, a figure is never keyed by a missing value (a service without a village)
-    HAVING GROUPING(domain, category, service_type, month, village) = 31
-        OR coalesce(domain, category, service_type, month, village) IS NOT NULL
+WITH signed AS MATERIALIZED (
+    SELECT period, town, domain, category, service_type, month, village, ref,
+           person_times * sign AS person_times, hours * sign AS hours, sign
+    FROM {_SERVICES_TABLE}
+), per_recipient AS MATERIALIZED (
+    SELECT period, {_FIGURE}, ref, sum(sign) AS services
+    FROM signed GROUP BY period, ref, {_BY_FIGURE}
 ), counted AS (
     INSERT INTO service_recipients (district, period, town, dim, key, recipient_ref, services)
-    SELECT $1, period, town, dim, key, ref, n FROM per_recipient WHERE n > 0
+    SELECT $1, period, town, dim, key, ref, services FROM per_recipient WHERE services > 0
+), figures AS (
+    SELECT period, {_FIGURE}, sum(person_times) AS person_times, sum(hours) AS hours
+    FROM signed GROUP BY period, {_BY_FIGURE}
+), recipients AS (
+    SELECT period, town, dim, key, count(*) AS recipients FROM per_recipient WHERE services > 0
+    GROUP BY period, town, dim, key
 )
 INSERT INTO service_figures (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, period, town, dim, key, sum(person_times), sum(hours), count(*) FILTER (WHERE n > 0)
-FROM per_recipient GROUP BY period, town, dim, key
+SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
+FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
 """
 
 # Recipients whose last service in a figure was voided: nothing left to count.
