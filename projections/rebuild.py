@@ -82,23 +82,24 @@ async def apply_difference(conn: asyncpg.Connection, district: str) -> None:
 
 
 def _difference(table: str, columns: list[str], key: list[str]) -> str:
-    """One statement: the rows found on one side only (one pass over both), then the old ones
-    whose key is gone deleted, and the new ones inserted or, where the key stays, updated."""
-    listed = ", ".join(f'"{c}"' for c in columns)
-    keyed = ", ".join(f'"{c}"' for c in key)
-    same_key = " AND ".join(f'o."{c}" = n."{c}"' for c in key)
-    update = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c not in key) or None
+    """One statement: old and new rows matched by key (one hash join), then the old rows whose
+    key is gone deleted, and the new or changed ones inserted or updated."""
+    rest = [c for c in columns if c not in key]
+    same_key = " AND ".join(f"o.{_q(c)} = n.{_q(c)}" for c in key)
+    differ = f"({', '.join(f'o.{_q(c)}' for c in rest)}) IS DISTINCT FROM ({', '.join(f'n.{_q(c)}' for c in rest)})"
+    update = f"UPDATE SET {', '.join(f'{_q(c)} = excluded.{_q(c)}' for c in rest)}"
     return f"""
 WITH changed AS MATERIALIZED (
-    SELECT {listed}, min(side) AS side FROM (
-        SELECT *, 1 AS side FROM reports.{table} WHERE district = $1
-        UNION ALL SELECT *, 2 AS side FROM pg_temp.{table}
-    ) both_sides GROUP BY {listed} HAVING count(*) = 1
-), gone AS (
-    DELETE FROM reports.{table} t USING changed o
-    WHERE o.side = 1 AND {same_key.replace('n."', 't."')}
-      AND NOT EXISTS (SELECT FROM changed n WHERE n.side = 2 AND {same_key})
+    SELECT o.ctid AS old_row, n.district IS NULL AS gone, n.*
+    FROM (SELECT ctid, * FROM reports.{table} WHERE district = $1) o FULL JOIN pg_temp.{table} n ON {same_key}
+    WHERE o.district IS NULL OR n.district IS NULL{f" OR {differ}" if rest else ""}
+), deleted AS (
+    DELETE FROM reports.{table} t USING changed c WHERE c.gone AND t.ctid = c.old_row
 )
-INSERT INTO reports.{table} SELECT {listed} FROM changed WHERE side = 2
-ON CONFLICT ({keyed}) DO {f"UPDATE SET {update}" if update else "NOTHING"}
+INSERT INTO reports.{table} SELECT {", ".join(map(_q, columns))} FROM changed WHERE NOT gone
+ON CONFLICT ({", ".join(map(_q, key))}) DO {update if rest else "NOTHING"}
 """
+
+
+def _q(column: str) -> str:
+    return f'"{column}"'
