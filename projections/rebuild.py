@@ -11,13 +11,16 @@ tracking row is locked throughout, so the worker waits rather than projecting th
 twice.
 """
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing, asynccontextmanager, suppress
 
 import asyncpg
 
 from projections import tables
 from projections.batches import BatchProjection
 from projections.worker import lock_tracking
+from domain.events import RecordEvent
 from tenants.event_store import SCHEMA, events_table
 
 # Room to compare a big district's old and new rows in memory, for this transaction only.
@@ -44,7 +47,9 @@ async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], No
     """Project the district's whole log afresh; `advance` hears how many events each batch took."""
     batches = BatchProjection(batch_size)
     total = 0
-    async with pool.acquire() as conn:
+    # Both connections before the tracking lock, so that no one waiting on the lock can hold
+    # the connection the rebuild would need.
+    async with pool.acquire() as conn, _second(pool) as reader:
         try:
             async with conn.transaction():
                 await lock_tracking(conn, district)
@@ -52,12 +57,12 @@ async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], No
                 await shadow_report_tables(conn)
                 await tables.begin_rebuild(conn)
                 position = 0
-                while True:
-                    done, position = await batches.project_next(conn, district, position, rebuilding=True)
-                    if not done:
-                        break
-                    total += done
-                    advance(done)
+                async with aclosing(_read_ahead(reader or conn, batches, district, ahead=reader is not None)) as log:
+                    async for events in log:
+                        await batches.project(conn, district, events, rebuilding=True)
+                        position = events[-1][0]
+                        total += len(events)
+                        advance(len(events))
                 await tables.finish_rebuild(conn, district)
                 await apply_difference(conn, district)
                 await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, position)
@@ -65,6 +70,35 @@ async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], No
             # Statements prepared while the temporary tables stood are bound to them: forget them.
             await conn.reload_schema_state()
     return total
+
+
+@asynccontextmanager
+async def _second(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection | None]:
+    """A second connection of the pool, if it has room for one."""
+    if pool.get_max_size() < 2:
+        yield None
+        return
+    async with pool.acquire() as conn:
+        yield conn
+
+
+async def _read_ahead(reader: asyncpg.Connection, batches: BatchProjection, district: str, *,
+                      ahead: bool) -> AsyncIterator[list[tuple[int, RecordEvent]]]:
+    """The district's log batch by batch; `ahead`, each next batch is read and decoded (on a
+    connection of its own) while the caller writes the one before: the log only grows, so both
+    connections see the same events."""
+    reading = asyncio.ensure_future(batches.read(reader, district, 0))
+    try:
+        while events := await reading:
+            if not ahead:
+                yield events
+            reading = asyncio.ensure_future(batches.read(reader, district, events[-1][0]))
+            if ahead:
+                yield events
+    finally:
+        reading.cancel()
+        with suppress(asyncio.CancelledError):
+            await reading
 
 
 async def shadow_report_tables(conn: asyncpg.Connection) -> None:
