@@ -96,10 +96,9 @@ class BatchProjection:
         return project_towns, inspection_towns
 
 
-
 class FastTranscoder(JSONTranscoder):
-    """Decodes what the library's JSON transcoder encoded, to the same values, several times
-    faster: orjson parses (exact: money and hours are decimal strings inside the library's
+    """Decodes what the library's JSON transcoder encoded, to the same values, faster: orjson
+    parses (exact: money and hours are decimal strings inside the library's
     `{"_type_": ..., "_data_": ...}` objects, never JSON numbers), then only the values that
     are objects or arrays are walked for those typed objects."""
 

@@ -17,10 +17,10 @@ from contextlib import aclosing, asynccontextmanager, suppress
 
 import asyncpg
 
+from domain.events import RecordEvent
 from projections import tables
 from projections.batches import BatchProjection
 from projections.worker import lock_tracking
-from domain.events import RecordEvent
 from tenants.event_store import SCHEMA, events_table
 
 # Room to compare a big district's old and new rows in memory, for this transaction only.

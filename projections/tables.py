@@ -118,8 +118,8 @@ ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
     recipients = f.recipients + excluded.recipients
 """
 
-# A rebuild gathers every service of the district first (`rebuilding`), then counts them
-# into the emptied tables at once: the same figures, without an upsert per row.
+# A rebuild gathers every service of the district first (`rebuilding`), then counts them at
+# once into its empty (temporary) service tables: the same figures, without an upsert per row.
 _SERVICES_TABLE = "rebuilt_services"
 _CREATE_SERVICES_TABLE = f"""
 CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
@@ -228,7 +228,7 @@ async def begin_rebuild(conn: asyncpg.Connection) -> None:
 
 
 async def finish_rebuild(conn: asyncpg.Connection, district: str) -> None:
-    """Count every service gathered by a rebuild into the (emptied) service tables."""
+    """Count every service gathered by a rebuild into its empty (temporary) service tables."""
     await conn.execute(_COUNT_ALL_SERVICES, district)
 
 
