@@ -14,6 +14,10 @@ REPORT_TABLES = ("service_figures", "service_recipients", "fund_spending", "proj
                  "inspections", "station_facts", "record_periods", "report_states", "report_versions",
                  *DUTY_TABLES)
 
+# Tables a rebuild only ever inserts into (the services counted once at its end, a row per
+# record): its temporary copies of them need no index.
+INSERTED_ONLY_IN_REBUILD = ("service_figures", "service_recipients", "record_periods")
+
 # One statement per (table, operation); $1 is always the district.
 _ROW_STATEMENTS = {
     ("projects", "upsert"): (
@@ -114,8 +118,8 @@ ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
     recipients = f.recipients + excluded.recipients
 """
 
-# A rebuild gathers every service of the district first (`defer_services`), then counts them
-# into the emptied tables at once: the same figures, without an upsert per row.
+# A rebuild gathers every service of the district first (`rebuilding`), then counts them at
+# once into its empty (temporary) service tables: the same figures, without an upsert per row.
 _SERVICES_TABLE = "rebuilt_services"
 _CREATE_SERVICES_TABLE = f"""
 CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
@@ -124,14 +128,38 @@ CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
     person_times int, hours numeric, sign int
 ) ON COMMIT DROP
 """
+# The figure a grouping set below stands for: a set per scope (town, or '' for the district) and
+# dimension; the columns a set leaves out are NULL, and as in `spread` a figure is never keyed by
+# a missing value (a service without a village).
+_FIGURE = """CASE WHEN GROUPING(town) = 0 THEN town ELSE '' END AS town,
+    CASE WHEN GROUPING(domain) = 0 THEN 'domain' WHEN GROUPING(category) = 0 THEN 'recipient_category'
+         WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
+         WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
+    coalesce(domain, category, service_type, month, village, '') AS key"""
+_BY_FIGURE = """GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
+    (town, service_type), (service_type), (town, month), (month), (town, village), (village))
+HAVING GROUPING(domain, category, service_type, month, village) = 31
+    OR coalesce(domain, category, service_type, month, village) IS NOT NULL"""
+
+# The same rows as `_PROJECT_SERVICES` would reach, counted in two passes over the services
+# rather than over their spread.
 _COUNT_ALL_SERVICES = f"""
-WITH services AS (SELECT * FROM {_SERVICES_TABLE}), {_SPREAD}, counted AS (
+WITH signed AS MATERIALIZED (
+    SELECT period, town, domain, category, service_type, month, village, ref,
+           person_times * sign AS person_times, hours * sign AS hours, sign
+    FROM {_SERVICES_TABLE}
+), per_recipient AS MATERIALIZED (
+    SELECT period, {_FIGURE}, ref, sum(sign) AS services
+    FROM signed GROUP BY period, ref, {_BY_FIGURE}
+), counted AS (
     INSERT INTO service_recipients (district, period, town, dim, key, recipient_ref, services)
-    SELECT $1, period, town, dim, key, ref, sum(sign) FROM spread
-    GROUP BY period, town, dim, key, ref HAVING sum(sign) > 0
-    RETURNING period, town, dim, key
+    SELECT $1, period, town, dim, key, ref, services FROM per_recipient WHERE services > 0
+), figures AS (
+    SELECT period, {_FIGURE}, sum(person_times) AS person_times, sum(hours) AS hours
+    FROM signed GROUP BY period, {_BY_FIGURE}
 ), recipients AS (
-    SELECT period, town, dim, key, count(*) AS recipients FROM counted GROUP BY period, town, dim, key
+    SELECT period, town, dim, key, count(*) AS recipients FROM per_recipient WHERE services > 0
+    GROUP BY period, town, dim, key
 )
 INSERT INTO service_figures (district, period, town, dim, key, person_times, hours, recipients)
 SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
@@ -151,6 +179,7 @@ ON CONFLICT (district, period, town, project, source) DO UPDATE SET
     amount = s.amount + excluded.amount, spends = s.spends + excluded.spends
 """
 
+_RECORD_PERIOD_COLUMNS = ("district", "position", "record_id", "record_type", "period", "town")
 _INSERT_RECORD_PERIODS = """
 INSERT INTO record_periods (district, position, record_id, record_type, period, town)
 SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])
@@ -161,12 +190,14 @@ def _columns(rows: Sequence[tuple]) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, defer_services: bool = False) -> None:
+async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool = False) -> None:
+    """A rebuild's batch (into its temporary tables) gathers its services for `finish_rebuild`
+    and copies its record periods into a table no other row can clash with."""
     for (table, operation), ops in groupby(changes.rows, key=lambda op: op[:2]):
         statement, fields = _ROW_STATEMENTS[(table, operation)]
         await conn.executemany(statement, [(district, *(_db_value(op[2][f]) for f in fields)) for op in ops])
 
-    if changes.services and defer_services:
+    if changes.services and rebuilding:
         await conn.copy_records_to_table(_SERVICES_TABLE, records=changes.services)
     elif changes.services:
         await conn.execute(_PROJECT_SERVICES, district, *_columns(changes.services))
@@ -177,7 +208,10 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, de
     if changes.funds:
         await conn.execute(_UPSERT_FUNDS, district, *_columns([(*k, *v) for k, v in changes.funds.items()]))
 
-    if changes.record_periods:
+    if changes.record_periods and rebuilding:
+        await conn.copy_records_to_table("record_periods", schema_name="pg_temp", columns=_RECORD_PERIOD_COLUMNS,
+                                         records=[(district, *row) for row in changes.record_periods])
+    elif changes.record_periods:
         await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
 
 
@@ -194,7 +228,7 @@ async def begin_rebuild(conn: asyncpg.Connection) -> None:
 
 
 async def finish_rebuild(conn: asyncpg.Connection, district: str) -> None:
-    """Count every service gathered by a rebuild into the (emptied) service tables."""
+    """Count every service gathered by a rebuild into its empty (temporary) service tables."""
     await conn.execute(_COUNT_ALL_SERVICES, district)
 
 

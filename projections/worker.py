@@ -135,8 +135,11 @@ async def lags(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:
 
 async def lock_tracking(conn: asyncpg.Connection, district: str) -> int:
     """The district's projected position, locked for this transaction (one projector at a time)."""
-    await conn.execute("INSERT INTO tracking (district) VALUES ($1) ON CONFLICT DO NOTHING", district)
-    return await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
+    position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
+    if position is None:  # the district's first batch: its row, then the lock
+        await conn.execute("INSERT INTO tracking (district) VALUES ($1) ON CONFLICT DO NOTHING", district)
+        position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
+    return position
 
 
 async def _wait_any(*events: asyncio.Event, timeout: float) -> None:

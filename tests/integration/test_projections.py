@@ -84,6 +84,24 @@ async def test_reports_equal_a_naive_recomputation_and_a_rebuild(pool, runtime, 
     await check_reports(pool, runtime, district, records, filed=True)
 
 
+async def test_a_rebuild_repairs_rows_that_were_lost_changed_or_added(pool, runtime, district):
+    records = record_year(runtime, district, seed=4)
+    await ProjectionWorker(pool).catch_up(district.code)
+    projected = await snapshot(pool, district.code)
+    async with pool.acquire() as conn:
+        for table in REPORT_TABLES:
+            await conn.execute(f"DELETE FROM reports.{table} WHERE ctid ="
+                               f" (SELECT ctid FROM reports.{table} WHERE district = $1 LIMIT 1)", district.code)
+        await conn.execute("UPDATE reports.service_figures SET hours = hours + 1 WHERE district = $1", district.code)
+        await conn.execute("UPDATE reports.projects SET budget = '{}' WHERE district = $1", district.code)
+        await conn.execute("INSERT INTO reports.service_recipients VALUES ($1, '2025H1', '', 'total', '', 'stray', 1)",
+                           district.code)
+    assert await snapshot(pool, district.code) != projected
+
+    assert await rebuild(pool, district.code) == len(records)
+    assert await snapshot(pool, district.code) == projected
+
+
 class Crash(Exception):
     pass
 
