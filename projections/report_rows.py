@@ -72,17 +72,20 @@ _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.a
              " attendees, n) ORDER BY d, t.n")
 
 
-async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: str,
-                    as_of: Any = None) -> dict[str, Rows]:
-    """Each district's rows of the period, all read on `conn` (one query per table)."""
+async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: str, as_of: Any = None,
+                    training: dict[str, list[asyncpg.Record]] | None = None) -> dict[str, Rows]:
+    """Each district's rows of the period, all read on `conn` (one query per table; the city's
+    training rows too, unless `training` has them already)."""
     names, year = list(districts), int(period[:4])
     by: dict[str, dict[str, list[asyncpg.Record]]] = {d: defaultdict(list) for d in names}
     for name, query in _TABLES:
         args = [names] if "$2" not in query else [names, year if name == "plan" else period]
         for row in await conn.fetch(query, *args):
             by[row["district"]][name].append(row)
-    for row in await _training(conn, names, year, as_of):
-        by[row["district"]]["training"].append(row)
+    if training is None:
+        training = await training_of(conn, names, year, as_of)
+    for d in names:
+        by[d]["training"] = training[d]
     heads = await _checkpoints(conn, names)
     return {d: Rows(services=got["services"], funds=got["funds"], inspections=got["inspections"],
                     facts=got["facts"], projects=got["projects"], evaluations=got["evaluations"],
@@ -106,14 +109,20 @@ async def _checkpoints(conn: asyncpg.Connection, districts: list[str]) -> dict[s
     return found
 
 
-async def _training(conn: asyncpg.Connection, districts: list[str], year: int, as_of: Any) -> list[asyncpg.Record]:
+async def training_of(conn: asyncpg.Connection, districts: list[str], year: int,
+                      as_of: Any = None) -> dict[str, list[asyncpg.Record]]:
+    """The city's training rows of each district's people in the year (each in its order)."""
     home = CITY_SERVER.get()
     if home is None:
-        return await conn.fetch(_TRAINING, districts, year, as_of)
-    found: list[asyncpg.Record] = []
-    async with home.acquire() as city, city.transaction(readonly=True):
-        for district in districts:
-            # The district is already in the caller's scope (the read that asked is scoped to it).
-            await city.execute("SELECT set_config('stations.scope', $1, true)", district)
-            found += await city.fetch(_TRAINING, [district], year, as_of)
-    return found
+        found = await conn.fetch(_TRAINING, districts, year, as_of)
+    else:
+        found = []
+        async with home.acquire() as city, city.transaction(readonly=True):
+            for district in districts:
+                # The district is already in the caller's scope (the read that asked is scoped to it).
+                await city.execute("SELECT set_config('stations.scope', $1, true)", district)
+                found += await city.fetch(_TRAINING, [district], year, as_of)
+    by: dict[str, list[asyncpg.Record]] = {d: [] for d in districts}
+    for row in found:
+        by[row["district"]].append(row)
+    return by

@@ -17,11 +17,11 @@ import asyncpg
 from audit import checkpoints
 from domain.divisions import Divisions, TownVersion
 from domain.station import expected_signboard
-from projections import compliance, duties_report as duties
+from projections import compliance, duties_report as duties, report_cache
 from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
-from projections.report_rows import Rows, load_many
+from projections.report_rows import Rows, load_many, training_of
 from stations.clock import CST
 
 
@@ -72,11 +72,27 @@ async def district_report(conn: asyncpg.Connection, scope: Scope) -> dict[str, A
 
 
 async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> list[dict[str, Any]]:
-    """Several districts' reports of one period (and one as-of moment), their rows read together."""
+    """Several districts' reports of one period (and one as-of moment), their rows read together;
+    a report whose rows have not changed since it was last made is given again (`report_cache`)."""
     if not scopes:
         return []
-    loaded = await load_many(conn, [s.district for s in scopes], scopes[0].period, scopes[0].as_of)
-    return [_district_report(scope, loaded[scope.district]) for scope in scopes]
+    period, as_of, names = scopes[0].period, scopes[0].as_of, [s.district for s in scopes]
+    if as_of is not None:  # temporary tables of one moment: made afresh
+        loaded = await load_many(conn, names, period, as_of)
+        return [_district_report(scope, loaded[scope.district]) for scope in scopes]
+    stamped = await report_cache.stamps(conn, names)
+    training = await training_of(conn, names, int(period[:4]))
+    keys = {s.district: (s, stamped[s.district], tuple(tuple(r) for r in training[s.district]))
+            for s in scopes if s.district in stamped}
+    found = {d: report_cache.REPORTS.get(key) for d, key in keys.items()}
+    missing = [s for s in scopes if found.get(s.district) is None]
+    if missing:
+        loaded = await load_many(conn, [s.district for s in missing], period, None, training)
+        for scope in missing:
+            found[scope.district] = report = _district_report(scope, loaded[scope.district])
+            if scope.district in keys:
+                report_cache.REPORTS.put(keys[scope.district], report)
+    return [found[s.district] for s in scopes]
 
 
 def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
