@@ -24,7 +24,9 @@ from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare
 from projections.progress import Progress
-from projections.reports import Deadlines, Scope, city_of, district_report, frozen_version, town_report
+from projections.reports import (
+    Deadlines, Scope, city_of, district_report, district_reports, frozen_version, town_report,
+)
 from stations import clock
 from stations.clock import CST
 from stations.bootstrap import Runtime
@@ -310,13 +312,13 @@ async def as_of_on_its_server(pools: ServerPools, scope_: Scope, as_of: datetime
 
 
 async def districts_on_their_servers(runtime: Runtime, pools: ServerPools, period: str) -> list[dict[str, Any]]:
-    """Every district's report, each read on the server holding it (one transaction per server,
-    the servers read at once), in the order of their codes."""
+    """Every district's report, each read on the server holding it (one transaction and one set
+    of queries per server, the servers read at once), in the order of their codes."""
     async def read(server: str | None, districts: list[str]) -> list[dict[str, Any]]:
         if server is not None:
             CITY_SERVER.set(pools.home)  # this task's own context: the other servers' reads are theirs
         async with scoped_connection(await pools.of_server(server), ALL_DISTRICTS) as conn:
-            return [await district_report(conn, scope(runtime, d, period)) for d in districts]
+            return await district_reports(conn, [scope(runtime, d, period) for d in districts])
 
     held = {server: [d for d in stores if d != CITY] for server, stores in runtime.tenants.servers().items()}
     parts = await asyncio.gather(*(read(server, districts) for server, districts in held.items()))

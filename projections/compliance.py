@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from domain.project import years_after
-from domain.vocabulary import TERMS, codes, label
+from domain.vocabulary import TERMS, label
+from projections.figures import vocabulary_codes
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _signboard(station: list[StationFact], expected: str) -> Iterator[Gap]:
 def _missing(station: list[StationFact], kind: str, group: str) -> list[str]:
     """The vocabulary items of a group that no fact of this kind records, in vocabulary order."""
     present = {f.key for f in station if f.kind == kind}
-    return [code for code in codes(group) if code not in present]
+    return [code for code in vocabulary_codes(group) if code not in present]
 
 
 def _equipment(station: list[StationFact]) -> Iterator[Gap]:

@@ -16,9 +16,9 @@ from typing import Any
 
 import asyncpg
 
-from domain.vocabulary import codes, label
+from domain.vocabulary import label
 from projections import compliance
-from projections.figures import money
+from projections.figures import money, vocabulary_codes
 
 
 @dataclass
@@ -29,35 +29,10 @@ class DutyRows:
     problems: list[asyncpg.Record]
     training: list[asyncpg.Record]
 
-    @classmethod
-    async def load(cls, conn: asyncpg.Connection, district: str, period: str, as_of: Any = None) -> "DutyRows":
-        year = int(period[:4])
-        return cls(
-            plan=await conn.fetchrow("SELECT * FROM plans WHERE district = $1 AND year = $2", district, year),
-            linked=await conn.fetch("SELECT * FROM linked_figures WHERE district = $1 AND period = $2"
-                                    " ORDER BY town, name, record_id", district, period),
-            notes=await conn.fetch("SELECT town, reported_on FROM progress_notes WHERE district = $1 AND period = $2",
-                                   district, period),
-            problems=await conn.fetch("SELECT * FROM progress_problems WHERE district = $1"
-                                      " ORDER BY raised_on, record_id, key", district),
-            training=await _training(conn, district, year, as_of),
-        )
-
 
 # The city's training records live with the city's store, on the service's own database: a
 # report read on another server (a district placed there) reads them from this pool instead.
 CITY_SERVER: ContextVar[asyncpg.Pool | None] = ContextVar("CITY_SERVER", default=None)
-
-
-async def _training(conn: asyncpg.Connection, district: str, year: int, as_of: Any) -> list[asyncpg.Record]:
-    query = "SELECT * FROM reports.training_attendance($1, $2, $3)"
-    home = CITY_SERVER.get()
-    if home is None:
-        return await conn.fetch(query, district, year, as_of)
-    async with home.acquire() as city, city.transaction(readonly=True):
-        # The district is already in the caller's scope (the read that asked is scoped to it).
-        await city.execute("SELECT set_config('stations.scope', $1, true)", district)
-        return await city.fetch(query, district, year, as_of)
 
 
 def effective_end(project: asyncpg.Record) -> date:
@@ -67,7 +42,7 @@ def effective_end(project: asyncpg.Record) -> date:
 
 
 def _by_source(lines: dict[str, Decimal]) -> dict[str, str]:
-    return {source: money(lines.get(source, 0)) for source in codes("fund_source")}
+    return {source: money(lines.get(source, 0)) for source in vocabulary_codes("fund_source")}
 
 
 # -- the annual plan against reality ----------------------------------------------------------
@@ -149,7 +124,7 @@ def _planned_evaluations(planned: list[dict[str, Any]], projects: dict[str, asyn
             state = "done" if finished else "overdue" if on < cutoff else "due"
             items.append({"project": item["project"], "town": item["town"], "kind": kind, "planned_on": on.isoformat(),
                           "evaluator": item["evaluator"], "state": state, "state_label": label("evaluation_state", state)})
-    return {state: sum(i["state"] == state for i in items) for state in codes("evaluation_state")} | {"items": items}
+    return {state: sum(i["state"] == state for i in items) for state in vocabulary_codes("evaluation_state")} | {"items": items}
 
 
 # -- provider exits ------------------------------------------------------------------------------
@@ -176,7 +151,7 @@ def linked_section(rows: list[asyncpg.Record], contracted_linked: int, town: str
     return {
         "contracted_linked_projects": contracted_linked,
         "collected": _linked_cell(mine),
-        "by_domain": {d: _linked_cell([r for r in mine if r["domain"] == d]) for d in codes("service_domain")},
+        "by_domain": {d: _linked_cell([r for r in mine if r["domain"] == d]) for d in vocabulary_codes("service_domain")},
         "items": [{"record_id": r["record_id"], "town": r["town"], "name": r["name"], "purchaser": r["purchaser"],
                    "domain": r["domain"], "people_served": r["people_served"], "person_times": r["person_times"],
                    "amount": money(r["amount"]), "project": r["project"],
@@ -239,7 +214,7 @@ def city_linked(districts: list[dict[str, Any]]) -> dict[str, Any]:
     parts = [d["linked_projects"] for d in districts]
     return {"contracted_linked_projects": sum(p["contracted_linked_projects"] for p in parts),
             "collected": total([p["collected"] for p in parts]),
-            "by_domain": {dom: total([p["by_domain"][dom] for p in parts]) for dom in codes("service_domain")}}
+            "by_domain": {dom: total([p["by_domain"][dom] for p in parts]) for dom in vocabulary_codes("service_domain")}}
 
 
 def city_training(period: str | None, districts: list[dict[str, Any]]) -> dict[str, Any]:

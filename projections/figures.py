@@ -6,6 +6,7 @@ district's report and the city's line up row for row. Hours and money are decima
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from domain.vocabulary import codes
@@ -20,11 +21,22 @@ DIMENSIONS = {  # report key -> (service_figures.dim, the vocabulary group listi
 
 
 def money(value: Decimal | int) -> str:
+    if type(value) is int:  # a count of yuan, or a sum of nothing: no Decimal to build (reports make many)
+        return f"{value}.00"
     return str(Decimal(value).quantize(CENTS))
 
 
 def _cell(person_times: int = 0, recipients: int = 0, hours: Decimal | int = 0) -> dict[str, Any]:
     return {"person_times": person_times, "recipients": recipients, "hours": money(hours)}
+
+
+_EMPTY = _cell()
+
+
+@cache
+def vocabulary_codes(group: str) -> tuple[str, ...]:
+    """`domain.vocabulary.codes`, looked up once per group (the vocabulary is fixed at start-up)."""
+    return codes(group)
 
 
 def _months(period: str) -> list[str]:
@@ -35,8 +47,8 @@ def _months(period: str) -> list[str]:
 def service_figures(period: str, rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The service part of one scope's figures, from its `reports.service_figures` rows."""
     by_dim: dict[str, dict[str, dict[str, Any]]] = {
-        dim: {code: _cell() for code in codes(vocabulary)} for dim, vocabulary in DIMENSIONS.values()}
-    by_dim |= {"month": {m: _cell() for m in _months(period)}, "village": {}, "total": {"": _cell()}}
+        dim: {code: _EMPTY.copy() for code in vocabulary_codes(vocabulary)} for dim, vocabulary in DIMENSIONS.values()}
+    by_dim |= {"month": {m: _EMPTY.copy() for m in _months(period)}, "village": {}, "total": {"": _EMPTY.copy()}}
     for row in rows:
         by_dim[row["dim"]][row["key"]] = _cell(row["person_times"], row["recipients"], row["hours"])
     total = by_dim["total"][""]
@@ -51,7 +63,7 @@ def service_figures(period: str, rows: Iterable[Mapping[str, Any]]) -> dict[str,
 
 
 def fund_figures(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    by_source = {code: Decimal(0) for code in codes("fund_source")}
+    by_source = {code: Decimal(0) for code in vocabulary_codes("fund_source")}
     for row in rows:
         by_source[row["source"]] += row["amount"]
     return {"funds_spent": money(sum(by_source.values())),

@@ -8,6 +8,7 @@ million.
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,12 +17,12 @@ import asyncpg
 from audit import checkpoints
 from domain.divisions import Divisions, TownVersion
 from domain.station import expected_signboard
-from projections import compliance, duties_report as duties
+from projections import compliance, duties_report as duties, report_cache
 from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
+from projections.report_rows import Rows, load_many, training_of
 from stations.clock import CST
-from tenants.event_store import SCHEMA, chain_table
 
 
 @dataclass(frozen=True)
@@ -41,15 +42,15 @@ class Scope:
     deadlines: Deadlines = Deadlines()
     as_of: datetime | None = None  # an as-of read: the moment the city's training rows are read at
 
-    @property
+    @cached_property  # read for every row of every town: worked out once
     def start(self) -> date:
         return bounds(self.period)[0]
 
-    @property
+    @cached_property
     def end(self) -> date:
         return bounds(self.period)[1]
 
-    @property
+    @cached_property
     def cutoff(self) -> date:
         """The day compliance is judged on: the period's last day, or today if earlier."""
         return min(self.end, self.today)
@@ -66,33 +67,35 @@ class Scope:
         return sorted(found, key=lambda v: v.code)
 
 
-class _Rows:
-    """The report tables' rows of one district's half year."""
-
-    @classmethod
-    async def load(cls, conn: asyncpg.Connection, scope: Scope) -> "_Rows":
-        rows = cls()
-        d, p = scope.district, scope.period
-        rows.services = await conn.fetch("SELECT town, dim, key, person_times, hours, recipients"
-                                         " FROM service_figures WHERE district = $1 AND period = $2", d, p)
-        rows.funds = await conn.fetch("SELECT period, town, project, source, amount FROM fund_spending"
-                                      " WHERE district = $1 AND period <= $2", d, p)
-        rows.inspections = await conn.fetch("SELECT * FROM inspections WHERE district = $1", d)
-        rows.facts = await conn.fetch("SELECT * FROM station_facts WHERE district = $1"
-                                      " ORDER BY on_date, record_id", d)
-        rows.projects = await conn.fetch("SELECT * FROM projects WHERE district = $1 ORDER BY project", d)
-        rows.evaluations = await conn.fetch("SELECT * FROM evaluations WHERE district = $1", d)
-        rows.states = {r["town"]: r for r in await conn.fetch(
-            "SELECT * FROM report_states WHERE district = $1 AND period = $2", d, p)}
-        rows.position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1", d) or 0
-        head = await conn.fetchval(f'SELECT chain FROM {SCHEMA}."{chain_table(d)}" WHERE position = $1', rows.position)
-        rows.checkpoint = {"position": rows.position, "chain_head": bytes(head).hex() if head else None}
-        rows.duties = await duties.DutyRows.load(conn, d, p, scope.as_of)
-        return rows
-
-
 async def district_report(conn: asyncpg.Connection, scope: Scope) -> dict[str, Any]:
-    rows = await _Rows.load(conn, scope)
+    return (await district_reports(conn, [scope]))[0]
+
+
+async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> list[dict[str, Any]]:
+    """Several districts' reports of one period (and one as-of moment), their rows read together;
+    a report whose rows have not changed since it was last made is given again (`report_cache`)."""
+    if not scopes:
+        return []
+    period, as_of, names = scopes[0].period, scopes[0].as_of, [s.district for s in scopes]
+    if as_of is not None:  # temporary tables of one moment: made afresh
+        loaded = await load_many(conn, names, period, as_of)
+        return [_district_report(scope, loaded[scope.district]) for scope in scopes]
+    stamped = await report_cache.stamps(conn, names)
+    training = await training_of(conn, names, int(period[:4]))
+    keys = {s.district: (s, stamped[s.district], tuple(tuple(r) for r in training[s.district]))
+            for s in scopes if s.district in stamped}
+    found = {d: report_cache.REPORTS.get(key) for d, key in keys.items()}
+    missing = [s for s in scopes if found.get(s.district) is None]
+    if missing:
+        loaded = await load_many(conn, [s.district for s in missing], period, None, training)
+        for scope in missing:
+            found[scope.district] = report = _district_report(scope, loaded[scope.district])
+            if scope.district in keys:
+                report_cache.REPORTS.put(keys[scope.district], report)
+    return [found[s.district] for s in scopes]
+
+
+def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
     towns = [_town_part(scope, rows, town) for town in scope.towns()]
     figures = _figures(scope, rows, DISTRICT_SCOPE, towns)
     return {
@@ -113,7 +116,7 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
     version = next((v for v in scope.towns() if v.code == town), None)
     if version is None:
         return None
-    rows = await _Rows.load(conn, scope)
+    rows = (await load_many(conn, [scope.district], scope.period, scope.as_of))[scope.district]
     part = _town_part(scope, rows, version)
     return {"period": scope.period, "level": "town", "district": scope.district, **part,
             "projects_detail": _projects_detail(scope, rows, town),
@@ -174,18 +177,18 @@ def _district_name(scope: Scope) -> str | None:
     return version.name if version else None
 
 
-def _status(rows: _Rows, town: str) -> str:
+def _status(rows: Rows, town: str) -> str:
     state = rows.states.get(town)
     return state["status"] if state else "draft"
 
 
-def _return_reason(rows: _Rows, town: str) -> str | None:
+def _return_reason(rows: Rows, town: str) -> str | None:
     """Why the report was returned, while it stands returned (until it is submitted again)."""
     state = rows.states.get(town)
     return state["reason"] if state and state["status"] == "returned" else None
 
 
-def _town_part(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
+def _town_part(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
     assessed = _compliance(scope, rows, town)
     part = {"town": town.code, "name": town.name, "status": _status(rows, town.code),
             "return_reason": _return_reason(rows, town.code),
@@ -195,17 +198,17 @@ def _town_part(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
     return part
 
 
-def _figures(scope: Scope, rows: _Rows, town: str, towns: list[dict[str, Any]]) -> dict[str, Any]:
+def _figures(scope: Scope, rows: Rows, town: str, towns: list[dict[str, Any]]) -> dict[str, Any]:
     """One scope's figures: a town's, or the district's (town == '')."""
-    def mine(row: asyncpg.Record) -> bool:
-        return town == DISTRICT_SCOPE or row["town"] == town
+    def mine(field: str) -> list[asyncpg.Record]:
+        return getattr(rows, field) if town == DISTRICT_SCOPE else rows.of_town(field, town)
 
-    inspections = [r for r in rows.inspections if r["period"] == scope.period and mine(r)]
-    projects = [p for p in rows.projects if mine(p) and p["contract_start"] <= scope.end
+    inspections = [r for r in mine("inspections") if r["period"] == scope.period]
+    projects = [p for p in mine("projects") if p["contract_start"] <= scope.end
                 and duties.effective_end(p) >= scope.start]
     return {
-        **service_figures(scope.period, [r for r in rows.services if r["town"] == town]),
-        **fund_figures([r for r in rows.funds if r["period"] == scope.period and mine(r)]),
+        **service_figures(scope.period, rows.of_town("services", town)),
+        **fund_figures([r for r in mine("funds") if r["period"] == scope.period]),
         "inspections": len(inspections),
         "open_rectifications": sum(r["issues_found"] and r["rectified_on"] is None for r in inspections),
         "stations": sum("no_station" not in t["compliance"]["gap_codes"] for t in towns),
@@ -215,19 +218,18 @@ def _figures(scope: Scope, rows: _Rows, town: str, towns: list[dict[str, Any]]) 
     }
 
 
-def _compliance(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
+def _compliance(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
     district = scope.divisions.district(scope.district, scope.cutoff)
-    projects = [p for p in rows.projects if p["town"] == town.code]
-    names = {p["project"] for p in projects}
+    projects = rows.of_town("projects", town.code)
     assessed = compliance.assess(
         [compliance.StationFact(f["kind"], f["key"], f["on_date"], f["detail"])
-         for f in rows.facts if f["town"] == town.code],
+         for f in rows.of_town("facts", town.code)],
         [compliance.ProjectFact(p["project"], p["role"], p["contract_start"], p["contract_end"], p["exited_on"])
          for p in projects],
         [compliance.EvaluationFact(e["project"], e["kind"], e["contract_year"])
-         for e in rows.evaluations if e["project"] in names],
+         for p in projects for e in rows.having("evaluations", "project", p["project"])],
         [compliance.InspectionFact(i["record_id"], i["issues_found"], i["rectification_due"], i["rectified_on"])
-         for i in rows.inspections if i["town"] == town.code],
+         for i in rows.of_town("inspections", town.code)],
         expected_sign=expected_signboard(district.name if district else "", town.name),
         cutoff=scope.cutoff,
     )
@@ -235,7 +237,7 @@ def _compliance(scope: Scope, rows: _Rows, town: TownVersion) -> dict[str, Any]:
             "gap_codes": [g.code for g in assessed.gaps]}
 
 
-def _duty_sections(scope: Scope, rows: _Rows, town: str | None, parts: list[dict[str, Any]]) -> dict[str, Any]:
+def _duty_sections(scope: Scope, rows: Rows, town: str | None, parts: list[dict[str, Any]]) -> dict[str, Any]:
     """The plan against reality, provider exits, linked projects, training and open problems."""
     year, d = int(scope.period[:4]), rows.duties
     stations = [(t["town"], t["name"]) for t in parts if "no_station" not in t["compliance"]["gap_codes"]]
@@ -263,7 +265,7 @@ def _timeliness(scope: Scope, state: asyncpg.Record | None, days: int) -> dict[s
             "state": label}
 
 
-def _completeness(scope: Scope, rows: _Rows, towns: list[dict[str, Any]]) -> dict[str, int]:
+def _completeness(scope: Scope, rows: Rows, towns: list[dict[str, Any]]) -> dict[str, int]:
     return {
         "expected": len(towns),
         "submitted": sum(t["status"] in ("submitted", "approved") for t in towns),
@@ -273,7 +275,7 @@ def _completeness(scope: Scope, rows: _Rows, towns: list[dict[str, Any]]) -> dic
     }
 
 
-def _projects_detail(scope: Scope, rows: _Rows, town: str | None) -> list[dict[str, Any]]:
+def _projects_detail(scope: Scope, rows: Rows, town: str | None) -> list[dict[str, Any]]:
     """Budget against spending, per project and fund line: in the period, and to its end."""
     in_period: dict[tuple[str, str], Any] = defaultdict(int)
     to_date: dict[tuple[str, str], Any] = defaultdict(int)

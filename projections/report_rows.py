@@ -1,0 +1,128 @@
+"""The report tables' rows of several districts' half year, read in one set of queries.
+
+A city report needs every district's rows: one query per table for all of them (`district =
+ANY($1)`, the tables' keys start with `district`) costs one round trip where a query per
+district cost six, and a district's report is the same set for one district. Rows come back
+ordered by district first, so each district's share keeps the order its report expects.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+
+from projections.duties_report import CITY_SERVER, DutyRows
+from tenants.event_store import SCHEMA, chain_table
+
+
+@dataclass
+class Rows:
+    """The report tables' rows of one district's half year."""
+
+    services: list[asyncpg.Record]
+    funds: list[asyncpg.Record]
+    inspections: list[asyncpg.Record]
+    facts: list[asyncpg.Record]
+    projects: list[asyncpg.Record]
+    evaluations: list[asyncpg.Record]
+    states: dict[str, asyncpg.Record]
+    position: int
+    checkpoint: dict[str, Any]
+    duties: DutyRows
+    _grouped: dict[tuple[str, str], dict[Any, list[asyncpg.Record]]] = field(default_factory=dict)
+
+    def of_town(self, table: str, town: str) -> list[asyncpg.Record]:
+        """The rows of one table that are a town's, in their order."""
+        return self.having(table, "town", town)
+
+    def having(self, table: str, column: str, value: Any) -> list[asyncpg.Record]:
+        """The rows of one table with this value in a column, in their order (grouped once, then
+        looked up: a report asks the same for every town)."""
+        if (grouped := self._grouped.get((table, column))) is None:
+            grouped = self._grouped[(table, column)] = defaultdict(list)
+            for row in getattr(self, table):
+                grouped[row[column]].append(row)
+        return grouped.get(value, [])
+
+
+# (field, query): $1 the districts, $2 the period (the year for plans); each ordered by district first.
+_TABLES = (
+    ("services", "SELECT district, town, dim, key, person_times, hours, recipients FROM service_figures"
+                 " WHERE district = ANY($1::text[]) AND period = $2"),
+    ("funds", "SELECT district, period, town, project, source, amount FROM fund_spending"
+              " WHERE district = ANY($1::text[]) AND period <= $2"),
+    ("inspections", "SELECT * FROM inspections WHERE district = ANY($1::text[])"),
+    ("facts", "SELECT * FROM station_facts WHERE district = ANY($1::text[]) ORDER BY district, on_date, record_id"),
+    ("projects", "SELECT * FROM projects WHERE district = ANY($1::text[]) ORDER BY district, project"),
+    ("evaluations", "SELECT * FROM evaluations WHERE district = ANY($1::text[])"),
+    ("states", "SELECT * FROM report_states WHERE district = ANY($1::text[]) AND period = $2"),
+    ("plan", "SELECT * FROM plans WHERE district = ANY($1::text[]) AND year = $2"),
+    ("linked", "SELECT * FROM linked_figures WHERE district = ANY($1::text[]) AND period = $2"
+               " ORDER BY district, town, name, record_id"),
+    ("notes", "SELECT district, town, reported_on FROM progress_notes WHERE district = ANY($1::text[])"
+              " AND period = $2"),
+    ("problems", "SELECT * FROM progress_problems WHERE district = ANY($1::text[])"
+                 " ORDER BY district, raised_on, record_id, key"),
+)
+_TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.attendees"
+             " FROM unnest($1::text[]) AS d,"
+             " LATERAL reports.training_attendance(d, $2, $3) WITH ORDINALITY AS t(record_id, town, held_on, topic,"
+             " attendees, n) ORDER BY d, t.n")
+
+
+async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: str, as_of: Any = None,
+                    training: dict[str, list[asyncpg.Record]] | None = None) -> dict[str, Rows]:
+    """Each district's rows of the period, all read on `conn` (one query per table; the city's
+    training rows too, unless `training` has them already)."""
+    names, year = list(districts), int(period[:4])
+    by: dict[str, dict[str, list[asyncpg.Record]]] = {d: defaultdict(list) for d in names}
+    for name, query in _TABLES:
+        args = [names] if "$2" not in query else [names, year if name == "plan" else period]
+        for row in await conn.fetch(query, *args):
+            by[row["district"]][name].append(row)
+    if training is None:
+        training = await training_of(conn, names, year, as_of)
+    for d in names:
+        by[d]["training"] = training[d]
+    heads = await _checkpoints(conn, names)
+    return {d: Rows(services=got["services"], funds=got["funds"], inspections=got["inspections"],
+                    facts=got["facts"], projects=got["projects"], evaluations=got["evaluations"],
+                    states={r["town"]: r for r in got["states"]}, position=heads[d]["position"],
+                    checkpoint=heads[d],
+                    duties=DutyRows(plan=got["plan"][0] if got["plan"] else None, linked=got["linked"],
+                                    notes=got["notes"], problems=got["problems"], training=got["training"]))
+            for d, got in by.items()}
+
+
+async def _checkpoints(conn: asyncpg.Connection, districts: list[str]) -> dict[str, dict[str, Any]]:
+    """Each district's projected position and the chain's head there, in one query."""
+    parts = [f"SELECT ${n}::text AS district, p.position,"
+             f' (SELECT chain FROM {SCHEMA}."{chain_table(d)}" WHERE position = p.position) AS chain'
+             f" FROM (SELECT coalesce((SELECT position FROM tracking WHERE district = ${n}), 0) AS position) p"
+             for n, d in enumerate(districts, start=1)]
+    found = {}
+    for row in await conn.fetch(" UNION ALL ".join(parts), *districts):
+        head = row["chain"]
+        found[row["district"]] = {"position": row["position"], "chain_head": bytes(head).hex() if head else None}
+    return found
+
+
+async def training_of(conn: asyncpg.Connection, districts: list[str], year: int,
+                      as_of: Any = None) -> dict[str, list[asyncpg.Record]]:
+    """The city's training rows of each district's people in the year (each in its order)."""
+    home = CITY_SERVER.get()
+    if home is None:
+        found = await conn.fetch(_TRAINING, districts, year, as_of)
+    else:
+        found = []
+        async with home.acquire() as city, city.transaction(readonly=True):
+            for district in districts:
+                # The district is already in the caller's scope (the read that asked is scoped to it).
+                await city.execute("SELECT set_config('stations.scope', $1, true)", district)
+                found += await city.fetch(_TRAINING, [district], year, as_of)
+    by: dict[str, list[asyncpg.Record]] = {d: [] for d in districts}
+    for row in found:
+        by[row["district"]].append(row)
+    return by

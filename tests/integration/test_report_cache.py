@@ -1,0 +1,78 @@
+"""A district report given again from `report_cache` is the report made afresh, and stops being
+given the moment the projection moves the district's tracking row (a new batch, or a rebuild)."""
+
+from api.deps import ALL_DISTRICTS, scoped_connection
+from domain.records import parse_record
+from projections import report_cache
+from projections.rebuild import rebuild
+from projections.reports import Scope, district_report, district_reports
+from projections.worker import ProjectionWorker
+from stations import clock
+from tests.builders import service_delivered
+from tests.integration.halfyear import naive_figures
+from tests.integration.test_ledger import context
+from tests.integration.test_projections import pool, record_year  # noqa: F401 (the pool fixture)
+
+
+async def read(pool, scope: Scope, within: str = ALL_DISTRICTS) -> dict:  # noqa: F811
+    async with scoped_connection(pool, within) as conn:
+        return await district_report(conn, scope)
+
+
+def one_more_service(runtime, district, on: str) -> list[dict]:
+    record = service_delivered(next(iter(district.towns)), occurred_on=on)
+    runtime.tenants.ledger(district.code).record([parse_record(record)], context(runtime, district))
+    return [record]
+
+
+def kept(scope: Scope) -> set:
+    """The keys (with their stamps) the scope's reports are kept under."""
+    return {key for key in report_cache.REPORTS._kept if key[0] == scope}
+
+
+async def test_a_kept_report_is_the_fresh_one_until_the_tracking_row_moves(pool, runtime, district,  # noqa: F811
+                                                                         other_district):
+    records = record_year(runtime, district, 4)
+    worker = ProjectionWorker(pool)
+    await worker.catch_up(district.code)
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+
+    made = await read(pool, scope)
+    assert kept(scope)
+    assert await read(pool, scope) == made
+    assert made["figures"]["person_times"] == naive_figures(records, "2025H1")["person_times"]
+
+    # Another district's caller: row-level security hides the stamp, so nothing kept is given.
+    hidden = await read(pool, scope, within=other_district.code)
+    assert hidden["figures"]["person_times"] == 0 and hidden["checkpoint"]["position"] == 0
+
+    # A rebuild rewrites the tables and moves the row to the same position: made afresh, equal.
+    before = kept(scope)
+    await rebuild(pool, district.code)
+    assert await read(pool, scope) == made
+    assert kept(scope) - before
+
+    more = one_more_service(runtime, district, "2025-03-18")
+    await worker.catch_up(district.code)
+    after = await read(pool, scope)
+    assert after["figures"]["person_times"] == naive_figures(records + more, "2025H1")["person_times"]
+    assert after["checkpoint"]["position"] > made["checkpoint"]["position"]
+
+
+async def test_the_city_reads_only_the_districts_that_changed_afresh(pool, runtime, district,  # noqa: F811
+                                                                  other_district):
+    worker = ProjectionWorker(pool)
+    records = record_year(runtime, district, 6)
+    others = record_year(runtime, other_district, 7)
+    await worker.catch_up(district.code)
+    await worker.catch_up(other_district.code)
+    scopes = [Scope(d.code, "2025H2", runtime.tenants.divisions, clock.today()) for d in (district, other_district)]
+    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
+        first = await district_reports(conn, scopes)
+    more = one_more_service(runtime, district, "2025-08-18")
+    await worker.catch_up(district.code)
+    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
+        second = await district_reports(conn, scopes)
+    assert second[1] == first[1]
+    assert second[0]["figures"]["person_times"] == naive_figures(records + more, "2025H2")["person_times"]
+    assert second[1]["figures"]["person_times"] == naive_figures(others, "2025H2")["person_times"]
