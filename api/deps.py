@@ -14,7 +14,7 @@ from api import auth
 from api.auth import Caller, Role
 from api.problems import ApiProblem, forbidden, not_found
 from projections.connections import ServerPools
-from projections.duties_report import CITY_SERVER
+from projections.report_rows import CITY_SERVER
 from projections.progress import Progress
 from stations.bootstrap import Runtime
 

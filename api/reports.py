@@ -19,7 +19,7 @@ from audit import checkpoints
 from domain.events import Provenance
 from projections.as_of import position_at, shadow_tables
 from projections.connections import ServerPools
-from projections.duties_report import CITY_SERVER
+from projections.report_rows import CITY_SERVER
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare

@@ -8,7 +8,6 @@ the station's, so nothing is counted twice.
 
 import json
 from collections import defaultdict
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,11 +27,6 @@ class DutyRows:
     notes: list[asyncpg.Record]
     problems: list[asyncpg.Record]
     training: list[asyncpg.Record]
-
-
-# The city's training records live with the city's store, on the service's own database: a
-# report read on another server (a district placed there) reads them from this pool instead.
-CITY_SERVER: ContextVar[asyncpg.Pool | None] = ContextVar("CITY_SERVER", default=None)
 
 
 def effective_end(project: asyncpg.Record) -> date:

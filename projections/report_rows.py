@@ -8,13 +8,18 @@ ordered by district first, so each district's share keeps the order its report e
 
 from collections import defaultdict
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 
-from projections.duties_report import CITY_SERVER, DutyRows
+from projections.duties_report import DutyRows
 from tenants.event_store import SCHEMA, chain_table
+
+# The city's training records live with the city's store, on the service's own database: a
+# report read on another server (a district placed there) reads them from this pool instead.
+CITY_SERVER: ContextVar[asyncpg.Pool | None] = ContextVar("CITY_SERVER", default=None)
 
 
 @dataclass
