@@ -16,7 +16,7 @@ from projections import connections
 from projections.connections import ServerPools
 from projections.progress import Progress
 from projections.worker import ProjectionWorker, lags
-from stations.bootstrap import bootstrap
+from stations.bootstrap import bootstrap, tune_garbage_collection
 from stations.database import database
 from stations.settings import Settings, get_settings
 from tenants.event_store import server_label
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 for server in servers:
                     app.state.background += await stack.enter_async_context(
                         run_worker(settings, pools.url(server), runtime.signing_key, server_label(server)))
+            tune_garbage_collection()
             yield
 
     app = FastAPI(

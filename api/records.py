@@ -2,7 +2,8 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+import orjson
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel
 
 from api.auth import Caller, Role
@@ -31,7 +32,7 @@ Writer = Annotated[Caller, Depends(allow(Role.station, Role.district))]
 
 @router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch")
 def post_records(batch: RecordBatch, district: DistrictDep, caller: Writer, runtime: RuntimeDep,
-                 request_id: RequestIdDep) -> WriteAnswer:
+                 request_id: RequestIdDep) -> Response:
     """Store every new record of the batch in one transaction, or none of them.
 
     A record sent again with the same id and content is reported as `duplicate` and stored
@@ -47,5 +48,7 @@ def post_records(batch: RecordBatch, district: DistrictDep, caller: Writer, runt
         town_scope=caller.town if caller.role is Role.station else None,
     )
     written = tenants.ledger(district).record(batch.records, ctx)
-    return WriteAnswer(results=[RecordOutcome(id=r.id, status=r.status, position=r.position) for r in written.results],
-                       position=written.position)
+    # `WriteAnswer`'s shape, written straight from the results: a thousand outcome models
+    # built and checked again cost more than the rest of the answer.
+    return Response(orjson.dumps({"results": written.results, "position": written.position}),
+                    media_type="application/json")

@@ -56,31 +56,52 @@ def peak_rss_mb(pid: int) -> float:
 @dataclass(frozen=True)
 class Service:
     base: str
-    pid: int
+    api_pid: int  # `stations serve`: with more than one process, the parent of its workers
+    worker_pid: int  # `stations project`
 
-    def peak_rss_mb(self) -> float:
-        return peak_rss_mb(self.pid)
+    def peak_rss_mb(self) -> tuple[float, float]:
+        """The peak resident memory of the largest API process, and of the projection worker."""
+        api = [self.api_pid, *_children(self.api_pid)]
+        return max(peak_rss_mb(pid) for pid in api), peak_rss_mb(self.worker_pid)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *_children(int(child))]
+    return found
+
+
+# The projection worker gives way to the API under load (a write burst is answered first and
+# the reports catch up after it), as `docker-compose.yml` gives it a smaller CPU share.
+WORKER_NICENESS = 10
 
 
 @contextmanager
-def running_service(database_url: str, **env: str) -> Iterator[Service]:
-    """`uvicorn api.app:create_app` (what `stations serve` runs, projection worker included) on a
-    free port, with `STATIONS_*` settings from `env`."""
+def running_service(database_url: str, api_processes: int, **env: str) -> Iterator[Service]:
+    """The service as deployed (`docker-compose.yml`): `stations serve` with `api_processes`
+    processes and the projection worker apart (`stations project`), on a free port, with
+    `STATIONS_*` settings from `env`. Their output goes to a log file, shown if they fail."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    data_dir = tempfile.mkdtemp(prefix="stations-bench-data-")
+    data_dir = Path(tempfile.mkdtemp(prefix="stations-bench-data-"))
     environment = {**os.environ, "STATIONS_DATABASE_URL": database_url, "STATIONS_JWT_SECRET": SECRET,
-                   "STATIONS_ENVIRONMENT": "test", "STATIONS_DATA_DIR": data_dir,
+                   "STATIONS_ENVIRONMENT": "test", "STATIONS_DATA_DIR": str(data_dir),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
-                                "--port", str(port), "--log-level", "warning"], env=environment)
+    log = (data_dir / "service.log").open("wb")
+    command = [sys.executable, "-m", "stations.cli"]
+    api = subprocess.Popen([*command, "serve", "--port", str(port), "--workers", str(api_processes)],
+                           env={**environment, "STATIONS_RUN_PROJECTIONS": "false"}, stdout=log, stderr=log)
+    worker = subprocess.Popen([*command, "project"], env=environment, stdout=log, stderr=log,
+                              preexec_fn=lambda: os.nice(WORKER_NICENESS))
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError(f"the service exited with {process.returncode}")
+            if api.poll() is not None or worker.poll() is not None:
+                raise RuntimeError(f"the service exited: {(data_dir / 'service.log').read_text()[-3000:]}")
             try:
                 if httpx.get(f"{base}/healthz").status_code == 200:
                     break
@@ -88,7 +109,10 @@ def running_service(database_url: str, **env: str) -> Iterator[Service]:
                 time.sleep(0.1)
         else:
             raise RuntimeError("the service did not start")
-        yield Service(base, process.pid)
+        yield Service(base, api.pid, worker.pid)
     finally:
-        process.terminate()
-        process.wait(30)
+        for process in (api, worker):
+            process.terminate()
+        for process in (api, worker):
+            process.wait(30)
+        log.close()

@@ -55,6 +55,25 @@ def decide(records: Sequence[r.Record], ctx: Context, history: History) -> list[
     return _Batch(ctx, history).decide(records)
 
 
+_STREAM_FIELDS = {"town": "station", "project": "project", "successor_project": "project"}
+_RECORD_FIELDS = ("record", "inspection", "progress")  # a void's, a rectification's, a resolution's
+
+
+def reads_of(records: Sequence[r.Record], district: str) -> tuple[set[UUID], set[str]]:
+    """What deciding the batch will read, as far as its records tell: the streams of the
+    stations and projects they name, and the earlier records they refer to. A hint, so that
+    a caller can read them all at once; whatever it misses is read when the decision asks."""
+    streams: set[UUID] = set()
+    record_ids: set[str] = set()
+    for record in records:
+        fields = type(record).model_fields
+        for field, kind in _STREAM_FIELDS.items():
+            if field in fields and (key := getattr(record, field)) is not None:
+                streams.add(stream_id(district, kind, key))
+        record_ids.update(getattr(record, field) for field in _RECORD_FIELDS if field in fields)
+    return streams, record_ids
+
+
 class _Batch:
     def __init__(self, ctx: Context, history: History):
         self.ctx = ctx

@@ -49,6 +49,7 @@ class Divisions:
             self._districts.setdefault(d.code, []).append(d)
         for t in towns:
             self._towns.setdefault(t.code, []).append(t)
+        self._belongs = {(t.code, t.district) for versions in self._towns.values() for t in versions}
 
     def has_district(self, code: str) -> bool:
         return code in self._districts
@@ -65,7 +66,7 @@ class Divisions:
 
     def town_belongs(self, town: str, district: str) -> bool:
         """Whether the town has ever been part of the district."""
-        return any(v.district == district for v in self._towns.get(town, ()))
+        return (town, district) in self._belongs
 
     def towns_of(self, district: str) -> Mapping[str, list[TownVersion]]:
         return {

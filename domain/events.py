@@ -7,6 +7,7 @@ event's own fields, in China Standard Time.
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -17,6 +18,7 @@ from domain.errors import RuleViolation
 STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:stations:stream")
 
 
+@lru_cache(maxsize=16384)  # the same stations and projects, named by every record of a batch
 def stream_id(district: str, kind: str, key: str) -> UUID:
     """The stable id of an aggregate, derived from what names it, so it can be found again."""
     return uuid5(STREAM_NAMESPACE, f"{district}/{kind}/{key}")

@@ -33,6 +33,7 @@ class Pending:
     records: Sequence[r.Record]
     ctx: Context
     done: threading.Event = field(default_factory=threading.Event)
+    woken: threading.Event = field(default_factory=threading.Event)  # settled, or handed the lead
     result: Any = None
     error: BaseException | None = None
 
@@ -42,6 +43,7 @@ class Pending:
         except Exception as exc:  # handed to the waiting caller, who raises it as its own
             self.error = exc
         self.done.set()
+        self.woken.set()
 
     def outcome(self) -> Any:
         if self.error is not None:
@@ -50,7 +52,9 @@ class Pending:
 
 
 class GroupCommit:
-    """Takes turns at a district's commit; whoever takes the turn saves every batch waiting."""
+    """Takes turns at a district's commit: one caller at a time leads, saving every batch
+    waiting in groups until its own is saved, then hands the lead to a caller still waiting.
+    A caller whose batch a leader saved returns at once, and sends its next batch meanwhile."""
 
     def __init__(self, alone: Callable[[Sequence[r.Record], Context], Any],
                  together: Callable[[list[Pending]], list[Pending]]):
@@ -58,16 +62,30 @@ class GroupCommit:
         self._together = together  # saves a group; returns the batches it left for `alone`
         self._waiting: list[Pending] = []
         self._lock = threading.Lock()
-        self._turn = threading.Lock()
+        self._leading = False
 
     def record(self, records: Sequence[r.Record], ctx: Context) -> Any:
         mine = Pending(records, ctx)
         with self._lock:
             self._waiting.append(mine)
-        with self._turn:
+            follow, self._leading = self._leading, True
+        if follow:
+            mine.woken.wait()  # each caller is woken alone: no herd after every group
+            if mine.done.is_set():
+                return mine.outcome()
+        try:
             while not mine.done.is_set():  # the batches ahead of it may fill more than one group
                 self._commit(self._take())
+        finally:
+            self._hand_over()
         return mine.outcome()
+
+    def _hand_over(self) -> None:
+        with self._lock:  # a batch still waiting has not been taken, so is not settled: it leads next
+            successor = self._waiting[0] if self._waiting else None
+            self._leading = successor is not None
+        if successor is not None:
+            successor.woken.set()
 
     def _take(self) -> list[Pending]:
         with self._lock:

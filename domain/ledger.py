@@ -12,17 +12,21 @@ from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
-    ApplicationRecorder, DatetimeAsISO, DecimalAsStr, IntegrityError, JSONTranscoder, Mapper, Transcoding, UUIDAsHex,
+    ApplicationRecorder, DatetimeAsISO, DecimalAsStr, IntegrityError, JSONTranscoder, Mapper, StoredEvent,
+    Transcoder, Transcoding, UUIDAsHex,
 )
 
 from domain import records as r
-from domain.decisions import Context, RecordRef, decide
+from domain.aggregate_cache import AggregateCache
+from domain.decisions import Context, RecordRef, decide, reads_of
 from domain.errors import BatchRejected, RecordConflict
 from domain.events import Provenance, RecordKeeping, stream_id
 from domain.group_commit import GroupCommit, Pending
 from domain.plan import Plan, PlanStateViolation
 from domain.report import ChainViolation, Report
+from domain.transcoding import OrjsonTranscoder
 
 SAVE_ATTEMPTS = 5
 
@@ -39,12 +43,18 @@ class IndexedRecord:
     position: int | None = None
 
 
-class RecordIndex(Protocol):
-    """The part of the district's recorder that knows record ids."""
+class DistrictStore(Protocol):
+    """What the ledger needs of the district's recorder beyond the library's: its record index,
+    its events written with the index rows, and the events of streams after known versions."""
 
     def lookup_records(self, record_ids: Sequence[str]) -> dict[str, IndexedRecord]: ...
 
     def max_notification_id(self) -> int | None: ...
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], *,
+                      index: Sequence[IndexedRecord] = ()) -> Sequence[int]: ...
+
+    def events_after(self, versions: dict[UUID, int]) -> Sequence[StoredEvent]: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ def event_mapper() -> Mapper:
     transcoder = JSONTranscoder()
     for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO()):
         transcoder.register(transcoding)
-    return Mapper(transcoder=transcoder)
+    return Mapper(transcoder=OrjsonTranscoder(transcoder))
 
 
 class DistrictLedger(Application):
@@ -87,17 +97,29 @@ class DistrictLedger(Application):
         self._recorder = recorder
         self._group_commit = GroupCommit(self._record_alone, self._record_together)
         super().__init__(env=env or {})
+        self._aggregates = AggregateCache(self.store.events_after, self.mapper)  # used in commit turns only
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self._recorder
+
+    def construct_transcoder(self) -> Transcoder:
+        return OrjsonTranscoder(super().construct_transcoder())  # type: ignore[arg-type]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
 
     @property
-    def index(self) -> RecordIndex:
+    def store(self) -> DistrictStore:
         return self.recorder  # type: ignore[return-value]
+
+    def _store(self, aggregates: Sequence[Aggregate], index: Sequence[IndexedRecord]) -> list[tuple[Any, int]]:
+        """Record the aggregates' new events, with their index rows, in one transaction; each
+        event with its position. (The library's `save` does the same through runtime protocol
+        checks and its notification objects, a tenth of a batch's time.)"""
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
+        positions = self.store.insert_events([self.mapper.to_stored_event(e) for e in events], index=index)
+        return list(zip(events, positions, strict=True))
 
     def record(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
         """Store the batch's new records atomically; report repeats as duplicates. Batches
@@ -108,9 +130,11 @@ class DistrictLedger(Application):
         ids = list({rec.id for rec in records})
         for attempt in range(SAVE_ATTEMPTS):
             last = attempt == SAVE_ATTEMPTS - 1
-            known = self.index.lookup_records(ids)
+            history = self._turn(records)
+            known = {rid: found for rid, found in history.found.items() if rid in ids}
+            saved: list[Aggregate] = []
             try:
-                return self._record_once(records, known, ctx)
+                return self._record_once(records, known, ctx, history, saved)
             except IntegrityError:
                 # Another writer took an id or a stream version first: decide again.
                 if last:
@@ -118,9 +142,20 @@ class DistrictLedger(Application):
             except BatchRejected:
                 # Rejected against state that a concurrent writer of these very records may
                 # have changed since the ids were looked up: if so, decide again.
-                if last or len(self.index.lookup_records(ids)) == len(known):
+                if last or len(self.store.lookup_records(ids)) == len(known):
                     raise
+            finally:
+                self._aggregates.end_turn(saved)
         raise AssertionError("unreachable")
+
+    def _turn(self, records: Sequence[r.Record]) -> "_LedgerHistory":
+        """A commit turn's view of the log: the records the batches send or refer to, and the
+        aggregates they will read, each read at once."""
+        streams, referred = reads_of(records, self.district)
+        self._aggregates.begin_turn()
+        found = self.store.lookup_records([*{rec.id for rec in records}, *referred])
+        self._aggregates.refresh(streams | {found[rid].stream for rid in referred if rid in found})
+        return _LedgerHistory(self, self._aggregates.get, found)
 
     def submit_report(self, period: str, town: str, position: int, figures: dict, provenance: Provenance) -> int:
         """Freeze the report's figures at `position` and send it up the chain."""
@@ -186,15 +221,16 @@ class DistrictLedger(Application):
             changed = step(current, stream, record_id)
             event = changed.pending_events[-1]
             try:
-                [recording] = self.save(changed, index=[IndexedRecord(
+                [(_, position)] = self._store([changed], [IndexedRecord(
                     record_id, event.record_type, record_id, stream, event.originator_version)])
-                return recording.notification.id
+                return position
             except IntegrityError:
                 if attempt == SAVE_ATTEMPTS - 1:
                     raise
         raise AssertionError("unreachable")
 
-    def _record_once(self, records: Sequence[r.Record], known: dict[str, IndexedRecord], ctx: Context) -> WriteResult:
+    def _record_once(self, records: Sequence[r.Record], known: dict[str, IndexedRecord], ctx: Context,
+                     history: "_LedgerHistory", saved: list[Aggregate]) -> WriteResult:
         hashes = {rec.id: rec.content_hash() for rec in records}
         conflicts = sorted({rid for rid, rec in known.items() if rec.content_hash != hashes[rid]})
         if conflicts:
@@ -202,13 +238,14 @@ class DistrictLedger(Application):
         new = [rec for rec in records if rec.id not in known]
         positions = {rid: rec.position for rid, rec in known.items()}
         if new:
-            changed = decide(new, ctx, _LedgerHistory(self))
+            changed = decide(new, ctx, history)
             rows = [IndexedRecord(e.record_id, e.record_type, hashes[e.record_id], e.originator_id,
                                   e.originator_version)
                     for aggregate in changed for e in aggregate.pending_events]
-            for recording in self.save(*changed, index=rows):
-                positions[recording.domain_event.record_id] = recording.notification.id
-        position = max(positions.values()) if new else (self.index.max_notification_id() or 0)
+            for event, position in self._store(changed, rows):
+                positions[event.record_id] = position
+            saved.extend(changed)
+        position = max(positions.values()) if new else (self.store.max_notification_id() or 0)
         results = [RecordResult(rec.id, "duplicate" if rec.id in known else "accepted", positions[rec.id])
                    for rec in records]
         return WriteResult(results, position)
@@ -219,36 +256,43 @@ class DistrictLedger(Application):
         ids = [rec.id for pending in group for rec in pending.records]
         if len(set(ids)) != len(ids):
             return group
-        known = self.index.lookup_records(ids)
+        history = self._turn([rec for pending in group for rec in pending.records])
+        saved: list[Aggregate] = []
+        try:
+            return self._save_together(group, history, saved)
+        finally:
+            self._aggregates.end_turn(saved)
+
+    def _save_together(self, group: list[Pending], history: "_LedgerHistory", saved: list[Aggregate]) -> list[Pending]:
         decided: list[tuple[Pending, list[RecordKeeping]]] = []
-        touched: set[UUID] = set()
+        touched: set[UUID] = set()  # what the batches so far read or changed: out of bounds to the next
         left = []
         for pending in group:
-            if any(rec.id in known for rec in pending.records):
+            if any(rec.id in history.found for rec in pending.records):
                 left.append(pending)
                 continue
-            history = _LedgerHistory(self)
+            mine = history.apart_from(touched)
             try:
-                changed = decide(pending.records, pending.ctx, history)
-            except (BatchRejected, RecordConflict):
+                changed = decide(pending.records, pending.ctx, mine)
+            except (BatchRejected, RecordConflict, _Overlap):
+                # What it changed before it failed is nobody's: the turn's end forgets it.
+                touched |= mine.loaded
                 left.append(pending)
                 continue
-            footprint = history.loaded | {aggregate.id for aggregate in changed}
-            if footprint & touched:
-                left.append(pending)
-                continue
-            touched |= footprint
+            touched |= mine.loaded | {aggregate.id for aggregate in changed}
             decided.append((pending, changed))
         if not decided:
             return left
         rows = [IndexedRecord(e.record_id, e.record_type, rec_hash, e.originator_id, e.originator_version)
                 for pending, changed in decided
                 for rec_hash, e in _hashed_events(pending.records, changed)]
+        aggregates = [aggregate for _, changed in decided for aggregate in changed]
         try:
-            recordings = self.save(*[aggregate for _, changed in decided for aggregate in changed], index=rows)
+            stored = self._store(aggregates, rows)
         except IntegrityError:  # a writer elsewhere took an id or a version first
             return group
-        positions = {recording.domain_event.record_id: recording.notification.id for recording in recordings}
+        saved.extend(aggregates)
+        positions = {event.record_id: position for event, position in stored}
         for pending, _ in decided:
             results = [RecordResult(rec.id, "accepted", positions[rec.id]) for rec in pending.records]
             pending.settle(lambda results=results: WriteResult(results, max(res.position for res in results)))
@@ -266,18 +310,38 @@ def _existing(report: Report | None) -> Report:
     return report
 
 
+class _Overlap(Exception):
+    """A batch of a group reads what another batch of the group read or changed."""
+
+
 class _LedgerHistory:
-    def __init__(self, ledger: DistrictLedger):
+    """The log as a decision reads it: aggregates through `load`, records through the index
+    (those looked up for the turn first)."""
+
+    def __init__(self, ledger: DistrictLedger, load: Callable[[UUID], Any] | None = None,
+                 found: dict[str, IndexedRecord] | None = None, out_of_bounds: frozenset[UUID] = frozenset()):
         self.ledger = ledger
+        self._load = load or self._load_fresh
+        self.found = found if found is not None else {}
+        self.out_of_bounds = out_of_bounds
         self.loaded: set[UUID] = set()  # the aggregates a decision read
 
+    def apart_from(self, touched: set[UUID]) -> "_LedgerHistory":
+        """The same view for a decision that may read nothing in `touched`."""
+        return _LedgerHistory(self.ledger, self._load, self.found, frozenset(touched))
+
     def load(self, stream: UUID) -> RecordKeeping | None:
+        if stream in self.out_of_bounds:
+            raise _Overlap(stream)
         self.loaded.add(stream)
+        return self._load(stream)
+
+    def _load_fresh(self, stream: UUID) -> RecordKeeping | None:
         try:
             return self.ledger.repository.get(stream)
         except AggregateNotFoundError:
             return None
 
     def find_record(self, record_id: str) -> RecordRef | None:
-        found = self.ledger.index.lookup_records([record_id]).get(record_id)
+        found = self.found.get(record_id) or self.ledger.store.lookup_records([record_id]).get(record_id)
         return RecordRef(found.stream, found.record_type) if found else None

@@ -28,7 +28,7 @@ from projections import connections
 from projections.reports import Scope
 from projections.rebuild import rebuild as rebuild_district
 from stations import clock, demo_cli
-from stations.bootstrap import bootstrap, open_server
+from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
 from stations.settings import get_settings
@@ -81,6 +81,7 @@ def project() -> None:
         runtime = bootstrap(settings, url)  # the schema and every store exist before following them
         runtime.close()
         console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
+        tune_garbage_collection()
         asyncio.run(follow(url, runtime.signing_key))
 
 

@@ -9,15 +9,20 @@ districts.
 """
 
 import time
+from contextlib import suppress
 from collections.abc import Callable, Sequence
 from itertools import count
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
+import psycopg
 from psycopg import Connection, Cursor
 from psycopg.errors import LockNotAvailable, QueryCanceled
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 
@@ -97,7 +102,10 @@ def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
         schema=SCHEMA,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pre_ping=True,
+        # No ping before each use (a round trip per connection taken): a connection the server
+        # dropped fails its statement, the pool discards it, and every read and write of the
+        # store tries again on another (`retry`, `DistrictRecorder.insert_events`).
+        pre_ping=False,
         lock_timeout=LOCK_TIMEOUT_SECONDS,
         idle_in_transaction_session_timeout=10,
         statement_timeout=statement_timeout,
@@ -152,23 +160,36 @@ class DistrictRecorder(PostgresApplicationRecorder):
             "SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1").format(schema=schema, chain=links)
         self.insert_chain_statement = SQL(
             "INSERT INTO {schema}.{chain} (position, leaf, chain)"
-            " SELECT * FROM unnest(%s::bigint[], %s::bytea[], %s::bytea[])").format(schema=schema, chain=links)
-        self.insert_index_statement = SQL(
-            "INSERT INTO {schema}.{records} (record_id, record_type, content_hash, stream_id, stream_version)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::uuid[], %s::bigint[])"
-        ).format(schema=schema, records=records)
-        # The library's own insert sends a composite-type array that psycopg dumps in Python, row
-        # by row; four plain arrays are dumped by its C dumpers. Same table, columns and order.
+            " SELECT * FROM unnest(%b::bigint[], %b::bytea[], %b::bytea[])").format(schema=schema, chain=links)
+        # The transaction begins with the table's lock (the library's statements: one writer at a
+        # time, so positions are given in commit order) and the NOTIFY, in one round trip.
+        self.begin_locked_statement = SQL("; ").join(
+            [SQL("BEGIN"), *self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name))])
+        # Then the events and their record index rows in one statement. The library's own insert
+        # sends a composite-type array that psycopg dumps in Python, row by row; plain arrays are
+        # dumped by its C dumpers. Same table, columns and order. The chain's head comes back with
+        # the positions: read under the lock, it is the head these events are linked onto.
         self.insert_rows_statement = SQL(
-            "INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) RETURNING notification_id"
-        ).format(schema=schema, events=events)
+            "WITH indexed AS (INSERT INTO {schema}.{records}"
+            " (record_id, record_type, content_hash, stream_id, stream_version)"
+            " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::uuid[], %b::bigint[])),"
+            " inserted AS (INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)"
+            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) RETURNING notification_id)"
+            " SELECT array_agg(notification_id ORDER BY notification_id) AS positions,"
+            " (SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1) AS head FROM inserted"
+        ).format(schema=schema, records=records, events=events, chain=links)
         self.lookup_statement = SQL(
             "SELECT r.record_id, r.record_type, r.content_hash, r.stream_id, r.stream_version,"
             " e.notification_id FROM {schema}.{records} r"
             " JOIN {schema}.{events} e ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version"
             " WHERE r.record_id = ANY(%s)"
         ).format(schema=schema, records=records, events=events)
+        self.events_after_statement = SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state"
+            " FROM unnest(%b::uuid[], %b::bigint[]) AS known (stream, version)"
+            " JOIN {schema}.{events} e ON e.originator_id = known.stream AND e.originator_version > known.version"
+            " ORDER BY e.originator_id, e.originator_version"
+        ).format(schema=schema, events=events)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Insert, trying again while the connection is being lost (a server restarting, a
@@ -187,37 +208,44 @@ class DistrictRecorder(PostgresApplicationRecorder):
                     raise
                 time.sleep(0.2)
 
-    def _insert_in_one_transaction(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
-        # The library sends these statements in pipeline mode, which deadlocks in psycopg
-        # over a Unix socket (the embedded server's) once a batch nears 1000 events; the
-        # same statements in one ordinary transaction cost a few round trips more.
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            self._insert_events(curs, stored_events, **kwargs)
-            if not stored_events:
-                return []
-            self._insert_stored_events(curs, stored_events, **kwargs)  # takes the table's lock
-            positions = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-            self._extend_chain(curs, stored_events, positions)
+    def _insert_in_one_transaction(self, stored_events: Sequence[StoredEvent], *,
+                                   index: Sequence[IndexedRecord] = ()) -> Sequence[int]:
+        # The library sends its statements in pipeline mode, which deadlocks in psycopg over a
+        # Unix socket (the embedded server's) once a batch nears 1000 events. These go in one
+        # transaction, begun and ended by hand on the pool's autocommit connection so that
+        # BEGIN and COMMIT share round trips: four in all.
+        if not stored_events:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            try:
+                curs.execute(self.begin_locked_statement)
+                curs.execute(self.insert_rows_statement, [
+                    [row.record_id for row in index],
+                    [row.record_type for row in index],
+                    [row.content_hash for row in index],
+                    [row.stream for row in index],
+                    [row.stream_version for row in index],
+                    [e.originator_id for e in stored_events],
+                    [e.originator_version for e in stored_events],
+                    [e.topic for e in stored_events],
+                    [e.state for e in stored_events],
+                ])
+                inserted = curs.fetchone()
+                positions = inserted["positions"]
+                self._extend_chain(curs, stored_events, positions, inserted["head"])
+                curs.execute("COMMIT")
+            except BaseException:
+                if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                    with suppress(psycopg.Error):
+                        conn.execute("ROLLBACK")
+                raise
             return positions
 
-    def _insert_stored_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                              **kwargs: Any) -> None:
-        self._lock_table(curs)
-        self._notify_channel(curs)
-        curs.execute(self.insert_rows_statement, [
-            [e.originator_id for e in stored_events],
-            [e.originator_version for e in stored_events],
-            [e.topic for e in stored_events],
-            [e.state for e in stored_events],
-        ])
-
     def _extend_chain(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                      positions: Sequence[int]) -> None:
+                      positions: Sequence[int], head: bytes | None) -> None:
         """Hash the new events onto the district's chain, in the same transaction (under the
         events table's lock, so chain order is log order)."""
-        curs.execute(self.chain_head_statement)
-        head = curs.fetchone()
-        value = bytes(head["chain"]) if head else chain.GENESIS
+        value = bytes(head) if head is not None else chain.GENESIS
         leaves, values = [], []
         for position, event in zip(positions, stored_events, strict=True):
             leaf = chain.leaf(position, event.originator_id, event.originator_version, event.topic, event.state)
@@ -226,17 +254,11 @@ class DistrictRecorder(PostgresApplicationRecorder):
             values.append(value)
         curs.execute(self.insert_chain_statement, [list(positions), leaves, values])
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Any, *,
-                       index: Sequence[IndexedRecord] = (), **kwargs: Any) -> None:
-        super()._insert_events(curs, stored_events, **kwargs)
-        if index:
-            curs.execute(self.insert_index_statement, [
-                [row.record_id for row in index],
-                [row.record_type for row in index],
-                [row.content_hash for row in index],
-                [row.stream for row in index],
-                [row.stream_version for row in index],
-            ])
+    def _create_table(self, curs: Cursor[DictRow]) -> None:
+        # Processes starting together (the API's workers, the projection worker) would race to
+        # create the same new store, and CREATE ... IF NOT EXISTS is not safe against that race.
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('stations: create an event store'))")
+        super()._create_table(curs)
 
     def exists(self) -> bool:
         """Whether the district's store was created already (its chain table is made last)."""
@@ -245,6 +267,7 @@ class DistrictRecorder(PostgresApplicationRecorder):
                          [f'{self.datastore.schema}."{self.chain_table_name}"'])
             return curs.fetchone()["found"]
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def lookup_records(self, record_ids: Sequence[str]) -> dict[str, IndexedRecord]:
         if not record_ids:
             return {}
@@ -255,3 +278,14 @@ class DistrictRecorder(PostgresApplicationRecorder):
                                                 row["stream_id"], row["stream_version"], row["notification_id"])
                 for row in curs.fetchall()
             }
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def events_after(self, versions: dict[UUID, int]) -> list[StoredEvent]:
+        """Every event of the streams after the versions given (0 for a whole stream), in
+        stream and version order: one query for all."""
+        if not versions:
+            return []
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.events_after_statement, [list(versions), list(versions.values())])
+            return [StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
+                    for row in curs.fetchall()]

@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from eventsourcing.postgres import PostgresDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
 
 from domain.divisions import DistrictVersion, Divisions, TownVersion
 
@@ -37,13 +39,14 @@ def bundled_divisions() -> tuple[list[DistrictVersion], list[TownVersion]]:
 
 
 def seed(datastore: PostgresDatastore) -> bool:
-    """Load the bundled divisions into an empty registry; say whether it was empty."""
+    """Load the bundled divisions into an empty registry; say whether it was empty. (Under the
+    table's lock until the commit: processes starting together seed it once.)"""
     with datastore.transaction(commit=True) as curs:
         curs.execute("LOCK TABLE tenants.districts IN EXCLUSIVE MODE")
         curs.execute("SELECT count(*) AS n FROM tenants.districts")
         if curs.fetchone()["n"]:
             return False
-    register(datastore, *bundled_divisions())
+        _register(curs, *bundled_divisions())
     return True
 
 
@@ -51,19 +54,24 @@ def register(datastore: PostgresDatastore, districts: Iterable[DistrictVersion],
              towns: Iterable[TownVersion], *, server: str | None = None) -> None:
     """Add district and town versions (a new district, a rename from a date...); new districts
     are placed on `server` (a connection string) when given, else on the service's own database."""
-    districts = list(districts)
     with datastore.transaction(commit=True) as curs:
-        if server is not None:
-            curs.executemany("INSERT INTO tenants.placements (district, server) VALUES (%s, %s)",
-                             [(d.code, server) for d in districts])
-        curs.executemany(
-            "INSERT INTO tenants.districts (code, name, valid_from, valid_to) VALUES (%s, %s, %s, %s)",
-            [(d.code, d.name, d.valid_from, d.valid_to) for d in districts])
-        curs.executemany(
-            "INSERT INTO tenants.towns (code, district, name, kind, valid_from, valid_to)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            [(t.code, t.district, t.name, t.kind, t.valid_from, t.valid_to) for t in towns])
-        curs.execute(f"NOTIFY {REGISTRY_CHANNEL}")
+        _register(curs, districts, towns, server=server)
+
+
+def _register(curs: Cursor[DictRow], districts: Iterable[DistrictVersion], towns: Iterable[TownVersion], *,
+              server: str | None = None) -> None:
+    districts = list(districts)
+    if server is not None:
+        curs.executemany("INSERT INTO tenants.placements (district, server) VALUES (%s, %s)",
+                         [(d.code, server) for d in districts])
+    curs.executemany(
+        "INSERT INTO tenants.districts (code, name, valid_from, valid_to) VALUES (%s, %s, %s, %s)",
+        [(d.code, d.name, d.valid_from, d.valid_to) for d in districts])
+    curs.executemany(
+        "INSERT INTO tenants.towns (code, district, name, kind, valid_from, valid_to)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        [(t.code, t.district, t.name, t.kind, t.valid_from, t.valid_to) for t in towns])
+    curs.execute(f"NOTIFY {REGISTRY_CHANNEL}")
 
 
 def rename_town(datastore: PostgresDatastore, code: str, on: date, name: str, kind: str) -> None:

@@ -26,7 +26,7 @@ def test_the_embedded_database_keeps_its_data_across_restarts(tmp_path):
         runtime = bootstrap(settings, url)
         try:
             assert len(runtime.tenants.divisions.district_codes) == 6, "seeded once, not twice"
-            assert record["id"] in runtime.tenants.ledger("350203").index.lookup_records([record["id"]])
+            assert record["id"] in runtime.tenants.ledger("350203").store.lookup_records([record["id"]])
         finally:
             runtime.close()
 

@@ -7,10 +7,12 @@ import pytest
 from domain.decisions import Context
 from domain.errors import BatchRejected
 from domain.events import Provenance
+from domain.ledger import DistrictLedger
 from domain.records import parse_record
 from stations import clock
 from stations.bootstrap import Runtime
-from tests.builders import fund_spent, project_contracted, service_delivered, station_established
+from tenants.event_store import DistrictRecorder
+from tests.builders import fund_spent, project_contracted, record_voided, service_delivered, station_established
 from tests.conftest import SampleDistrict
 
 
@@ -59,7 +61,7 @@ def test_racing_spends_never_take_a_fund_line_below_zero(runtime, district):
 
     assert outcomes.count(True) == 3
     project = runtime.tenants.ledger(district.code).repository.get(
-        runtime.tenants.ledger(district.code).index.lookup_records([contract["id"]])[contract["id"]].stream)
+        runtime.tenants.ledger(district.code).store.lookup_records([contract["id"]])[contract["id"]].stream)
     assert project.spent("elderly_care") == 180000
 
 
@@ -69,7 +71,7 @@ def test_a_rejected_batch_leaves_no_trace(runtime, district):
         write(runtime, district, [*good, service_delivered(district.town, occurred_on="2999-01-01")])
 
     assert stored_count(runtime, district) == 0
-    assert runtime.tenants.ledger(district.code).index.lookup_records([r["id"] for r in good]) == {}
+    assert runtime.tenants.ledger(district.code).store.lookup_records([r["id"] for r in good]) == {}
 
 
 def test_each_district_writes_to_its_own_store(runtime, district, other_district):
@@ -114,3 +116,41 @@ def test_concurrent_single_records_are_each_their_own_batch(runtime, district):
         if n not in (5, 9):
             event = by_position[answer.position]
             assert records[n]["id"].encode() in event.state and f'"req-{n}"'.encode() in event.state
+
+
+def other_process_ledger(runtime: Runtime, district: SampleDistrict) -> DistrictLedger:
+    """The district's ledger as another API process has it: the same store, its own kept aggregates."""
+    return DistrictLedger(district.code, DistrictRecorder(runtime.datastore, district.code))
+
+
+def test_a_ledger_decides_on_what_another_process_recorded_since_it_last_read(runtime, district):
+    contract = project_contracted(district.town)
+    write(runtime, district, [contract])
+    # The elderly-care line holds 200000.00; this process now keeps the project, 150000.00 spent.
+    write(runtime, district, [fund_spent(contract["project"], amount="150000.00")])
+    other = other_process_ledger(runtime, district)
+    other.record([parse_record(fund_spent(contract["project"], amount="40000.00"))], context(runtime, district))
+
+    with pytest.raises(BatchRejected):  # 190000.00 spent: 20000.00 more does not fit
+        write(runtime, district, [fund_spent(contract["project"], amount="20000.00")])
+    last = fund_spent(contract["project"], amount="10000.00")
+    write(runtime, district, [last])
+    with pytest.raises(BatchRejected):  # the line is spent
+        write(runtime, district, [fund_spent(contract["project"], amount="10000.00")])
+
+    other.record([parse_record(record_voided(last["id"]))], context(runtime, district))
+    write(runtime, district, [fund_spent(contract["project"], amount="10000.00")])  # room again
+
+
+def test_what_a_rejected_batch_changed_before_its_refusal_is_not_kept(runtime, district):
+    contract = project_contracted(district.town)
+    write(runtime, district, [contract])
+    spend = fund_spent(contract["project"], amount="150000.00")
+    with pytest.raises(BatchRejected):  # the project was changed by the spend, then the batch refused
+        write(runtime, district, [spend, service_delivered(district.town, occurred_on="2999-01-01")])
+
+    write(runtime, district, [fund_spent(contract["project"], amount="200000.00")])  # the whole line is left
+
+    ledger = runtime.tenants.ledger(district.code)
+    project = ledger.repository.get(ledger.store.lookup_records([contract["id"]])[contract["id"]].stream)
+    assert project.spent("elderly_care") == 200000
