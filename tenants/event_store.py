@@ -12,12 +12,11 @@ import time
 from contextlib import suppress
 from collections.abc import Callable, Sequence
 from itertools import count
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.utils import retry
 import psycopg
 from psycopg import Connection, Cursor
 from psycopg.errors import LockNotAvailable, QueryCanceled
@@ -30,8 +29,8 @@ from audit import chain
 from domain.ledger import IndexedRecord
 
 SCHEMA = "eventstore"
-INSERT_ATTEMPTS = 10
-INSERT_RETRY_SECONDS = 3.0
+ATTEMPTS = 10  # of a read or write of the write path while reconnecting
+RETRY_SECONDS = 3.0
 LOCK_TIMEOUT_SECONDS = 5
 TIMED_OUT = (LockNotAvailable, QueryCanceled)  # the database is slow, not gone
 
@@ -47,6 +46,8 @@ def records_table(district: str) -> str:
 def chain_table(district: str) -> str:
     return f"d{district}_chain"
 
+
+Result = TypeVar("Result")
 
 CITY = "city"  # the city bureau's own store: its half-year report to the province
 
@@ -110,6 +111,23 @@ def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
         idle_in_transaction_session_timeout=10,
         statement_timeout=statement_timeout,
     )
+
+
+def _while_reconnecting(action: Callable[[], Result]) -> Result:
+    """The action, tried again while the connection is being lost (a server restarting, a
+    connection the server dropped). A lock or statement timeout is not tried again: the database
+    is slow, and the caller hears so (a 503) at once instead of after ten timeouts; nor is a
+    server that stays away for longer than a restart takes (each try may wait for a connection
+    for the pool's timeout)."""
+    give_up_at = time.monotonic() + RETRY_SECONDS
+    for attempt in count(1):
+        try:
+            return action()
+        except (InterfaceError, OperationalError) as exc:
+            if attempt == ATTEMPTS or isinstance(exc.__cause__, TIMED_OUT) or time.monotonic() >= give_up_at:
+                raise
+            time.sleep(0.2)
+    raise AssertionError("unreachable")
 
 
 class DistrictRecorder(PostgresApplicationRecorder):
@@ -192,21 +210,10 @@ class DistrictRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, events=events)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        """Insert, trying again while the connection is being lost (a server restarting, a
-        connection cut): a retry after a commit whose answer was lost fails on the record index,
-        and the ledger then reports those records as duplicates, so nothing is stored twice. A
-        lock or statement timeout is not retried: the database is slow, and the caller hears so
-        (a 503) at once instead of after ten timeouts; nor is a server that stays away for longer
-        than a restart takes (each try may wait for a connection for the pool's timeout)."""
-        give_up_at = time.monotonic() + INSERT_RETRY_SECONDS
-        for attempt in count(1):
-            try:
-                return self._insert_in_one_transaction(stored_events, **kwargs)
-            except (InterfaceError, OperationalError) as exc:
-                if (attempt == INSERT_ATTEMPTS or isinstance(exc.__cause__, TIMED_OUT)
-                        or time.monotonic() >= give_up_at):
-                    raise
-                time.sleep(0.2)
+        """Insert, trying again while the connection is being lost (`_while_reconnecting`): a
+        retry after a commit whose answer was lost fails on the record index, and the ledger then
+        reports those records as duplicates, so nothing is stored twice."""
+        return _while_reconnecting(lambda: self._insert_in_one_transaction(stored_events, **kwargs))
 
     def _insert_in_one_transaction(self, stored_events: Sequence[StoredEvent], *,
                                    index: Sequence[IndexedRecord] = ()) -> Sequence[int]:
@@ -267,10 +274,10 @@ class DistrictRecorder(PostgresApplicationRecorder):
                          [f'{self.datastore.schema}."{self.chain_table_name}"'])
             return curs.fetchone()["found"]
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def lookup_records(self, record_ids: Sequence[str]) -> dict[str, IndexedRecord]:
-        if not record_ids:
-            return {}
+        return _while_reconnecting(lambda: self._lookup_records(record_ids)) if record_ids else {}
+
+    def _lookup_records(self, record_ids: Sequence[str]) -> dict[str, IndexedRecord]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.lookup_statement, [list(record_ids)])
             return {
@@ -279,12 +286,12 @@ class DistrictRecorder(PostgresApplicationRecorder):
                 for row in curs.fetchall()
             }
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def events_after(self, versions: dict[UUID, int]) -> list[StoredEvent]:
         """Every event of the streams after the versions given (0 for a whole stream), in
         stream and version order: one query for all."""
-        if not versions:
-            return []
+        return _while_reconnecting(lambda: self._events_after(versions)) if versions else []
+
+    def _events_after(self, versions: dict[UUID, int]) -> list[StoredEvent]:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.events_after_statement, [list(versions), list(versions.values())])
             return [StoredEvent(row["originator_id"], row["originator_version"], row["topic"], bytes(row["state"]))
