@@ -55,17 +55,21 @@ def decide(records: Sequence[r.Record], ctx: Context, history: History) -> list[
     return _Batch(ctx, history).decide(records)
 
 
-_STREAM_FIELDS = {"town": "station", "project": "project", "successor_project": "project"}
+_STREAM_FIELDS = {"project": "project", "successor_project": "project"}
 _RECORD_FIELDS = ("record", "inspection", "progress")  # a void's, a rectification's, a resolution's
+_READ_THEIR_STATION = {"station_established", "signboard_hung", "equipment_recorded", "staff_assigned",
+                       "staff_released", "rules_adopted", "linked_figures_collected"}
 
 
 def reads_of(records: Sequence[r.Record], district: str) -> tuple[set[UUID], set[str]]:
     """What deciding the batch will read, as far as its records tell: the streams of the
-    stations and projects they name, and the earlier records they refer to. A hint, so that
+    stations and projects it reads, and the earlier records they refer to. A hint, so that
     a caller can read them all at once; whatever it misses is read when the decision asks."""
     streams: set[UUID] = set()
     record_ids: set[str] = set()
     for record in records:
+        if record.type in _READ_THEIR_STATION:
+            streams.add(stream_id(district, "station", record.town))
         fields = type(record).model_fields
         for field, kind in _STREAM_FIELDS.items():
             if field in fields and (key := getattr(record, field)) is not None:
