@@ -59,10 +59,33 @@ class Service:
     api_pid: int  # `stations serve`: with more than one process, the parent of its workers
     worker_pid: int  # `stations project`
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by the API's processes, the projection worker, and every
+        PostgreSQL process of the machine (the database server's share, others' work included)."""
+        return {"api": sum(_cpu_seconds(pid) for pid in [self.api_pid, *_children(self.api_pid)]),
+                "worker": _cpu_seconds(self.worker_pid),
+                "database": sum(_cpu_seconds(int(d.name)) for d in Path("/proc").iterdir()
+                                if d.name.isdigit() and _command(int(d.name)) == "postgres")}
+
     def peak_rss_mb(self) -> tuple[float, float]:
         """The peak resident memory of the largest API process, and of the projection worker."""
         api = [self.api_pid, *_children(self.api_pid)]
         return max(peak_rss_mb(pid) for pid in api), peak_rss_mb(self.worker_pid)
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
 
 
 def _children(pid: int) -> list[int]:

@@ -85,7 +85,9 @@ async def measure(size: Size) -> dict[str, Any]:
         at_1x = await reads.report_latencies(service.base, district, size.samples)
         as_of_1x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
 
+        used_before = service.cpu_seconds()
         sent_10x, seconds_10x = await load.send(service.base, streams, 1.0, CLIENTS)
+        used = {k: v - used_before[k] for k, v in service.cpu_seconds().items()}
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_10x"] = time.perf_counter() - caught_up
@@ -96,6 +98,8 @@ async def measure(size: Size) -> dict[str, Any]:
         f["batch_1000_records_per_s"] = f["events"] / (seconds_1x + seconds_10x)
         f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))
         f["ingest_ratio"] = f["batch_1000_records_per_s"] / f["baseline_copy_rows_per_s"]
+        for part, seconds in used.items():  # where the 10x step's time went, per record
+            f[f"ingest_{part}_cpu_us_per_record"] = seconds / sent_10x * 1e6
 
         f["batch_1_records_per_s"] = await writes.single_writes(service.base, district, town, SINGLE_CLIENTS,
                                                                 size.write_seconds)
