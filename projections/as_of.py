@@ -6,19 +6,19 @@ copies the nearest snapshot at or before its position into temporary tables of t
 (found first on the search path), replays only the events after it, and reads the report from
 them with the ordinary code; the temporary tables vanish with the transaction.
 
-A read copies only what a report or the replay reads, so that its cost follows the events it
-replays, not the length of the log: no rows of the tables only ever appended to for other reads
-(`UNREAD`), and of the counted recipients (a row per recipient and figure, the bulk of a
-snapshot) only those of the recipients the replayed services name.
+Its cost follows the events it replays, not the length of the log: it copies no rows of the
+tables that only other reads read (`UNREAD`), and none of the counted recipients (a row per
+recipient and figure, the bulk of a snapshot). The replay gathers its services as a rebuild
+does, then counts them onto the snapshot's figures at once, looking up in the snapshot only the
+recipients they name (`_COUNT_ONTO_SNAPSHOT`).
 """
 
-from collections.abc import Iterable
 from datetime import datetime
 
 import asyncpg
 
 from domain.events import RecordEvent
-from domain.service import ServiceDelivery
+from projections import tables
 from projections.batches import BatchProjection
 from projections.tables import REPORT_TABLES
 from tenants.event_store import SCHEMA, chain_table
@@ -26,7 +26,42 @@ from tenants.event_store import SCHEMA, chain_table
 # Tables no report reads (a submitted version's later adjustments, its frozen figures, a plan's
 # steps are read live, never as of a moment) and the replay only appends to.
 UNREAD = ("record_periods", "report_versions", "plan_steps")
+# What the replay's services are counted against, in the snapshot: never copied.
 RECIPIENTS = "service_recipients"
+
+# The replay's services (gathered as a rebuild gathers them) added to the snapshot's figures,
+# as `tables` adds a batch's: a recipient counts in a figure while they have an active service
+# in it, so a figure gains those with none before and some after, and loses the converse. Only
+# the recipients the services name are looked up in the snapshot, one at a time by its index
+# (OFFSET 0 keeps the planner from reading the whole snapshot instead, as its row estimates
+# may tempt it to). The spread of a service over its figures is the one `tables` counts by.
+_COUNT_ONTO_SNAPSHOT = f"""
+WITH services AS (SELECT * FROM {tables._SERVICES_TABLE}), {tables._SPREAD}, delta AS (
+    SELECT period, town, dim, key, ref, sum(sign) AS n FROM spread
+    GROUP BY period, town, dim, key, ref HAVING sum(sign) <> 0
+), named AS (
+    SELECT DISTINCT ref FROM delta
+), counts AS (  -- each named recipient's services in each figure: before, and how many the replay adds
+    SELECT period, town, dim, key, ref, 0 AS was, n FROM delta
+    UNION ALL
+    SELECT was.* FROM named, LATERAL (
+        SELECT period, town, dim, key, recipient_ref, services, 0 FROM snapshots.{RECIPIENTS}
+        WHERE district = $1 AND snapshot_position = $2 AND recipient_ref = named.ref OFFSET 0) AS was
+), changed AS (
+    SELECT period, town, dim, key, sum(was) AS was, sum(n) AS n FROM counts
+    GROUP BY period, town, dim, key, ref HAVING sum(n) <> 0
+), recipients AS (
+    SELECT period, town, dim, key, sum((was + n > 0)::int - (was > 0)::int) AS recipients
+    FROM changed GROUP BY period, town, dim, key
+)
+INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
+SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
+FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
+ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
+    person_times = f.person_times + excluded.person_times,
+    hours = f.hours + excluded.hours,
+    recipients = f.recipients + excluded.recipients
+"""
 
 # Each table's columns by name, in the live table's order (a snapshot table was made from an
 # older live table and extended since, so its own order may differ). Migrations run before the
@@ -49,6 +84,7 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
     for table in (*REPORT_TABLES, "tracking"):
         await conn.execute(f"CREATE TEMPORARY TABLE {table} (LIKE reports.{table} INCLUDING ALL)"
                            f" ON COMMIT DROP")
+    await tables.begin_rebuild(conn)
     if snapshot:
         columns = await _columns_of(conn)
         for table in REPORT_TABLES:
@@ -59,44 +95,25 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
     # Statements this pooled connection prepared earlier are bound to the live tables: forget
     # them, so that the names resolve to the temporary tables from here on.
     await conn.reload_schema_state()
-    replay = _Replay(snapshot)
+    replay = _Replay()
     replayed, reached = 0, snapshot
     while True:
         done, reached = await replay.project_next(conn, district, reached, until=position)
         if not done:
-            return replayed
+            break
         replayed += done
+    if replayed:
+        await conn.execute(_COUNT_ONTO_SNAPSHOT, district, snapshot)
+    return replayed
 
 
 class _Replay(BatchProjection):
-    """The ordinary batch projection, on top of a snapshot whose counted recipients are copied
-    only as the replayed services come to count against them."""
-
-    def __init__(self, snapshot: int):
-        super().__init__()
-        self.snapshot = snapshot
-        self.copied: set[str] = set()
+    """The ordinary batch projection, every batch of which gathers its services as a rebuild's
+    does (`_COUNT_ONTO_SNAPSHOT` counts them at the end)."""
 
     async def project(self, conn: asyncpg.Connection, district: str, events: list[tuple[int, RecordEvent]], *,
                       rebuilding: bool = False) -> None:
-        if self.snapshot:
-            # A voided service counts its recipient out: they are named by the event it voids.
-            named = _recipients([e for _, e in events]) | _recipients((await self._voided(conn, district, events))
-                                                                      .values())
-            if new := named - self.copied:
-                columns = await _columns_of(conn)
-                # A recipient at a time by the snapshot's index (OFFSET 0 keeps the planner from
-                # reading the whole snapshot instead, as its row estimates may tempt it to).
-                await conn.execute(f"INSERT INTO pg_temp.{RECIPIENTS} SELECT s.* FROM unnest($3::text[]) AS named (ref),"
-                                   f" LATERAL (SELECT {columns[RECIPIENTS]} FROM snapshots.{RECIPIENTS}"
-                                   f" WHERE district = $1 AND snapshot_position = $2 AND recipient_ref = named.ref"
-                                   f" OFFSET 0) AS s", district, self.snapshot, list(new))
-                self.copied |= new
-        await super().project(conn, district, events, rebuilding=rebuilding)
-
-
-def _recipients(events: Iterable[RecordEvent]) -> set[str]:
-    return {e.recipient_ref for e in events if isinstance(e, ServiceDelivery.Delivered)}
+        await super().project(conn, district, events, rebuilding=True)
 
 
 async def _columns_of(conn: asyncpg.Connection) -> dict[str, str]:
