@@ -36,15 +36,11 @@ RECIPIENTS = "service_recipients"
 # (OFFSET 0 keeps the planner from reading the whole snapshot instead, as its row estimates
 # may tempt it to). The spread of a service over its figures is the one `tables` counts by.
 _COUNT_ONTO_SNAPSHOT = f"""
-WITH services AS (SELECT * FROM {tables._SERVICES_TABLE}), {tables._SPREAD}, delta AS (
-    SELECT period, town, dim, key, ref, sum(sign) AS n FROM spread
-    GROUP BY period, town, dim, key, ref HAVING sum(sign) <> 0
-), named AS (
-    SELECT DISTINCT ref FROM delta
-), counts AS (  -- each named recipient's services in each figure: before, and how many the replay adds
-    SELECT period, town, dim, key, ref, 0 AS was, n FROM delta
+WITH services AS (SELECT * FROM {tables._SERVICES_TABLE}), {tables._SPREAD}, counts AS (
+    -- each named recipient's services in each figure: before, and how many the replay adds
+    SELECT period, town, dim, key, ref, 0 AS was, sign AS n FROM spread
     UNION ALL
-    SELECT was.* FROM named, LATERAL (
+    SELECT was.* FROM (SELECT DISTINCT ref FROM services) AS named, LATERAL (
         SELECT period, town, dim, key, recipient_ref, services, 0 FROM snapshots.{RECIPIENTS}
         WHERE district = $1 AND snapshot_position = $2 AND recipient_ref = named.ref OFFSET 0) AS was
 ), changed AS (
