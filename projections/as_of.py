@@ -66,9 +66,14 @@ _columns: dict[str, str] = {}
 
 
 async def position_at(conn: asyncpg.Connection, district: str, moment: datetime) -> int:
-    """The last position the district's log held at `moment`."""
-    return await conn.fetchval(f'SELECT coalesce(max(position), 0) FROM {SCHEMA}."{chain_table(district)}"'
-                               f" WHERE recorded_at <= $1", moment)
+    """The last position the district's log held at `moment`.
+
+    The log is appended under its table's lock, each row stamped as it is inserted, so its times
+    grow with its positions: the row recorded last by then, found by the index on the times (a
+    max over positions would read every row after the moment)."""
+    return await conn.fetchval(f'SELECT coalesce((SELECT position FROM {SCHEMA}."{chain_table(district)}"'
+                               f" WHERE recorded_at <= $1 ORDER BY recorded_at DESC, position DESC LIMIT 1), 0)",
+                               moment)
 
 
 async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) -> int:
