@@ -13,6 +13,7 @@ does, then counts them onto the snapshot's figures at once, looking up in the sn
 recipients they name (`_COUNT_ONTO_SNAPSHOT`).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
@@ -59,10 +60,20 @@ ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
     recipients = f.recipients + excluded.recipients
 """
 
-# Each table's columns by name, in the live table's order (a snapshot table was made from an
-# older live table and extended since, so its own order may differ). Migrations run before the
-# service starts: a process learns them once.
-_columns: dict[str, str] = {}
+SHADOWED = (*REPORT_TABLES, "tracking")
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """What makes the temporary tables, and what fills them from a snapshot ($1 the district, $2
+    its position), as the catalog describes the live tables (migrations run before the service
+    starts: a process learns them once)."""
+
+    create: str
+    copy: str
+
+
+_statements: _Statements | None = None
 
 
 async def position_at(conn: asyncpg.Connection, district: str, moment: datetime) -> int:
@@ -82,17 +93,10 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
     snapshot."""
     snapshot = await conn.fetchval("SELECT coalesce(max(position), 0) FROM snapshots.taken"
                                    " WHERE district = $1 AND position <= $2", district, position)
-    for table in (*REPORT_TABLES, "tracking"):
-        await conn.execute(f"CREATE TEMPORARY TABLE {table} (LIKE reports.{table} INCLUDING ALL)"
-                           f" ON COMMIT DROP")
+    statements = await _statements_for(conn)
+    await conn.execute(statements.create)
     await tables.begin_rebuild(conn)
-    if snapshot:
-        columns = await _columns_of(conn)
-        for table in REPORT_TABLES:
-            if table not in UNREAD and table != RECIPIENTS:
-                await conn.execute(f"INSERT INTO pg_temp.{table} SELECT {columns[table]} FROM snapshots.{table}"
-                                   f" WHERE district = $1 AND snapshot_position = $2", district, snapshot)
-    await conn.execute("INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)", district, snapshot)
+    await conn.execute(statements.copy, district, snapshot)
     # Statements this pooled connection prepared earlier are bound to the live tables: forget
     # them, so that the names resolve to the temporary tables from here on.
     await conn.reload_schema_state()
@@ -117,12 +121,32 @@ class _Replay(BatchProjection):
         await super().project(conn, district, events, rebuilding=True)
 
 
-async def _columns_of(conn: asyncpg.Connection) -> dict[str, str]:
-    if not _columns:
-        rows = await conn.fetch(
-            "SELECT c.relname, string_agg(a.attname, ', ' ORDER BY a.attnum) AS columns"
-            " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-            " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
-            " WHERE n.nspname = 'reports' AND c.relname = ANY($1::text[]) GROUP BY c.relname", list(REPORT_TABLES))
-        _columns.update({row["relname"]: row["columns"] for row in rows})
-    return _columns
+async def _statements_for(conn: asyncpg.Connection) -> _Statements:
+    global _statements
+    if _statements is None:
+        shapes = {row["relname"]: row for row in await conn.fetch(_SHAPES, list(SHADOWED))}
+        # A temporary table needs only the key its upserts name: the live tables' other indexes
+        # serve reads of a whole log, and cost more to make than a report's read saves.
+        create = ";".join(f"CREATE TEMPORARY TABLE {t} (LIKE reports.{t} INCLUDING ALL EXCLUDING INDEXES,"
+                          f" PRIMARY KEY ({shapes[t]['key']})) ON COMMIT DROP" for t in SHADOWED)
+        # A snapshot table was made from an older live table and extended since, so its columns
+        # are named in the live table's order.
+        copies = [f"{t} AS (INSERT INTO pg_temp.{t} SELECT {shapes[t]['columns']} FROM snapshots.{t}"
+                  f" WHERE district = $1 AND snapshot_position = $2)"
+                  for t in REPORT_TABLES if t not in UNREAD and t != RECIPIENTS]
+        copy = f"WITH {', '.join(copies)} INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)"
+        _statements = _Statements(create, copy)
+    return _statements
+
+
+_SHAPES = """
+SELECT c.relname,
+       (SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       (SELECT string_agg(a.attname, ', ' ORDER BY k.n) FROM pg_index i
+        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+        WHERE i.indrelid = c.oid AND i.indisprimary) AS key
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'reports' AND c.relname = ANY($1::text[])
+"""
