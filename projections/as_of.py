@@ -25,9 +25,10 @@ from projections.tables import REPORT_TABLES
 from tenants.event_store import SCHEMA, chain_table
 
 # Tables no report reads (a submitted version's later adjustments, its frozen figures, a plan's
-# steps are read live, never as of a moment) and the replay only appends to.
+# steps are read live, never as of a moment): the replay writes them, nothing is copied in.
 UNREAD = ("record_periods", "report_versions", "plan_steps")
-# What the replay's services are counted against, in the snapshot: never copied.
+# What the replay's services are counted against, in the snapshot: never copied (its temporary
+# table stays empty).
 RECIPIENTS = "service_recipients"
 
 # The replay's services (gathered as a rebuild gathers them) added to the snapshot's figures,
