@@ -21,6 +21,7 @@ import asyncpg
 from domain.events import RecordEvent
 from projections import tables
 from projections.batches import BatchProjection
+from projections.connections import SERVER_SETTINGS
 from projections.tables import REPORT_TABLES
 from tenants.event_store import SCHEMA, chain_table
 
@@ -98,9 +99,12 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
     await conn.execute(statements.create)
     await tables.begin_rebuild(conn)
     await conn.execute(statements.copy, district, snapshot)
-    # Statements this pooled connection prepared earlier are bound to the live tables: forget
-    # them, so that the names resolve to the temporary tables from here on.
-    await conn.reload_schema_state()
+    # Statements this pooled connection prepared earlier are bound to the live tables. PostgreSQL
+    # parses a prepared statement again when search_path has changed since it was prepared: a
+    # path naming pg_temp explicitly makes their names resolve to the temporary tables in this
+    # transaction, and to the live ones again after it, with no statement of the pool forgotten
+    # (asyncpg's reload_schema_state would drop every pooled connection's statements and types).
+    await conn.execute(f"SET LOCAL search_path = pg_temp, {SERVER_SETTINGS['search_path']}")
     replay = _Replay()
     replayed, reached = 0, snapshot
     while True:
