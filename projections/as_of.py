@@ -5,45 +5,153 @@ batch that crosses the mark, so a snapshot is exactly the state at its position.
 copies the nearest snapshot at or before its position into temporary tables of the same names
 (found first on the search path), replays only the events after it, and reads the report from
 them with the ordinary code; the temporary tables vanish with the transaction.
+
+Its cost follows the events it replays, not the length of the log: it copies no rows of the
+tables that only other reads read (`UNREAD`), and none of the counted recipients (a row per
+recipient and figure, the bulk of a snapshot). The replay gathers its services as a rebuild
+does, then counts them onto the snapshot's figures at once, looking up in the snapshot only the
+recipients they name (`_COUNT_ONTO_SNAPSHOT`).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 
+from domain.events import RecordEvent
+from projections import tables
 from projections.batches import BatchProjection
+from projections.connections import SERVER_SETTINGS
 from projections.tables import REPORT_TABLES
 from tenants.event_store import SCHEMA, chain_table
 
+# Tables no report reads (a submitted version's later adjustments, its frozen figures, a plan's
+# steps are read live, never as of a moment): the replay writes them, nothing is copied in.
+UNREAD = ("record_periods", "report_versions", "plan_steps")
+# What the replay's services are counted against, in the snapshot: never copied (its temporary
+# table stays empty).
+RECIPIENTS = "service_recipients"
+
+# The replay's services (gathered as a rebuild gathers them) added to the snapshot's figures,
+# as `tables` adds a batch's: a recipient counts in a figure while they have an active service
+# in it, so a figure gains those with none before and some after, and loses the converse. Only
+# the recipients the services name are looked up in the snapshot, one at a time by its index
+# (OFFSET 0 keeps the planner from reading the whole snapshot instead, as its row estimates
+# may tempt it to). The spread of a service over its figures is the one `tables` counts by.
+_COUNT_ONTO_SNAPSHOT = f"""
+WITH services AS (SELECT * FROM {tables._SERVICES_TABLE}), {tables._SPREAD}, counts AS (
+    -- each named recipient's services in each figure: before, and how many the replay adds
+    SELECT period, town, dim, key, ref, 0 AS was, sign AS n FROM spread
+    UNION ALL
+    SELECT was.* FROM (SELECT DISTINCT ref FROM services) AS named, LATERAL (
+        SELECT period, town, dim, key, recipient_ref, services, 0 FROM snapshots.{RECIPIENTS}
+        WHERE district = $1 AND snapshot_position = $2 AND recipient_ref = named.ref OFFSET 0) AS was
+), changed AS (
+    SELECT period, town, dim, key, sum(was) AS was, sum(n) AS n FROM counts
+    GROUP BY period, town, dim, key, ref HAVING sum(n) <> 0
+), recipients AS (
+    SELECT period, town, dim, key, sum((was + n > 0)::int - (was > 0)::int) AS recipients
+    FROM changed GROUP BY period, town, dim, key
+)
+INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
+SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
+FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
+ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
+    person_times = f.person_times + excluded.person_times,
+    hours = f.hours + excluded.hours,
+    recipients = f.recipients + excluded.recipients
+"""
+
+SHADOWED = (*REPORT_TABLES, "tracking")
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """What makes the temporary tables, and what fills them from a snapshot ($1 the district, $2
+    its position), as the catalog describes the live tables (migrations run before the service
+    starts: a process learns them once)."""
+
+    create: str
+    copy: str
+
+
+_statements: _Statements | None = None
+
 
 async def position_at(conn: asyncpg.Connection, district: str, moment: datetime) -> int:
-    """The last position the district's log held at `moment`."""
-    return await conn.fetchval(f'SELECT coalesce(max(position), 0) FROM {SCHEMA}."{chain_table(district)}"'
-                               f" WHERE recorded_at <= $1", moment)
+    """The last position the district's log held at `moment`.
+
+    The log is appended under its table's lock, each row stamped as it is inserted, so its times
+    grow with its positions: the row recorded last by then, found by the index on the times (a
+    max over positions would read every row after the moment)."""
+    return await conn.fetchval(f'SELECT coalesce((SELECT position FROM {SCHEMA}."{chain_table(district)}"'
+                               f" WHERE recorded_at <= $1 ORDER BY recorded_at DESC, position DESC LIMIT 1), 0)",
+                               moment)
 
 
 async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) -> int:
     """Within the caller's transaction, temporary report tables holding the district's state at
-    `position`; how many events had to be replayed on top of the snapshot."""
+    `position` (as far as the reports read it); how many events had to be replayed on top of the
+    snapshot."""
     snapshot = await conn.fetchval("SELECT coalesce(max(position), 0) FROM snapshots.taken"
                                    " WHERE district = $1 AND position <= $2", district, position)
-    for table in (*REPORT_TABLES, "tracking"):
-        await conn.execute(f"CREATE TEMPORARY TABLE {table} (LIKE reports.{table} INCLUDING ALL)"
-                           f" ON COMMIT DROP")
-    for table in REPORT_TABLES:
-        columns = [r["attname"] for r in await conn.fetch(
-            "SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped"
-            " ORDER BY attnum", f"reports.{table}")]
-        await conn.execute(f"INSERT INTO pg_temp.{table} SELECT {', '.join(columns)} FROM snapshots.{table}"
-                           f" WHERE district = $1 AND snapshot_position = $2", district, snapshot)
-    await conn.execute("INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)", district, snapshot)
-    # Statements this pooled connection prepared earlier are bound to the live tables: forget
-    # them, so that the names resolve to the temporary tables from here on.
-    await conn.reload_schema_state()
-    batches = BatchProjection()
+    statements = await _statements_for(conn)
+    await conn.execute(statements.create)
+    await tables.begin_rebuild(conn)
+    await conn.execute(statements.copy, district, snapshot)
+    # Statements this pooled connection prepared earlier are bound to the live tables. PostgreSQL
+    # parses a prepared statement again when search_path has changed since it was prepared: a
+    # path naming pg_temp explicitly makes their names resolve to the temporary tables in this
+    # transaction, and to the live ones again after it, with no statement of the pool forgotten
+    # (asyncpg's reload_schema_state would drop every pooled connection's statements and types).
+    await conn.execute(f"SET LOCAL search_path = pg_temp, {SERVER_SETTINGS['search_path']}")
+    replay = _Replay()
     replayed, reached = 0, snapshot
     while True:
-        done, reached = await batches.project_next(conn, district, reached, until=position)
+        done, reached = await replay.project_next(conn, district, reached, until=position)
         if not done:
-            return replayed
+            break
         replayed += done
+    if replayed:
+        await conn.execute(_COUNT_ONTO_SNAPSHOT, district, snapshot)
+    return replayed
+
+
+class _Replay(BatchProjection):
+    """The ordinary batch projection, every batch of which gathers its services as a rebuild's
+    does (`_COUNT_ONTO_SNAPSHOT` counts them at the end)."""
+
+    async def project(self, conn: asyncpg.Connection, district: str, events: list[tuple[int, RecordEvent]], *,
+                      rebuilding: bool = False) -> None:
+        await super().project(conn, district, events, rebuilding=True)
+
+
+async def _statements_for(conn: asyncpg.Connection) -> _Statements:
+    global _statements
+    if _statements is None:
+        shapes = {row["relname"]: row for row in await conn.fetch(_SHAPES, list(SHADOWED))}
+        # A temporary table needs only the key its upserts name: the live tables' other indexes
+        # serve reads of a whole log, and cost more to make than a report's read saves.
+        create = ";".join(f"CREATE TEMPORARY TABLE {t} (LIKE reports.{t} INCLUDING ALL EXCLUDING INDEXES,"
+                          f" PRIMARY KEY ({shapes[t]['key']})) ON COMMIT DROP" for t in SHADOWED)
+        # A snapshot table was made from an older live table and extended since, so its columns
+        # are named in the live table's order.
+        copies = [f"{t} AS (INSERT INTO pg_temp.{t} SELECT {shapes[t]['columns']} FROM snapshots.{t}"
+                  f" WHERE district = $1 AND snapshot_position = $2)"
+                  for t in REPORT_TABLES if t not in UNREAD and t != RECIPIENTS]
+        copy = f"WITH {', '.join(copies)} INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)"
+        _statements = _Statements(create, copy)
+    return _statements
+
+
+_SHAPES = """
+SELECT c.relname,
+       (SELECT string_agg(a.attname, ', ' ORDER BY a.attnum) FROM pg_attribute a
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS columns,
+       (SELECT string_agg(a.attname, ', ' ORDER BY k.n) FROM pg_index i
+        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k (attnum, n)
+        JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+        WHERE i.indrelid = c.oid AND i.indisprimary) AS key
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'reports' AND c.relname = ANY($1::text[])
+"""

@@ -12,7 +12,7 @@ from projections.reports import Scope, district_report
 from projections.worker import ProjectionWorker
 from stations import clock
 from tenants.event_store import CITY
-from tests.builders import station_established, training_held
+from tests.builders import record_voided, service_delivered, station_established, training_held
 from tests.integration.halfyear import duties_seen, generate, matches, naive_duties, naive_figures
 from tests.integration.test_ledger import context
 
@@ -117,3 +117,30 @@ async def test_as_of_sees_the_citys_training_as_its_log_held_it_then(pool, runti
     assert now["training"]["by_town"] == {town: 0}
     assert then["training"]["by_town"] == {town: 2}
     assert then["training"]["untrained_stations"] == []
+
+
+async def test_as_of_counts_recipients_against_the_snapshot_it_replays_onto(pool, runtime, district):
+    """The replay counts its services onto the snapshot's figures: a recipient counts while any of
+    their services stands, whether those were recorded before the snapshot or after it."""
+    ledger, town = runtime.tenants.ledger(district.code), district.town
+    kept, voided, served_again = (service_delivered(town, recipient_ref=ref) for ref in ("R-kept", "R-out", "R-again"))
+    again_in_april = service_delivered(town, recipient_ref="R-again", occurred_on="2025-04-02")
+    snapshotted = ledger.record([parse_record(r) for r in (kept, voided, served_again)], context(runtime, district))
+    await ProjectionWorker(pool, snapshot_every=snapshotted.position).catch_up(district.code)
+    ledger.record([parse_record(r) for r in (
+        record_voided(voided["id"]), again_in_april, service_delivered(town, recipient_ref="R-new"),
+        record_voided(served_again["id"]))], context(runtime, district))
+    await ProjectionWorker(pool).catch_up(district.code)
+    moment = await pool.fetchval("SELECT clock_timestamp()")
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+
+    async with scoped_connection(pool, district.code) as conn:
+        live = await district_report(conn, scope)
+    async with scoped_connection(pool, district.code, readonly=False) as conn:
+        replayed = await shadow_tables(conn, district.code, await position_at(conn, district.code, moment))
+        then = await district_report(conn, replace(scope, as_of=moment))
+    assert replayed == 4, "the four records after the snapshot, replayed onto it"
+    assert then["figures"] == live["figures"]
+    assert then["figures"]["recipients"] == 3  # R-kept, R-again (in April), R-new; R-out voided
+    assert then["figures"]["by_month"]["2025-03"]["recipients"] == 2  # R-kept, R-new
+    assert then["figures"]["by_month"]["2025-04"]["recipients"] == 1
