@@ -37,23 +37,29 @@ class ProjectionWorker:
 
     async def catch_up(self, district: str, stopping: asyncio.Event | None = None) -> int:
         """Project the district's log up to its head (or until `stopping`, between two batches,
-        so a shutdown finishes the batch in hand and no more); how many events that took."""
+        so a shutdown finishes the batch in hand and no more); how many events that took.
+
+        A batch shorter than `batch_size` reached the head its transaction saw, so no empty
+        batch is tried after it: events committed since then came with their own NOTIFY, which
+        brings the district back (the listener marks it dirty while this runs)."""
         total = 0
-        while not (stopping and stopping.is_set()) and (done := await self.project_batch(district)) > 0:
+        while not (stopping and stopping.is_set()):
+            done = await self.project_batch(district)
             total += done
+            if done < self.batches.batch_size:
+                break
         return total
 
     async def project_batch(self, district: str) -> int:
         """Project the next batch of the district's events in one transaction; how many there were."""
         async with self.pool.acquire() as conn, conn.transaction():
             position = await lock_tracking(conn, district)
-            done, last = await self.batches.project_next(conn, district, position)
+            done, last = await self.batches.project_next(conn, district, position, announce=PROGRESS_CHANNEL)
             if done:
                 if last // self.snapshot_every > position // self.snapshot_every:
                     await tables.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
-                await conn.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, f"{district}:{last}")
         return done
 
     async def stores(self) -> list[str]:
