@@ -9,45 +9,52 @@ they stay the same, the report read before is the report. The stamp is read in t
 snapshot under its scope, so row-level security still decides what is seen: a district out of
 scope has no stamp and is never served from here.
 
-Reports are kept as JSON text, so each caller gets a report of its own to change as it likes.
+A report that has to be made afresh (the district's rows moved: a write the caller wants to
+see) mostly repeats its towns' parts, since a batch of a few records touches a town or two:
+`PARTS` keeps each town's part by the rows it is made of, so only the towns whose rows changed
+are made again.
+
+Reports and parts are kept as JSON text, so each caller gets a copy of its own to change as it
+likes.
 """
 
-import json
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-import asyncpg
+import orjson
 
 ENTRIES = 64  # two periods of a few dozen districts; a report is ~100 kB of text
+PART_ENTRIES = 512  # the towns of those reports (a district has a dozen or two); a key holds the town's rows
 
 
 class ReportCache:
     def __init__(self, entries: int = ENTRIES):
         self.entries = entries
-        self._kept: OrderedDict[Hashable, str] = OrderedDict()
+        self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
 
-    def get(self, key: Hashable) -> dict[str, Any] | None:
+    def get(self, key: Hashable) -> Any | None:
         text = self._kept.get(key)
         if text is None:
             return None
         self._kept.move_to_end(key)
-        return json.loads(text)
+        return orjson.loads(text)
 
-    def put(self, key: Hashable, report: dict[str, Any]) -> None:
-        self._kept[key] = json.dumps(report, ensure_ascii=False)
+    def put(self, key: Hashable, report: Any) -> None:
+        self._kept[key] = orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS)  # as `json` would, keys as text
         self._kept.move_to_end(key)
         while len(self._kept) > self.entries:
             self._kept.popitem(last=False)
 
+    def made(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """What `make` gives for `key`: kept from before, or made now and kept."""
+        found = self.get(key)
+        if found is None:
+            found = make()
+            self.put(key, found)
+        return found
+
 
 REPORTS = ReportCache()
+PARTS = ReportCache(PART_ENTRIES)
 
-
-async def stamps(conn: asyncpg.Connection, districts: list[str]) -> dict[str, tuple[Any, ...]]:
-    """Each district's tracking row as seen in this snapshot, with the server it is read on;
-    districts without one (never projected, or out of the caller's scope) are left out."""
-    rows = await conn.fetch("SELECT district, position, xmin::text AS moved_by, current_database() AS db,"
-                            " pg_postmaster_start_time() AS server_start FROM tracking"
-                            " WHERE district = ANY($1::text[])", districts)
-    return {r["district"]: (r["db"], r["server_start"], r["moved_by"], r["position"]) for r in rows}

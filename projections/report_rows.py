@@ -52,6 +52,16 @@ class Rows:
         return grouped.get(value, [])
 
 
+@dataclass(frozen=True)
+class Head:
+    """Where a district's projection stands in this snapshot: its report's checkpoint, and the
+    stamp of its tracking row (`report_cache`), None when no row is seen (never projected, or
+    hidden from the caller by row-level security)."""
+
+    checkpoint: dict[str, Any]
+    stamp: tuple[Any, ...] | None
+
+
 # (field, query): $1 the districts, $2 the period (the year for plans); each ordered by district first.
 _TABLES = (
     ("services", "SELECT district, town, dim, key, person_times, hours, recipients FROM service_figures"
@@ -78,9 +88,10 @@ _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.a
 
 
 async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: str, as_of: Any = None,
-                    training: dict[str, list[asyncpg.Record]] | None = None) -> dict[str, Rows]:
+                    training: dict[str, list[asyncpg.Record]] | None = None,
+                    read: dict[str, Head] | None = None) -> dict[str, Rows]:
     """Each district's rows of the period, all read on `conn` (one query per table; the city's
-    training rows too, unless `training` has them already)."""
+    training rows and the districts' heads too, unless `training` and `read` have them already)."""
     names, year = list(districts), int(period[:4])
     by: dict[str, dict[str, list[asyncpg.Record]]] = {d: defaultdict(list) for d in names}
     for name, query in _TABLES:
@@ -91,31 +102,38 @@ async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: 
         training = await training_of(conn, names, year, as_of)
     for d in names:
         by[d]["training"] = training[d]
-    heads = await _checkpoints(conn, names)
+    if read is None:
+        read = await heads(conn, names)
     return {d: Rows(services=got["services"], funds=got["funds"], inspections=got["inspections"],
                     facts=got["facts"], projects=got["projects"], evaluations=got["evaluations"],
-                    states={r["town"]: r for r in got["states"]}, position=heads[d]["position"],
-                    checkpoint=heads[d],
+                    states={r["town"]: r for r in got["states"]}, position=read[d].checkpoint["position"],
+                    checkpoint=read[d].checkpoint,
                     duties=DutyRows(plan=got["plan"][0] if got["plan"] else None, linked=got["linked"],
                                     notes=got["notes"], problems=got["problems"], training=got["training"]))
             for d, got in by.items()}
 
 
-async def _checkpoints(conn: asyncpg.Connection, districts: list[str]) -> dict[str, dict[str, Any]]:
-    """Each district's projected position and the chain's head there, in one query.
+async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Head]:
+    """Each district's projected position, the chain's head there and its tracking row's stamp
+    (the row's position, the transaction that last moved it, and the database and server it is
+    read on), in one query.
 
     The chain is looked up by the tracking row's own column, never by an expression over it:
     under row-level security PostgreSQL may use an index only for a condition it knows leaks
     nothing, and `coalesce(...)` is not one, so `position = coalesce(...)` scanned the whole
     chain (~8 ms for a district of 25,000 events) where the key finds its row at once."""
-    parts = [f"SELECT ${n}::text AS district, coalesce(t.position, 0) AS position,"
+    parts = [f"SELECT ${n}::text AS district, t.position AS tracked, t.xmin::text AS moved_by,"
              f' (SELECT chain FROM {SCHEMA}."{chain_table(d)}" c WHERE c.position = t.position) AS chain'
              f" FROM (VALUES (1)) AS one LEFT JOIN tracking t ON t.district = ${n}"
              for n, d in enumerate(districts, start=1)]
+    query = (f"SELECT h.*, current_database() AS db, pg_postmaster_start_time() AS server_start"
+             f" FROM ({' UNION ALL '.join(parts)}) h")
     found = {}
-    for row in await conn.fetch(" UNION ALL ".join(parts), *districts):
-        head = row["chain"]
-        found[row["district"]] = {"position": row["position"], "chain_head": bytes(head).hex() if head else None}
+    for row in await conn.fetch(query, *districts):
+        position, chain = row["tracked"] or 0, row["chain"]
+        stamp = None if row["tracked"] is None else (row["db"], row["server_start"], row["moved_by"], position)
+        found[row["district"]] = Head({"position": position, "chain_head": bytes(chain).hex() if chain else None},
+                                      stamp)
     return found
 
 

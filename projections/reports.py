@@ -21,7 +21,7 @@ from projections import compliance, duties_report as duties, report_cache
 from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
-from projections.report_rows import Rows, load_many, training_of
+from projections.report_rows import Rows, heads, load_many, training_of
 from stations.clock import CST
 
 
@@ -80,14 +80,14 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
     if as_of is not None:  # temporary tables of one moment: made afresh
         loaded = await load_many(conn, names, period, as_of)
         return [_district_report(scope, loaded[scope.district]) for scope in scopes]
-    stamped = await report_cache.stamps(conn, names)
+    read = await heads(conn, names)
     training = await training_of(conn, names, int(period[:4]))
-    keys = {s.district: (s, stamped[s.district], tuple(tuple(r) for r in training[s.district]))
-            for s in scopes if s.district in stamped}
+    keys = {s.district: (s, read[s.district].stamp, tuple(tuple(r) for r in training[s.district]))
+            for s in scopes if read[s.district].stamp is not None}
     found = {d: report_cache.REPORTS.get(key) for d, key in keys.items()}
     missing = [s for s in scopes if found.get(s.district) is None]
     if missing:
-        loaded = await load_many(conn, [s.district for s in missing], period, None, training)
+        loaded = await load_many(conn, [s.district for s in missing], period, None, training, read)
         for scope in missing:
             found[scope.district] = report = _district_report(scope, loaded[scope.district])
             if scope.district in keys:
@@ -96,7 +96,8 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
 
 
 def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
-    towns = [_town_part(scope, rows, town) for town in scope.towns()]
+    towns = [report_cache.PARTS.made(_town_part_key(scope, rows, town), lambda town=town: _town_part(scope, rows, town))
+             for town in scope.towns()]
     figures = _figures(scope, rows, DISTRICT_SCOPE, towns)
     return {
         "period": scope.period, "level": "district", "district": scope.district,
@@ -196,6 +197,15 @@ def _town_part(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
     part["figures"] = _figures(scope, rows, town.code, [{"compliance": assessed}])
     part["compliance"] = assessed
     return part
+
+
+def _town_part_key(scope: Scope, rows: Rows, town: TownVersion) -> tuple:
+    """Everything `_town_part` reads: the scope, the town, and the town's rows of every table
+    (a row's values are its identity: the same values make the same part)."""
+    projects = rows.of_town("projects", town.code)
+    return (scope, town, rows.states.get(town.code), tuple(projects),
+            tuple(e for p in projects for e in rows.having("evaluations", "project", p["project"])),
+            *(tuple(rows.of_town(table, town.code)) for table in ("services", "funds", "inspections", "facts")))
 
 
 def _figures(scope: Scope, rows: Rows, town: str, towns: list[dict[str, Any]]) -> dict[str, Any]:

@@ -76,3 +76,24 @@ async def test_the_city_reads_only_the_districts_that_changed_afresh(pool, runti
     assert second[1] == first[1]
     assert second[0]["figures"]["person_times"] == naive_figures(records + more, "2025H2")["person_times"]
     assert second[1]["figures"]["person_times"] == naive_figures(others, "2025H2")["person_times"]
+
+
+async def test_towns_kept_from_before_make_the_report_made_wholly_afresh(pool, runtime, district,  # noqa: F811
+                                                                        monkeypatch):
+    records = record_year(runtime, district, 5)
+    worker = ProjectionWorker(pool)
+    await worker.catch_up(district.code)
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+    before = await read(pool, scope)  # keeps every town's part
+    more = one_more_service(runtime, district, "2025-04-02")
+    await worker.catch_up(district.code)
+
+    partly_kept = await read(pool, scope)
+    monkeypatch.setattr(report_cache, "REPORTS", report_cache.ReportCache())
+    monkeypatch.setattr(report_cache, "PARTS", report_cache.ReportCache())
+    afresh = await read(pool, scope)
+    assert partly_kept == afresh
+    town = more[0]["town"]
+    changed = [t["town"] for t, b in zip(partly_kept["towns"], before["towns"], strict=True) if t != b]
+    assert changed == [town]
+    assert partly_kept["figures"]["person_times"] == naive_figures(records + more, "2025H1")["person_times"]
