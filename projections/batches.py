@@ -19,11 +19,6 @@ from projections.projector import Projector
 from tenants.event_store import SCHEMA, events_table, records_table
 
 
-_MOVE = "UPDATE tracking SET position = $2 WHERE district = $1"
-_MOVE_AND_ANNOUNCE = ("WITH moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district)"
-                      " SELECT pg_notify($3, district || ':' || $2::bigint) FROM moved")
-
-
 class BatchProjection:
     def __init__(self, batch_size: int = 1000):
         self.batch_size = batch_size
@@ -31,20 +26,15 @@ class BatchProjection:
         self._opened: set[str] = set()
 
     async def project_next(self, conn: asyncpg.Connection, district: str, position: int, *,
-                           until: int | None = None, announce: str | None = None) -> tuple[int, int]:
+                           until: int | None = None) -> tuple[int, int]:
         """Within the caller's transaction, project up to a batch after `position` (and not past
-        `until`) and move the tracking row with it, announcing `district:position` on the
-        channel `announce` if given (delivered when the transaction commits, in the same round
-        trip as the move); how many events, and the position reached."""
+        `until`) and move the tracking row with it; how many events, and the position reached."""
         events = await self.read(conn, district, position, until=until)
         if not events:
             return 0, position
         await self.project(conn, district, events)
         last = events[-1][0]
-        if announce is None:
-            await conn.execute(_MOVE, district, last)
-        else:
-            await conn.execute(_MOVE_AND_ANNOUNCE, district, last, announce)
+        await conn.execute("UPDATE tracking SET position = $2 WHERE district = $1", district, last)
         return len(events), last
 
     async def read(self, conn: asyncpg.Connection, district: str, position: int, *,
@@ -60,12 +50,14 @@ class BatchProjection:
         return [(row["notification_id"], self._decode(row)) for row in rows]
 
     async def project(self, conn: asyncpg.Connection, district: str, events: list[tuple[int, RecordEvent]], *,
-                      rebuilding: bool = False) -> None:
+                      rebuilding: bool = False) -> frozenset[str]:
         """Within the caller's transaction, write what the events do to the report tables (a
-        rebuild's batch gathers its services for `tables.finish_rebuild`)."""
+        rebuild's batch gathers its services for `tables.finish_rebuild`); which tables."""
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
-        await tables.write(conn, district, Projector(voided, *towns).project(events), rebuilding=rebuilding)
+        changes = Projector(voided, *towns).project(events)
+        await tables.write(conn, district, changes, rebuilding=rebuilding)
+        return tables.written(changes)
 
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
         """Whether the district's event store exists (a district just registered may not have one)."""

@@ -16,6 +16,13 @@ are made again.
 
 Reports and parts are kept as JSON text, so each caller gets a copy of its own to change as it
 likes.
+
+The rows it is made from are mostly the same too, and a report read in the process whose
+worker projected the batch knows which tables the batch changed (`MOVES`): a district's rows
+are kept (`ROWS`) with the stamp they were read at, and when every transaction that moved the
+tracking row from that stamp to the one seen now is known (each links the row's stamp before
+to its stamp after, so no other transaction, a rebuild or another process's batch, can have
+slipped in between), only the tables those changed are read again.
 """
 
 from collections import OrderedDict
@@ -57,4 +64,52 @@ class ReportCache:
 
 REPORTS = ReportCache()
 PARTS = ReportCache(PART_ENTRIES)
+
+
+class Moves:
+    """The tracking rows' moves committed by this process's worker: for a district, from the
+    row's stamp before a batch to its stamp after, with the report tables the batch changed."""
+
+    def __init__(self, entries: int = 4096):
+        self.entries = entries
+        self._after: OrderedDict[tuple[str, Hashable], tuple[Hashable, frozenset[str]]] = OrderedDict()
+
+    def moved(self, district: str, before: Hashable, after: Hashable, changed: frozenset[str]) -> None:
+        self._after[(district, before)] = (after, changed)
+        while len(self._after) > self.entries:
+            self._after.popitem(last=False)
+
+    def changed_between(self, district: str, before: Hashable, after: Hashable) -> frozenset[str] | None:
+        """The tables changed from stamp `before` to stamp `after`; None unless every move
+        between them is known (positions only grow along the moves, so the walk ends)."""
+        changed: set[str] = set()
+        while before != after:
+            move = self._after.get((district, before))
+            if move is None:
+                return None
+            before, tables = move
+            changed |= tables
+        return frozenset(changed)
+
+
+class KeptRows:
+    """Each district's report rows of a period (table by table, as `report_rows` reads them),
+    with the stamp of the snapshot they were read in."""
+
+    def __init__(self, entries: int = 32):
+        self.entries = entries
+        self._kept: OrderedDict[tuple[str, str], tuple[Hashable, dict[str, list]]] = OrderedDict()
+
+    def get(self, district: str, period: str) -> tuple[Hashable, dict[str, list]] | None:
+        return self._kept.get((district, period))
+
+    def put(self, district: str, period: str, stamp: Hashable, tables: dict[str, list]) -> None:
+        self._kept[(district, period)] = (stamp, tables)
+        self._kept.move_to_end((district, period))
+        while len(self._kept) > self.entries:
+            self._kept.popitem(last=False)
+
+
+MOVES = Moves()
+ROWS = KeptRows()
 

@@ -36,6 +36,7 @@ class Rows:
     position: int
     checkpoint: dict[str, Any]
     duties: DutyRows
+    tables: dict[str, list[asyncpg.Record]]  # every table's rows as read (by the names of `_TABLES`)
     _grouped: dict[tuple[str, str], dict[Any, list[asyncpg.Record]]] = field(default_factory=dict)
 
     def of_town(self, table: str, town: str) -> list[asyncpg.Record]:
@@ -81,6 +82,17 @@ _TABLES = (
     ("problems", "SELECT * FROM progress_problems WHERE district = ANY($1::text[])"
                  " ORDER BY district, raised_on, record_id, key"),
 )
+# The report table each of them reads.
+SOURCES = {"services": "service_figures", "funds": "fund_spending", "inspections": "inspections",
+           "facts": "station_facts", "projects": "projects", "evaluations": "evaluations", "states": "report_states",
+           "plan": "plans", "linked": "linked_figures", "notes": "progress_notes", "problems": "progress_problems"}
+
+
+def reading(changed: frozenset[str]) -> set[str]:
+    """The tables of `_TABLES` (by name) whose rows may differ after these report tables changed."""
+    return {name for name, table in SOURCES.items() if table in changed}
+
+
 _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.attendees"
              " FROM unnest($1::text[]) AS d,"
              " LATERAL reports.training_attendance(d, $2, $3) WITH ORDINALITY AS t(record_id, town, held_on, topic,"
@@ -89,15 +101,22 @@ _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.a
 
 async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: str, as_of: Any = None,
                     training: dict[str, list[asyncpg.Record]] | None = None,
-                    read: dict[str, Head] | None = None) -> dict[str, Rows]:
+                    read: dict[str, Head] | None = None,
+                    known: dict[str, dict[str, list[asyncpg.Record]]] | None = None) -> dict[str, Rows]:
     """Each district's rows of the period, all read on `conn` (one query per table; the city's
-    training rows and the districts' heads too, unless `training` and `read` have them already)."""
-    names, year = list(districts), int(period[:4])
+    training rows and the districts' heads too, unless `training` and `read` have them already).
+    A table whose rows `known` holds for every district, as they are in this snapshot, is not read."""
+    names, year, known = list(districts), int(period[:4]), known or {}
     by: dict[str, dict[str, list[asyncpg.Record]]] = {d: defaultdict(list) for d in names}
     for name, query in _TABLES:
+        if all(name in known.get(d, {}) for d in names):
+            for d in names:
+                by[d][name] = known[d][name]
+            continue
         args = [names] if "$2" not in query else [names, year if name == "plan" else period]
         for row in await conn.fetch(query, *args):
             by[row["district"]][name].append(row)
+    tables = {d: {name: by[d][name] for name, _ in _TABLES} for d in names}
     if training is None:
         training = await training_of(conn, names, year, as_of)
     for d in names:
@@ -109,7 +128,8 @@ async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: 
                     states={r["town"]: r for r in got["states"]}, position=read[d].checkpoint["position"],
                     checkpoint=read[d].checkpoint,
                     duties=DutyRows(plan=got["plan"][0] if got["plan"] else None, linked=got["linked"],
-                                    notes=got["notes"], problems=got["problems"], training=got["training"]))
+                                    notes=got["notes"], problems=got["problems"], training=got["training"]),
+                    tables=tables[d])
             for d, got in by.items()}
 
 

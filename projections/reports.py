@@ -21,7 +21,7 @@ from projections import compliance, duties_report as duties, report_cache
 from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
-from projections.report_rows import Rows, heads, load_many, training_of
+from projections.report_rows import Head, Rows, heads, load_many, reading, training_of
 from stations.clock import CST
 
 
@@ -87,12 +87,28 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
     found = {d: report_cache.REPORTS.get(key) for d, key in keys.items()}
     missing = [s for s in scopes if found.get(s.district) is None]
     if missing:
-        loaded = await load_many(conn, [s.district for s in missing], period, None, training, read)
+        known = {s.district: kept for s in missing if (kept := _unchanged_rows(s.district, period, read)) is not None}
+        loaded = await load_many(conn, [s.district for s in missing], period, None, training, read, known)
         for scope in missing:
             found[scope.district] = report = _district_report(scope, loaded[scope.district])
             if scope.district in keys:
                 report_cache.REPORTS.put(keys[scope.district], report)
+                report_cache.ROWS.put(scope.district, period, read[scope.district].stamp,
+                                      loaded[scope.district].tables)
     return [found[s.district] for s in scopes]
+
+
+def _unchanged_rows(district: str, period: str, read: dict[str, Head]) -> dict[str, list] | None:
+    """The district's rows kept from an earlier snapshot whose tables no transaction since has
+    changed (`report_cache`), if the district is seen now (its stamp: row-level security)."""
+    stamp, kept = read[district].stamp, report_cache.ROWS.get(district, period)
+    if stamp is None or kept is None:
+        return None
+    changed = report_cache.MOVES.changed_between(district, kept[0], stamp)
+    if changed is None:
+        return None
+    stale = reading(changed)
+    return {name: rows for name, rows in kept[1].items() if name not in stale}
 
 
 def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:

@@ -190,6 +190,14 @@ def _columns(rows: Sequence[tuple]) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
+def written(changes: Changes) -> frozenset[str]:
+    """The report tables that writing `changes` may change."""
+    return frozenset({table for table, _, _ in changes.rows}
+                     | ({"service_figures", "service_recipients"} if changes.services else set())
+                     | ({"fund_spending"} if changes.funds else set())
+                     | ({"record_periods"} if changes.record_periods else set()))
+
+
 async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool = False) -> None:
     """A rebuild's batch (into its temporary tables) gathers its services for `finish_rebuild`
     and copies its record periods into a table no other row can clash with."""

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from projections import tables
+from projections import report_cache, tables
 from projections.batches import BatchProjection
 from tenants.event_store import events_table, store_codes
 from tenants.registry import REGISTRY_CHANNEL
@@ -51,16 +51,27 @@ class ProjectionWorker:
         return total
 
     async def project_batch(self, district: str) -> int:
-        """Project the next batch of the district's events in one transaction; how many there were."""
+        """Project the next batch of the district's events in one transaction; how many there were.
+
+        The tracking row moves and the batch is announced in one statement (the notice goes out
+        when the transaction commits); once committed, which report tables it changed is told
+        to `report_cache.MOVES`, so a report read in this process reads only those again."""
         async with self.pool.acquire() as conn, conn.transaction():
-            position = await lock_tracking(conn, district)
-            done, last = await self.batches.project_next(conn, district, position, announce=PROGRESS_CHANNEL)
-            if done:
+            position, moved_by = await _lock_tracking(conn, district)
+            events = await self.batches.read(conn, district, position)
+            if events:
+                changed = await self.batches.project(conn, district, events)
+                last = events[-1][0]
+                moved = await conn.fetchrow(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL)
                 if last // self.snapshot_every > position // self.snapshot_every:
                     await tables.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
-        return done
+        if events:
+            server = (moved["db"], moved["server_start"])
+            report_cache.MOVES.moved(district, (*server, moved_by, position), (*server, moved["moved_by"], last),
+                                     changed)
+        return len(events)
 
     async def stores(self) -> list[str]:
         async with self.pool.acquire() as conn:
@@ -141,11 +152,27 @@ async def lags(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:
 
 async def lock_tracking(conn: asyncpg.Connection, district: str) -> int:
     """The district's projected position, locked for this transaction (one projector at a time)."""
-    position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
-    if position is None:  # the district's first batch: its row, then the lock
+    return (await _lock_tracking(conn, district))[0]
+
+
+async def _lock_tracking(conn: asyncpg.Connection, district: str) -> tuple[int, str]:
+    """`lock_tracking`, with the transaction that last moved the row (its `xmin`)."""
+    lock = "SELECT position, xmin::text AS moved_by FROM tracking WHERE district = $1 FOR UPDATE"
+    row = await conn.fetchrow(lock, district)
+    if row is None:  # the district's first batch: its row, then the lock
         await conn.execute("INSERT INTO tracking (district) VALUES ($1) ON CONFLICT DO NOTHING", district)
-        position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
-    return position
+        row = await conn.fetchrow(lock, district)
+    return row["position"], row["moved_by"]
+
+
+# The tracking row moved, the batch announced (`district:position`, delivered on commit), and
+# the row's new stamp (as `report_rows.heads` reads it) returned, in one round trip.
+_MOVE_AND_ANNOUNCE = """
+WITH moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district, xmin::text AS moved_by)
+SELECT pg_notify($3, district || ':' || $2::bigint), moved_by, current_database() AS db,
+       pg_postmaster_start_time() AS server_start
+FROM moved
+"""
 
 
 async def _wait_any(*events: asyncio.Event, timeout: float) -> None:
