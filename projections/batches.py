@@ -50,9 +50,10 @@ class BatchProjection:
         return [(row["notification_id"], self._decode(row)) for row in rows]
 
     async def project(self, conn: asyncpg.Connection, district: str, events: list[tuple[int, RecordEvent]], *,
-                      rebuilding: bool = False) -> frozenset[str]:
+                      rebuilding: bool = False) -> dict[str, frozenset[str] | None]:
         """Within the caller's transaction, write what the events do to the report tables (a
-        rebuild's batch gathers its services for `tables.finish_rebuild`); which tables."""
+        rebuild's batch gathers its services for `tables.finish_rebuild`); which tables, and
+        which of their towns (`tables.written`)."""
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
         changes = Projector(voided, *towns).project(events)

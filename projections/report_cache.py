@@ -66,30 +66,37 @@ REPORTS = ReportCache()
 PARTS = ReportCache(PART_ENTRIES)
 
 
+Changed = dict[str, frozenset[str] | None]  # report table: the towns whose rows changed (None: any)
+
+
 class Moves:
     """The tracking rows' moves committed by this process's worker: for a district, from the
-    row's stamp before a batch to its stamp after, with the report tables the batch changed."""
+    row's stamp before a batch to its stamp after, with the report tables the batch changed
+    (and in which towns, `tables.written`)."""
 
     def __init__(self, entries: int = 4096):
         self.entries = entries
-        self._after: OrderedDict[tuple[str, Hashable], tuple[Hashable, frozenset[str]]] = OrderedDict()
+        self._after: OrderedDict[tuple[str, Hashable], tuple[Hashable, Changed]] = OrderedDict()
 
-    def moved(self, district: str, before: Hashable, after: Hashable, changed: frozenset[str]) -> None:
+    def moved(self, district: str, before: Hashable, after: Hashable, changed: Changed) -> None:
         self._after[(district, before)] = (after, changed)
         while len(self._after) > self.entries:
             self._after.popitem(last=False)
 
-    def changed_between(self, district: str, before: Hashable, after: Hashable) -> frozenset[str] | None:
-        """The tables changed from stamp `before` to stamp `after`; None unless every move
-        between them is known (positions only grow along the moves, so the walk ends)."""
-        changed: set[str] = set()
+    def changed_between(self, district: str, before: Hashable, after: Hashable) -> Changed | None:
+        """The tables (and their towns) changed from stamp `before` to stamp `after`; None
+        unless every move between them is known (positions only grow along the moves, so the
+        walk ends)."""
+        changed: Changed = {}
         while before != after:
             move = self._after.get((district, before))
             if move is None:
                 return None
             before, tables = move
-            changed |= tables
-        return frozenset(changed)
+            for table, towns in tables.items():
+                was = changed.get(table, frozenset())
+                changed[table] = None if towns is None or was is None else was | towns
+        return changed
 
 
 class KeptRows:

@@ -7,7 +7,7 @@ ordered by district first, so each district's share keeps the order its report e
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +66,7 @@ class Head:
 # (field, query): $1 the districts, $2 the period (the year for plans); each ordered by district first.
 _TABLES = (
     ("services", "SELECT district, town, dim, key, person_times, hours, recipients FROM service_figures"
-                 " WHERE district = ANY($1::text[]) AND period = $2"),
+                 " WHERE district = ANY($1::text[]) AND period = $2 ORDER BY district, town, dim, key"),
     ("funds", "SELECT district, period, town, project, source, amount FROM fund_spending"
               " WHERE district = ANY($1::text[]) AND period <= $2"),
     ("inspections", "SELECT * FROM inspections WHERE district = ANY($1::text[])"),
@@ -88,9 +88,21 @@ SOURCES = {"services": "service_figures", "funds": "fund_spending", "inspections
            "plan": "plans", "linked": "linked_figures", "notes": "progress_notes", "problems": "progress_problems"}
 
 
-def reading(changed: frozenset[str]) -> set[str]:
+def reading(changed: Mapping[str, Any]) -> set[str]:
     """The tables of `_TABLES` (by name) whose rows may differ after these report tables changed."""
     return {name for name, table in SOURCES.items() if table in changed}
+
+
+# Service figures of some towns only: the rows of the others are known (`load_many`).
+_SERVICES_OF_TOWNS = ("SELECT district, town, dim, key, person_times, hours, recipients FROM service_figures"
+                      " WHERE district = ANY($1::text[]) AND period = $2 AND town = ANY($3::text[])"
+                      " ORDER BY district, town, dim, key")
+
+
+def _figure_order(row: asyncpg.Record) -> tuple[str, str, str]:
+    """The services query's order within a district (its columns are of collation "C", which
+    orders as Python orders text)."""
+    return row["town"], row["dim"], row["key"]
 
 
 _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.attendees"
@@ -102,16 +114,27 @@ _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.a
 async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: str, as_of: Any = None,
                     training: dict[str, list[asyncpg.Record]] | None = None,
                     read: dict[str, Head] | None = None,
-                    known: dict[str, dict[str, list[asyncpg.Record]]] | None = None) -> dict[str, Rows]:
+                    known: dict[str, dict[str, list[asyncpg.Record]]] | None = None,
+                    service_towns: frozenset[str] = frozenset()) -> dict[str, Rows]:
     """Each district's rows of the period, all read on `conn` (one query per table; the city's
     training rows and the districts' heads too, unless `training` and `read` have them already).
-    A table whose rows `known` holds for every district, as they are in this snapshot, is not read."""
+
+    A table whose rows `known` holds for every district, as they are in this snapshot, is not
+    read; nor are the known service figures, but for those of `service_towns`."""
     names, year, known = list(districts), int(period[:4]), known or {}
     by: dict[str, dict[str, list[asyncpg.Record]]] = {d: defaultdict(list) for d in names}
     for name, query in _TABLES:
         if all(name in known.get(d, {}) for d in names):
             for d in names:
                 by[d][name] = known[d][name]
+            if name == "services" and service_towns:
+                towns = list(service_towns)
+                for d in names:
+                    by[d][name] = [row for row in known[d][name] if row["town"] not in service_towns]
+                for row in await conn.fetch(_SERVICES_OF_TOWNS, names, period, towns):
+                    by[row["district"]][name].append(row)
+                for d in names:
+                    by[d][name].sort(key=_figure_order)
             continue
         args = [names] if "$2" not in query else [names, year if name == "plan" else period]
         for row in await conn.fetch(query, *args):

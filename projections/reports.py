@@ -87,8 +87,9 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
     found = {d: report_cache.REPORTS.get(key) for d, key in keys.items()}
     missing = [s for s in scopes if found.get(s.district) is None]
     if missing:
-        known = {s.district: kept for s in missing if (kept := _unchanged_rows(s.district, period, read)) is not None}
-        loaded = await load_many(conn, [s.district for s in missing], period, None, training, read, known)
+        known, service_towns = _still_current([s.district for s in missing], period, read)
+        loaded = await load_many(conn, [s.district for s in missing], period, None, training, read, known,
+                                 service_towns)
         for scope in missing:
             found[scope.district] = report = _district_report(scope, loaded[scope.district])
             if scope.district in keys:
@@ -98,17 +99,28 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
     return [found[s.district] for s in scopes]
 
 
-def _unchanged_rows(district: str, period: str, read: dict[str, Head]) -> dict[str, list] | None:
-    """The district's rows kept from an earlier snapshot whose tables no transaction since has
-    changed (`report_cache`), if the district is seen now (its stamp: row-level security)."""
-    stamp, kept = read[district].stamp, report_cache.ROWS.get(district, period)
-    if stamp is None or kept is None:
-        return None
-    changed = report_cache.MOVES.changed_between(district, kept[0], stamp)
-    if changed is None:
-        return None
-    stale = reading(changed)
-    return {name: rows for name, rows in kept[1].items() if name not in stale}
+def _still_current(districts: list[str], period: str,
+                   read: dict[str, Head]) -> tuple[dict[str, dict[str, list]], frozenset[str]]:
+    """Of the districts' rows kept from earlier snapshots (`report_cache`), the tables no
+    transaction since has changed, for each district seen now (its stamp: row-level security);
+    and the towns whose service figures changed, when only some did (their kept service rows
+    are then current for every other town)."""
+    known: dict[str, dict[str, list]] = {}
+    partly: dict[str, frozenset[str] | None] = {}  # district: the towns of its changed service figures
+    for district in districts:
+        stamp, kept = read[district].stamp, report_cache.ROWS.get(district, period)
+        changed = None if stamp is None or kept is None else report_cache.MOVES.changed_between(district, kept[0], stamp)
+        if changed is None:
+            continue
+        stale = reading(changed)
+        known[district] = {name: rows for name, rows in kept[1].items() if name not in stale or name == "services"}
+        if "services" in stale:
+            partly[district] = changed["service_figures"]
+    if any(towns is None for towns in partly.values()):
+        for district in partly:
+            del known[district]["services"]
+        return known, frozenset()
+    return known, frozenset().union(*partly.values())
 
 
 def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:

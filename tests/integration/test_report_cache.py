@@ -126,8 +126,15 @@ async def test_after_a_batch_of_this_worker_only_the_tables_it_changed_are_read_
     await worker.catch_up(district.code)
     after_service = await read(pool, scope)
     second = report_cache.ROWS.get(district.code, "2025H1")[1]
-    assert second["services"] is not first["services"]
     assert all(second[name] is first[name] for name in first if name != "services")
+    # Only the town's service figures and the district's were read again.
+    assert {id(row) for row in second["services"] if row["town"] not in ("", town)} == \
+        {id(row) for row in first["services"] if row["town"] not in ("", town)}
+    assert not {id(row) for row in second["services"]} & {id(row) for row in first["services"]
+                                                          if row["town"] in ("", town)}
+    assert after_service == await afresh(pool, scope, monkeypatch)
+    monkeypatch.undo()
+    await read(pool, scope)
 
     record(runtime, district, inspection_done(town, occurred_on="2025-05-07"))
     await worker.catch_up(district.code)
@@ -147,9 +154,14 @@ async def test_after_a_batch_of_this_worker_only_the_tables_it_changed_are_read_
 
 def test_moves_tell_the_tables_changed_only_along_an_unbroken_chain():
     moves = report_cache.Moves()
-    moves.moved("350203", ("s", "x1", 1), ("s", "x2", 5), frozenset({"service_figures"}))
-    moves.moved("350203", ("s", "x2", 5), ("s", "x3", 9), frozenset({"inspections"}))
-    assert moves.changed_between("350203", ("s", "x1", 1), ("s", "x3", 9)) == {"service_figures", "inspections"}
-    assert moves.changed_between("350203", ("s", "x2", 5), ("s", "x2", 5)) == frozenset()
+    moves.moved("350203", ("s", "x1", 1), ("s", "x2", 5), {"service_figures": frozenset({"", "350203001"})})
+    moves.moved("350203", ("s", "x2", 5), ("s", "x3", 9), {"inspections": None,
+                                                          "service_figures": frozenset({"", "350203002"})})
+    moves.moved("350203", ("s", "x3", 9), ("s", "x4", 12), {"service_figures": None})
+    assert moves.changed_between("350203", ("s", "x1", 1), ("s", "x3", 9)) == {
+        "service_figures": {"", "350203001", "350203002"}, "inspections": None}
+    assert moves.changed_between("350203", ("s", "x1", 1), ("s", "x4", 12)) == {
+        "service_figures": None, "inspections": None}
+    assert moves.changed_between("350203", ("s", "x2", 5), ("s", "x2", 5)) == {}
     assert moves.changed_between("350203", ("s", "x0", 1), ("s", "x3", 9)) is None  # another move before
     assert moves.changed_between("350205", ("s", "x1", 1), ("s", "x2", 5)) is None  # another district
