@@ -118,25 +118,19 @@ async def scoped_connection(pool: asyncpg.Pool, scope: str, *,
 
     The role and the scope are set for this transaction only (never for the pooled session,
     which the pool resets), so row-level security hides every other district's report rows
-    and events even from a query that forgets its own filter. Both are set in the statement
-    that begins the transaction: one round trip, where three cost a report read a millisecond.
+    and events even from a query that forgets its own filter. Both are set in one statement
+    (a round trip less per read).
     """
-    mode = "READ ONLY" if readonly else "READ WRITE"
-    async with pool.acquire() as conn:
-        # A statement with parameters could not also begin the transaction, so a scope of plain
-        # letters, digits or '*' (every scope the service makes) stands in the text as a literal;
-        # anything else is passed as a parameter after.
-        plain = _PLAIN_SCOPE.fullmatch(scope) is not None
-        await conn.execute(f"BEGIN ISOLATION LEVEL REPEATABLE READ {mode}; SET LOCAL ROLE stations_reader"
-                           + (f"; SET LOCAL stations.scope = '{scope}'" if plain else ""))
-        try:
-            if not plain:
-                await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
-            yield conn
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=readonly):
+        # A statement with parameters holds one command only, so a scope of plain letters,
+        # digits or '*' (every scope the service makes) stands in the text as a literal; any
+        # other is passed as a parameter, a statement of its own.
+        if _PLAIN_SCOPE.fullmatch(scope):
+            await conn.execute(f"SET LOCAL ROLE stations_reader; SET LOCAL stations.scope = '{scope}'")
+        else:
+            await conn.execute("SET LOCAL ROLE stations_reader")
+            await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
+        yield conn
 
 
 async def get_read_scope(caller: CallerDep) -> str:

@@ -47,11 +47,20 @@ class ReportCache:
         self._kept.move_to_end(key)
         return orjson.loads(text)
 
-    def put(self, key: Hashable, report: Any) -> None:
-        self._kept[key] = orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS)  # as `json` would, keys as text
+    def text(self, key: Hashable) -> bytes | None:
+        """What `get` gives, as its JSON text."""
+        text = self._kept.get(key)
+        if text is not None:
+            self._kept.move_to_end(key)
+        return text
+
+    def put(self, key: Hashable, report: Any) -> bytes:
+        """Keep `report`; its JSON text."""
+        self._kept[key] = text = encode(report)
         self._kept.move_to_end(key)
         while len(self._kept) > self.entries:
             self._kept.popitem(last=False)
+        return text
 
     def made(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """What `make` gives for `key`: kept from before, or made now and kept."""
@@ -60,6 +69,11 @@ class ReportCache:
             found = make()
             self.put(key, found)
         return found
+
+
+def encode(report: Any) -> bytes:
+    """A report's JSON text (keys that are not text become text, as `json` makes them)."""
+    return orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS)
 
 
 REPORTS = ReportCache()

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, timedelta
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import asyncpg
@@ -76,26 +77,41 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
     a report whose rows have not changed since it was last made is given again (`report_cache`)."""
     if not scopes:
         return []
-    period, as_of, names = scopes[0].period, scopes[0].as_of, [s.district for s in scopes]
-    if as_of is not None:  # temporary tables of one moment: made afresh
-        loaded = await load_many(conn, names, period, as_of)
+    if scopes[0].as_of is not None:  # temporary tables of one moment: made afresh
+        loaded = await load_many(conn, [s.district for s in scopes], scopes[0].period, scopes[0].as_of)
         return [_district_report(scope, loaded[scope.district]) for scope in scopes]
+    return await _current_reports(conn, scopes, report_cache.REPORTS.get, lambda report, text: report)
+
+
+async def district_report_json(conn: asyncpg.Connection, scope: Scope) -> bytes:
+    """`district_report` (not as of a moment) as JSON text: as it is kept, so a report given
+    again is neither decoded nor encoded."""
+    return (await _current_reports(conn, [scope], report_cache.REPORTS.text,
+                                   lambda report, text: text or report_cache.encode(report)))[0]
+
+
+async def _current_reports(conn: asyncpg.Connection, scopes: list[Scope], kept: Callable[[Hashable], Any],
+                           made: Callable[[dict[str, Any], bytes | None], Any]) -> list[Any]:
+    """Each district's current report: `kept(key)` if kept under its key, else made afresh and
+    given as `made(report, its text if kept now)`."""
+    period, names = scopes[0].period, [s.district for s in scopes]
     read = await heads(conn, names)
     training = await training_of(conn, names, int(period[:4]))
     keys = {s.district: (s, read[s.district].stamp, tuple(tuple(r) for r in training[s.district]))
             for s in scopes if read[s.district].stamp is not None}
-    found = {d: report_cache.REPORTS.get(key) for d, key in keys.items()}
+    found = {d: kept(key) for d, key in keys.items()}
     missing = [s for s in scopes if found.get(s.district) is None]
     if missing:
         known, service_towns = _still_current([s.district for s in missing], period, read)
         loaded = await load_many(conn, [s.district for s in missing], period, None, training, read, known,
                                  service_towns)
         for scope in missing:
-            found[scope.district] = report = _district_report(scope, loaded[scope.district])
+            report, text = _district_report(scope, loaded[scope.district]), None
             if scope.district in keys:
-                report_cache.REPORTS.put(keys[scope.district], report)
+                text = report_cache.REPORTS.put(keys[scope.district], report)
                 report_cache.ROWS.put(scope.district, period, read[scope.district].stamp,
                                       loaded[scope.district].tables)
+            found[scope.district] = made(report, text)
     return [found[s.district] for s in scopes]
 
 
