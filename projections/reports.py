@@ -142,6 +142,7 @@ def _still_current(districts: list[str], period: str,
 def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
     towns = [report_cache.PARTS.made(_town_part_key(scope, rows, town), lambda town=town: _town_part(scope, rows, town))
              for town in scope.towns()]
+    stations = tuple((t["town"], t["name"]) for t in towns if "no_station" not in t["compliance"]["gap_codes"])
     figures = _figures(scope, rows, DISTRICT_SCOPE, towns)
     return {
         "period": scope.period, "level": "district", "district": scope.district,
@@ -150,9 +151,12 @@ def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
         "timeliness": _timeliness(scope, rows.states.get(DISTRICT_SCOPE), scope.deadlines.district_days),
         "figures": figures,
         "completeness": _completeness(scope, rows, towns),
-        "projects_detail": _projects_detail(scope, rows, None),
+        "projects_detail": report_cache.PARTS.made(
+            ("projects_detail", scope.period, tuple(rows.funds), tuple(rows.projects)),
+            lambda: _projects_detail(scope, rows, None)),
         "towns": towns,
-        **_duty_sections(scope, rows, None, towns),
+        **report_cache.PARTS.made(_duty_sections_key(scope, rows, stations),
+                                  lambda: _duty_sections(scope, rows, None, towns)),
         "checkpoint": rows.checkpoint,
     }
 
@@ -247,7 +251,7 @@ def _town_part_key(scope: Scope, rows: Rows, town: TownVersion) -> tuple:
     """Everything `_town_part` reads: the scope, the town, and the town's rows of every table
     (a row's values are its identity: the same values make the same part)."""
     projects = rows.of_town("projects", town.code)
-    return (scope, town, rows.states.get(town.code), tuple(projects),
+    return ("town", scope, town, rows.states.get(town.code), tuple(projects),
             tuple(e for p in projects for e in rows.having("evaluations", "project", p["project"])),
             *(tuple(rows.of_town(table, town.code)) for table in ("services", "funds", "inspections", "facts")))
 
@@ -289,6 +293,14 @@ def _compliance(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
     )
     return {"compliant": assessed.compliant, "gaps": [g.zh for g in assessed.gaps],
             "gap_codes": [g.code for g in assessed.gaps]}
+
+
+def _duty_sections_key(scope: Scope, rows: Rows, stations: tuple[tuple[str, str], ...]) -> tuple:
+    """Everything the district's `_duty_sections` reads: the scope, its towns with a station, and
+    the rows of the plan, the projects, their evaluations and the duties."""
+    d = rows.duties
+    return ("duties", scope, stations, d.plan, tuple(d.linked), tuple(d.notes), tuple(d.problems), tuple(d.training),
+            tuple(rows.projects), tuple(rows.evaluations))
 
 
 def _duty_sections(scope: Scope, rows: Rows, town: str | None, parts: list[dict[str, Any]]) -> dict[str, Any]:
