@@ -14,8 +14,9 @@ see) mostly repeats its towns' parts, since a batch of a few records touches a t
 `PARTS` keeps each town's part by the rows it is made of, so only the towns whose rows changed
 are made again.
 
-Reports and parts are kept as JSON text, so each caller gets a copy of its own to change as it
-likes.
+Reports are kept as JSON text, so each caller gets a copy of its own to change as it likes.
+Parts are kept as they are made, shared by every report made from them: a report holding them
+is only ever encoded, and callers get a copy decoded from its text (`reports.py`).
 
 The rows it is made from are mostly the same too, and a report read in the process whose
 worker projected the batch knows which tables the batch changed (`MOVES`): a district's rows
@@ -62,13 +63,6 @@ class ReportCache:
             self._kept.popitem(last=False)
         return text
 
-    def made(self, key: Hashable, make: Callable[[], Any]) -> Any:
-        """What `make` gives for `key`: kept from before, or made now and kept."""
-        found = self.get(key)
-        if found is None:
-            found = make()
-            self.put(key, found)
-        return found
 
 
 def encode(report: Any) -> bytes:
@@ -76,8 +70,26 @@ def encode(report: Any) -> bytes:
     return orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS)
 
 
+class SharedParts:
+    """Parts of reports kept as made, never copied: whoever uses one must not change it."""
+
+    def __init__(self, entries: int = PART_ENTRIES):
+        self.entries = entries
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def made(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """What `make` gives for `key`: kept from before, or made now and kept."""
+        found = self._kept.get(key)
+        if found is None:
+            found = self._kept[key] = make()
+            while len(self._kept) > self.entries:
+                self._kept.popitem(last=False)
+        self._kept.move_to_end(key)
+        return found
+
+
 REPORTS = ReportCache()
-PARTS = ReportCache(PART_ENTRIES)
+PARTS = SharedParts()
 
 
 Changed = dict[str, frozenset[str] | None]  # report table: the towns whose rows changed (None: any)

@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 import asyncpg
+import orjson
 
 from audit import checkpoints
 from domain.divisions import Divisions, TownVersion
@@ -79,8 +80,9 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
         return []
     if scopes[0].as_of is not None:  # temporary tables of one moment: made afresh
         loaded = await load_many(conn, [s.district for s in scopes], scopes[0].period, scopes[0].as_of)
-        return [_district_report(scope, loaded[scope.district]) for scope in scopes]
-    return await _current_reports(conn, scopes, report_cache.REPORTS.get, lambda report, text: report)
+        return [orjson.loads(report_cache.encode(_district_report(scope, loaded[scope.district]))) for scope in scopes]
+    return await _current_reports(conn, scopes, report_cache.REPORTS.get,
+                                  lambda report, text: orjson.loads(text or report_cache.encode(report)))
 
 
 async def district_report_json(conn: asyncpg.Connection, scope: Scope) -> bytes:
@@ -140,6 +142,8 @@ def _still_current(districts: list[str], period: str,
 
 
 def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
+    """The report, holding parts shared with `report_cache.PARTS`: to be encoded, never handed
+    out as it is."""
     towns = [report_cache.PARTS.made(_town_part_key(scope, rows, town), lambda town=town: _town_part(scope, rows, town))
              for town in scope.towns()]
     stations = tuple((t["town"], t["name"]) for t in towns if "no_station" not in t["compliance"]["gap_codes"])

@@ -90,7 +90,7 @@ async def test_towns_kept_from_before_make_the_report_made_wholly_afresh(pool, r
 
     partly_kept = await read(pool, scope)
     monkeypatch.setattr(report_cache, "REPORTS", report_cache.ReportCache())
-    monkeypatch.setattr(report_cache, "PARTS", report_cache.ReportCache())
+    monkeypatch.setattr(report_cache, "PARTS", report_cache.SharedParts())
     afresh = await read(pool, scope)
     assert partly_kept == afresh
     town = more[0]["town"]
@@ -106,7 +106,7 @@ def record(runtime, district, *records: dict) -> list[dict]:
 
 async def afresh(pool, scope: Scope, monkeypatch) -> dict:  # noqa: F811
     """The report made with nothing kept from before."""
-    for name, empty in (("REPORTS", report_cache.ReportCache()), ("PARTS", report_cache.ReportCache()),
+    for name, empty in (("REPORTS", report_cache.ReportCache()), ("PARTS", report_cache.SharedParts()),
                         ("ROWS", report_cache.KeptRows())):
         monkeypatch.setattr(report_cache, name, empty)
     return await read(pool, scope)
@@ -165,3 +165,20 @@ def test_moves_tell_the_tables_changed_only_along_an_unbroken_chain():
     assert moves.changed_between("350203", ("s", "x2", 5), ("s", "x2", 5)) == {}
     assert moves.changed_between("350203", ("s", "x0", 1), ("s", "x3", 9)) is None  # another move before
     assert moves.changed_between("350205", ("s", "x1", 1), ("s", "x2", 5)) is None  # another district
+
+
+async def test_a_caller_changing_its_report_changes_no_other(pool, runtime, district, monkeypatch):  # noqa: F811
+    record_year(runtime, district, 9)
+    worker = ProjectionWorker(pool)
+    await worker.catch_up(district.code)
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+    mine = await read(pool, scope)  # made afresh: its town parts are kept for the next reports
+    for town in mine["towns"]:
+        town["figures"]["person_times"] = -1
+        town["compliance"]["gap_codes"].append("changed")
+    mine["projects_detail"].clear()
+    one_more_service(runtime, district, "2025-05-08")
+    await worker.catch_up(district.code)
+    again = await read(pool, scope)  # the other towns' parts given again
+    assert all(town["figures"]["person_times"] >= 0 for town in again["towns"])
+    assert again == await afresh(pool, scope, monkeypatch)
