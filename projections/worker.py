@@ -54,8 +54,10 @@ class ProjectionWorker:
         """Project the next batch of the district's events in one transaction; how many there were.
 
         The tracking row moves and the batch is announced in one statement (the notice goes out
-        when the transaction commits); once committed, which report tables it changed is told
-        to `report_cache.MOVES`, so a report read in this process reads only those again."""
+        when the transaction commits), and `report_cache.MOVES` is told which report tables it
+        changed, so a report read in this process reads only those again. It is told before the
+        commit, so that a reader woken by the notice finds it: should the commit fail, the stamp
+        it names (this transaction's) is never seen."""
         async with self.pool.acquire() as conn, conn.transaction():
             position, moved_by = await _lock_tracking(conn, district)
             events = await self.batches.read(conn, district, position)
@@ -63,14 +65,13 @@ class ProjectionWorker:
                 changed = await self.batches.project(conn, district, events)
                 last = events[-1][0]
                 moved = await conn.fetchrow(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL)
+                server = (moved["db"], moved["server_start"])
+                report_cache.MOVES.moved(district, (*server, moved_by, position), (*server, moved["moved_by"], last),
+                                         changed)
                 if last // self.snapshot_every > position // self.snapshot_every:
                     await tables.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
-        if events:
-            server = (moved["db"], moved["server_start"])
-            report_cache.MOVES.moved(district, (*server, moved_by, position), (*server, moved["moved_by"], last),
-                                     changed)
         return len(events)
 
     async def stores(self) -> list[str]:
