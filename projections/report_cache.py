@@ -33,7 +33,10 @@ from typing import Any
 import orjson
 
 ENTRIES = 64  # two periods of a few dozen districts; a report is ~100 kB of text
-PART_ENTRIES = 512  # the towns of those reports (a district has a dozen or two); a key holds the town's rows
+# The towns of those reports (a district has a dozen or two). Kept parts and the rows in their
+# keys are objects the garbage collector walks on every full collection (already ~100 ms in a
+# loaded service): no more are kept than the reports in use need.
+PART_ENTRIES = 256
 
 
 class ReportCache:
@@ -100,7 +103,7 @@ class Moves:
     row's stamp before a batch to its stamp after, with the report tables the batch changed
     (and in which towns, `tables.written`)."""
 
-    def __init__(self, entries: int = 4096):
+    def __init__(self, entries: int = 1024):  # a chain longer than that is read afresh
         self.entries = entries
         self._after: OrderedDict[tuple[str, Hashable], tuple[Hashable, Changed]] = OrderedDict()
 
