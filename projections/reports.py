@@ -7,10 +7,10 @@ million.
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, timedelta
-from collections.abc import Callable, Hashable
 from typing import Any
 
 import asyncpg
