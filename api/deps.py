@@ -1,13 +1,20 @@
 """The dependencies every route shares, resolved once per request: the runtime, the caller,
-the district in the caller's scope, and what the caller may do there."""
+the district in the caller's scope, and what the caller may do there.
 
+They are `async def` although they await nothing (but a registry read for a district not yet
+known): FastAPI runs a plain `def` dependency in a worker thread, a hop per dependency and six
+of them per report read, each costing more than the work itself.
+"""
+
+import re
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Header, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import auth
@@ -19,7 +26,7 @@ from projections.progress import Progress
 from stations.bootstrap import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
@@ -34,11 +41,11 @@ async def get_read_pool(request: Request) -> asyncpg.Pool:
     return await pools.of_store(district)
 
 
-def get_read_pools(request: Request) -> ServerPools:
+async def get_read_pools(request: Request) -> ServerPools:
     return request.app.state.read_pools
 
 
-def get_progress(request: Request) -> Progress:
+async def get_progress(request: Request) -> Progress:
     return request.app.state.progress
 
 
@@ -50,8 +57,8 @@ ProgressDep = Annotated[Progress, Depends(get_progress)]
 _bearer = HTTPBearer(auto_error=False, description="`stations token --role ...` mints one")
 
 
-def get_caller(runtime: RuntimeDep,
-               credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
+async def get_caller(runtime: RuntimeDep,
+                     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Caller:
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiProblem(401, "unauthorized", "未认证 / Unauthorized",
@@ -66,11 +73,11 @@ def get_caller(runtime: RuntimeDep,
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def get_district(district: Annotated[str, Path(pattern=r"^[0-9]{6}$", examples=["350203"])],
-                 caller: CallerDep, runtime: RuntimeDep) -> str:
+async def get_district(district: Annotated[str, Path(pattern=r"^[0-9]{6}$", examples=["350203"])],
+                       caller: CallerDep, runtime: RuntimeDep) -> str:
     """The district of the path, if it is in the caller's scope; another tenant's is 404."""
     in_scope = caller.sees_all_districts() or caller.district == district
-    if not in_scope or not runtime.tenants.knows(district):
+    if not in_scope or not await knows(runtime, district):
         raise not_found(f"区 {district} ", f"district {district}")
     return district
 
@@ -78,11 +85,19 @@ def get_district(district: Annotated[str, Path(pattern=r"^[0-9]{6}$", examples=[
 DistrictDep = Annotated[str, Depends(get_district)]
 
 
-def allow(*roles: Role) -> Callable[[Caller], Caller]:
+async def knows(runtime: Runtime, district: str) -> bool:
+    """Whether the registry knows the district: from memory, or (for one not known yet, which
+    reads the registry and may open the district's store) in a worker thread."""
+    if runtime.tenants.divisions.has_district(district):
+        return True
+    return await run_in_threadpool(runtime.tenants.knows, district)
+
+
+def allow(*roles: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency letting only these roles act (403 for the others, who are in scope)."""
     names = ", ".join(roles)
 
-    def check(caller: CallerDep) -> Caller:
+    async def check(caller: CallerDep) -> Caller:
         if caller.role not in roles:
             raise forbidden(f"角色 {caller.role} 无权执行此操作", f"role {caller.role} may not do this (allowed: {names})")
         return caller
@@ -91,6 +106,7 @@ def allow(*roles: Role) -> Callable[[Caller], Caller]:
 
 
 ALL_DISTRICTS = "*"
+_PLAIN_SCOPE = re.compile(r"[0-9A-Za-z_]+|\*")
 POSITION_MAX = 2**63 - 1  # a log position is a PostgreSQL bigint
 
 
@@ -102,15 +118,22 @@ async def scoped_connection(pool: asyncpg.Pool, scope: str, *,
 
     The role and the scope are set for this transaction only (never for the pooled session,
     which the pool resets), so row-level security hides every other district's report rows
-    and events even from a query that forgets its own filter.
+    and events even from a query that forgets its own filter. Both are set in one statement
+    (a round trip less per read).
     """
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=readonly):
-        await conn.execute("SET LOCAL ROLE stations_reader")
-        await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
+        # A statement with parameters holds one command only, so a scope of plain letters,
+        # digits or '*' (every scope the service makes) stands in the text as a literal; any
+        # other is passed as a parameter, a statement of its own.
+        if _PLAIN_SCOPE.fullmatch(scope):
+            await conn.execute(f"SET LOCAL ROLE stations_reader; SET LOCAL stations.scope = '{scope}'")
+        else:
+            await conn.execute("SET LOCAL ROLE stations_reader")
+            await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
         yield conn
 
 
-def get_read_scope(caller: CallerDep) -> str:
+async def get_read_scope(caller: CallerDep) -> str:
     """What the caller's reads may see in the database: their district, or every district."""
     return ALL_DISTRICTS if caller.sees_all_districts() else caller.district
 

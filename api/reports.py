@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import asyncpg
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from api.auth import Caller, Role
 from api.deps import (
@@ -25,7 +26,7 @@ from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare
 from projections.progress import Progress
 from projections.reports import (
-    Deadlines, Scope, city_of, district_report, district_reports, frozen_version, town_report,
+    Deadlines, Scope, city_of, district_report, district_report_json, district_reports, frozen_version, town_report,
 )
 from stations import clock
 from stations.clock import CST
@@ -149,11 +150,29 @@ Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, descript
 
 # -- a district's reports ------------------------------------------------------------------
 
-@router.get("/v1/districts/{district}/reports/{period}", summary="区半年报表 / A district's half-year report")
-async def get_district_report(district: DistrictDep, period: Period, _: DistrictReader, runtime: RuntimeDep,
-                              pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
-                              version: Version = None, min_position: MinPosition = None,
-                              as_of: AsOf = None) -> dict[str, Any]:
+@router.get("/v1/districts/{district}/reports/{period}", summary="区半年报表 / A district's half-year report",
+            name="get_district_report", response_model=dict[str, Any])
+async def district_report_route(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
+                                pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
+                                version: Version = None, min_position: MinPosition = None,
+                                as_of: AsOf = None) -> Response | dict[str, Any]:
+    # The current report is sent as the JSON text it is kept as (neither decoded nor encoded
+    # again: a report read right after a write is made once, then only sent). No docstring: it
+    # would become the route's description in the OpenAPI document.
+    if version is not None or as_of is not None:
+        return await get_district_report(district, period, caller, runtime, pool, read_scope, progress,
+                                         version, min_position, as_of)
+    if min_position is not None:
+        await caught_up(progress, district, min_position)
+    async with scoped_connection(pool, read_scope) as conn:
+        return Response(await district_report_json(conn, scope(runtime, district, period)),
+                        media_type="application/json")
+
+
+async def get_district_report(district: str, period: str, _: Caller, runtime: Runtime, pool: asyncpg.Pool,
+                              read_scope: str, progress: Progress, version: str | None = None,
+                              min_position: int | None = None, as_of: datetime | None = None) -> dict[str, Any]:
+    """A district's report (the route's, as a dict: the downloads make theirs from it)."""
     if min_position is not None:
         await caught_up(progress, district, min_position)
     return await read_report(pool, read_scope, scope(runtime, district, period), "", version, as_of)

@@ -50,12 +50,15 @@ class BatchProjection:
         return [(row["notification_id"], self._decode(row)) for row in rows]
 
     async def project(self, conn: asyncpg.Connection, district: str, events: list[tuple[int, RecordEvent]], *,
-                      rebuilding: bool = False) -> None:
+                      rebuilding: bool = False) -> dict[str, frozenset[str] | None]:
         """Within the caller's transaction, write what the events do to the report tables (a
-        rebuild's batch gathers its services for `tables.finish_rebuild`)."""
+        rebuild's batch gathers its services for `tables.finish_rebuild`); which tables, and
+        which of their towns (`tables.written`)."""
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
-        await tables.write(conn, district, Projector(voided, *towns).project(events), rebuilding=rebuilding)
+        changes = Projector(voided, *towns).project(events)
+        await tables.write(conn, district, changes, rebuilding=rebuilding)
+        return tables.written(changes)
 
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
         """Whether the district's event store exists (a district just registered may not have one)."""

@@ -9,45 +9,143 @@ they stay the same, the report read before is the report. The stamp is read in t
 snapshot under its scope, so row-level security still decides what is seen: a district out of
 scope has no stamp and is never served from here.
 
-Reports are kept as JSON text, so each caller gets a report of its own to change as it likes.
+A report that has to be made afresh (the district's rows moved: a write the caller wants to
+see) mostly repeats its towns' parts, since a batch of a few records touches a town or two:
+`PARTS` keeps each town's part by the rows it is made of, so only the towns whose rows changed
+are made again.
+
+Reports are kept as JSON text, so each caller gets a copy of its own to change as it likes.
+Parts are kept as they are made, shared by every report made from them: a report holding them
+is only ever encoded, and callers get a copy decoded from its text (`reports.py`).
+
+The rows it is made from are mostly the same too, and a report read in the process whose
+worker projected the batch knows which tables the batch changed (`MOVES`): a district's rows
+are kept (`ROWS`) with the stamp they were read at, and when every transaction that moved the
+tracking row from that stamp to the one seen now is known (each links the row's stamp before
+to its stamp after, so no other transaction, a rebuild or another process's batch, can have
+slipped in between), only the tables those changed are read again.
 """
 
-import json
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
-import asyncpg
+import orjson
 
 ENTRIES = 64  # two periods of a few dozen districts; a report is ~100 kB of text
+# The towns of those reports (a district has a dozen or two). Kept parts and the rows in their
+# keys are objects the garbage collector walks on every full collection (already ~100 ms in a
+# loaded service): no more are kept than the reports in use need.
+PART_ENTRIES = 256
 
 
 class ReportCache:
     def __init__(self, entries: int = ENTRIES):
         self.entries = entries
-        self._kept: OrderedDict[Hashable, str] = OrderedDict()
+        self._kept: OrderedDict[Hashable, bytes] = OrderedDict()
 
-    def get(self, key: Hashable) -> dict[str, Any] | None:
+    def get(self, key: Hashable) -> Any | None:
         text = self._kept.get(key)
         if text is None:
             return None
         self._kept.move_to_end(key)
-        return json.loads(text)
+        return orjson.loads(text)
 
-    def put(self, key: Hashable, report: dict[str, Any]) -> None:
-        self._kept[key] = json.dumps(report, ensure_ascii=False)
+    def text(self, key: Hashable) -> bytes | None:
+        """What `get` gives, as its JSON text."""
+        text = self._kept.get(key)
+        if text is not None:
+            self._kept.move_to_end(key)
+        return text
+
+    def put(self, key: Hashable, report: Any) -> bytes:
+        """Keep `report`; its JSON text."""
+        self._kept[key] = text = encode(report)
         self._kept.move_to_end(key)
+        while len(self._kept) > self.entries:
+            self._kept.popitem(last=False)
+        return text
+
+
+
+def encode(report: Any) -> bytes:
+    """A report's JSON text (keys that are not text become text, as `json` makes them)."""
+    return orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS)
+
+
+class SharedParts:
+    """Parts of reports kept as made, never copied: whoever uses one must not change it."""
+
+    def __init__(self, entries: int = PART_ENTRIES):
+        self.entries = entries
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def made(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """What `make` gives for `key`: kept from before, or made now and kept."""
+        found = self._kept.get(key)
+        if found is None:
+            found = self._kept[key] = make()
+            while len(self._kept) > self.entries:
+                self._kept.popitem(last=False)
+        self._kept.move_to_end(key)
+        return found
+
+
+REPORTS = ReportCache()
+PARTS = SharedParts()
+
+
+Changed = dict[str, frozenset[str] | None]  # report table: the towns whose rows changed (None: any)
+
+
+class Moves:
+    """The tracking rows' moves committed by this process's worker: for a district, from the
+    row's stamp before a batch to its stamp after, with the report tables the batch changed
+    (and in which towns, `tables.written`)."""
+
+    def __init__(self, entries: int = 1024):  # a chain longer than that is read afresh
+        self.entries = entries
+        self._after: OrderedDict[tuple[str, Hashable], tuple[Hashable, Changed]] = OrderedDict()
+
+    def moved(self, district: str, before: Hashable, after: Hashable, changed: Changed) -> None:
+        self._after[(district, before)] = (after, changed)
+        while len(self._after) > self.entries:
+            self._after.popitem(last=False)
+
+    def changed_between(self, district: str, before: Hashable, after: Hashable) -> Changed | None:
+        """The tables (and their towns) changed from stamp `before` to stamp `after`; None
+        unless every move between them is known (positions only grow along the moves, so the
+        walk ends)."""
+        changed: Changed = {}
+        while before != after:
+            move = self._after.get((district, before))
+            if move is None:
+                return None
+            before, tables = move
+            for table, towns in tables.items():
+                was = changed.get(table, frozenset())
+                changed[table] = None if towns is None or was is None else was | towns
+        return changed
+
+
+class KeptRows:
+    """Each district's report rows of a period (table by table, as `report_rows` reads them),
+    with the stamp of the snapshot they were read in."""
+
+    def __init__(self, entries: int = 32):
+        self.entries = entries
+        self._kept: OrderedDict[tuple[str, str], tuple[Hashable, dict[str, list]]] = OrderedDict()
+
+    def get(self, district: str, period: str) -> tuple[Hashable, dict[str, list]] | None:
+        return self._kept.get((district, period))
+
+    def put(self, district: str, period: str, stamp: Hashable, tables: dict[str, list]) -> None:
+        self._kept[(district, period)] = (stamp, tables)
+        self._kept.move_to_end((district, period))
         while len(self._kept) > self.entries:
             self._kept.popitem(last=False)
 
 
-REPORTS = ReportCache()
+MOVES = Moves()
+ROWS = KeptRows()
 
-
-async def stamps(conn: asyncpg.Connection, districts: list[str]) -> dict[str, tuple[Any, ...]]:
-    """Each district's tracking row as seen in this snapshot, with the server it is read on;
-    districts without one (never projected, or out of the caller's scope) are left out."""
-    rows = await conn.fetch("SELECT district, position, xmin::text AS moved_by, current_database() AS db,"
-                            " pg_postmaster_start_time() AS server_start FROM tracking"
-                            " WHERE district = ANY($1::text[])", districts)
-    return {r["district"]: (r["db"], r["server_start"], r["moved_by"], r["position"]) for r in rows}

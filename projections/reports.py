@@ -7,12 +7,14 @@ million.
 
 import json
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import cached_property
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import orjson
 
 from audit import checkpoints
 from domain.divisions import Divisions, TownVersion
@@ -21,7 +23,7 @@ from projections import compliance, duties_report as duties, report_cache
 from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
-from projections.report_rows import Rows, load_many, training_of
+from projections.report_rows import Head, Rows, heads, load_many, reading, training_of
 from stations.clock import CST
 
 
@@ -76,27 +78,75 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
     a report whose rows have not changed since it was last made is given again (`report_cache`)."""
     if not scopes:
         return []
-    period, as_of, names = scopes[0].period, scopes[0].as_of, [s.district for s in scopes]
-    if as_of is not None:  # temporary tables of one moment: made afresh
-        loaded = await load_many(conn, names, period, as_of)
-        return [_district_report(scope, loaded[scope.district]) for scope in scopes]
-    stamped = await report_cache.stamps(conn, names)
+    if scopes[0].as_of is not None:  # temporary tables of one moment: made afresh
+        loaded = await load_many(conn, [s.district for s in scopes], scopes[0].period, scopes[0].as_of)
+        return [orjson.loads(report_cache.encode(_district_report(scope, loaded[scope.district]))) for scope in scopes]
+    return await _current_reports(conn, scopes, report_cache.REPORTS.get,
+                                  lambda report, text: orjson.loads(text or report_cache.encode(report)))
+
+
+async def district_report_json(conn: asyncpg.Connection, scope: Scope) -> bytes:
+    """`district_report` (not as of a moment) as JSON text: as it is kept, so a report given
+    again is neither decoded nor encoded."""
+    return (await _current_reports(conn, [scope], report_cache.REPORTS.text,
+                                   lambda report, text: text or report_cache.encode(report)))[0]
+
+
+async def _current_reports(conn: asyncpg.Connection, scopes: list[Scope], kept: Callable[[Hashable], Any],
+                           made: Callable[[dict[str, Any], bytes | None], Any]) -> list[Any]:
+    """Each district's current report: `kept(key)` if kept under its key, else made afresh and
+    given as `made(report, its text if kept now)`."""
+    period, names = scopes[0].period, [s.district for s in scopes]
+    read = await heads(conn, names)
     training = await training_of(conn, names, int(period[:4]))
-    keys = {s.district: (s, stamped[s.district], tuple(tuple(r) for r in training[s.district]))
-            for s in scopes if s.district in stamped}
-    found = {d: report_cache.REPORTS.get(key) for d, key in keys.items()}
+    keys = {s.district: (s, read[s.district].stamp, tuple(tuple(r) for r in training[s.district]))
+            for s in scopes if read[s.district].stamp is not None}
+    found = {d: kept(key) for d, key in keys.items()}
     missing = [s for s in scopes if found.get(s.district) is None]
     if missing:
-        loaded = await load_many(conn, [s.district for s in missing], period, None, training)
+        known, service_towns = _still_current([s.district for s in missing], period, read)
+        loaded = await load_many(conn, [s.district for s in missing], period, None, training, read, known,
+                                 service_towns)
         for scope in missing:
-            found[scope.district] = report = _district_report(scope, loaded[scope.district])
+            report, text = _district_report(scope, loaded[scope.district]), None
             if scope.district in keys:
-                report_cache.REPORTS.put(keys[scope.district], report)
+                text = report_cache.REPORTS.put(keys[scope.district], report)
+                report_cache.ROWS.put(scope.district, period, read[scope.district].stamp,
+                                      loaded[scope.district].tables)
+            found[scope.district] = made(report, text)
     return [found[s.district] for s in scopes]
 
 
+def _still_current(districts: list[str], period: str,
+                   read: dict[str, Head]) -> tuple[dict[str, dict[str, list]], frozenset[str]]:
+    """Of the districts' rows kept from earlier snapshots (`report_cache`), the tables no
+    transaction since has changed, for each district seen now (its stamp: row-level security);
+    and the towns whose service figures changed, when only some did (their kept service rows
+    are then current for every other town)."""
+    known: dict[str, dict[str, list]] = {}
+    partly: dict[str, frozenset[str] | None] = {}  # district: the towns of its changed service figures
+    for district in districts:
+        stamp, kept = read[district].stamp, report_cache.ROWS.get(district, period)
+        changed = None if stamp is None or kept is None else report_cache.MOVES.changed_between(district, kept[0], stamp)
+        if changed is None:
+            continue
+        stale = reading(changed)
+        known[district] = {name: rows for name, rows in kept[1].items() if name not in stale or name == "services"}
+        if "services" in stale:
+            partly[district] = changed["service_figures"]
+    if any(towns is None for towns in partly.values()):
+        for district in partly:
+            del known[district]["services"]
+        return known, frozenset()
+    return known, frozenset().union(*partly.values())
+
+
 def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
-    towns = [_town_part(scope, rows, town) for town in scope.towns()]
+    """The report, holding parts shared with `report_cache.PARTS`: to be encoded, never handed
+    out as it is."""
+    towns = [report_cache.PARTS.made(_town_part_key(scope, rows, town), lambda town=town: _town_part(scope, rows, town))
+             for town in scope.towns()]
+    stations = tuple((t["town"], t["name"]) for t in towns if "no_station" not in t["compliance"]["gap_codes"])
     figures = _figures(scope, rows, DISTRICT_SCOPE, towns)
     return {
         "period": scope.period, "level": "district", "district": scope.district,
@@ -105,9 +155,12 @@ def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
         "timeliness": _timeliness(scope, rows.states.get(DISTRICT_SCOPE), scope.deadlines.district_days),
         "figures": figures,
         "completeness": _completeness(scope, rows, towns),
-        "projects_detail": _projects_detail(scope, rows, None),
+        "projects_detail": report_cache.PARTS.made(
+            ("projects_detail", scope.period, tuple(rows.funds), tuple(rows.projects)),
+            lambda: _projects_detail(scope, rows, None)),
         "towns": towns,
-        **_duty_sections(scope, rows, None, towns),
+        **report_cache.PARTS.made(_duty_sections_key(scope, rows, stations),
+                                  lambda: _duty_sections(scope, rows, None, towns)),
         "checkpoint": rows.checkpoint,
     }
 
@@ -198,6 +251,15 @@ def _town_part(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
     return part
 
 
+def _town_part_key(scope: Scope, rows: Rows, town: TownVersion) -> tuple:
+    """Everything `_town_part` reads: the scope, the town, and the town's rows of every table
+    (a row's values are its identity: the same values make the same part)."""
+    projects = rows.of_town("projects", town.code)
+    return ("town", scope, town, rows.states.get(town.code), tuple(projects),
+            tuple(e for p in projects for e in rows.having("evaluations", "project", p["project"])),
+            *(tuple(rows.of_town(table, town.code)) for table in ("services", "funds", "inspections", "facts")))
+
+
 def _figures(scope: Scope, rows: Rows, town: str, towns: list[dict[str, Any]]) -> dict[str, Any]:
     """One scope's figures: a town's, or the district's (town == '')."""
     def mine(field: str) -> list[asyncpg.Record]:
@@ -235,6 +297,14 @@ def _compliance(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
     )
     return {"compliant": assessed.compliant, "gaps": [g.zh for g in assessed.gaps],
             "gap_codes": [g.code for g in assessed.gaps]}
+
+
+def _duty_sections_key(scope: Scope, rows: Rows, stations: tuple[tuple[str, str], ...]) -> tuple:
+    """Everything the district's `_duty_sections` reads: the scope, its towns with a station, and
+    the rows of the plan, the projects, their evaluations and the duties."""
+    d = rows.duties
+    return ("duties", scope, stations, d.plan, tuple(d.linked), tuple(d.notes), tuple(d.problems), tuple(d.training),
+            tuple(rows.projects), tuple(rows.evaluations))
 
 
 def _duty_sections(scope: Scope, rows: Rows, town: str | None, parts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from itertools import groupby
 import asyncpg
 
 from projections.duty_tables import DUTY_STATEMENTS, DUTY_TABLES
-from projections.projector import Changes
+from projections.projector import DISTRICT_SCOPE, Changes
 
 # Every table of a district's report state (besides its tracking row).
 REPORT_TABLES = ("service_figures", "service_recipients", "fund_spending", "projects", "evaluations",
@@ -188,6 +188,20 @@ SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::t
 
 def _columns(rows: Sequence[tuple]) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)]
+
+
+def written(changes: Changes) -> dict[str, frozenset[str] | None]:
+    """The report tables that writing `changes` may change, each with the towns whose rows may
+    change (None: any row). Services count in their town's figures and the district's (town '')."""
+    changed: dict[str, frozenset[str] | None] = dict.fromkeys({table for table, _, _ in changes.rows})
+    if changes.services:
+        changed["service_figures"] = frozenset({service[1] for service in changes.services} | {DISTRICT_SCOPE})
+        changed["service_recipients"] = None
+    if changes.funds:
+        changed["fund_spending"] = None
+    if changes.record_periods:
+        changed["record_periods"] = None
+    return changed
 
 
 async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool = False) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from projections import tables
+from projections import report_cache, tables
 from projections.batches import BatchProjection
 from tenants.event_store import events_table, store_codes
 from tenants.registry import REGISTRY_CHANNEL
@@ -37,24 +37,42 @@ class ProjectionWorker:
 
     async def catch_up(self, district: str, stopping: asyncio.Event | None = None) -> int:
         """Project the district's log up to its head (or until `stopping`, between two batches,
-        so a shutdown finishes the batch in hand and no more); how many events that took."""
+        so a shutdown finishes the batch in hand and no more); how many events that took.
+
+        A batch shorter than `batch_size` reached the head its transaction saw, so no empty
+        batch is tried after it: events committed since then came with their own NOTIFY, which
+        brings the district back (the listener marks it dirty while this runs)."""
         total = 0
-        while not (stopping and stopping.is_set()) and (done := await self.project_batch(district)) > 0:
+        while not (stopping and stopping.is_set()):
+            done = await self.project_batch(district)
             total += done
+            if done < self.batches.batch_size:
+                break
         return total
 
     async def project_batch(self, district: str) -> int:
-        """Project the next batch of the district's events in one transaction; how many there were."""
+        """Project the next batch of the district's events in one transaction; how many there were.
+
+        The tracking row moves and the batch is announced in one statement (the notice goes out
+        when the transaction commits), and `report_cache.MOVES` is told which report tables it
+        changed, so a report read in this process reads only those again. It is told before the
+        commit, so that a reader woken by the notice finds it: should the commit fail, the stamp
+        it names (this transaction's) is never seen."""
         async with self.pool.acquire() as conn, conn.transaction():
-            position = await lock_tracking(conn, district)
-            done, last = await self.batches.project_next(conn, district, position)
-            if done:
+            position, moved_by = await _lock_tracking(conn, district)
+            events = await self.batches.read(conn, district, position)
+            if events:
+                changed = await self.batches.project(conn, district, events)
+                last = events[-1][0]
+                moved = await conn.fetchrow(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL)
+                server = (moved["db"], moved["server_start"])
+                report_cache.MOVES.moved(district, (*server, moved_by, position), (*server, moved["moved_by"], last),
+                                         changed)
                 if last // self.snapshot_every > position // self.snapshot_every:
                     await tables.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
-                await conn.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, f"{district}:{last}")
-        return done
+        return len(events)
 
     async def stores(self) -> list[str]:
         async with self.pool.acquire() as conn:
@@ -135,11 +153,27 @@ async def lags(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:
 
 async def lock_tracking(conn: asyncpg.Connection, district: str) -> int:
     """The district's projected position, locked for this transaction (one projector at a time)."""
-    position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
-    if position is None:  # the district's first batch: its row, then the lock
+    return (await _lock_tracking(conn, district))[0]
+
+
+async def _lock_tracking(conn: asyncpg.Connection, district: str) -> tuple[int, str]:
+    """`lock_tracking`, with the transaction that last moved the row (its `xmin`)."""
+    lock = "SELECT position, xmin::text AS moved_by FROM tracking WHERE district = $1 FOR UPDATE"
+    row = await conn.fetchrow(lock, district)
+    if row is None:  # the district's first batch: its row, then the lock
         await conn.execute("INSERT INTO tracking (district) VALUES ($1) ON CONFLICT DO NOTHING", district)
-        position = await conn.fetchval("SELECT position FROM tracking WHERE district = $1 FOR UPDATE", district)
-    return position
+        row = await conn.fetchrow(lock, district)
+    return row["position"], row["moved_by"]
+
+
+# The tracking row moved, the batch announced (`district:position`, delivered on commit), and
+# the row's new stamp (as `report_rows.heads` reads it) returned, in one round trip.
+_MOVE_AND_ANNOUNCE = """
+WITH moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district, xmin::text AS moved_by)
+SELECT pg_notify($3, district || ':' || $2::bigint), moved_by, current_database() AS db,
+       pg_postmaster_start_time() AS server_start
+FROM moved
+"""
 
 
 async def _wait_any(*events: asyncio.Event, timeout: float) -> None:

@@ -8,7 +8,7 @@ from projections.rebuild import rebuild
 from projections.reports import Scope, district_report, district_reports
 from projections.worker import ProjectionWorker
 from stations import clock
-from tests.builders import service_delivered
+from tests.builders import inspection_done, service_delivered
 from tests.integration.halfyear import naive_figures
 from tests.integration.test_ledger import context
 from tests.integration.test_projections import pool, record_year  # noqa: F401 (the pool fixture)
@@ -76,3 +76,109 @@ async def test_the_city_reads_only_the_districts_that_changed_afresh(pool, runti
     assert second[1] == first[1]
     assert second[0]["figures"]["person_times"] == naive_figures(records + more, "2025H2")["person_times"]
     assert second[1]["figures"]["person_times"] == naive_figures(others, "2025H2")["person_times"]
+
+
+async def test_towns_kept_from_before_make_the_report_made_wholly_afresh(pool, runtime, district,  # noqa: F811
+                                                                        monkeypatch):
+    records = record_year(runtime, district, 5)
+    worker = ProjectionWorker(pool)
+    await worker.catch_up(district.code)
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+    before = await read(pool, scope)  # keeps every town's part
+    more = one_more_service(runtime, district, "2025-04-02")
+    await worker.catch_up(district.code)
+
+    partly_kept = await read(pool, scope)
+    monkeypatch.setattr(report_cache, "REPORTS", report_cache.ReportCache())
+    monkeypatch.setattr(report_cache, "PARTS", report_cache.SharedParts())
+    afresh = await read(pool, scope)
+    assert partly_kept == afresh
+    town = more[0]["town"]
+    changed = [t["town"] for t, b in zip(partly_kept["towns"], before["towns"], strict=True) if t != b]
+    assert changed == [town]
+    assert partly_kept["figures"]["person_times"] == naive_figures(records + more, "2025H1")["person_times"]
+
+
+def record(runtime, district, *records: dict) -> list[dict]:
+    runtime.tenants.ledger(district.code).record([parse_record(r) for r in records], context(runtime, district))
+    return list(records)
+
+
+async def afresh(pool, scope: Scope, monkeypatch) -> dict:  # noqa: F811
+    """The report made with nothing kept from before."""
+    for name, empty in (("REPORTS", report_cache.ReportCache()), ("PARTS", report_cache.SharedParts()),
+                        ("ROWS", report_cache.KeptRows())):
+        monkeypatch.setattr(report_cache, name, empty)
+    return await read(pool, scope)
+
+
+async def test_after_a_batch_of_this_worker_only_the_tables_it_changed_are_read_again(pool, runtime, district,  # noqa: F811
+                                                                                       monkeypatch):
+    record_year(runtime, district, 8)
+    worker = ProjectionWorker(pool)
+    await worker.catch_up(district.code)
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+    await read(pool, scope)
+    first = report_cache.ROWS.get(district.code, "2025H1")[1]
+
+    town = next(iter(district.towns))
+    record(runtime, district, service_delivered(town, occurred_on="2025-05-06"))
+    await worker.catch_up(district.code)
+    after_service = await read(pool, scope)
+    second = report_cache.ROWS.get(district.code, "2025H1")[1]
+    assert all(second[name] is first[name] for name in first if name != "services")
+    # Only the town's service figures and the district's were read again.
+    assert {id(row) for row in second["services"] if row["town"] not in ("", town)} == \
+        {id(row) for row in first["services"] if row["town"] not in ("", town)}
+    assert not {id(row) for row in second["services"]} & {id(row) for row in first["services"]
+                                                          if row["town"] in ("", town)}
+    assert after_service == await afresh(pool, scope, monkeypatch)
+    monkeypatch.undo()
+    await read(pool, scope)
+
+    record(runtime, district, inspection_done(town, occurred_on="2025-05-07"))
+    await worker.catch_up(district.code)
+    after_inspection = await read(pool, scope)
+    third = report_cache.ROWS.get(district.code, "2025H1")[1]
+    assert third["inspections"] is not second["inspections"]
+    assert third["services"] is second["services"] and third["facts"] is first["facts"]
+    assert after_inspection["figures"]["inspections"] == after_service["figures"]["inspections"] + 1
+
+    # A rebuild moves the row outside the worker: nothing kept is trusted, every table is read.
+    await rebuild(pool, district.code)
+    after_rebuild = await read(pool, scope)
+    assert all(report_cache.ROWS.get(district.code, "2025H1")[1][name] is not third[name] for name in third)
+    assert after_rebuild == after_inspection
+    assert after_inspection == await afresh(pool, scope, monkeypatch)
+
+
+def test_moves_tell_the_tables_changed_only_along_an_unbroken_chain():
+    moves = report_cache.Moves()
+    moves.moved("350203", ("s", "x1", 1), ("s", "x2", 5), {"service_figures": frozenset({"", "350203001"})})
+    moves.moved("350203", ("s", "x2", 5), ("s", "x3", 9), {"inspections": None,
+                                                          "service_figures": frozenset({"", "350203002"})})
+    moves.moved("350203", ("s", "x3", 9), ("s", "x4", 12), {"service_figures": None})
+    assert moves.changed_between("350203", ("s", "x1", 1), ("s", "x3", 9)) == {
+        "service_figures": {"", "350203001", "350203002"}, "inspections": None}
+    assert moves.changed_between("350203", ("s", "x1", 1), ("s", "x4", 12)) == {
+        "service_figures": None, "inspections": None}
+    assert moves.changed_between("350203", ("s", "x2", 5), ("s", "x2", 5)) == {}
+    assert moves.changed_between("350203", ("s", "x0", 1), ("s", "x3", 9)) is None  # another move before
+    assert moves.changed_between("350205", ("s", "x1", 1), ("s", "x2", 5)) is None  # another district
+
+
+async def test_a_caller_changing_its_report_changes_no_other(pool, runtime, district, monkeypatch):  # noqa: F811
+    record_year(runtime, district, 9)
+    worker = ProjectionWorker(pool)
+    await worker.catch_up(district.code)
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+    mine = await read(pool, scope)  # made afresh: its town parts are kept for the next reports
+    for town in mine["towns"]:
+        town["figures"]["person_times"] = -1
+        town["compliance"]["gap_codes"].append("changed")
+    mine["projects_detail"].clear()
+    one_more_service(runtime, district, "2025-05-08")
+    await worker.catch_up(district.code)
+    again = await read(pool, scope)  # the other towns' parts given again
+    assert all(town["figures"]["person_times"] >= 0 for town in again["towns"])
+    assert again == await afresh(pool, scope, monkeypatch)
