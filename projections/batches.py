@@ -4,11 +4,8 @@ Used by the worker (one batch a transaction), by a rebuild (every batch in one t
 and by an as-of read (into temporary tables).
 """
 
-from typing import Any
-
 import asyncpg
-import orjson
-from eventsourcing.persistence import JSONTranscoder, Mapper, StoredEvent
+from eventsourcing.persistence import StoredEvent
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
@@ -22,7 +19,7 @@ from tenants.event_store import SCHEMA, events_table, records_table
 class BatchProjection:
     def __init__(self, batch_size: int = 1000):
         self.batch_size = batch_size
-        self.mapper = Mapper(transcoder=FastTranscoder(event_mapper().transcoder))
+        self.mapper = event_mapper()  # the library's JSON, read by orjson (domain/transcoding.py)
         self._opened: set[str] = set()
 
     async def project_next(self, conn: asyncpg.Connection, district: str, position: int, *,
@@ -97,31 +94,3 @@ class BatchProjection:
             "SELECT record_id, town FROM inspections WHERE district = $1 AND record_id = ANY($2)",
             district, list(inspections))} if inspections else {}
         return project_towns, inspection_towns
-
-
-class FastTranscoder(JSONTranscoder):
-    """Decodes what the library's JSON transcoder encoded, to the same values, faster: orjson
-    parses (exact: money and hours are decimal strings inside the library's
-    `{"_type_": ..., "_data_": ...}` objects, never JSON numbers), then only the values that
-    are objects or arrays are walked for those typed objects."""
-
-    def __init__(self, registered: JSONTranscoder):
-        super().__init__()
-        self.types, self.names = registered.types, registered.names
-        self._revivers = {name: transcoding.decode for name, transcoding in registered.names.items()}
-
-    def decode(self, data: bytes) -> Any:
-        state = orjson.loads(data)
-        self._revive(state)
-        return state
-
-    def _revive(self, container: dict | list) -> None:
-        """Replace, in place, the typed objects inside `container` by their values."""
-        for k, v in container.items() if type(container) is dict else enumerate(container):
-            if type(v) is dict:
-                if len(v) == 2 and "_type_" in v and "_data_" in v:
-                    container[k] = self._revivers[v["_type_"]](v["_data_"])
-                else:
-                    self._revive(v)
-            elif type(v) is list:
-                self._revive(v)
