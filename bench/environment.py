@@ -56,21 +56,17 @@ def peak_rss_mb(pid: int) -> float:
 @dataclass(frozen=True)
 class Service:
     base: str
-    api_pid: int  # `stations serve`: with more than one process, the parent of its workers
-    worker_pid: int  # `stations project`
+    pid: int
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used so far by the API's processes, the projection worker, and every
+        """CPU seconds used so far by the service (its projection worker inside) and by every
         PostgreSQL process of the machine (the database server's share, others' work included)."""
-        return {"api": sum(_cpu_seconds(pid) for pid in [self.api_pid, *_children(self.api_pid)]),
-                "worker": _cpu_seconds(self.worker_pid),
+        return {"service": _cpu_seconds(self.pid),
                 "database": sum(_cpu_seconds(int(d.name)) for d in Path("/proc").iterdir()
                                 if d.name.isdigit() and _command(int(d.name)) == "postgres")}
 
-    def peak_rss_mb(self) -> tuple[float, float]:
-        """The peak resident memory of the largest API process, and of the projection worker."""
-        api = [self.api_pid, *_children(self.api_pid)]
-        return max(peak_rss_mb(pid) for pid in api), peak_rss_mb(self.worker_pid)
+    def peak_rss_mb(self) -> float:
+        return peak_rss_mb(self.pid)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -88,24 +84,10 @@ def _command(pid: int) -> str:
         return ""
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            found += [int(child), *_children(int(child))]
-    return found
-
-
-# The projection worker gives way to the API under load (a write burst is answered first and
-# the reports catch up after it), as `docker-compose.yml` gives it a smaller CPU share.
-WORKER_NICENESS = 10
-
-
 @contextmanager
-def running_service(database_url: str, api_processes: int, **env: str) -> Iterator[Service]:
-    """The service as deployed (`docker-compose.yml`): `stations serve` with `api_processes`
-    processes and the projection worker apart (`stations project`), on a free port, with
-    `STATIONS_*` settings from `env`. Their output goes to a log file, shown if they fail."""
+def running_service(database_url: str, **env: str) -> Iterator[Service]:
+    """`stations serve` (one process, its projection worker inside: what it runs by default) on a
+    free port, with `STATIONS_*` settings from `env`; its output goes to a log file, shown if it fails."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -114,28 +96,22 @@ def running_service(database_url: str, api_processes: int, **env: str) -> Iterat
                    "STATIONS_ENVIRONMENT": "test", "STATIONS_DATA_DIR": str(data_dir),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
-    log = (data_dir / "service.log").open("wb")
-    command = [sys.executable, "-m", "stations.cli"]
-    api = subprocess.Popen([*command, "serve", "--port", str(port), "--workers", str(api_processes)],
-                           env={**environment, "STATIONS_RUN_PROJECTIONS": "false"}, stdout=log, stderr=log)
-    worker = subprocess.Popen([*command, "project"], env=environment, stdout=log, stderr=log,
-                              preexec_fn=lambda: os.nice(WORKER_NICENESS))
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            if api.poll() is not None or worker.poll() is not None:
-                raise RuntimeError(f"the service exited: {(data_dir / 'service.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the service did not start")
-        yield Service(base, api.pid, worker.pid)
-    finally:
-        for process in (api, worker):
+    with (data_dir / "service.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port)],
+                                   env=environment, stdout=log, stderr=log)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):
+                if process.poll() is not None:
+                    raise RuntimeError(f"the service exited: {(data_dir / 'service.log').read_text()[-3000:]}")
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError("the service did not start")
+            yield Service(base, process.pid)
+        finally:
             process.terminate()
-        for process in (api, worker):
             process.wait(30)
-        log.close()

@@ -1,8 +1,7 @@
 """`stations bench`: every figure of the service against the machine's own limits, in one run.
 
-On a fresh database, the real service as deployed (`stations serve` with `API_PROCESSES`
-processes, and `stations project` beside it) is loaded with a demo-shaped year through
-`POST /records`: a tenth of each district's records first (1x),
+On a fresh database, the real service (`stations serve`, its projection worker inside) is
+loaded with a demo-shaped year through `POST /records`: a tenth of each district's records first (1x),
 where the report reads are timed, then the rest (10x), where they are timed again. Then the
 raw baselines, single-record writes, the write-to-report latency, a full rebuild and 200 more
 districts. Everything streams: memory does not grow with the size.
@@ -46,7 +45,6 @@ SIZES = {
 
 CLIENTS = 4  # of 1000-record batches
 SINGLE_CLIENTS = 32
-API_PROCESSES = 2  # `stations serve --workers`: one per core of the machines measured here
 
 # name: (better when "higher" or "lower", goal, must reach)
 GOALS: dict[str, tuple[str, float, float]] = {
@@ -75,7 +73,7 @@ async def measure(size: Size) -> dict[str, Any]:
     district, town = biggest.code, biggest.towns[0].code
     with ExitStack() as stack:
         url = stack.enter_context(fresh_database(stack))
-        service = stack.enter_context(running_service(url, API_PROCESSES, snapshot_every=str(size.snapshot_every)))
+        service = stack.enter_context(running_service(url, snapshot_every=str(size.snapshot_every)))
         streams = load.streams(year)
 
         sent_1x, seconds_1x = await load.send(service.base, streams, 0.1, CLIENTS)
@@ -124,6 +122,5 @@ async def measure(size: Size) -> dict[str, Any]:
         f["asof_growth"] = as_of_10x / as_of_1x
 
         f["connections_200_districts"] = await writes.connections_for_200_districts(service.base, url)
-        f["rss_api_mb"], f["rss_worker_mb"] = service.peak_rss_mb()
-        f["rss_mb"] = max(f["rss_api_mb"], f["rss_worker_mb"])
+        f["rss_mb"] = service.peak_rss_mb()
     return f

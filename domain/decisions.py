@@ -52,7 +52,13 @@ class Context:
 
 def decide(records: Sequence[r.Record], ctx: Context, history: History) -> list[RecordKeeping]:
     """The aggregates changed by the batch, each holding its new events, in a stable order."""
-    return _Batch(ctx, history).decide(records)
+    batch = _Batch(ctx, history)
+    try:
+        return batch.decide(records)
+    finally:
+        # Its handlers are its own bound methods: a reference cycle that would keep the batch, and
+        # every aggregate it read or made, alive until a full garbage collection.
+        batch.handlers.clear()
 
 
 _STREAM_FIELDS = {"project": "project", "successor_project": "project"}

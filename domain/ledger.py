@@ -321,7 +321,7 @@ class _LedgerHistory:
     def __init__(self, ledger: DistrictLedger, load: Callable[[UUID], Any] | None = None,
                  found: dict[str, IndexedRecord] | None = None, out_of_bounds: frozenset[UUID] = frozenset()):
         self.ledger = ledger
-        self._load = load or self._load_fresh
+        self._load = load  # None: fresh from the repository (a bound method here would be a cycle)
         self.found = found if found is not None else {}
         self.out_of_bounds = out_of_bounds
         self.loaded: set[UUID] = set()  # the aggregates a decision read
@@ -334,7 +334,7 @@ class _LedgerHistory:
         if stream in self.out_of_bounds:
             raise _Overlap(stream)
         self.loaded.add(stream)
-        return self._load(stream)
+        return self._load(stream) if self._load is not None else self._load_fresh(stream)
 
     def _load_fresh(self, stream: UUID) -> RecordKeeping | None:
         try:

@@ -89,6 +89,9 @@ class Projector(DutyHandlers):
             if located is not None:
                 self.changes.record_periods.append(
                     (position, event.record_id, event.record_type, located.period, located.town))
+        # A projector projects one batch. Its handlers are its own bound methods: a reference cycle
+        # that would keep it, and the batch's changes, alive until a full garbage collection.
+        self.handlers.clear()
         return self.changes
 
     @staticmethod
