@@ -215,14 +215,6 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, re
         await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
 
 
-async def take_snapshot(conn: asyncpg.Connection, district: str, position: int) -> None:
-    """Within the projecting transaction: keep the district's report tables as at `position`."""
-    await conn.execute("INSERT INTO snapshots.taken (district, position) VALUES ($1, $2)", district, position)
-    for table in REPORT_TABLES:
-        await conn.execute(f"INSERT INTO snapshots.{table} SELECT $2, * FROM {table} WHERE district = $1",
-                           district, position)
-
-
 async def begin_rebuild(conn: asyncpg.Connection) -> None:
     await conn.execute(_CREATE_SERVICES_TABLE)
 

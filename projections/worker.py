@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from projections import tables
+from projections import snapshots
 from projections.batches import BatchProjection
 from tenants.event_store import events_table, store_codes
 from tenants.registry import REGISTRY_CHANNEL
@@ -50,7 +50,7 @@ class ProjectionWorker:
             done, last = await self.batches.project_next(conn, district, position)
             if done:
                 if last // self.snapshot_every > position // self.snapshot_every:
-                    await tables.take_snapshot(conn, district, last)
+                    await snapshots.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
                 await conn.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, f"{district}:{last}")
