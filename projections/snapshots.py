@@ -34,13 +34,17 @@ def _recipients_delta(district: str) -> str:
     Only a service's own stream changes its recipient's counts (its delivery, then perhaps its
     void), so the recipients whose counts may have changed are those of the services with an event
     after the previous snapshot, read from the log itself (a worker restarted in between loses
-    nothing). For each, the live rows are compared with the latest rows of earlier snapshots."""
+    nothing). For each, the live rows are compared with the latest rows of earlier snapshots.
+    LATERAL ... OFFSET 0 holds the planner to the plan these sizes call for (a stream's founding
+    event looked up by its key for each stream of the range, a recipient's rows by the recipient
+    index), which the log's row estimates, often stale in a table growing this fast, may hide."""
     events = f'{SCHEMA}."{events_table(district)}"'
     return f"""
 WITH touched AS MATERIALIZED (
     SELECT DISTINCT convert_from(d.state, 'UTF8')::jsonb ->> 'recipient_ref' AS ref
-    FROM {events} e JOIN {events} d ON d.originator_id = e.originator_id AND d.originator_version = 1
-    WHERE e.notification_id > $3 AND e.notification_id <= $2 AND d.topic = $4
+    FROM (SELECT DISTINCT originator_id FROM {events} WHERE notification_id > $3 AND notification_id <= $2) AS e,
+    LATERAL (SELECT state FROM {events} WHERE originator_id = e.originator_id AND originator_version = 1
+             AND topic = $4 OFFSET 0) AS d
 ), live AS (
     SELECT r.* FROM touched, LATERAL (
         SELECT period, town, dim, key, recipient_ref, services FROM reports.{RECIPIENTS}
