@@ -8,6 +8,8 @@ rows whose count changed since the district's previous snapshot, a zero for a ro
 gone (the live row is deleted when its count falls to zero). A recipient's count in a figure as
 of snapshot S is therefore their row with the greatest snapshot position at or before S, none or
 zero meaning not counted; copied whole every time, the rows would grow with the square of the log.
+A snapshot therefore stands on every earlier one of its district: they are dropped all together
+(or from a position on), never one from the middle.
 """
 
 import asyncpg
@@ -30,10 +32,11 @@ def _recipients_delta(district: str) -> str:
     void), so the recipients whose counts may have changed are those named by the founding event
     (a service's delivery) of each stream with an event after the previous snapshot, read from the
     log itself (a worker restarted in between loses nothing; naming no event type, a type renamed
-    some day cannot go missing). For each, the live rows are compared with the latest rows of earlier snapshots.
-    LATERAL ... OFFSET 0 holds the planner to the plan these sizes call for (a stream's founding
-    event looked up by its key for each stream of the range, a recipient's rows by the recipient
-    index), which the log's row estimates, often stale in a table growing this fast, may hide."""
+    some day cannot go missing). For each, the live rows are compared with the latest rows of
+    earlier snapshots. LATERAL (with OFFSET 0 where the planner could flatten it) holds the planner
+    to the plan these sizes call for: each changed stream's founding event found by its key, each
+    recipient's rows by the recipient indexes; on the log's row estimates, often stale in a table
+    growing this fast, it scanned every founding event instead."""
     events = f'{SCHEMA}."{events_table(district)}"'
     return f"""
 WITH touched AS MATERIALIZED (
