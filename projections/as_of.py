@@ -7,10 +7,10 @@ copies the nearest snapshot at or before its position into temporary tables of t
 them with the ordinary code; the temporary tables vanish with the transaction.
 
 Its cost follows the events it replays, not the length of the log: it copies no rows of the
-tables that only other reads read (`UNREAD`), and none of the counted recipients (a row per
-recipient and figure, the bulk of a snapshot). The replay gathers its services as a rebuild
-does, then counts them onto the snapshot's figures at once, looking up in the snapshot only the
-recipients they name (`_COUNT_ONTO_SNAPSHOT`).
+tables that only other reads read (`snapshots.UNREAD`), and none of the counted recipients (a
+row per recipient and figure, kept by the snapshots as deltas). The replay gathers its services
+as a rebuild does, then counts them onto the snapshot's figures at once, looking up in the
+snapshots only the recipients they name (`_COUNT_ONTO_SNAPSHOT`).
 """
 
 from dataclasses import dataclass
@@ -22,30 +22,32 @@ from domain.events import RecordEvent
 from projections import tables
 from projections.batches import BatchProjection
 from projections.connections import SERVER_SETTINGS
+from projections.snapshots import RECIPIENTS, WHOLE
 from projections.tables import REPORT_TABLES
 from tenants.event_store import SCHEMA, chain_table
 
-# Tables no report reads (a submitted version's later adjustments, its frozen figures, a plan's
-# steps are read live, never as of a moment): the replay writes them, nothing is copied in.
-UNREAD = ("record_periods", "report_versions", "plan_steps")
-# What the replay's services are counted against, in the snapshot: never copied (its temporary
-# table stays empty).
-RECIPIENTS = "service_recipients"
+# The tables no report reads (`snapshots.UNREAD`) are written by the replay, nothing is copied
+# into them; nor into RECIPIENTS, which the replay's services are counted against in the
+# snapshots (its temporary table stays empty).
 
 # The replay's services (gathered as a rebuild gathers them) added to the snapshot's figures,
 # as `tables` adds a batch's: a recipient counts in a figure while they have an active service
 # in it, so a figure gains those with none before and some after, and loses the converse. Only
-# the recipients the services name are looked up in the snapshot, one at a time by its index
-# (OFFSET 0 keeps the planner from reading the whole snapshot instead, as its row estimates
-# may tempt it to). The spread of a service over its figures is the one `tables` counts by.
+# the recipients the services name are looked up in the snapshots, one at a time by its index:
+# a snapshot holds only the rows that changed since the one before, so a recipient's count in a
+# figure as of snapshot $2 is their row with the greatest position at or before it (a zero, or
+# none, when not counted). LATERAL keeps the planner from reading every recipient's rows
+# instead, as its row estimates may tempt it to. The spread of a service over its figures is
+# the one `tables` counts by.
 _COUNT_ONTO_SNAPSHOT = f"""
-WITH services AS (SELECT * FROM {tables._SERVICES_TABLE}), {tables._SPREAD}, counts AS (
+WITH services AS (SELECT * FROM {tables.SERVICES_TABLE}), {tables.SPREAD}, counts AS (
     -- each named recipient's services in each figure: before, and how many the replay adds
     SELECT period, town, dim, key, ref, 0 AS was, sign AS n FROM spread
     UNION ALL
     SELECT was.* FROM (SELECT DISTINCT ref FROM services) AS named, LATERAL (
-        SELECT period, town, dim, key, recipient_ref, services, 0 FROM snapshots.{RECIPIENTS}
-        WHERE district = $1 AND snapshot_position = $2 AND recipient_ref = named.ref OFFSET 0) AS was
+        SELECT DISTINCT ON (period, town, dim, key) period, town, dim, key, recipient_ref, services, 0
+        FROM snapshots.{RECIPIENTS} WHERE district = $1 AND recipient_ref = named.ref AND snapshot_position <= $2
+        ORDER BY period, town, dim, key, snapshot_position DESC) AS was
 ), changed AS (
     SELECT period, town, dim, key, sum(was) AS was, sum(n) AS n FROM counts
     GROUP BY period, town, dim, key, ref HAVING sum(n) <> 0
@@ -138,7 +140,7 @@ async def _statements_for(conn: asyncpg.Connection) -> _Statements:
         # are named in the live table's order.
         copies = [f"{t} AS (INSERT INTO pg_temp.{t} SELECT {shapes[t]['columns']} FROM snapshots.{t}"
                   f" WHERE district = $1 AND snapshot_position = $2)"
-                  for t in REPORT_TABLES if t not in UNREAD and t != RECIPIENTS]
+                  for t in WHOLE]
         copy = f"WITH {', '.join(copies)} INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)"
         _statements = _Statements(create, copy)
     return _statements

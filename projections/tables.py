@@ -69,7 +69,7 @@ _ROW_STATEMENTS = {
 
 # Services spread over every figure they count in: each scope (the town, and the district as
 # town '') by each dimension.
-_SPREAD = """
+SPREAD = """
 spread AS (
     SELECT s.period, scope.town, d.dim, d.key, s.ref, s.person_times * s.sign AS person_times,
            s.hours * s.sign AS hours, s.sign
@@ -93,7 +93,7 @@ _PROJECT_SERVICES = f"""
 WITH services ({", ".join(SERVICE_COLUMNS)}) AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                          $9::text[], $10::int[], $11::numeric[], $12::int[])
-), {_SPREAD}, delta AS (
+), {SPREAD}, delta AS (
     SELECT period, town, dim, key, ref, sum(sign)::int AS n FROM spread
     GROUP BY period, town, dim, key, ref HAVING sum(sign) <> 0
 ), counted AS (
@@ -120,9 +120,9 @@ ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
 
 # A rebuild gathers every service of the district first (`rebuilding`), then counts them at
 # once into its empty (temporary) service tables: the same figures, without an upsert per row.
-_SERVICES_TABLE = "rebuilt_services"
+SERVICES_TABLE = "rebuilt_services"
 _CREATE_SERVICES_TABLE = f"""
-CREATE TEMPORARY TABLE {_SERVICES_TABLE} (
+CREATE TEMPORARY TABLE {SERVICES_TABLE} (
     period text COLLATE "C", town text COLLATE "C", domain text COLLATE "C", category text COLLATE "C",
     service_type text COLLATE "C", month text COLLATE "C", village text COLLATE "C", ref text COLLATE "C",
     person_times int, hours numeric, sign int
@@ -147,7 +147,7 @@ _COUNT_ALL_SERVICES = f"""
 WITH signed AS MATERIALIZED (
     SELECT period, town, domain, category, service_type, month, village, ref,
            person_times * sign AS person_times, hours * sign AS hours, sign
-    FROM {_SERVICES_TABLE}
+    FROM {SERVICES_TABLE}
 ), per_recipient AS MATERIALIZED (
     SELECT period, {_FIGURE}, ref, sum(sign) AS services
     FROM signed GROUP BY period, ref, {_BY_FIGURE}
@@ -212,7 +212,7 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, re
         await conn.executemany(statement, [(district, *(_db_value(op[2][f]) for f in fields)) for op in ops])
 
     if changes.services and rebuilding:
-        await conn.copy_records_to_table(_SERVICES_TABLE, records=changes.services)
+        await conn.copy_records_to_table(SERVICES_TABLE, records=changes.services)
     elif changes.services:
         await conn.execute(_PROJECT_SERVICES, district, *_columns(changes.services))
         voided = [service[7] for service in changes.services if service[-1] < 0]
@@ -227,14 +227,6 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, re
                                          records=[(district, *row) for row in changes.record_periods])
     elif changes.record_periods:
         await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
-
-
-async def take_snapshot(conn: asyncpg.Connection, district: str, position: int) -> None:
-    """Within the projecting transaction: keep the district's report tables as at `position`."""
-    await conn.execute("INSERT INTO snapshots.taken (district, position) VALUES ($1, $2)", district, position)
-    for table in REPORT_TABLES:
-        await conn.execute(f"INSERT INTO snapshots.{table} SELECT $2, * FROM {table} WHERE district = $1",
-                           district, position)
 
 
 async def begin_rebuild(conn: asyncpg.Connection) -> None:

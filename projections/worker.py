@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from projections import report_cache, tables
+from projections import report_cache, snapshots
 from projections.batches import BatchProjection
 from tenants.event_store import events_table, store_codes
 from tenants.registry import REGISTRY_CHANNEL
@@ -69,7 +69,7 @@ class ProjectionWorker:
                 report_cache.MOVES.moved(district, (*server, moved_by, position), (*server, moved["moved_by"], last),
                                          changed)
                 if last // self.snapshot_every > position // self.snapshot_every:
-                    await tables.take_snapshot(conn, district, last)
+                    await snapshots.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
         return len(events)

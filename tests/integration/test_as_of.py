@@ -144,3 +144,61 @@ async def test_as_of_counts_recipients_against_the_snapshot_it_replays_onto(pool
     assert then["figures"]["recipients"] == 3  # R-kept, R-again (in April), R-new; R-out voided
     assert then["figures"]["by_month"]["2025-03"]["recipients"] == 2  # R-kept, R-new
     assert then["figures"]["by_month"]["2025-04"]["recipients"] == 1
+
+
+async def test_as_of_counts_a_recipient_gone_and_back_across_delta_snapshots(pool, runtime, district):
+    """A snapshot keeps only the recipients' counts that changed since the one before, a zero for
+    one that fell to nothing: a recipient voided out between two snapshots and served again later
+    is counted as of every moment as a recomputation from the records counts them."""
+    ledger, town = runtime.tenants.ledger(district.code), district.town
+    gone_in_march = service_delivered(town, recipient_ref="R-aaa")
+    back_in_march = service_delivered(town, recipient_ref="R-aaa")
+    in_april = service_delivered(town, recipient_ref="R-aaa", occurred_on="2025-04-02")
+    steps = [  # (records, whether a snapshot is taken at their end)
+        ([gone_in_march, service_delivered(town, recipient_ref="R-bbb")], True),
+        ([record_voided(gone_in_march["id"]), service_delivered(town, recipient_ref="R-ccc")], True),
+        ([service_delivered(town, recipient_ref="R-ddd")], True),
+        ([back_in_march], False),  # replayed onto the snapshot before, which holds R-aaa at zero
+        ([service_delivered(town, recipient_ref="R-eee")], True),
+        ([record_voided(back_in_march["id"])], False),
+        ([in_april], True),
+        ([service_delivered(town, recipient_ref="R-aaa")], False),  # March again, onto a zero in March
+    ]
+    sent, moments, snapshots = [], [], []
+    for records, snapshot in steps:
+        written = ledger.record([parse_record(r) for r in records], context(runtime, district))
+        sent += records
+        moments.append((await pool.fetchval("SELECT clock_timestamp()"), written.position, list(sent)))
+        # a worker whose mark is this position snapshots there; the default one's lies far ahead
+        await ProjectionWorker(pool, **({"snapshot_every": written.position} if snapshot else {})).catch_up(
+            district.code)
+        if snapshot:
+            snapshots.append(written.position)
+    assert snapshots == [p for p, _ in sorted(await pool.fetch(
+        "SELECT position, 0 FROM snapshots.taken WHERE district = $1", district.code))]
+
+    scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
+    for moment, position, known in moments:
+        async with scoped_connection(pool, district.code, readonly=False) as conn:
+            assert await position_at(conn, district.code, moment) == position
+            replayed = await shadow_tables(conn, district.code, position)
+            then = await district_report(conn, replace(scope, as_of=moment))
+        expected = naive_figures(known, "2025H1")
+        assert matches(then["figures"], expected) == expected, f"as of position {position}"
+        assert replayed == (0 if position in snapshots else position - max(s for s in snapshots if s < position))
+
+    async def kept(snapshot: int) -> dict[tuple[str, str], int]:
+        """R-aaa's rows a snapshot wrote, by figure of the district as a whole (dimension, key)."""
+        rows = await pool.fetch("SELECT dim, key, services FROM snapshots.service_recipients WHERE district = $1"
+                                " AND snapshot_position = $2 AND recipient_ref = 'R-aaa' AND town = ''",
+                                district.code, snapshot)
+        return {(row["dim"], row["key"]): row["services"] for row in rows}
+
+    s1, s2, s3, s5, s7 = snapshots
+    assert (await kept(s1))[("month", "2025-03")] == 1
+    assert set((await kept(s2)).values()) == {0}, "R-aaa voided out: a zero for each figure they had"
+    assert await kept(s3) == {}, "R-aaa unchanged: nothing written"
+    assert (await kept(s5))[("month", "2025-03")] == 1
+    assert (await kept(s7))[("month", "2025-03")] == 0 and (await kept(s7))[("month", "2025-04")] == 1
+    assert await pool.fetchval("SELECT array_agg(DISTINCT recipient_ref) FROM snapshots.service_recipients"
+                               " WHERE district = $1 AND snapshot_position = $2", district.code, s3) == ["R-ddd"]
