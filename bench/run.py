@@ -80,6 +80,7 @@ async def measure(size: Size) -> dict[str, Any]:
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_1x"] = time.perf_counter() - caught_up
+        await reads.at_rest(url)
         at_1x = await reads.report_latencies(service.base, district, size.samples)
         as_of_1x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
 
@@ -89,6 +90,7 @@ async def measure(size: Size) -> dict[str, Any]:
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_10x"] = time.perf_counter() - caught_up
+        await reads.at_rest(url)
         at_10x = await reads.report_latencies(service.base, district, size.samples)
         as_of_10x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
 
