@@ -131,7 +131,7 @@ class DistrictLedger(Application):
         for attempt in range(SAVE_ATTEMPTS):
             last = attempt == SAVE_ATTEMPTS - 1
             history = self._turn(records)
-            known = {rid: found for rid, found in history.found.items() if rid in ids}
+            known = {rid: history.found[rid] for rid in ids if rid in history.found}
             saved: list[Aggregate] = []
             try:
                 return self._record_once(records, known, ctx, history, saved)
