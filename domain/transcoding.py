@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder, TranscodingNotRegisteredError
+from eventsourcing.persistence import JSONTranscoder
 
 # orjson writes datetimes and dates itself unless told to pass them to `default` (as it does
 # Decimals); UUIDs it always writes itself, so they are tagged before it sees them.
@@ -34,11 +34,6 @@ class OrjsonTranscoder(JSONTranscoder):
         if type(state) in (dict, list):
             self._revive(state)
         return state
-
-    def _encode_obj(self, o: Any) -> dict[str, Any]:
-        if type(o) not in self.types:
-            raise TranscodingNotRegisteredError(f"Object of type {type(o)} is not serializable")
-        return super()._encode_obj(o)
 
     def _revive(self, container: dict | list) -> None:
         """Replace, in place, the typed objects inside `container` by their values."""

@@ -55,14 +55,7 @@ WITH services AS (SELECT * FROM {tables.SERVICES_TABLE}), {tables.SPREAD}, count
     SELECT period, town, dim, key, sum((was + n > 0)::int - (was > 0)::int) AS recipients
     FROM changed GROUP BY period, town, dim, key
 )
-INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
-FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
-ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
-    person_times = f.person_times + excluded.person_times,
-    hours = f.hours + excluded.hours,
-    recipients = f.recipients + excluded.recipients
-"""
+{tables.ADD_TO_FIGURES}"""
 
 SHADOWED = (*REPORT_TABLES, "tracking")
 

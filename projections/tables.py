@@ -84,6 +84,18 @@ spread AS (
     FROM spread GROUP BY period, town, dim, key
 )"""
 
+# The last step of counting services: `figures` (their sums) and `recipients` (the change in
+# distinct recipients) added to the district's figures.
+ADD_TO_FIGURES = """
+INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
+SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
+FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
+ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
+    person_times = f.person_times + excluded.person_times,
+    hours = f.hours + excluded.hours,
+    recipients = f.recipients + excluded.recipients
+"""
+
 SERVICE_COLUMNS = ("period", "town", "domain", "category", "service_type", "month", "village", "ref",
                    "person_times", "hours", "sign")
 
@@ -109,14 +121,7 @@ WITH services ({", ".join(SERVICE_COLUMNS)}) AS (
            sum(CASE WHEN inserted THEN 1 WHEN services = 0 THEN -1 ELSE 0 END) AS recipients
     FROM counted GROUP BY period, town, dim, key
 )
-INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
-FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
-ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
-    person_times = f.person_times + excluded.person_times,
-    hours = f.hours + excluded.hours,
-    recipients = f.recipients + excluded.recipients
-"""
+{ADD_TO_FIGURES}"""
 
 # A rebuild gathers every service of the district first (`rebuilding`), then counts them at
 # once into its empty (temporary) service tables: the same figures, without an upsert per row.
