@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
+from api.write_queue import WriteQueue
 from api import audit, events, exports, plans, problems, records, reports
 from api.limits import BodySizeLimit
 from audit import checkpoints
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             runtime = await run_in_threadpool(bootstrap, settings, url)
             stack.callback(runtime.close)
             app.state.runtime = runtime
+            app.state.writes = WriteQueue()
             pools = ServerPools(url, runtime.tenants.server_of, min_size=1, max_size=settings.read_pool_size,
                                 statement_timeout=settings.statement_timeout)
             stack.push_async_callback(pools.close)

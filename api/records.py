@@ -3,11 +3,12 @@
 from typing import Annotated, Literal
 
 import orjson
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from api.auth import Caller, Role
-from api.deps import DistrictDep, RequestIdDep, RuntimeDep, allow
+from api.auth import Role
+from api.deps import Acting, RequestIdDep, acting_in
 from domain.decisions import Context
 from domain.events import Provenance
 from domain.records import RecordBatch
@@ -27,19 +28,19 @@ class WriteAnswer(BaseModel):
     position: int
 
 
-Writer = Annotated[Caller, Depends(allow(Role.station, Role.district))]
+Writer = Annotated[Acting, Depends(acting_in(Role.station, Role.district))]
 
 
 @router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch")
-def post_records(batch: RecordBatch, district: DistrictDep, caller: Writer, runtime: RuntimeDep,
-                 request_id: RequestIdDep) -> Response:
+async def post_records(batch: RecordBatch, writer: Writer, request_id: RequestIdDep, request: Request) -> Response:
     """Store every new record of the batch in one transaction, or none of them.
 
     A record sent again with the same id and content is reported as `duplicate` and stored
     once; the same id with other content is a 409. `position` is the district's event-log
     position after the write.
     """
-    tenants = runtime.tenants
+    district, caller = writer.district, writer.caller
+    tenants = request.app.state.runtime.tenants
     ctx = Context(
         district=district,
         divisions=tenants.divisions,
@@ -47,7 +48,8 @@ def post_records(batch: RecordBatch, district: DistrictDep, caller: Writer, runt
         provenance=Provenance(caller.sub, caller.role, request_id, clock.now()),
         town_scope=caller.town if caller.role is Role.station else None,
     )
-    written = tenants.ledger(district).record(batch.records, ctx)
+    ledger = tenants.opened_ledger(district) or await run_in_threadpool(tenants.ledger, district)
+    written = await request.app.state.writes.record(ledger, batch.records, ctx)
     # `WriteAnswer`'s shape, written straight from the results: a thousand outcome models
     # built and checked again cost more than the rest of the answer.
     return Response(orjson.dumps({"results": written.results, "position": written.position}),

@@ -28,12 +28,13 @@ GROUP_RECORDS = 1000  # at most as many records in one group as in one batch
 UNAVAILABLE = (OperationalError, InterfaceError)  # the database is away or too slow
 
 
-@dataclass(eq=False)  # each is one caller's: compared by identity
+@dataclass(eq=False)  # each is one batch of one caller's: compared by identity
 class Pending:
     records: Sequence[r.Record]
     ctx: Context
+    woken: threading.Event = field(default_factory=threading.Event)  # its caller's: settled, or handed the lead
+    caller: object = None  # whose batch it is: the lead is handed to a caller
     done: threading.Event = field(default_factory=threading.Event)
-    woken: threading.Event = field(default_factory=threading.Event)  # settled, or handed the lead
     result: Any = None
     error: BaseException | None = None
 
@@ -62,28 +63,41 @@ class GroupCommit:
         self._together = together  # saves a group; returns the batches it left for `alone`
         self._waiting: list[Pending] = []
         self._lock = threading.Lock()
-        self._leading = False
+        self._leader: object = None  # the caller leading, if any
 
     def record(self, records: Sequence[r.Record], ctx: Context) -> Any:
-        mine = Pending(records, ctx)
+        return self.record_all([(records, ctx)])[0].outcome()
+
+    def record_all(self, batches: Sequence[tuple[Sequence[r.Record], Context]]) -> list[Pending]:
+        """Several batches of one caller (the API's writers of a district, gathered by one
+        thread): each settled as if recorded alone, possibly in one group with the others."""
+        caller, woken = object(), threading.Event()
+        mine = [Pending(records, ctx, woken, caller) for records, ctx in batches]
         with self._lock:
-            self._waiting.append(mine)
-            follow, self._leading = self._leading, True
-        if follow:
-            mine.woken.wait()  # each caller is woken alone: no herd after every group
-            if mine.done.is_set():
-                return mine.outcome()
+            self._waiting.extend(mine)
+            if self._leader is None:
+                self._leader = caller
+        while True:
+            # Cleared before the state is read: a wake-up after the read is not lost.
+            woken.clear()
+            if all(p.done.is_set() for p in mine):
+                return mine
+            with self._lock:
+                leads = self._leader is caller
+            if leads:
+                break
+            woken.wait()  # each caller is woken alone: no herd after every group
         try:
-            while not mine.done.is_set():  # the batches ahead of it may fill more than one group
+            while not all(p.done.is_set() for p in mine):  # the batches ahead may fill more than one group
                 self._commit(self._take())
         finally:
             self._hand_over()
-        return mine.outcome()
+        return mine
 
     def _hand_over(self) -> None:
-        with self._lock:  # a batch still waiting has not been taken, so is not settled: it leads next
+        with self._lock:  # a batch still waiting has not been taken, so is not settled: its caller leads next
             successor = self._waiting[0] if self._waiting else None
-            self._leading = successor is not None
+            self._leader = successor.caller if successor is not None else None
         if successor is not None:
             successor.woken.set()
 

@@ -126,6 +126,11 @@ class DistrictLedger(Application):
         that arrive together may share one transaction (`domain/group_commit.py`)."""
         return self._group_commit.record(records, ctx)
 
+    def record_all(self, batches: Sequence[tuple[Sequence[r.Record], Context]]) -> list[Pending]:
+        """Several callers' batches handed over together: each settled with its own answer or
+        error, as if recorded alone."""
+        return self._group_commit.record_all(batches)
+
     def _record_alone(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
         ids = list({rec.id for rec in records})
         for attempt in range(SAVE_ATTEMPTS):

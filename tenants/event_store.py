@@ -23,7 +23,7 @@ from psycopg.errors import LockNotAvailable, QueryCanceled
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from audit import chain
 from domain.ledger import IndexedRecord
@@ -174,27 +174,28 @@ class DistrictRecorder(PostgresApplicationRecorder):
                 " CREATE POLICY district_scope ON {schema}.{table} TO stations_reader USING ({check});"
                 " EXCEPTION WHEN duplicate_object THEN NULL; END $$"
             ).format(schema=schema, table=table, check=scope_check))
-        self.chain_head_statement = SQL(
-            "SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1").format(schema=schema, chain=links)
-        self.insert_chain_statement = SQL(
-            "INSERT INTO {schema}.{chain} (position, leaf, chain)"
-            " SELECT * FROM unnest(%b::bigint[], %b::bytea[], %b::bytea[])").format(schema=schema, chain=links)
         # The transaction begins with the table's lock (the library's statements: one writer at a
-        # time, so positions are given in commit order) and the NOTIFY, in one round trip.
-        self.begin_locked_statement = SQL("; ").join(
-            [SQL("BEGIN"), *self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name))])
-        # Then the events and their record index rows in one statement. The library's own insert
-        # sends a composite-type array that psycopg dumps in Python, row by row; plain arrays are
-        # dumped by its C dumpers. Same table, columns and order. The chain's head comes back with
-        # the positions: read under the lock, it is the head these events are linked onto.
+        # time, so positions are given in commit order), the NOTIFY, and, under the lock, the
+        # positions the events will take and the chain's head they are linked onto: one round
+        # trip (statements without parameters may go several at once, prepared ones may not;
+        # `begin_reserving` puts the count in).
+        self.begin_reserving_parts = (SQL("; ").join([
+            SQL("BEGIN"), *self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+            SQL("SELECT (SELECT array_agg(nextval(pg_get_serial_sequence({events}, 'notification_id')))"
+                " FROM generate_series(1, ").format(events=Literal(f"{self.datastore.schema}.{self.events_table_name}"))]),
+            SQL(")) AS positions, (SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1) AS head").format(
+                schema=schema, chain=links))
+        # Then the events at those positions, their record index rows and their chain links in
+        # one statement. The library's own insert sends a composite-type array that psycopg dumps
+        # in Python, row by row; plain arrays are dumped by its C dumpers. Same tables and columns.
         self.insert_rows_statement = SQL(
             "WITH indexed AS (INSERT INTO {schema}.{records}"
             " (record_id, record_type, content_hash, stream_id, stream_version)"
             " SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::uuid[], %b::bigint[])),"
-            " inserted AS (INSERT INTO {schema}.{events} (originator_id, originator_version, topic, state)"
-            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) RETURNING notification_id)"
-            " SELECT array_agg(notification_id ORDER BY notification_id) AS positions,"
-            " (SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1) AS head FROM inserted"
+            " inserted AS (INSERT INTO {schema}.{events} (notification_id, originator_id, originator_version, topic,"
+            " state) SELECT * FROM unnest(%b::bigint[], %b::uuid[], %b::bigint[], %b::text[], %b::bytea[]))"
+            " INSERT INTO {schema}.{chain} (position, leaf, chain)"
+            " SELECT * FROM unnest(%b::bigint[], %b::bytea[], %b::bytea[])"
         ).format(schema=schema, records=records, events=events, chain=links)
         self.lookup_statement = SQL(
             "SELECT r.record_id, r.record_type, r.content_hash, r.stream_id, r.stream_version,"
@@ -225,21 +226,25 @@ class DistrictRecorder(PostgresApplicationRecorder):
             return []
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             try:
-                curs.execute(self.begin_locked_statement)
+                curs.execute(self.begin_reserving(len(stored_events)))
+                while curs.nextset():  # to the last statement's row
+                    pass
+                reserved = curs.fetchone()
+                positions = reserved["positions"]
+                leaves, links = self._links(stored_events, positions, reserved["head"])
                 curs.execute(self.insert_rows_statement, [
                     [row.record_id for row in index],
                     [row.record_type for row in index],
                     [row.content_hash for row in index],
                     [row.stream for row in index],
                     [row.stream_version for row in index],
+                    positions,
                     [e.originator_id for e in stored_events],
                     [e.originator_version for e in stored_events],
                     [e.topic for e in stored_events],
                     [e.state for e in stored_events],
+                    positions, leaves, links,
                 ])
-                inserted = curs.fetchone()
-                positions = inserted["positions"]
-                self._extend_chain(curs, stored_events, positions, inserted["head"])
                 curs.execute("COMMIT")
             except BaseException:
                 if conn.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
@@ -248,9 +253,14 @@ class DistrictRecorder(PostgresApplicationRecorder):
                 raise
             return positions
 
-    def _extend_chain(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                      positions: Sequence[int], head: bytes | None) -> None:
-        """Hash the new events onto the district's chain, in the same transaction (under the
+    def begin_reserving(self, count: int) -> Composed:
+        before, after = self.begin_reserving_parts
+        return Composed([before, Literal(count), after])
+
+    @staticmethod
+    def _links(stored_events: Sequence[StoredEvent], positions: Sequence[int],
+               head: bytes | None) -> tuple[list[bytes], list[bytes]]:
+        """The new events' leaves and chain values, hashed onto the district's chain (under the
         events table's lock, so chain order is log order)."""
         value = bytes(head) if head is not None else chain.GENESIS
         leaves, values = [], []
@@ -259,7 +269,7 @@ class DistrictRecorder(PostgresApplicationRecorder):
             value = chain.link(value, leaf)
             leaves.append(leaf)
             values.append(value)
-        curs.execute(self.insert_chain_statement, [list(positions), leaves, values])
+        return leaves, values
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         # Processes starting together (the API's workers, the projection worker) would race to

@@ -90,6 +90,10 @@ class Tenants:
                 self._unreachable.pop(server, None)
             return self._servers[server]
 
+    def opened_ledger(self, district: str) -> DistrictLedger | None:
+        """The district's ledger if it is open already: no database work, for the event loop."""
+        return self._ledgers.get(district)
+
     def ledger(self, district: str) -> DistrictLedger:
         """The district's (or the city's) ledger; its store is created the first time it is opened."""
         ledger = self._ledgers.get(district)

@@ -89,3 +89,36 @@ def test_when_the_database_is_away_every_waiting_caller_hears_it_at_once():
         answers = [first, *(pool.submit(send, n) for n in range(1, callers))]
         assert all(isinstance(a.result(), OperationalError) for a in answers)
     assert calls == [0]  # tried once, not once per caller
+
+
+def test_batches_handed_over_together_are_each_settled_as_their_own():
+    # The API's writers of a district hand their batches over from one thread: each batch has
+    # its own answer or error, while callers of other threads take turns with it.
+    gate, started = threading.Event(), threading.Event()
+
+    def alone(records, ctx):
+        started.set()
+        gate.wait(5)  # the first caller's turn lasts until the others have queued behind it
+        if records == ["bad"]:
+            raise Refused(ctx)
+        return ("alone", ctx)
+
+    def together(group: list[Pending]) -> list[Pending]:
+        left = [p for p in group if p.records == ["bad"]]
+        for pending in group:
+            if pending not in left:
+                pending.settle(lambda p=pending: ("together", p.ctx))
+        return left
+
+    commits = GroupCommit(alone, together)
+    with ThreadPoolExecutor(3) as pool:
+        first = pool.submit(commits.record, ["r0"], 0)
+        started.wait(5)
+        handed = pool.submit(commits.record_all, [(["r1"], 1), (["bad"], 2), ([f"r{n}" for n in range(300)], 3)])
+        other = pool.submit(commits.record, ["r4"], 4)
+        threading.Timer(0.2, gate.set).start()
+        settled = handed.result()
+
+    assert first.result() == ("alone", 0) and other.result()[1] == 4
+    assert [p.result[1] for p in settled if p.error is None] == [1, 3]
+    assert isinstance(settled[1].error, Refused) and settled[1].error.args == (2,)
