@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench import print_figures
 from bench.run import GOALS, SIZES, measure, reached
 
 
@@ -26,8 +25,7 @@ def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, un
           json_file: Annotated[Path | None, typer.Option("--json", help="write the figures to this file")] = None
           ) -> None:
     """Measure the service against the machine's own limits (each figure beside a baseline of the same run)."""
-    figures = asyncio.run(measure(SIZES[size.value]))
-    print_figures(figures)
+    figures = asyncio.run(measure(SIZES[size.value]))  # printed as they are measured
     Console().print(table(figures))
     if json_file is not None:
         json_file.write_text(json.dumps(as_json(size.value, figures), indent=1), encoding="utf-8")

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from bench import load, projection, reads, writes
+from bench import Figures, load, projection, reads, step, writes
 from bench.environment import fresh_database, running_service
 from demo import DemoYear, District, xiamen
 from projections.worker import SNAPSHOT_EVERY
@@ -67,7 +67,7 @@ def reached(name: str, value: float, threshold: float) -> bool:
 
 async def measure(size: Size) -> dict[str, Any]:
     """Every figure of GOALS, with the baselines and the raw figures behind each."""
-    f: dict[str, Any] = {}
+    f = Figures()
     year = DemoYear.of_size(size.events, districts=size.districts)
     biggest = max(year.districts, key=year.district_total)
     district, town = biggest.code, biggest.towns[0].code
@@ -76,26 +76,32 @@ async def measure(size: Size) -> dict[str, Any]:
         service = stack.enter_context(running_service(url, snapshot_every=str(size.snapshot_every)))
         streams = load.streams(year)
 
+        step(f"loading a tenth of {size.events:,} records (1x)")
         sent_1x, seconds_1x = await load.send(service.base, streams, 0.1, CLIENTS)
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_1x"] = time.perf_counter() - caught_up
         await reads.at_rest(url)
+        step("reads at 1x")
         at_1x = await reads.report_latencies(service.base, district, size.samples)
         as_of_1x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
 
         used_before = service.cpu_seconds()
+        step("loading the rest (10x)")
         sent_10x, seconds_10x = await load.send(service.base, streams, 1.0, CLIENTS)
         used = {k: v - used_before[k] for k, v in service.cpu_seconds().items()}
+        step("waiting for the projection to catch up")
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_10x"] = time.perf_counter() - caught_up
         await reads.at_rest(url)
+        step("reads at 10x")
         at_10x = await reads.report_latencies(service.base, district, size.samples)
         as_of_10x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
 
         f["events"] = sent_1x + sent_10x
         f["batch_1000_records_per_s"] = f["events"] / (seconds_1x + seconds_10x)
+        step("baselines and single-record writes")
         f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))
         f["ingest_ratio"] = f["batch_1000_records_per_s"] / f["baseline_copy_rows_per_s"]
         for part, seconds in used.items():  # where the 10x step's time went, per record
@@ -106,9 +112,11 @@ async def measure(size: Size) -> dict[str, Any]:
         f["baseline_insert_tx_per_s"] = await writes.insert_baseline(url, SINGLE_CLIENTS, size.write_seconds)
         f["single_write_ratio"] = f["batch_1_records_per_s"] / f["baseline_insert_tx_per_s"]
 
+        step("from a write to its report")
         f["visible_ms_p50"], f["visible_ms_p99"] = await projection.visible_latencies(
             service.base, district, town, size.samples)
 
+        step(f"rebuilding district {district}")
         f["rebuilt_events"], f["projection_events_per_s"], f["baseline_read_decode_events_per_s"] = \
             await projection.rebuild_rates(url, district)
         f["projection_ratio"] = f["projection_events_per_s"] / f["baseline_read_decode_events_per_s"]
@@ -123,6 +131,7 @@ async def measure(size: Size) -> dict[str, Any]:
         f["asof_ms_1x"], f["asof_ms_10x"] = as_of_1x, as_of_10x
         f["asof_growth"] = as_of_10x / as_of_1x
 
+        step("200 more districts")
         f["connections_200_districts"] = await writes.connections_for_200_districts(service.base, url)
         f["rss_mb"] = service.peak_rss_mb()
     return f
