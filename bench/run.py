@@ -85,11 +85,18 @@ async def measure(size: Size) -> dict[str, Any]:
         step("reads at 1x")
         at_1x = await reads.report_latencies(service.base, district, size.samples)
         as_of_1x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
+        for name, value in at_1x.items():
+            f[f"{name}_1x"] = value
+        f["asof_ms_1x"] = as_of_1x
 
         used_before = service.cpu_seconds()
         step("loading the rest (10x)")
         sent_10x, seconds_10x = await load.send(service.base, streams, 1.0, CLIENTS)
         used = {k: v - used_before[k] for k, v in service.cpu_seconds().items()}
+        f["events"] = sent_1x + sent_10x
+        f["batch_1000_records_per_s"] = f["events"] / (seconds_1x + seconds_10x)
+        for part, seconds in used.items():  # where the 10x step's time went, per record
+            f[f"ingest_{part}_cpu_us_per_record"] = seconds / sent_10x * 1e6
         step("waiting for the projection to catch up")
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
@@ -98,14 +105,17 @@ async def measure(size: Size) -> dict[str, Any]:
         step("reads at 10x")
         at_10x = await reads.report_latencies(service.base, district, size.samples)
         as_of_10x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
+        for name, value in at_10x.items():
+            f[f"{name}_10x"] = value
+        f["report_growth"] = max(at_10x["district_report_ms_p50"] / at_1x["district_report_ms_p50"],
+                                 at_10x["city_report_ms_p50"] / at_1x["city_report_ms_p50"])
+        f["report_ms_p99"] = at_10x["city_report_ms_p99"]
+        f["asof_ms_10x"] = as_of_10x
+        f["asof_growth"] = as_of_10x / as_of_1x
 
-        f["events"] = sent_1x + sent_10x
-        f["batch_1000_records_per_s"] = f["events"] / (seconds_1x + seconds_10x)
         step("baselines and single-record writes")
         f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))
         f["ingest_ratio"] = f["batch_1000_records_per_s"] / f["baseline_copy_rows_per_s"]
-        for part, seconds in used.items():  # where the 10x step's time went, per record
-            f[f"ingest_{part}_cpu_us_per_record"] = seconds / sent_10x * 1e6
 
         f["batch_1_records_per_s"] = await writes.single_writes(service.base, district, town, SINGLE_CLIENTS,
                                                                 size.write_seconds)
@@ -120,16 +130,6 @@ async def measure(size: Size) -> dict[str, Any]:
         f["rebuilt_events"], f["projection_events_per_s"], f["baseline_read_decode_events_per_s"] = \
             await projection.rebuild_rates(url, district)
         f["projection_ratio"] = f["projection_events_per_s"] / f["baseline_read_decode_events_per_s"]
-
-        for name, value in at_1x.items():
-            f[f"{name}_1x"] = value
-        for name, value in at_10x.items():
-            f[f"{name}_10x"] = value
-        f["report_growth"] = max(at_10x["district_report_ms_p50"] / at_1x["district_report_ms_p50"],
-                                 at_10x["city_report_ms_p50"] / at_1x["city_report_ms_p50"])
-        f["report_ms_p99"] = at_10x["city_report_ms_p99"]
-        f["asof_ms_1x"], f["asof_ms_10x"] = as_of_1x, as_of_10x
-        f["asof_growth"] = as_of_10x / as_of_1x
 
         step("200 more districts")
         f["connections_200_districts"] = await writes.connections_for_200_districts(service.base, url)
