@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain import records as r
 from domain.decisions import Context
+from domain.group_commit import UNAVAILABLE
 from domain.ledger import DistrictLedger, WriteResult
 
 Waiting = list[tuple[Sequence[r.Record], Context, "asyncio.Future[Any]"]]
@@ -42,20 +43,26 @@ class WriteQueue:
         try:
             while waiting := self._waiting[ledger]:
                 self._waiting[ledger] = []
-                await self._save(ledger, waiting)
+                if (away := await self._save(ledger, waiting)) is not None:
+                    # The database is away: whoever came during this turn hears so now, as the
+                    # callers waiting in the ledger's group commit do, not after a turn of their own.
+                    for *_, answer in self._waiting[ledger]:
+                        answer.set_exception(away)
+                    self._waiting[ledger] = []
         finally:  # stopped (the service is stopping): nobody is left waiting for an answer
             for *_, answer in [*waiting, *self._waiting.pop(ledger)]:
                 answer.cancel()
 
     @staticmethod
-    async def _save(ledger: DistrictLedger, waiting: Waiting) -> None:
+    async def _save(ledger: DistrictLedger, waiting: Waiting) -> BaseException | None:
+        """Each caller's answer or error; the error saying the database is away, if one did."""
         try:
             settled = await run_in_threadpool(ledger.record_all, [(rs, ctx) for rs, ctx, _ in waiting])
         except Exception as exc:  # not one batch's failure: every caller hears it
             for *_, answer in waiting:
                 if not answer.done():
                     answer.set_exception(exc)
-            return
+            return exc if isinstance(exc, UNAVAILABLE) else None
         for (*_, answer), pending in zip(waiting, settled, strict=True):
             if answer.done():  # its caller went away; the batch is recorded all the same
                 continue
@@ -63,3 +70,4 @@ class WriteQueue:
                 answer.set_exception(pending.error)
             else:
                 answer.set_result(pending.result)
+        return next((p.error for p in settled if isinstance(p.error, UNAVAILABLE)), None)
