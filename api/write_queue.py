@@ -47,7 +47,8 @@ class WriteQueue:
                     # The database is away: whoever came during this turn hears so now, as the
                     # callers waiting in the ledger's group commit do, not after a turn of their own.
                     for *_, answer in self._waiting[ledger]:
-                        answer.set_exception(away)
+                        if not answer.done():  # a caller that went away has a cancelled answer
+                            answer.set_exception(away)
                     self._waiting[ledger] = []
         finally:  # stopped (the service is stopping): nobody is left waiting for an answer
             for *_, answer in [*waiting, *self._waiting.pop(ledger)]:
