@@ -8,9 +8,9 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.write_queue import WriteQueue
 from api import audit, events, exports, plans, problems, records, reports
 from api.limits import BodySizeLimit
+from api.write_queue import WriteQueue
 from audit import checkpoints
 from audit.signing import SigningKey
 from projections import connections

@@ -7,10 +7,10 @@ of them per report read, each costing more than the work itself.
 """
 
 import re
-from dataclasses import dataclass
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 import asyncpg

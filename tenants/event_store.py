@@ -221,7 +221,7 @@ class DistrictRecorder(PostgresApplicationRecorder):
         # The library sends its statements in pipeline mode, which deadlocks in psycopg over a
         # Unix socket (the embedded server's) once a batch nears 1000 events. These go in one
         # transaction, begun and ended by hand on the pool's autocommit connection so that
-        # BEGIN and COMMIT share round trips: four in all.
+        # BEGIN shares a round trip: three in all.
         if not stored_events:
             return []
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
