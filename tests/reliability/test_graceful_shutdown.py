@@ -14,7 +14,12 @@ from tests.reliability.harness import DISTRICT, WRITER, Stored, Tally
 
 CLIENTS = 16
 BATCH = 200
-WARM_RECORDS = 2000  # acknowledged before the signal, so that requests are surely in flight
+WARM_RECORDS = 2000  # acknowledged before the signal
+# The signal goes once a request's body has been sent this long ago: by then the service has
+# surely read it. (The clients of one group commit are answered together and send again at
+# once: signalled right then, no request is in the service's hands yet, and uvicorn resets
+# the connections it has not accepted.)
+READ_BY_THEN_S = 0.1
 
 
 class Signal:
@@ -23,6 +28,17 @@ class Signal:
         self.warm = asyncio.Event()
         self.exited = asyncio.Event()
         self.answered_after = 0  # requests sent before the signal, answered 200 after it
+        self.body_sent: dict[int, float] = {}  # client -> when the body of the request it waits on was sent
+
+    def request_in_flight(self) -> bool:
+        now = time.monotonic()
+        return any(now - sent >= READ_BY_THEN_S for sent in self.body_sent.values())
+
+    def tracer(self, n: int):
+        async def trace(event: str, _info: dict) -> None:
+            if event == "http11.send_request_body.complete":
+                self.body_sent[n] = time.monotonic()
+        return trace
 
 
 async def client(base: str, tally: Tally, n: int, signal: Signal) -> None:
@@ -36,11 +52,14 @@ async def client(base: str, tally: Tally, n: int, signal: Signal) -> None:
             sent = time.monotonic()
             tally.requests += 1
             try:
-                answer = await http.post(f"/v1/districts/{DISTRICT}/records", json={"records": batch}, headers=WRITER)
+                answer = await http.post(f"/v1/districts/{DISTRICT}/records", json={"records": batch}, headers=WRITER,
+                                         extensions={"trace": signal.tracer(n)})
             except httpx.HTTPError as exc:
                 tally.errors[harness.outcome(exc)] += 1
                 await asyncio.sleep(0.05)
                 continue
+            finally:
+                signal.body_sent.pop(n, None)
             if answer.status_code != 200:
                 tally.errors[harness.outcome(answer.status_code)] += 1
                 continue
@@ -53,6 +72,8 @@ async def client(base: str, tally: Tally, n: int, signal: Signal) -> None:
 
 async def terminate_when_warm(service: harness.Service, signal: Signal) -> tuple[int, float]:
     await asyncio.wait_for(signal.warm.wait(), 120)
+    while not signal.request_in_flight():
+        await asyncio.sleep(0.01)
     signal.sent_at = time.monotonic()
     service.process.terminate()
     code = await asyncio.to_thread(service.process.wait, 60)
