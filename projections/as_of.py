@@ -8,54 +8,28 @@ them with the ordinary code; the temporary tables vanish with the transaction.
 
 Its cost follows the events it replays, not the length of the log: it copies no rows of the
 tables that only other reads read (`snapshots.UNREAD`), and none of the counted recipients (a
-row per recipient and figure, kept by the snapshots as deltas). The replay gathers its services
-as a rebuild does, then counts them onto the snapshot's figures at once, looking up in the
-snapshots only the recipients they name (`_COUNT_ONTO_SNAPSHOT`).
+row per recipient and period, growing with the log, kept by the snapshots as deltas). The replay gathers its services,
+then counts them onto the snapshot's figures at once, looking up in the snapshots only the
+recipients they name (`service_counts.count_onto_snapshot`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import asyncpg
 
-from domain.events import RecordEvent
-from projections import tables
+from projections import service_counts, tables
 from projections.batches import BatchProjection
 from projections.connections import SERVER_SETTINGS
-from projections.snapshots import RECIPIENTS, WHOLE
+from projections.projector import Changes
+from projections.snapshots import WHOLE
 from projections.tables import REPORT_TABLES
 from tenants.event_store import SCHEMA, chain_table
 
 # The tables no report reads (`snapshots.UNREAD`) are written by the replay, nothing is copied
-# into them; nor into RECIPIENTS, which the replay's services are counted against in the
-# snapshots (its temporary table stays empty).
-
-# The replay's services (gathered as a rebuild gathers them) added to the snapshot's figures,
-# as `tables` adds a batch's: a recipient counts in a figure while they have an active service
-# in it, so a figure gains those with none before and some after, and loses the converse. Only
-# the recipients the services name are looked up in the snapshots, one at a time by its index:
-# a snapshot holds only the rows that changed since the one before, so a recipient's count in a
-# figure as of snapshot $2 is their row with the greatest position at or before it (a zero, or
-# none, when not counted). LATERAL keeps the planner from reading every recipient's rows
-# instead, as its row estimates may tempt it to. The spread of a service over its figures is
-# the one `tables` counts by.
-_COUNT_ONTO_SNAPSHOT = f"""
-WITH services AS (SELECT * FROM {tables.SERVICES_TABLE}), {tables.SPREAD}, counts AS (
-    -- each named recipient's services in each figure: before, and how many the replay adds
-    SELECT period, town, dim, key, ref, 0 AS was, sign AS n FROM spread
-    UNION ALL
-    SELECT was.* FROM (SELECT DISTINCT ref FROM services) AS named, LATERAL (
-        SELECT DISTINCT ON (period, town, dim, key) period, town, dim, key, recipient_ref, services, 0
-        FROM snapshots.{RECIPIENTS} WHERE district = $1 AND recipient_ref = named.ref AND snapshot_position <= $2
-        ORDER BY period, town, dim, key, snapshot_position DESC) AS was
-), changed AS (
-    SELECT period, town, dim, key, sum(was) AS was, sum(n) AS n FROM counts
-    GROUP BY period, town, dim, key, ref HAVING sum(n) <> 0
-), recipients AS (
-    SELECT period, town, dim, key, sum((was + n > 0)::int - (was > 0)::int) AS recipients
-    FROM changed GROUP BY period, town, dim, key
-)
-{tables.ADD_TO_FIGURES}"""
+# into them; nor into service_recipients: the replay's services are counted against the snapshots'
+# rows of the recipients they name (`service_counts.count_onto_snapshot`), its temporary table
+# stays empty.
 
 SHADOWED = (*REPORT_TABLES, "tracking")
 
@@ -92,7 +66,6 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
                                    " WHERE district = $1 AND position <= $2", district, position)
     statements = await _statements_for(conn)
     await conn.execute(statements.create)
-    await tables.begin_rebuild(conn)
     await conn.execute(statements.copy, district, snapshot)
     # Statements this pooled connection prepared earlier are bound to the live tables. PostgreSQL
     # parses a prepared statement again when search_path has changed since it was prepared: a
@@ -107,18 +80,22 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
         if not done:
             break
         replayed += done
-    if replayed:
-        await conn.execute(_COUNT_ONTO_SNAPSHOT, district, snapshot)
+    if replay.services:
+        await service_counts.count_onto_snapshot(conn, district, snapshot, replay.services)
     return replayed
 
 
 class _Replay(BatchProjection):
-    """The ordinary batch projection, every batch of which gathers its services as a rebuild's
-    does (`_COUNT_ONTO_SNAPSHOT` counts them at the end)."""
+    """The ordinary batch projection, every batch of which writes as a rebuild's does, but keeps
+    its services to count them at the end, onto the snapshot's recipients, all at once."""
 
-    async def project(self, conn: asyncpg.Connection, district: str, events: list[tuple[int, RecordEvent]], *,
-                      rebuilding: bool = False) -> None:
-        await super().project(conn, district, events, rebuilding=True)
+    def __init__(self) -> None:
+        super().__init__()
+        self.services: list[tuple] = []
+
+    async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool) -> None:
+        self.services += changes.services
+        await tables.write(conn, district, replace(changes, services=[]), rebuilding=True)
 
 
 async def _statements_for(conn: asyncpg.Connection) -> _Statements:

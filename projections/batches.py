@@ -12,7 +12,7 @@ from domain.inspection import Inspection
 from domain.ledger import event_mapper
 from domain.project import Project
 from projections import tables
-from projections.projector import Projector
+from projections.projector import Changes, Projector
 from tenants.event_store import SCHEMA, events_table, records_table
 
 
@@ -54,8 +54,11 @@ class BatchProjection:
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
         changes = Projector(voided, *towns).project(events)
-        await tables.write(conn, district, changes, rebuilding=rebuilding)
+        await self.write(conn, district, changes, rebuilding=rebuilding)
         return tables.written(changes)
+
+    async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool) -> None:
+        await tables.write(conn, district, changes, rebuilding=rebuilding)
 
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
         """Whether the district's event store exists (a district just registered may not have one)."""

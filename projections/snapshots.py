@@ -3,13 +3,14 @@
 The projection worker takes one inside the batch that crosses each `snapshot_every` mark, so a
 snapshot is exactly the state at its position. The small tables (bounded by towns, projects and
 dimensions, not by events) are copied whole. The counted recipients (`RECIPIENTS`, a row per
-recipient and figure, growing with the log) are kept as a delta: a snapshot writes only the
-rows whose count changed since the district's previous snapshot, a zero for a row that has
-gone (the live row is deleted when its count falls to zero). A recipient's count in a figure as
-of snapshot S is therefore their row with the greatest snapshot position at or before S, none or
-zero meaning not counted; copied whole every time, the rows would grow with the square of the log.
-A snapshot therefore stands on every earlier one of its district: they are dropped all together
-(or from a position on), never one from the middle.
+recipient and period, growing with the log) are kept as a delta: a snapshot writes only the
+rows whose counts changed since the district's previous snapshot, an empty one ('{}') for a row
+that has gone (the live row is deleted when the recipient has no active service left). A
+recipient's counts in a period as of snapshot S are therefore their row with the greatest
+snapshot position at or before S, none or '{}' meaning counted nowhere; copied whole every time,
+the rows would grow with the square of the log. A snapshot therefore stands on every earlier one
+of its district: they are dropped all together (or from a position on), never one from the
+middle.
 """
 
 import asyncpg
@@ -47,18 +48,18 @@ WITH touched AS MATERIALIZED (
     WHERE ref IS NOT NULL
 ), live AS (
     SELECT r.* FROM touched, LATERAL (
-        SELECT period, town, dim, key, recipient_ref, services FROM reports.{RECIPIENTS}
+        SELECT recipient_ref, period, counts FROM reports.{RECIPIENTS}
         WHERE district = $1 AND recipient_ref = touched.ref OFFSET 0) AS r
 ), kept AS (
     SELECT k.* FROM touched, LATERAL (
-        SELECT DISTINCT ON (period, town, dim, key) period, town, dim, key, recipient_ref, services
+        SELECT DISTINCT ON (period) recipient_ref, period, counts
         FROM snapshots.{RECIPIENTS} WHERE district = $1 AND recipient_ref = touched.ref AND snapshot_position < $2
-        ORDER BY period, town, dim, key, snapshot_position DESC) AS k
+        ORDER BY period, snapshot_position DESC) AS k
 )
-INSERT INTO snapshots.{RECIPIENTS} (snapshot_position, district, period, town, dim, key, recipient_ref, services)
-SELECT $2, $1, period, town, dim, key, recipient_ref, coalesce(live.services, 0)
-FROM live FULL JOIN kept USING (period, town, dim, key, recipient_ref)
-WHERE coalesce(live.services, 0) <> coalesce(kept.services, 0)
+INSERT INTO snapshots.{RECIPIENTS} (snapshot_position, district, recipient_ref, period, counts)
+SELECT $2, $1, recipient_ref, period, coalesce(live.counts, '{{}}')
+FROM live FULL JOIN kept USING (recipient_ref, period)
+WHERE coalesce(live.counts, '{{}}') <> coalesce(kept.counts, '{{}}')
 """
 
 

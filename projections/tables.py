@@ -6,6 +6,7 @@ from itertools import groupby
 
 import asyncpg
 
+from projections import service_counts
 from projections.duty_tables import DUTY_STATEMENTS, DUTY_TABLES
 from projections.projector import DISTRICT_SCOPE, Changes
 
@@ -67,116 +68,6 @@ _ROW_STATEMENTS = {
     **DUTY_STATEMENTS,
 }
 
-# Services spread over every figure they count in: each scope (the town, and the district as
-# town '') by each dimension.
-SPREAD = """
-spread AS (
-    SELECT s.period, scope.town, d.dim, d.key, s.ref, s.person_times * s.sign AS person_times,
-           s.hours * s.sign AS hours, s.sign
-    FROM services s
-    CROSS JOIN LATERAL (VALUES (s.town), ('')) AS scope (town)
-    CROSS JOIN LATERAL (VALUES ('total', ''), ('domain', s.domain), ('recipient_category', s.category),
-                               ('service_type', s.service_type), ('month', s.month), ('village', s.village))
-                       AS d (dim, key)
-    WHERE d.key IS NOT NULL
-), figures AS (
-    SELECT period, town, dim, key, sum(person_times) AS person_times, sum(hours) AS hours
-    FROM spread GROUP BY period, town, dim, key
-)"""
-
-# The last step of counting services: `figures` (their sums) and `recipients` (the change in
-# distinct recipients) added to the district's figures.
-ADD_TO_FIGURES = """
-INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
-FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
-ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
-    person_times = f.person_times + excluded.person_times,
-    hours = f.hours + excluded.hours,
-    recipients = f.recipients + excluded.recipients
-"""
-
-SERVICE_COLUMNS = ("period", "town", "domain", "category", "service_type", "month", "village", "ref",
-                   "person_times", "hours", "sign")
-
-# A batch's services added to the figures. A recipient's first active service in a figure
-# counts them in, their last one voided counts them out.
-_PROJECT_SERVICES = f"""
-WITH services ({", ".join(SERVICE_COLUMNS)}) AS (
-    SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                         $9::text[], $10::int[], $11::numeric[], $12::int[])
-), {SPREAD}, delta AS (
-    SELECT period, town, dim, key, ref, sum(sign)::int AS n FROM spread
-    GROUP BY period, town, dim, key, ref HAVING sum(sign) <> 0
-), counted AS (
-    INSERT INTO service_recipients AS r (district, period, town, dim, key, recipient_ref, services)
-    SELECT $1, * FROM delta
-    ON CONFLICT (district, period, town, dim, key, recipient_ref)
-    DO UPDATE SET services = r.services + excluded.services
-    RETURNING period, town, dim, key, services, xmax = 0 AS inserted
-), recipients AS (
-    -- A row with no services is always deleted after its batch, so a recipient is new to a
-    -- figure exactly when their row was inserted, and gone exactly when it falls to zero.
-    SELECT period, town, dim, key,
-           sum(CASE WHEN inserted THEN 1 WHEN services = 0 THEN -1 ELSE 0 END) AS recipients
-    FROM counted GROUP BY period, town, dim, key
-)
-{ADD_TO_FIGURES}"""
-
-# A rebuild gathers every service of the district first (`rebuilding`), then counts them at
-# once into its empty (temporary) service tables: the same figures, without an upsert per row.
-SERVICES_TABLE = "rebuilt_services"
-_CREATE_SERVICES_TABLE = f"""
-CREATE TEMPORARY TABLE {SERVICES_TABLE} (
-    period text COLLATE "C", town text COLLATE "C", domain text COLLATE "C", category text COLLATE "C",
-    service_type text COLLATE "C", month text COLLATE "C", village text COLLATE "C", ref text COLLATE "C",
-    person_times int, hours numeric, sign int
-) ON COMMIT DROP
-"""
-# The figure a grouping set below stands for: a set per scope (town, or '' for the district) and
-# dimension; the columns a set leaves out are NULL, and as in `spread` a figure is never keyed by
-# a missing value (a service without a village).
-_FIGURE = """CASE WHEN GROUPING(town) = 0 THEN town ELSE '' END AS town,
-    CASE WHEN GROUPING(domain) = 0 THEN 'domain' WHEN GROUPING(category) = 0 THEN 'recipient_category'
-         WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
-         WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
-    coalesce(domain, category, service_type, month, village, '') AS key"""
-_BY_FIGURE = """GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
-    (town, service_type), (service_type), (town, month), (month), (town, village), (village))
-HAVING GROUPING(domain, category, service_type, month, village) = 31
-    OR coalesce(domain, category, service_type, month, village) IS NOT NULL"""
-
-# The same rows as `_PROJECT_SERVICES` would reach, counted in two passes over the services
-# rather than over their spread.
-_COUNT_ALL_SERVICES = f"""
-WITH signed AS MATERIALIZED (
-    SELECT period, town, domain, category, service_type, month, village, ref,
-           person_times * sign AS person_times, hours * sign AS hours, sign
-    FROM {SERVICES_TABLE}
-), per_recipient AS MATERIALIZED (
-    SELECT period, {_FIGURE}, ref, sum(sign) AS services
-    FROM signed GROUP BY period, ref, {_BY_FIGURE}
-), counted AS (
-    INSERT INTO service_recipients (district, period, town, dim, key, recipient_ref, services)
-    SELECT $1, period, town, dim, key, ref, services FROM per_recipient WHERE services > 0
-), figures AS (
-    SELECT period, {_FIGURE}, sum(person_times) AS person_times, sum(hours) AS hours
-    FROM signed GROUP BY period, {_BY_FIGURE}
-), recipients AS (
-    SELECT period, town, dim, key, count(*) AS recipients FROM per_recipient WHERE services > 0
-    GROUP BY period, town, dim, key
-)
-INSERT INTO service_figures (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
-FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
-"""
-
-# Recipients whose last service in a figure was voided: nothing left to count.
-_FORGET_RECIPIENTS = """
-DELETE FROM service_recipients
-WHERE district = $1 AND services = 0 AND recipient_ref = ANY($2::text[])
-"""
-
 _UPSERT_FUNDS = """
 INSERT INTO fund_spending AS s (district, period, town, project, source, amount, spends)
 SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::int[])
@@ -217,12 +108,9 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, re
         await conn.executemany(statement, [(district, *(_db_value(op[2][f]) for f in fields)) for op in ops])
 
     if changes.services and rebuilding:
-        await conn.copy_records_to_table(SERVICES_TABLE, records=changes.services)
+        await conn.copy_records_to_table(service_counts.SERVICES_TABLE, records=changes.services)
     elif changes.services:
-        await conn.execute(_PROJECT_SERVICES, district, *_columns(changes.services))
-        voided = [service[7] for service in changes.services if service[-1] < 0]
-        if voided:
-            await conn.execute(_FORGET_RECIPIENTS, district, voided)
+        await service_counts.project_services(conn, district, changes.services)
 
     if changes.funds:
         await conn.execute(_UPSERT_FUNDS, district, *_columns([(*k, *v) for k, v in changes.funds.items()]))
@@ -235,12 +123,12 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, re
 
 
 async def begin_rebuild(conn: asyncpg.Connection) -> None:
-    await conn.execute(_CREATE_SERVICES_TABLE)
+    await conn.execute(service_counts.CREATE_SERVICES_TABLE)
 
 
 async def finish_rebuild(conn: asyncpg.Connection, district: str) -> None:
     """Count every service gathered by a rebuild into its empty (temporary) service tables."""
-    await conn.execute(_COUNT_ALL_SERVICES, district)
+    await conn.execute(service_counts.COUNT_ALL_SERVICES, district)
 
 
 def _db_value(value):

@@ -94,8 +94,8 @@ async def test_a_rebuild_repairs_rows_that_were_lost_changed_or_added(pool, runt
                                f" (SELECT ctid FROM reports.{table} WHERE district = $1 LIMIT 1)", district.code)
         await conn.execute("UPDATE reports.service_figures SET hours = hours + 1 WHERE district = $1", district.code)
         await conn.execute("UPDATE reports.projects SET budget = '{}' WHERE district = $1", district.code)
-        await conn.execute("INSERT INTO reports.service_recipients VALUES ($1, '2025H1', '', 'total', '', 'stray', 1)",
-                           district.code)
+        await conn.execute("INSERT INTO reports.service_recipients (district, recipient_ref, period, counts)"
+                           " VALUES ($1, 'stray', '2025H1', '{\"x/total/\": 1}')", district.code)
     assert await snapshot(pool, district.code) != projected
 
     assert await rebuild(pool, district.code) == len(records)

@@ -1,0 +1,200 @@
+"""Services counted into the figures: their person-times and hours, and their distinct recipients.
+
+A service counts in every figure of its town and of the district (town '') by each dimension:
+the total, its domain, recipient category, service type, month and village. A recipient counts
+in a figure while they have an active service in it, so the counting keeps, per district,
+period and recipient, one row of their active services per figure of their towns
+(`reports.service_recipients.counts`, keyed "town/dim/key"); their district figures follow,
+counted in where any town has one. A batch reads the rows of the recipients it names, counts
+its services onto them here, and writes back the rows and what changed in the figures: a row
+per recipient rather than per recipient and figure (a dozen or more), which was the
+projection's largest cost in time and space.
+
+An as-of read counts its replay the same way onto a snapshot's rows (`count_onto_snapshot`); a
+rebuild counts a whole log at once in the database (`COUNT_ALL_SERVICES`), to the same rows.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+
+import asyncpg
+import orjson
+
+DIMENSIONS = ("total", "domain", "recipient_category", "service_type", "month", "village")
+
+Counts = dict[str, int]  # "town/dim/key" -> the recipient's active services in that figure
+Figure = tuple[str, str, str, str]  # period, town ('' for the district), dim, key
+
+
+class Counted:
+    """What a batch of services does to the figures, and to the rows of the recipients it names."""
+
+    def __init__(self, before: Mapping[tuple[str, str], Counts]):
+        self.before = before
+        self.after: dict[tuple[str, str], Counts] = {}  # (period, recipient) -> their counts now
+        self.figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0), 0])  # person-times, hours, recipients
+
+    def add(self, services: Iterable[Sequence]) -> "Counted":
+        figures, after = self.figures, self.after
+        for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign in services:
+            counts = after.get((period, ref))
+            if counts is None:
+                counts = after[(period, ref)] = dict(self.before.get((period, ref), {}))
+            person_times, hours = person_times * sign, hours * sign
+            for dim, key in zip(DIMENSIONS, ("", domain, category, service_type, month, village), strict=True):
+                if key is None:  # a service without a village counts in no village
+                    continue
+                for scope in (town, ""):
+                    cell = figures[(period, scope, dim, key)]
+                    cell[0] += person_times
+                    cell[1] += hours
+                figure = f"{town}/{dim}/{key}"
+                if n := counts.get(figure, 0) + sign:
+                    counts[figure] = n
+                else:
+                    del counts[figure]
+        return self
+
+    def count_recipients(self) -> "Counted":
+        """Each named recipient counted into the figures they entered and out of those they left."""
+        for (period, ref), now in self.after.items():
+            was = self.before.get((period, ref), {})
+            for figure in now.keys() - was.keys():
+                self.figures[(period, *_parts(figure))][2] += 1
+            for figure in was.keys() - now.keys():
+                self.figures[(period, *_parts(figure))][2] -= 1
+            district_now, district_was = _district(now), _district(was)
+            for dim, key in district_now - district_was:
+                self.figures[(period, "", dim, key)][2] += 1
+            for dim, key in district_was - district_now:
+                self.figures[(period, "", dim, key)][2] -= 1
+        return self
+
+    def figure_columns(self) -> list[list]:
+        return [list(c) for c in zip(*((*figure, *cell) for figure, cell in self.figures.items()), strict=True)]
+
+
+def _parts(figure: str) -> tuple[str, str, str]:
+    town, dim, key = figure.split("/", 2)  # a village's name may hold a '/', a town code or dimension not
+    return town, dim, key
+
+
+def _district(counts: Counts) -> set[tuple[str, str]]:
+    return {tuple(figure.split("/", 2)[1:]) for figure in counts}
+
+
+# The batch's figures added to the district's ($1): person-times, hours and the change in recipients.
+_ADD_TO_FIGURES = """
+INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::numeric[], $8::int[])
+ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
+    person_times = f.person_times + excluded.person_times,
+    hours = f.hours + excluded.hours,
+    recipients = f.recipients + excluded.recipients
+"""
+
+_NAMED = "unnest($2::text[], $3::text[]) AS named (recipient_ref, period)"
+
+_LIVE_COUNTS = f"""
+SELECT r.period, r.recipient_ref, r.counts FROM {_NAMED}
+JOIN service_recipients r ON r.district = $1 AND r.recipient_ref = named.recipient_ref AND r.period = named.period
+"""
+
+# A recipient's counts as of snapshot $4: their row of the latest snapshot at or before it that
+# changed them (`snapshots.py`), '{}' or none meaning counted nowhere. LATERAL keeps the planner to
+# one index probe per named recipient, whatever its row estimates.
+_SNAPSHOT_COUNTS = f"""
+SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
+    SELECT counts FROM snapshots.service_recipients s
+    WHERE s.district = $1 AND s.recipient_ref = named.recipient_ref AND s.period = named.period
+      AND s.snapshot_position <= $4
+    ORDER BY s.snapshot_position DESC LIMIT 1) AS kept
+"""
+
+# The named recipients' rows as counted now: a recipient with no active service left has none.
+_SAVE_COUNTS = """
+WITH counted (recipient_ref, period, counts) AS (
+    SELECT * FROM unnest($2::text[], $3::text[], $4::text[]::jsonb[])
+), gone AS (
+    DELETE FROM service_recipients r USING counted c
+    WHERE c.counts = '{}' AND r.district = $1 AND r.recipient_ref = c.recipient_ref AND r.period = c.period
+)
+INSERT INTO service_recipients AS r (district, recipient_ref, period, counts)
+SELECT $1, recipient_ref, period, counts FROM counted WHERE counts <> '{}'
+ON CONFLICT (district, recipient_ref, period) DO UPDATE SET counts = excluded.counts
+"""
+
+
+async def _counts(conn: asyncpg.Connection, statement: str, district: str, services: Sequence[Sequence],
+                  *more: object) -> dict[tuple[str, str], Counts]:
+    named = list({(s[7], s[0]) for s in services})
+    rows = await conn.fetch(statement, district, [ref for ref, _ in named], [period for _, period in named], *more)
+    return {(row["period"], row["recipient_ref"]): orjson.loads(row["counts"]) for row in rows}
+
+
+async def project_services(conn: asyncpg.Connection, district: str, services: Sequence[Sequence]) -> None:
+    """Within the caller's transaction (the district's tracking row locked): a batch's services
+    counted into the district's figures and recipients."""
+    counted = Counted(await _counts(conn, _LIVE_COUNTS, district, services)).add(services).count_recipients()
+    rows = list(counted.after.items())
+    await conn.execute(_SAVE_COUNTS, district, [ref for (_, ref), _ in rows], [period for (period, _), _ in rows],
+                       [orjson.dumps(counts).decode() for _, counts in rows])
+    await conn.execute(_ADD_TO_FIGURES, district, *counted.figure_columns())
+
+
+async def count_onto_snapshot(conn: asyncpg.Connection, district: str, snapshot: int,
+                              services: Sequence[Sequence]) -> None:
+    """An as-of replay's services counted onto the figures of the snapshot it started from (in
+    the read's temporary tables); the recipients' rows are not kept (no report reads them)."""
+    before = await _counts(conn, _SNAPSHOT_COUNTS, district, services, snapshot)
+    counted = Counted(before).add(services).count_recipients()
+    await conn.execute(_ADD_TO_FIGURES, district, *counted.figure_columns())
+
+
+# A rebuild gathers every service of the district first, then counts them at once into its
+# empty (temporary) service tables: the same rows, without a read and write per batch.
+SERVICES_TABLE = "rebuilt_services"
+CREATE_SERVICES_TABLE = f"""
+CREATE TEMPORARY TABLE {SERVICES_TABLE} (
+    period text COLLATE "C", town text COLLATE "C", domain text COLLATE "C", category text COLLATE "C",
+    service_type text COLLATE "C", month text COLLATE "C", village text COLLATE "C", ref text COLLATE "C",
+    person_times int, hours numeric, sign int
+) ON COMMIT DROP
+"""
+# The figure a grouping set below stands for: a set per scope (town, or '' for the district) and
+# dimension; the columns a set leaves out are NULL, and as in `Counted.add` a figure is never keyed
+# by a missing value (a service without a village).
+_FIGURE = """CASE WHEN GROUPING(town) = 0 THEN town ELSE '' END AS town,
+    CASE WHEN GROUPING(domain) = 0 THEN 'domain' WHEN GROUPING(category) = 0 THEN 'recipient_category'
+         WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
+         WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
+    coalesce(domain, category, service_type, month, village, '') AS key"""
+_BY_FIGURE = """GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
+    (town, service_type), (service_type), (town, month), (month), (town, village), (village))
+HAVING GROUPING(domain, category, service_type, month, village) = 31
+    OR coalesce(domain, category, service_type, month, village) IS NOT NULL"""
+
+COUNT_ALL_SERVICES = f"""
+WITH signed AS MATERIALIZED (
+    SELECT period, town, domain, category, service_type, month, village, ref,
+           person_times * sign AS person_times, hours * sign AS hours, sign
+    FROM {SERVICES_TABLE}
+), per_recipient AS MATERIALIZED (
+    SELECT period, {_FIGURE}, ref, sum(sign) AS services
+    FROM signed GROUP BY period, ref, {_BY_FIGURE}
+), counted AS (
+    INSERT INTO service_recipients (district, recipient_ref, period, counts)
+    SELECT $1, ref, period, jsonb_object_agg(town || '/' || dim || '/' || key, services)
+    FROM per_recipient WHERE services > 0 AND town <> '' GROUP BY ref, period
+), figures AS (
+    SELECT period, {_FIGURE}, sum(person_times) AS person_times, sum(hours) AS hours
+    FROM signed GROUP BY period, {_BY_FIGURE}
+), recipients AS (
+    SELECT period, town, dim, key, count(*) AS recipients FROM per_recipient WHERE services > 0
+    GROUP BY period, town, dim, key
+)
+INSERT INTO service_figures (district, period, town, dim, key, person_times, hours, recipients)
+SELECT $1, f.period, f.town, f.dim, f.key, f.person_times, f.hours, coalesce(r.recipients, 0)
+FROM figures f LEFT JOIN recipients r USING (period, town, dim, key)
+"""

@@ -1,0 +1,63 @@
+"""Migrations that reshape report rows keep what they hold: run on a scratch database of the
+same server, brought to the migration before, filled in the old shape, then migrated."""
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import yoyo
+from psycopg.sql import SQL, Identifier
+
+from stations.database import MIGRATIONS, _yoyo_url
+
+
+@pytest.fixture
+def scratch_url(database_url: str) -> Iterator[str]:
+    name = f"stations_migration_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    try:
+        yield database_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(SQL("DROP DATABASE {} WITH (FORCE)").format(Identifier(name)))
+
+
+def migrate_to(url: str, last: str) -> None:
+    backend = yoyo.get_backend(_yoyo_url(url))
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(yoyo.read_migrations(str(MIGRATIONS)).filter(lambda m: m.id <= last)))
+
+
+def test_0011_keeps_each_recipients_counts_in_one_row(scratch_url):
+    migrate_to(scratch_url, "0010_snapshot_recipient_deltas")
+    old_rows = [  # (town, dim, key, recipient, services): a row per figure, the district's ('') too
+        ("T1", "total", "", "R1", 2), ("T1", "month", "2025-03", "R1", 1), ("T1", "month", "2025-04", "R1", 1),
+        ("T2", "total", "", "R1", 1), ("T2", "village", "a/b", "R1", 1),
+        ("", "total", "", "R1", 3), ("", "month", "2025-03", "R1", 2), ("", "month", "2025-04", "R1", 1),
+        ("T1", "total", "", "R2", 1), ("", "total", "", "R2", 1),
+    ]
+    with psycopg.connect(scratch_url) as conn:
+        for town, dim, key, ref, services in old_rows:
+            conn.execute("INSERT INTO reports.service_recipients VALUES ('350203', '2025H1', %s, %s, %s, %s, %s)",
+                         [town, dim, key, ref, services])
+        conn.execute("INSERT INTO snapshots.taken (district, position) VALUES ('350203', 100)")
+        conn.execute("INSERT INTO snapshots.service_recipients"
+                     " VALUES (100, '350203', '2025H1', 'T1', 'total', '', 'R1', 2)")
+
+    migrate_to(scratch_url, "9999")
+
+    with psycopg.connect(scratch_url) as conn:
+        rows = conn.execute("SELECT district, recipient_ref, period, counts FROM reports.service_recipients"
+                            " ORDER BY recipient_ref").fetchall()
+        left_in_snapshots = conn.execute("SELECT (SELECT count(*) FROM snapshots.taken),"
+                                         " (SELECT count(*) FROM snapshots.service_recipients)").fetchone()
+    assert [(d, ref, period, counts if isinstance(counts, dict) else json.loads(counts))
+            for d, ref, period, counts in rows] == [
+        ("350203", "R1", "2025H1", {"T1/total/": 2, "T1/month/2025-03": 1, "T1/month/2025-04": 1,
+                                    "T2/total/": 1, "T2/village/a/b": 1}),
+        ("350203", "R2", "2025H1", {"T1/total/": 1}),
+    ]
+    assert left_in_snapshots == (0, 0), "the snapshots, a cache taken the old way, are dropped"
