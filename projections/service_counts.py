@@ -14,9 +14,10 @@ An as-of read counts its replay the same way onto a snapshot's rows (`count_onto
 rebuild counts a whole log at once in the database (`COUNT_ALL_SERVICES`), to the same rows.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import cache
 
 import asyncpg
 import orjson
@@ -33,23 +34,25 @@ class Counted:
     def __init__(self, before: Mapping[tuple[str, str], Counts]):
         self.before = before
         self.after: dict[tuple[str, str], Counts] = {}  # (period, recipient) -> their counts now
-        self.figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0), 0])  # person-times, hours, recipients
+        # Person-times and hours summed by (period, town, domain, category, service type, month,
+        # village) first: a batch has few of those, and each is spread over its figures once.
+        self._sums: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+        self._recipients: Counter[Figure] = Counter()  # the change in each figure's recipients
 
     def add(self, services: Iterable[Sequence]) -> "Counted":
-        figures, after = self.figures, self.after
+        sums, after, before = self._sums, self.after, self.before
         for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign in services:
+            cell = sums[(period, town, domain, category, service_type, month, village)]
+            if sign > 0:
+                cell[0] += person_times
+                cell[1] += hours
+            else:
+                cell[0] -= person_times
+                cell[1] -= hours
             counts = after.get((period, ref))
             if counts is None:
-                counts = after[(period, ref)] = dict(self.before.get((period, ref), {}))
-            person_times, hours = person_times * sign, hours * sign
-            for dim, key in zip(DIMENSIONS, ("", domain, category, service_type, month, village), strict=True):
-                if key is None:  # a service without a village counts in no village
-                    continue
-                for scope in (town, ""):
-                    cell = figures[(period, scope, dim, key)]
-                    cell[0] += person_times
-                    cell[1] += hours
-                figure = f"{town}/{dim}/{key}"
+                counts = after[(period, ref)] = dict(before.get((period, ref), {}))
+            for figure in _figures_of(town, domain, category, service_type, month, village):
                 if n := counts.get(figure, 0) + sign:
                     counts[figure] = n
                 else:
@@ -58,30 +61,62 @@ class Counted:
 
     def count_recipients(self) -> "Counted":
         """Each named recipient counted into the figures they entered and out of those they left."""
+        recipients = self._recipients
+        # Most recipients of a batch are new to its period, or stay in the same figures: the new
+        # ones are counted by the figures they entered (many share them), the others not at all.
+        new: Counter[tuple[str, tuple[str, ...]]] = Counter()
         for (period, ref), now in self.after.items():
-            was = self.before.get((period, ref), {})
-            for figure in now.keys() - was.keys():
-                self.figures[(period, *_parts(figure))][2] += 1
-            for figure in was.keys() - now.keys():
-                self.figures[(period, *_parts(figure))][2] -= 1
-            district_now, district_was = _district(now), _district(was)
-            for dim, key in district_now - district_was:
-                self.figures[(period, "", dim, key)][2] += 1
-            for dim, key in district_was - district_now:
-                self.figures[(period, "", dim, key)][2] -= 1
+            was = self.before.get((period, ref))
+            if not was:
+                new[(period, tuple(now))] += 1
+            elif now.keys() != was.keys():
+                for figure in now.keys() - was.keys():
+                    recipients[(period, *_parts(figure))] += 1
+                for figure in was.keys() - now.keys():
+                    recipients[(period, *_parts(figure))] -= 1
+                district_now, district_was = _district(now), _district(was)
+                for dim, key in district_now - district_was:
+                    recipients[(period, "", dim, key)] += 1
+                for dim, key in district_was - district_now:
+                    recipients[(period, "", dim, key)] -= 1
+        for (period, figures), n in new.items():
+            for figure in figures:
+                recipients[(period, *_parts(figure))] += n
+            for dim, key in _district(figures):
+                recipients[(period, "", dim, key)] += n
         return self
 
     def figure_columns(self) -> list[list]:
-        return [list(c) for c in zip(*((*figure, *cell) for figure, cell in self.figures.items()), strict=True)]
+        """period, town, dim, key, person-times, hours, recipients: a column each, a row per figure."""
+        figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0), 0])
+        for (period, town, *keys), (person_times, hours) in self._sums.items():
+            for dim, key in zip(DIMENSIONS, ("", *keys), strict=True):
+                if key is None:  # a service without a village counts in no village
+                    continue
+                for scope in (town, ""):
+                    cell = figures[(period, scope, dim, key)]
+                    cell[0] += person_times
+                    cell[1] += hours
+        for figure, change in self._recipients.items():
+            figures[figure][2] += change
+        return [list(c) for c in zip(*((*figure, *cell) for figure, cell in figures.items()), strict=True)]
 
 
+@cache
+def _figures_of(town: str, *keys: str | None) -> tuple[str, ...]:
+    """The figures of its town a service with these keys counts in (the counts' keys)."""
+    return tuple(f"{town}/{dim}/{key}" for dim, key in zip(DIMENSIONS, ("", *keys), strict=True) if key is not None)
+
+
+@cache
 def _parts(figure: str) -> tuple[str, str, str]:
     town, dim, key = figure.split("/", 2)  # a village's name may hold a '/', a town code or dimension not
     return town, dim, key
 
 
-def _district(counts: Counts) -> set[tuple[str, str]]:
-    return {tuple(figure.split("/", 2)[1:]) for figure in counts}
+def _district(figures: Iterable[str]) -> set[tuple[str, str]]:
+    """The district's figures (dim, key) that figures of its towns make up."""
+    return {_parts(figure)[1:] for figure in figures}
 
 
 # The batch's figures added to the district's ($1): person-times, hours and the change in recipients.
