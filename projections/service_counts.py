@@ -41,6 +41,9 @@ class Counted:
 
     def add(self, services: Iterable[Sequence]) -> "Counted":
         sums, after, before = self._sums, self.after, self.before
+        # A batch's services are of few kinds: their figures are spelled once per kind and batch
+        # (kept longer, the kinds would pile up: towns by categories by months by villages...).
+        figures_of: dict[tuple, tuple[str, ...]] = {}
         for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign in services:
             cell = sums[(period, town, domain, category, service_type, month, village)]
             if sign > 0:
@@ -52,7 +55,10 @@ class Counted:
             counts = after.get((period, ref))
             if counts is None:
                 counts = after[(period, ref)] = dict(before.get((period, ref), {}))
-            for figure in _figures_of(town, domain, category, service_type, month, village):
+            kind = (town, domain, category, service_type, month, village)
+            if (figures := figures_of.get(kind)) is None:
+                figures = figures_of[kind] = _figures_of(*kind)
+            for figure in figures:
                 if n := counts.get(figure, 0) + sign:
                     counts[figure] = n
                 else:
@@ -102,7 +108,6 @@ class Counted:
         return [list(c) for c in zip(*((*figure, *cell) for figure, cell in figures.items()), strict=True)]
 
 
-@cache
 def _figures_of(town: str, *keys: str | None) -> tuple[str, ...]:
     """The figures of its town a service with these keys counts in (the counts' keys)."""
     return tuple(f"{town}/{dim}/{key}" for dim, key in zip(DIMENSIONS, ("", *keys), strict=True) if key is not None)
