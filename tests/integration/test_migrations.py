@@ -4,6 +4,7 @@ same server, brought to the migration before, filled in the old shape, then migr
 import json
 import uuid
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -19,7 +20,7 @@ def scratch_url(database_url: str) -> Iterator[str]:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
     try:
-        yield database_url.rsplit("/", 1)[0] + f"/{name}"
+        yield urlsplit(database_url)._replace(path=f"/{name}").geturl()  # the embedded server's has ?host=
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(SQL("DROP DATABASE {} WITH (FORCE)").format(Identifier(name)))
