@@ -124,15 +124,22 @@ def _district(figures: Iterable[str]) -> set[tuple[str, str]]:
     return {_parts(figure)[1:] for figure in figures}
 
 
-# The batch's figures added to the district's ($1): person-times, hours and the change in recipients.
-_ADD_TO_FIGURES = """
+def _add_to_figures(first: int) -> str:
+    """The figures (their columns from parameter `first` on) added to the district's ($1):
+    person-times, hours and the change in recipients."""
+    columns = ", ".join(f"${first + n}::{kind}[]" for n, kind in enumerate(
+        ("text", "text", "text", "text", "int", "numeric", "int")))
+    return f"""
 INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::numeric[], $8::int[])
+SELECT $1, * FROM unnest({columns})
 ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
     person_times = f.person_times + excluded.person_times,
     hours = f.hours + excluded.hours,
     recipients = f.recipients + excluded.recipients
 """
+
+
+_ADD_TO_FIGURES = _add_to_figures(2)
 
 _NAMED = "unnest($2::text[], $3::text[]) AS named (recipient_ref, period)"
 
@@ -152,18 +159,20 @@ SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
     ORDER BY s.snapshot_position DESC LIMIT 1) AS kept
 """
 
-# The named recipients' rows as counted now: a recipient with no active service left has none.
-_SAVE_COUNTS = """
+# The named recipients' rows as counted now (a recipient with no active service left has none),
+# and the figures changed with them: one statement.
+_SAVE_COUNTS_AND_FIGURES = f"""
 WITH counted (recipient_ref, period, counts) AS (
     SELECT * FROM unnest($2::text[], $3::text[], $4::text[]::jsonb[])
 ), gone AS (
     DELETE FROM service_recipients r USING counted c
-    WHERE c.counts = '{}' AND r.district = $1 AND r.recipient_ref = c.recipient_ref AND r.period = c.period
+    WHERE c.counts = '{{}}' AND r.district = $1 AND r.recipient_ref = c.recipient_ref AND r.period = c.period
+), saved AS (
+    INSERT INTO service_recipients AS r (district, recipient_ref, period, counts)
+    SELECT $1, recipient_ref, period, counts FROM counted WHERE counts <> '{{}}'
+    ON CONFLICT (district, recipient_ref, period) DO UPDATE SET counts = excluded.counts
 )
-INSERT INTO service_recipients AS r (district, recipient_ref, period, counts)
-SELECT $1, recipient_ref, period, counts FROM counted WHERE counts <> '{}'
-ON CONFLICT (district, recipient_ref, period) DO UPDATE SET counts = excluded.counts
-"""
+{_add_to_figures(5)}"""
 
 
 async def _counts(conn: asyncpg.Connection, statement: str, district: str, services: Sequence[Sequence],
@@ -178,9 +187,9 @@ async def project_services(conn: asyncpg.Connection, district: str, services: Se
     counted into the district's figures and recipients."""
     counted = Counted(await _counts(conn, _LIVE_COUNTS, district, services)).add(services).count_recipients()
     rows = list(counted.after.items())
-    await conn.execute(_SAVE_COUNTS, district, [ref for (_, ref), _ in rows], [period for (period, _), _ in rows],
-                       [orjson.dumps(counts).decode() for _, counts in rows])
-    await conn.execute(_ADD_TO_FIGURES, district, *counted.figure_columns())
+    await conn.execute(_SAVE_COUNTS_AND_FIGURES, district, [ref for (_, ref), _ in rows],
+                       [period for (period, _), _ in rows], [orjson.dumps(counts).decode() for _, counts in rows],
+                       *counted.figure_columns())
 
 
 async def count_onto_snapshot(conn: asyncpg.Connection, district: str, snapshot: int,
