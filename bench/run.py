@@ -74,15 +74,20 @@ async def measure(size: Size) -> dict[str, Any]:
     with ExitStack() as stack:
         url = stack.enter_context(fresh_database(stack))
         service = stack.enter_context(running_service(url, snapshot_every=str(size.snapshot_every)))
+
+        def at(what: str) -> None:
+            """The step, and the service's peak memory so far: the peak of `rss_mb` found by step."""
+            step(f"{what} (the service's peak so far: {service.peak_rss_mb():.0f} MB)")
+
         streams = load.streams(year)
 
-        step(f"loading a tenth of {size.events:,} records (1x)")
+        at(f"loading a tenth of {size.events:,} records (1x)")
         sent_1x, seconds_1x = await load.send(service.base, streams, 0.1, CLIENTS)
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_1x"] = time.perf_counter() - caught_up
         await reads.at_rest(url)
-        step("reads at 1x")
+        at("reads at 1x")
         at_1x = await reads.report_latencies(service.base, district, size.samples)
         as_of_1x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
         for name, value in at_1x.items():
@@ -90,19 +95,19 @@ async def measure(size: Size) -> dict[str, Any]:
         f["asof_ms_1x"] = as_of_1x
 
         used_before = service.cpu_seconds()
-        step("loading the rest (10x)")
+        at("loading the rest (10x)")
         sent_10x, seconds_10x = await load.send(service.base, streams, 1.0, CLIENTS)
         used = {k: v - used_before[k] for k, v in service.cpu_seconds().items()}
         f["events"] = sent_1x + sent_10x
         f["batch_1000_records_per_s"] = f["events"] / (seconds_1x + seconds_10x)
         for part, seconds in used.items():  # where the 10x step's time went, per record
             f[f"ingest_{part}_cpu_us_per_record"] = seconds / sent_10x * 1e6
-        step("waiting for the projection to catch up")
+        at("waiting for the projection to catch up")
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_10x"] = time.perf_counter() - caught_up
         await reads.at_rest(url)
-        step("reads at 10x")
+        at("reads at 10x")
         at_10x = await reads.report_latencies(service.base, district, size.samples)
         as_of_10x = await reads.as_of_latency(service.base, url, district, size.as_of_samples)
         for name, value in at_10x.items():
@@ -113,7 +118,7 @@ async def measure(size: Size) -> dict[str, Any]:
         f["asof_ms_10x"] = as_of_10x
         f["asof_growth"] = as_of_10x / as_of_1x
 
-        step("baselines and single-record writes")
+        at("baselines and single-record writes")
         f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))
         f["ingest_ratio"] = f["batch_1000_records_per_s"] / f["baseline_copy_rows_per_s"]
 
@@ -122,16 +127,17 @@ async def measure(size: Size) -> dict[str, Any]:
         f["baseline_insert_tx_per_s"] = await writes.insert_baseline(url, SINGLE_CLIENTS, size.write_seconds)
         f["single_write_ratio"] = f["batch_1_records_per_s"] / f["baseline_insert_tx_per_s"]
 
-        step("from a write to its report")
+        at("from a write to its report")
         f["visible_ms_p50"], f["visible_ms_p99"] = await projection.visible_latencies(
             service.base, district, town, size.samples)
 
-        step(f"rebuilding district {district}")
+        at(f"rebuilding district {district}")
         f["rebuilt_events"], f["projection_events_per_s"], f["baseline_read_decode_events_per_s"] = \
             await projection.rebuild_rates(url, district)
         f["projection_ratio"] = f["projection_events_per_s"] / f["baseline_read_decode_events_per_s"]
 
-        step("200 more districts")
+        at("200 more districts")
         f["connections_200_districts"] = await writes.connections_for_200_districts(service.base, url)
         f["rss_mb"] = service.peak_rss_mb()
+        at("done")
     return f
