@@ -17,7 +17,7 @@ rebuild counts a whole log at once in the database (`COUNT_ALL_SERVICES`), to th
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from functools import cache
+from functools import lru_cache
 
 import asyncpg
 import orjson
@@ -113,7 +113,7 @@ def _figures_of(town: str, *keys: str | None) -> tuple[str, ...]:
     return tuple(f"{town}/{dim}/{key}" for dim, key in zip(DIMENSIONS, ("", *keys), strict=True) if key is not None)
 
 
-@cache
+@lru_cache(maxsize=1 << 16)  # figures are towns by keys, but a village is whatever the records name
 def _parts(figure: str) -> tuple[str, str, str]:
     town, dim, key = figure.split("/", 2)  # a village's name may hold a '/', a town code or dimension not
     return town, dim, key
