@@ -46,8 +46,12 @@ def fresh_database(stack: ExitStack) -> Iterator[str]:
 
 
 def peak_rss_mb(pid: int) -> float:
-    """The process's peak resident memory so far (Linux's VmHWM), in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """The process's peak resident memory so far (Linux's VmHWM), in MiB; 0 if it has ended."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmHWM for process {pid}")
@@ -58,15 +62,27 @@ class Service:
     base: str
     pid: int
 
+    def worker_pids(self) -> list[int]:
+        """The projection worker `serve` runs as its child process."""
+        pids = []
+        for task in Path(f"/proc/{self.pid}/task").glob("*"):  # the thread that started it lists it
+            try:
+                pids += [int(pid) for pid in (task / "children").read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):  # the thread or the process has ended
+                pass
+        return pids
+
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used so far by the service (its projection worker inside) and by every
+        """CPU seconds used so far by the API process, by its projection worker, and by every
         PostgreSQL process of the machine (the database server's share, others' work included)."""
         return {"service": _cpu_seconds(self.pid),
+                "worker": sum(_cpu_seconds(pid) for pid in self.worker_pids()),
                 "database": sum(_cpu_seconds(int(d.name)) for d in Path("/proc").iterdir()
                                 if d.name.isdigit() and _command(int(d.name)) == "postgres")}
 
-    def peak_rss_mb(self) -> float:
-        return peak_rss_mb(self.pid)
+    def peak_rss_mb(self) -> dict[str, float]:
+        """The peak resident memory so far of the API process and of the worker."""
+        return {"api": peak_rss_mb(self.pid), "worker": max(map(peak_rss_mb, self.worker_pids()), default=0.0)}
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -86,7 +102,7 @@ def _command(pid: int) -> str:
 
 @contextmanager
 def running_service(database_url: str, **env: str) -> Iterator[Service]:
-    """`stations serve` (one process, its projection worker inside: what it runs by default) on a
+    """`stations serve` (the API process and its projection worker as a child: what it runs by default) on a
     free port, with `STATIONS_*` settings from `env`; its output goes to a log file, shown if it fails."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,9 +3,10 @@
 import asyncio
 import json
 import logging
+import os
 import signal
 import time
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -31,7 +32,8 @@ from stations import clock, demo_cli
 from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
-from stations.settings import get_settings
+from stations.settings import Settings, get_settings
+from stations.worker_process import projection_process
 from tenants import registry
 from tenants.moving import MoveRefused, move_district
 from tenants.event_store import server_label, store_codes
@@ -44,24 +46,48 @@ console = Console()
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
-          workers: Annotated[int, typer.Option(help="API processes (1 with the embedded database)")] = 1,
+          workers: Annotated[int, typer.Option(help="API processes")] = 1,
           demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False) -> None:
     """Run the API; with no DATABASE_URL, on an embedded PostgreSQL kept in the data directory."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     if settings.database_url is None:
-        if workers != 1:
-            raise typer.BadParameter("the embedded database serves one process; set DATABASE_URL for more")
         console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
-    if demo:
-        with database(settings.database_url, settings.data_dir) as url:
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        _serve(settings, host, port, workers, demo)
+    except _Stopped:  # everything above is stopped: end as the signal would have ended us
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+
+
+class _Stopped(Exception):
+    """SIGTERM, raised where the process is, so that what `serve` started (the worker, an
+    embedded database) is stopped on the way out: uvicorn, once it has shut down gracefully,
+    raises the signal again for the handler it found."""
+
+
+def _stop(*_: object) -> None:
+    raise _Stopped
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -> None:
+    with database(settings.database_url, settings.data_dir) as url, ExitStack() as stack:
+        if demo:
             demo_cli.load_once(settings, url)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+        if settings.run_projections:
+            stack.enter_context(projection_process(url, settings.shutdown_grace_seconds))
+        # The API processes (uvicorn's, which read their settings afresh) use the server started
+        # here, and leave projecting to the process above.
+        os.environ.update(STATIONS_DATABASE_URL=url, STATIONS_RUN_PROJECTIONS="false")
+        get_settings.cache_clear()
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds)
 
 
 @app.command()
-def project() -> None:
+def project(parent: Annotated[int | None, typer.Option(
+        help="stop when this process (the `serve` that started it) is gone")] = None) -> None:
     """Run the projection worker and the daily checkpoints alone (API processes with run_projections off)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
@@ -72,6 +98,8 @@ def project() -> None:
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stopping.set)
         async with AsyncExitStack() as stack:  # on exit each server's worker finishes its batch in hand
+            if parent is not None:
+                stack.callback(asyncio.create_task(orphaned(parent, stopping)).cancel)
             for server in await server_urls(url):
                 await stack.enter_async_context(
                     run_worker(settings, server, key, "" if server == url else server_label(server)))
@@ -83,6 +111,15 @@ def project() -> None:
         console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
         tune_garbage_collection()
         asyncio.run(follow(url, runtime.signing_key))
+
+
+async def orphaned(parent: int, stopping: asyncio.Event) -> None:
+    """Stop once the parent has gone (a `serve` killed outright cannot stop its worker itself)."""
+    while not stopping.is_set():
+        if os.getppid() != parent:
+            logging.getLogger(__name__).warning("the service (process %s) is gone; stopping", parent)
+            stopping.set()
+        await asyncio.sleep(0.5)
 
 
 async def server_urls(url: str) -> list[str]:

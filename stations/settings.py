@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, description="largest request body accepted")
     projection_pool_size: int = Field(default=2, ge=1, le=16, description="connections of the projection worker")
     snapshot_every: int = Field(default=50_000, ge=100, description="events between snapshots kept for as_of reads")
-    run_projections: bool = Field(default=True, description="run the projection worker inside `serve`")
+    run_projections: bool = Field(default=True, description="run the projection worker beside `serve`'s API, as its child process")
     readiness_max_lag: int = Field(default=10_000, ge=0, description="events a projection may trail by and be ready")
     min_position_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a read waits for min_position")
     town_report_deadline_days: int = Field(default=15, ge=0, le=180,
