@@ -14,7 +14,7 @@ from uuid import UUID
 from domain import records as r
 from domain.divisions import Divisions
 from domain.errors import BatchForbidden, BatchRejected, OutOfScope, Problem, RuleViolation
-from domain.events import Provenance, RecordKeeping, stream_id
+from domain.events import Provenance, RecordKeeping, record_stream, stream_id
 from domain.inspection import Inspection
 from domain.linked import LinkedFigures, linked_key, period_start
 from domain.plan import Plan
@@ -251,12 +251,12 @@ class _Batch:
 
     def deliver_service(self, record: r.ServiceDelivered) -> ServiceDelivery:
         self.linked_project(record)
-        stream = stream_id(self.ctx.district, "record", record.id)
+        stream = record_stream(self.ctx.district, record.id)
         return ServiceDelivery.deliver(stream, record, self.ctx.provenance)
 
     def record_inspection(self, record: r.InspectionDone) -> Inspection:
         self.linked_project(record)
-        stream = stream_id(self.ctx.district, "record", record.id)
+        stream = record_stream(self.ctx.district, record.id)
         return Inspection.record(stream, record, self.ctx.provenance)
 
     def rectify(self, record: r.RectificationDone) -> Inspection:
@@ -343,7 +343,7 @@ class _Batch:
 
     def report_progress(self, record: r.ProgressReported) -> ProgressNote:
         self.linked_project(record)
-        return ProgressNote.report(stream_id(self.ctx.district, "record", record.id), record, self.ctx.provenance)
+        return ProgressNote.report(record_stream(self.ctx.district, record.id), record, self.ctx.provenance)
 
     def resolve_problem(self, record: r.ProblemResolved) -> ProgressNote:
         note = self.referenced(record.progress, "progress_reported", ProgressNote, "progress",
@@ -359,5 +359,5 @@ class _Batch:
                 raise RuleViolation(f"attendance.{index}.town", f"{attended.town} 在 {record.held_on} 不存在",
                                     f"town {attended.town} did not exist on {record.held_on}")
             districts[attended.town] = version.district
-        stream = stream_id(self.ctx.district, "record", record.id)
+        stream = record_stream(self.ctx.district, record.id)
         return Training.hold(stream, record, districts, self.ctx.provenance)
