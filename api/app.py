@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "for town civil-affairs service stations",
         lifespan=lifespan,
     )
-    problems.install(app)
+    problems.install(app, records.BODY_MODELS)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(records.router)
     app.include_router(events.router)

@@ -5,6 +5,7 @@ returns an error body itself.
 """
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -12,6 +13,8 @@ import eventsourcing.persistence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.encoders import jsonable_encoder
+from fastapi.openapi.models import Schema
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -145,7 +148,7 @@ _ERRORS = {
 }
 
 
-def document_problems(app: FastAPI) -> None:
+def document_problems(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
     """Make the OpenAPI document say what the API does: every error of a /v1 operation is a
     problem+json `ProblemDetails` (FastAPI would document its own 422 shape instead)."""
     def openapi() -> dict[str, Any]:
@@ -165,14 +168,20 @@ def document_problems(app: FastAPI) -> None:
                 components.pop(unused, None)
             components["ProblemDetails"] = ProblemDetails.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(components["ProblemDetails"].pop("$defs", {}))
+            for body in bodies:  # as FastAPI writes a body parameter's: through its OpenAPI model, nulls left out
+                schemas = body.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update({name: jsonable_encoder(Schema(**schema), by_alias=True, exclude_none=True)
+                                   for name, schema in {body.__name__: schemas, **schemas.pop("$defs", {})}.items()})
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def install(app: FastAPI) -> None:
-    document_problems(app)
+def install(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
+    """Problem details for every error, documented; `bodies` are request bodies that routes
+    validate themselves (their schemas go into the document's components too)."""
+    document_problems(app, bodies)
     @app.exception_handler(ApiProblem)
     async def _api_problem(_: Request, exc: ApiProblem) -> JSONResponse:
         return problem_response(exc.body, exc.headers)

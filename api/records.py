@@ -5,7 +5,8 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.auth import Role
 from api.deps import Acting, RequestIdDep, acting_in
@@ -31,8 +32,25 @@ class WriteAnswer(BaseModel):
 Writer = Annotated[Acting, Depends(acting_in(Role.station, Role.district))]
 
 
-@router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch")
-async def post_records(batch: RecordBatch, writer: Writer, request_id: RequestIdDep, request: Request) -> Response:
+async def _record_batch(request: Request) -> RecordBatch:
+    """The body, validated from its bytes by pydantic's own JSON parser. FastAPI would decode it
+    with the standard library's, then validate the objects made: for a batch of 1000 records,
+    1.8 times as long, on the event loop that every request waits for (bench/README section 17)."""
+    try:
+        return RecordBatch.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+# As FastAPI documents a body parameter (`problems.document_problems` adds the models' schemas).
+_BODY = {"requestBody": {"required": True,
+                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordBatch"}}}}}
+BODY_MODELS = (RecordBatch,)
+
+
+@router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch", openapi_extra=_BODY)
+async def post_records(batch: Annotated[RecordBatch, Depends(_record_batch)], writer: Writer,
+                       request_id: RequestIdDep, request: Request) -> Response:
     """Store every new record of the batch in one transaction, or none of them.
 
     A record sent again with the same id and content is reported as `duplicate` and stored

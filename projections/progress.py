@@ -4,7 +4,9 @@ import asyncio
 from collections import defaultdict
 
 import asyncpg
+import orjson
 
+from projections import report_cache
 from projections.connections import CONNECT_TIMEOUT_SECONDS, ServerPools
 from projections.worker import LOST_DATABASE, PROGRESS_CHANNEL
 from tenants.event_store import server_label
@@ -55,8 +57,14 @@ class Progress:
                 listener.terminate()
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        district, _, position = payload.partition(":")
-        self.reached[district] = max(self.reached.get(district, 0), int(position))
+        """A worker's batch committed: how far its district got, and what it changed (told to
+        `report_cache.MOVES` before anyone waiting is woken, so that they find it)."""
+        notice = orjson.loads(payload)
+        district, position = notice["district"], notice["position"]
+        server = tuple(notice["server"])
+        report_cache.MOVES.moved(district, (*server, *notice["before"]), (*server, notice["after"], position),
+                                 report_cache.changes_of(notice["changed"]))
+        self.reached[district] = max(self.reached.get(district, 0), position)
         self.changed[district].set()
 
     async def position(self, district: str) -> int:

@@ -18,8 +18,8 @@ Reports are kept as JSON text, so each caller gets a copy of its own to change a
 Parts are kept as they are made, shared by every report made from them: a report holding them
 is only ever encoded, and callers get a copy decoded from its text (`reports.py`).
 
-The rows it is made from are mostly the same too, and a report read in the process whose
-worker projected the batch knows which tables the batch changed (`MOVES`): a district's rows
+The rows it is made from are mostly the same too, and the worker's notice of each batch says
+which tables the batch changed (`MOVES`, told by `progress.py` in every API process): a district's rows
 are kept (`ROWS`) with the stamp they were read at, and when every transaction that moved the
 tracking row from that stamp to the one seen now is known (each links the row's stamp before
 to its stamp after, so no other transaction, a rebuild or another process's batch, can have
@@ -98,10 +98,27 @@ PARTS = SharedParts()
 Changed = dict[str, frozenset[str] | None]  # report table: the towns whose rows changed (None: any)
 
 
+# A notice's payload must stay under PostgreSQL's 8000 bytes: a batch naming more towns than
+# this says only which tables it changed (every town of them: read again whole).
+CHANGES_TEXT_BYTES = 6000
+
+
+def changes_text(changed: Changed) -> str:
+    """The tables a batch changed, with their towns, as a notice carries them."""
+    text = orjson.dumps({table: sorted(towns) if towns is not None else None for table, towns in changed.items()})
+    if len(text) > CHANGES_TEXT_BYTES:
+        text = orjson.dumps(dict.fromkeys(changed))
+    return text.decode()
+
+
+def changes_of(notice: dict[str, list[str] | None]) -> Changed:
+    return {table: frozenset(towns) if towns is not None else None for table, towns in notice.items()}
+
+
 class Moves:
-    """The tracking rows' moves committed by this process's worker: for a district, from the
-    row's stamp before a batch to its stamp after, with the report tables the batch changed
-    (and in which towns, `tables.written`)."""
+    """The tracking rows' moves the workers announced (`worker.py`, `progress.py`): for a
+    district, from the row's stamp before a batch to its stamp after, with the report tables
+    the batch changed (and in which towns, `tables.written`)."""
 
     def __init__(self, entries: int = 1024):  # a chain longer than that is read afresh
         self.entries = entries

@@ -54,20 +54,17 @@ class ProjectionWorker:
         """Project the next batch of the district's events in one transaction; how many there were.
 
         The tracking row moves and the batch is announced in one statement (the notice goes out
-        when the transaction commits), and `report_cache.MOVES` is told which report tables it
-        changed, so a report read in this process reads only those again. It is told before the
-        commit, so that a reader woken by the notice finds it: should the commit fail, the stamp
-        it names (this transaction's) is never seen."""
+        when the transaction commits, to every API process listening: `progress.py`). The notice
+        names the row's stamps before and after, and the report tables the batch changed, so
+        that a report read next reads only those again (`report_cache.MOVES`)."""
         async with self.pool.acquire() as conn, conn.transaction():
             position, moved_by = await _lock_tracking(conn, district)
             events = await self.batches.read(conn, district, position)
             if events:
                 changed = await self.batches.project(conn, district, events)
                 last = events[-1][0]
-                moved = await conn.fetchrow(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL)
-                server = (moved["db"], moved["server_start"])
-                report_cache.MOVES.moved(district, (*server, moved_by, position), (*server, moved["moved_by"], last),
-                                         changed)
+                await conn.execute(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL, moved_by, position,
+                                   report_cache.changes_text(changed))
                 if last // self.snapshot_every > position // self.snapshot_every:
                     await snapshots.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
@@ -166,12 +163,15 @@ async def _lock_tracking(conn: asyncpg.Connection, district: str) -> tuple[int, 
     return row["position"], row["moved_by"]
 
 
-# The tracking row moved, the batch announced (`district:position`, delivered on commit), and
-# the row's new stamp (as `report_rows.heads` reads it) returned, in one round trip.
+# The tracking row moved and the batch announced (delivered on commit) in one round trip: the
+# district, its new position, and the move from the row's stamp before ($4, $5) to its stamp
+# after, as `report_rows.heads` reads them, with the tables changed ($6: `report_cache.Moves`).
 _MOVE_AND_ANNOUNCE = """
 WITH moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district, xmin::text AS moved_by)
-SELECT pg_notify($3, district || ':' || $2::bigint), moved_by, current_database() AS db,
-       pg_postmaster_start_time() AS server_start
+SELECT pg_notify($3, json_build_object(
+    'district', district, 'position', $2::bigint, 'server', json_build_array(current_database(),
+    pg_postmaster_start_time()::text), 'before', json_build_array($4::text, $5::bigint), 'after', moved_by,
+    'changed', $6::json)::text)
 FROM moved
 """
 

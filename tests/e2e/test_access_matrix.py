@@ -148,7 +148,8 @@ def _collection_app() -> FastAPI:
 
 _COLLECTED = _collection_app()
 ROUTES = served_routes(_COLLECTED)
-TAKES_A_BODY = {(method, path) for method, path, route in api_routes(_COLLECTED) if route.body_field is not None}
+TAKES_A_BODY = {(method.upper(), path) for path, operations in _COLLECTED.openapi()["paths"].items()
+                for method, operation in operations.items() if "requestBody" in operation}  # as documented
 REQUIRED_QUERY = {(method.upper(), path): sorted(p["name"] for p in operation.get("parameters", [])
                                                  if p["in"] == "query" and p.get("required"))
                   for path, operations in _COLLECTED.openapi()["paths"].items()

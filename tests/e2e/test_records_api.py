@@ -202,11 +202,30 @@ async def test_the_request_id_is_kept_with_the_event(client, district):
     assert (await log_of(client, district.code))[0]["request_id"] == "req-abc-123"
 
 
+async def test_a_body_that_is_not_json_or_not_a_batch_is_a_problem_and_stores_nothing(client, district):
+    staff = bearer("district", district.code) | {"Content-Type": "application/json"}
+    for body in (b'{"records": [', b"[]", b'"records"', rb'{"records": [{"id": "\ud800"}]}', b'{"records": "\xff"}'):
+        answer = await client.post(f"/v1/districts/{district.code}/records", content=body, headers=staff)
+        assert answer.status_code == 422, body
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["type"] == "/problems/validation" and answer.json()["errors"]
+    assert await log_of(client, district.code) == []
+
+
 async def test_health_and_openapi(client):
     assert (await client.get("/healthz")).json() == {"status": "ok"}
-    paths = (await client.get("/openapi.json")).json()["paths"]
-    assert "/v1/districts/{district}/records" in paths
+    document = (await client.get("/openapi.json")).json()
+    paths, schemas = document["paths"], document["components"]["schemas"]
     assert "/v1/districts/{district}/events" in paths
+    # The batch is validated from its bytes by the route, and documented as FastAPI would.
+    body = paths["/v1/districts/{district}/records"]["post"]["requestBody"]
+    assert body == {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordBatch"}}}}
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in schemas["RecordBatch"]["properties"]["records"]["items"]["oneOf"]} \
+        == {"StationEstablished", "ServiceDelivered", "FundSpent", "RecordVoided", "PurchasePlanDrafted",
+            "InspectionDone", "RectificationDone", "SignboardHung", "EquipmentRecorded", "StaffAssigned",
+            "StaffReleased", "RulesAdopted", "ProjectContracted", "SelfEvaluationSubmitted", "FinalEvaluationDone",
+            "ProviderExited", "LinkedFiguresCollected", "ProgressReported", "ProblemResolved"}
+    assert "default" not in schemas["ServiceDelivered"]["properties"]["village"]  # nulls left out, as FastAPI does
 
 
 async def test_a_body_over_the_cap_is_refused_before_it_is_read(client, district):

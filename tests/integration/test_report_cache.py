@@ -1,12 +1,19 @@
 """A district report given again from `report_cache` is the report made afresh, and stops being
 given the moment the projection moves the district's tracking row (a new batch, or a rebuild)."""
 
+import asyncio
+
+import orjson
+import pytest
+
 from api.deps import ALL_DISTRICTS, scoped_connection
 from domain.records import parse_record
 from projections import report_cache
+from projections.connections import ServerPools
+from projections.progress import Progress
 from projections.rebuild import rebuild
 from projections.reports import Scope, district_report, district_reports
-from projections.worker import ProjectionWorker
+from projections.worker import PROGRESS_CHANNEL, ProjectionWorker
 from stations import clock
 from tests.builders import inspection_done, service_delivered
 from tests.integration.halfyear import naive_figures
@@ -112,18 +119,42 @@ async def afresh(pool, scope: Scope, monkeypatch) -> dict:  # noqa: F811
     return await read(pool, scope)
 
 
-async def test_after_a_batch_of_this_worker_only_the_tables_it_changed_are_read_again(pool, runtime, district,  # noqa: F811
-                                                                                       monkeypatch):
+@pytest.fixture
+async def progress(database_url, runtime, pool):  # noqa: F811
+    """What an API process runs: the follower of the workers' notices, which tells `report_cache.MOVES`."""
+    pools = ServerPools(database_url, runtime.tenants.server_of, min_size=1, max_size=1)
+    following = Progress(pools)
+    await following.start([None])
+    probe = orjson.dumps({"district": "probe", "position": 1, "server": ["-", "-"], "before": ["0", 0],
+                          "after": "1", "changed": {}}).decode()
+    while "probe" not in following.reached:  # listening: a notice sent from now on is heard
+        await pool.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, probe)
+        await asyncio.sleep(0.05)
+    yield following
+    await following.stop()
+    await pools.close()
+
+
+async def caught_up(worker: ProjectionWorker, progress: Progress, pool, district: str) -> None:  # noqa: F811
+    """The district projected, and the notices of its batches heard."""
+    await worker.catch_up(district)
+    head = await pool.fetchval("SELECT position FROM reports.tracking WHERE district = $1", district)
+    while progress.reached.get(district, 0) < head:
+        await asyncio.sleep(0.01)
+
+
+async def test_after_a_worker_batch_only_the_tables_it_changed_are_read_again(pool, runtime, district,  # noqa: F811
+                                                                              progress, monkeypatch):
     record_year(runtime, district, 8)
     worker = ProjectionWorker(pool)
-    await worker.catch_up(district.code)
+    await caught_up(worker, progress, pool, district.code)
     scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
     await read(pool, scope)
     first = report_cache.ROWS.get(district.code, "2025H1")[1]
 
     town = next(iter(district.towns))
     record(runtime, district, service_delivered(town, occurred_on="2025-05-06"))
-    await worker.catch_up(district.code)
+    await caught_up(worker, progress, pool, district.code)
     after_service = await read(pool, scope)
     second = report_cache.ROWS.get(district.code, "2025H1")[1]
     assert all(second[name] is first[name] for name in first if name != "services")
@@ -137,7 +168,7 @@ async def test_after_a_batch_of_this_worker_only_the_tables_it_changed_are_read_
     await read(pool, scope)
 
     record(runtime, district, inspection_done(town, occurred_on="2025-05-07"))
-    await worker.catch_up(district.code)
+    await caught_up(worker, progress, pool, district.code)
     after_inspection = await read(pool, scope)
     third = report_cache.ROWS.get(district.code, "2025H1")[1]
     assert third["inspections"] is not second["inspections"]
@@ -182,3 +213,11 @@ async def test_a_caller_changing_its_report_changes_no_other(pool, runtime, dist
     again = await read(pool, scope)  # the other towns' parts given again
     assert all(town["figures"]["person_times"] >= 0 for town in again["towns"])
     assert again == await afresh(pool, scope, monkeypatch)
+
+
+def test_a_notice_names_the_towns_changed_unless_they_are_too_many_for_it():
+    few = {"service_figures": frozenset({"", "350203001"}), "inspections": None}
+    assert report_cache.changes_of(orjson.loads(report_cache.changes_text(few))) == few
+    many = {"service_figures": frozenset(f"{n:09d}" for n in range(1000)), "inspections": None}
+    assert len(report_cache.changes_text(many)) < report_cache.CHANGES_TEXT_BYTES
+    assert report_cache.changes_of(orjson.loads(report_cache.changes_text(many))) == dict.fromkeys(many)
