@@ -50,25 +50,37 @@ def signed_message(district: str, tree_size: int, position: int, root: bytes, ch
             f"made_at {made_at.astimezone(clock.CST).isoformat()}\n").encode()
 
 
+LEAVES_AT_ONCE = 10_000  # rows a checkpoint's cursor fetches at a time
+
+
+def _leaves_query(district: str) -> str:
+    return (f'SELECT position, leaf, chain FROM {SCHEMA}."{chain_table(district)}"'
+            f" WHERE $1::bigint IS NULL OR position <= $1 ORDER BY position")
+
+
 async def leaves(conn: asyncpg.Connection, district: str, up_to: int | None = None) -> list[tuple[int, bytes, bytes]]:
     """(position, leaf, chain value) of the district's events in log order, as the chain table holds them."""
-    return [(r["position"], bytes(r["leaf"]), bytes(r["chain"])) for r in await conn.fetch(
-        f'SELECT position, leaf, chain FROM {SCHEMA}."{chain_table(district)}"'
-        f" WHERE $1::bigint IS NULL OR position <= $1 ORDER BY position", up_to)]
+    return [(r["position"], bytes(r["leaf"]), bytes(r["chain"]))
+            for r in await conn.fetch(_leaves_query(district), up_to)]
 
 
 async def make(conn: asyncpg.Connection, key: SigningKey, district: str, reason: str,
                up_to: int | None = None) -> Checkpoint:
-    """Sign the district's log as it stands (or up to a position); an equal one is reused."""
-    chained = await leaves(conn, district, up_to)
-    size = len(chained)
+    """Sign the district's log as it stands (or up to a position); an equal one is reused.
+
+    The leaves stream through the root's computation: held all at once, a log of 2.6 million
+    events took 870 MB of the process that signed it (bench/README section 17)."""
+    tree, position, head = merkle.RootBuilder(), 0, bytes(32)
+    async with conn.transaction():  # a cursor lives in one
+        async for row in conn.cursor(_leaves_query(district), up_to, prefetch=LEAVES_AT_ONCE):
+            tree.add(bytes(row["leaf"]))
+            position, head = row["position"], row["chain"]
+    size, head = tree.size, bytes(head)
     existing = await conn.fetchrow("SELECT * FROM audit.checkpoints WHERE district = $1 AND tree_size = $2",
                                    district, size)
     if existing is not None:
         return _from_row(existing)
-    position = chained[-1][0] if chained else 0
-    head = chained[-1][2] if chained else bytes(32)
-    root = merkle.root([leaf for _, leaf, _ in chained])
+    root = tree.root()
     made_at = clock.now()
     signature = key.sign(signed_message(district, size, position, root, head, made_at))
     row = await conn.fetchrow(

@@ -47,6 +47,34 @@ def root(leaves: Sequence[bytes]) -> bytes:
     return _mth(leaves, 0, len(leaves)) if len(leaves) else EMPTY_ROOT
 
 
+class RootBuilder:
+    """MTH(D[n]) of leaf hashes given one at a time, in memory of log2(n) hashes: the roots of
+    the perfect subtrees the leaves so far make (one per bit of n, largest first, as a binary
+    counter carries), folded from the right at the end. RFC 6962's split puts the largest perfect
+    subtree on the left at every level, so the fold is MTH (tests/unit/test_merkle.py compares
+    it with `root` for every size up to 300)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._subtrees: list[tuple[int, bytes]] = []  # (leaves, root), sizes decreasing
+
+    def add(self, leaf: bytes) -> None:
+        size, subtree = 1, leaf
+        while self._subtrees and self._subtrees[-1][0] == size:
+            _, left = self._subtrees.pop()
+            size, subtree = size * 2, node_hash(left, subtree)
+        self._subtrees.append((size, subtree))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._subtrees:
+            return EMPTY_ROOT
+        folded = self._subtrees[-1][1]
+        for _, left in reversed(self._subtrees[:-1]):
+            folded = node_hash(left, folded)
+        return folded
+
+
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
     """PATH(m, D[n]), RFC 6962 §2.1.1, with m = index and n = len(leaves); leaf-most
     sibling first. Raises ValueError unless 0 <= index < n."""

@@ -13,6 +13,7 @@ import pytest
 
 from audit.merkle import (
     EMPTY_ROOT,
+    RootBuilder,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -90,6 +91,23 @@ def test_hash_primitives_match_the_rfc_definitions():
 @pytest.mark.parametrize("size", range(9))
 def test_known_roots(size):
     assert root(LEAF_HASHES[:size]) == ROOTS[size]
+
+
+@pytest.mark.parametrize("size", range(9))
+def test_known_roots_one_leaf_at_a_time(size):
+    tree = RootBuilder()
+    for leaf in LEAF_HASHES[:size]:
+        tree.add(leaf)
+    assert (tree.size, tree.root()) == (size, ROOTS[size])
+
+
+def test_one_leaf_at_a_time_is_the_root_of_every_size_up_to_300():
+    leaves = [leaf_hash(n.to_bytes(4, "big")) for n in range(300)]
+    tree = RootBuilder()
+    assert tree.root() == root([])
+    for n, leaf in enumerate(leaves, start=1):
+        tree.add(leaf)
+        assert tree.root() == root(leaves[:n]), n
 
 
 @pytest.mark.parametrize(("index", "size", "proof"), INCLUSION)
