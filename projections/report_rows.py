@@ -169,7 +169,10 @@ async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Hea
              f' (SELECT chain FROM {SCHEMA}."{chain_table(d)}" c WHERE c.position = t.position) AS chain'
              f" FROM (VALUES (1)) AS one LEFT JOIN tracking t ON t.district = ${n}"
              for n, d in enumerate(districts, start=1)]
-    query = (f"SELECT h.*, current_database() AS db, pg_postmaster_start_time()::text AS server_start"
+    # The server's start as a number's text: a notice carries it too (`worker._MOVE_AND_ANNOUNCE`),
+    # and a timestamp's text would follow each session's TimeZone.
+    query = (f"SELECT h.*, current_database() AS db,"
+             f" extract(epoch FROM pg_postmaster_start_time())::text AS server_start"
              f" FROM ({' UNION ALL '.join(parts)}) h")
     found = {}
     for row in await conn.fetch(query, *districts):

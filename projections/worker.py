@@ -169,9 +169,9 @@ async def _lock_tracking(conn: asyncpg.Connection, district: str) -> tuple[int, 
 _MOVE_AND_ANNOUNCE = """
 WITH moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district, xmin::text AS moved_by)
 SELECT pg_notify($3, json_build_object(
-    'district', district, 'position', $2::bigint, 'server', json_build_array(current_database(),
-    pg_postmaster_start_time()::text), 'before', json_build_array($4::text, $5::bigint), 'after', moved_by,
-    'changed', $6::json)::text)
+    'district', district, 'position', $2::bigint,
+    'server', json_build_array(current_database(), extract(epoch FROM pg_postmaster_start_time())::text),
+    'before', json_build_array($4::text, $5::bigint), 'after', moved_by, 'changed', $6::json)::text)
 FROM moved
 """
 
