@@ -29,7 +29,7 @@ def stream_id(district: str, kind: str, key: str) -> UUID:
 def record_stream(district: str, record_id: str) -> UUID:
     """`stream_id(district, "record", record_id)`, the stream a record founds, without the
     cache: each record is named once, and would only push the stations and projects out of it."""
-    return uuid5(STREAM_NAMESPACE, f"{district}/record/{record_id}")
+    return stream_id.__wrapped__(district, "record", record_id)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 given the moment the projection moves the district's tracking row (a new batch, or a rebuild)."""
 
 import asyncio
+import contextlib
 
 import orjson
 import pytest
@@ -129,7 +130,8 @@ async def progress(database_url, runtime, pool):  # noqa: F811
                           "after": "1", "changed": {}}).decode()
     while "probe" not in following.reached:  # listening: a notice sent from now on is heard
         await pool.execute("SELECT pg_notify($1, $2)", PROGRESS_CHANNEL, probe)
-        await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):  # not listening yet: send it again
+            await asyncio.wait_for(following.changed["probe"].wait(), 0.05)
     yield following
     await following.stop()
     await pools.close()
@@ -139,8 +141,10 @@ async def caught_up(worker: ProjectionWorker, progress: Progress, pool, district
     """The district projected, and the notices of its batches heard."""
     await worker.catch_up(district)
     head = await pool.fetchval("SELECT position FROM reports.tracking WHERE district = $1", district)
+    heard = progress.changed[district]
     while progress.reached.get(district, 0) < head:
-        await asyncio.sleep(0.01)
+        heard.clear()  # nothing is heard between the look and the clear: one thread, no await
+        await asyncio.wait_for(heard.wait(), 10)
 
 
 async def test_after_a_worker_batch_only_the_tables_it_changed_are_read_again(pool, runtime, district,  # noqa: F811
