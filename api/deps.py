@@ -6,6 +6,7 @@ known): FastAPI runs a plain `def` dependency in a worker thread, a hop per depe
 of them per report read, each costing more than the work itself.
 """
 
+import contextlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -152,21 +153,26 @@ async def scoped_connection(pool: asyncpg.Pool, scope: str, *,
     """A snapshot in which the database itself shows only `scope`'s rows (`readonly=False` only
     to fill temporary tables: the role may write nothing else).
 
-    The role and the scope are set for this transaction only (never for the pooled session,
-    which the pool resets), so row-level security hides every other district's report rows
-    and events even from a query that forgets its own filter. Both are set in one statement
-    (a round trip less per read).
+    The role and the scope are set for this transaction only (never for the pooled session),
+    so row-level security hides every other district's report rows and events even from a
+    query that forgets its own filter. The transaction begins and both are set in one round
+    trip: a statement with parameters holds one command only, so a scope of plain letters,
+    digits or '*' (every scope the service makes) stands in the text as a literal; any other is
+    passed as a parameter, in a statement of its own.
     """
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=readonly):
-        # A statement with parameters holds one command only, so a scope of plain letters,
-        # digits or '*' (every scope the service makes) stands in the text as a literal; any
-        # other is passed as a parameter, a statement of its own.
-        if _PLAIN_SCOPE.fullmatch(scope):
-            await conn.execute(f"SET LOCAL ROLE stations_reader; SET LOCAL stations.scope = '{scope}'")
-        else:
-            await conn.execute("SET LOCAL ROLE stations_reader")
-            await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
-        yield conn
+    begin = f"BEGIN ISOLATION LEVEL REPEATABLE READ{' READ ONLY' if readonly else ''}; SET LOCAL ROLE stations_reader"
+    plain = _PLAIN_SCOPE.fullmatch(scope)
+    async with pool.acquire() as conn:
+        await conn.execute(f"{begin}; SET LOCAL stations.scope = '{scope}'" if plain else begin)
+        try:
+            if not plain:
+                await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
+            yield conn
+        except BaseException:
+            with contextlib.suppress(Exception):  # a connection lost meanwhile: the pool closes it
+                await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
 
 
 async def get_read_scope(caller: CallerDep) -> str:

@@ -93,7 +93,8 @@ class _Replay(BatchProjection):
         super().__init__()
         self.services: list[tuple] = []
 
-    async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool) -> None:
+    async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool,
+                    periods: bool) -> None:
         self.services += changes.services
         await tables.write(conn, district, replace(changes, services=[]), rebuilding=True)
 

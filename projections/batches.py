@@ -46,19 +46,38 @@ class BatchProjection:
             position, self.batch_size, until)
         return [(row["notification_id"], self._decode(row)) for row in rows]
 
+    async def read_tracked(self, conn: asyncpg.Connection,
+                           district: str) -> tuple[int, str, list[tuple[int, RecordEvent]]] | None:
+        """The district's tracking row locked for the caller's transaction (its position, and the
+        transaction that last moved it), with up to a batch of events after it, in one round
+        trip; None while the district has no tracking row or no store."""
+        if not await self._has_store(conn, district):
+            return None
+        rows = await conn.fetch(
+            f"WITH t AS (SELECT position, xmin::text AS moved_by FROM tracking WHERE district = $1 FOR UPDATE)"
+            f" SELECT t.position, t.moved_by, e.* FROM t LEFT JOIN LATERAL ("
+            f'  SELECT notification_id, originator_id, originator_version, topic, state FROM {SCHEMA}."{events_table(district)}"'
+            f"  WHERE notification_id > t.position ORDER BY notification_id LIMIT $2) AS e ON true"
+            f" ORDER BY e.notification_id", district, self.batch_size)
+        if not rows:
+            return None
+        events = [(row["notification_id"], self._decode(row)) for row in rows if row["notification_id"] is not None]
+        return rows[0]["position"], rows[0]["moved_by"], events
+
     async def project(self, conn: asyncpg.Connection, district: str, events: list[tuple[int, RecordEvent]], *,
-                      rebuilding: bool = False) -> dict[str, frozenset[str] | None]:
+                      rebuilding: bool = False, periods: bool = True) -> Changes:
         """Within the caller's transaction, write what the events do to the report tables (a
-        rebuild's batch gathers its services for `tables.finish_rebuild`); which tables, and
-        which of their towns (`tables.written`)."""
+        rebuild's batch gathers its services for `tables.finish_rebuild`; `periods=False` leaves
+        the record periods to the caller's next statement, `tables.insert_record_periods`)."""
         voided = await self._voided(conn, district, events)
         towns = await self._towns(conn, district, [e for _, e in events] + list(voided.values()))
         changes = Projector(voided, *towns).project(events)
-        await self.write(conn, district, changes, rebuilding=rebuilding)
-        return tables.written(changes)
+        await self.write(conn, district, changes, rebuilding=rebuilding, periods=periods)
+        return changes
 
-    async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool) -> None:
-        await tables.write(conn, district, changes, rebuilding=rebuilding)
+    async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool,
+                    periods: bool) -> None:
+        await tables.write(conn, district, changes, rebuilding=rebuilding, periods=periods)
 
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
         """Whether the district's event store exists (a district just registered may not have one)."""

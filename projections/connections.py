@@ -2,6 +2,12 @@
 
 The report tables are named without their schema and found on the search path, so that an
 as-of read can put temporary tables of the same names in front of them for one transaction.
+
+A pooled connection goes back to its pool without asyncpg's reset statement (a round trip of
+`RESET ALL`, `UNLISTEN *`, `CLOSE ALL` and advisory unlocks on every release): nothing here
+leaves session state behind. Settings are made for a transaction (`SET LOCAL`,
+`set_config(..., true)`), temporary tables go with their transaction, cursors live inside one,
+and listeners have connections of their own. asyncpg still rolls back a transaction left open.
 """
 
 import asyncio
@@ -17,7 +23,11 @@ async def create_pool(url: str, *, statement_timeout: str | None = None, **optio
     """A pool of the read side; `statement_timeout` (e.g. "30s") bounds each statement, so a
     stuck database answers a clear 503 instead of holding the request."""
     settings = SERVER_SETTINGS | ({"statement_timeout": statement_timeout} if statement_timeout else {})
-    return await asyncpg.create_pool(url, server_settings=settings, **options)
+    return await asyncpg.create_pool(url, server_settings=settings, reset=_nothing_to_reset, **options)
+
+
+async def _nothing_to_reset(_conn: asyncpg.Connection) -> None:
+    """Connections leave no session state (above): nothing to reset on release."""
 
 
 async def connect(url: str) -> asyncpg.Connection:

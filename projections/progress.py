@@ -55,6 +55,14 @@ class Progress:
                 pass
             finally:
                 listener.terminate()
+            self._forget(url)
+
+    def _forget(self, url: str) -> None:
+        """The positions heard from a server whose connection was lost: it may have crashed,
+        losing its last batches (the worker commits them asynchronously) to project them again,
+        so they are read afresh rather than trusted."""
+        for district in [d for d in self.reached if self.pools.url(self.pools.server_of(d)) == url]:
+            del self.reached[district]
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         """A worker's batch committed: how far its district got, and what it changed (told to

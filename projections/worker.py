@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from projections import report_cache, snapshots
+from projections import report_cache, snapshots, tables
 from projections.batches import BatchProjection
 from tenants.event_store import events_table, store_codes
 from tenants.registry import REGISTRY_CHANNEL
@@ -56,15 +56,25 @@ class ProjectionWorker:
         The tracking row moves and the batch is announced in one statement (the notice goes out
         when the transaction commits, to every API process listening: `progress.py`). The notice
         names the row's stamps before and after, and the report tables the batch changed, so
-        that a report read next reads only those again (`report_cache.MOVES`)."""
+        that a report read next reads only those again (`report_cache.MOVES`).
+
+        The batch commits without waiting for its WAL to reach the disk (`synchronous_commit`
+        off for this transaction: a reader waiting on the notice waited for the flush too). What
+        it writes is derived from events already durable, and its tracking row commits with it:
+        a database crash can lose the last batches' rows only together with their position,
+        and they are projected again (`progress.py` forgets the positions it heard then)."""
         async with self.pool.acquire() as conn, conn.transaction():
-            position, moved_by = await _lock_tracking(conn, district)
-            events = await self.batches.read(conn, district, position)
+            if (tracked := await self.batches.read_tracked(conn, district)) is not None:
+                position, moved_by, events = tracked
+            else:  # the district's first batch (its tracking row made), or no store yet
+                position, moved_by = await _lock_tracking(conn, district)
+                events = await self.batches.read(conn, district, position)
             if events:
-                changed = await self.batches.project(conn, district, events)
+                changes = await self.batches.project(conn, district, events, periods=False)
                 last = events[-1][0]
                 await conn.execute(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL, moved_by, position,
-                                   report_cache.changes_text(changed))
+                                   report_cache.changes_text(tables.written(changes)), district,
+                                   *tables.record_period_columns(changes))
                 if last // self.snapshot_every > position // self.snapshot_every:
                     await snapshots.take_snapshot(conn, district, last)
                 if self.before_commit is not None:
@@ -163,15 +173,18 @@ async def _lock_tracking(conn: asyncpg.Connection, district: str) -> tuple[int, 
     return row["position"], row["moved_by"]
 
 
-# The tracking row moved and the batch announced (delivered on commit) in one round trip: the
-# district, its new position, and the move from the row's stamp before ($4, $5) to its stamp
-# after, as `report_rows.heads` reads them, with the tables changed ($6: `report_cache.Moves`).
-_MOVE_AND_ANNOUNCE = """
-WITH moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district, xmin::text AS moved_by)
+# The batch's record periods inserted ($7 on), the tracking row moved and the batch announced
+# (delivered on commit) in one round trip: the district, its new position, and the move from the
+# row's stamp before ($4, $5) to its stamp after, as `report_rows.heads` reads them, with the
+# tables changed ($6: `report_cache.Moves`).
+_MOVE_AND_ANNOUNCE = f"""
+WITH periods AS ({tables.insert_record_periods(7)}),
+moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district, xmin::text AS moved_by)
 SELECT pg_notify($3, json_build_object(
     'district', district, 'position', $2::bigint,
     'server', json_build_array(current_database(), extract(epoch FROM pg_postmaster_start_time())::text),
-    'before', json_build_array($4::text, $5::bigint), 'after', moved_by, 'changed', $6::json)::text)
+    'before', json_build_array($4::text, $5::bigint), 'after', moved_by, 'changed', $6::json)::text),
+    set_config('synchronous_commit', 'off', true)
 FROM moved
 """
 
