@@ -158,7 +158,8 @@ async def scoped_connection(pool: asyncpg.Pool, scope: str, *,
     query that forgets its own filter. The transaction begins and both are set in one round
     trip: a statement with parameters holds one command only, so a scope of plain letters,
     digits or '*' (every scope the service makes) stands in the text as a literal; any other is
-    passed as a parameter, in a statement of its own.
+    passed as a parameter, in a statement of its own. Begun by hand, the transaction takes no
+    `conn.transaction()` inside it: a savepoint is `SAVEPOINT` SQL.
     """
     begin = f"BEGIN ISOLATION LEVEL REPEATABLE READ{' READ ONLY' if readonly else ''}; SET LOCAL ROLE stations_reader"
     plain = _PLAIN_SCOPE.fullmatch(scope)
