@@ -225,3 +225,26 @@ def test_a_notice_names_the_towns_changed_unless_they_are_too_many_for_it():
     many = {"service_figures": frozenset(f"{n:09d}" for n in range(1000)), "inspections": None}
     assert len(report_cache.changes_text(many)) < report_cache.CHANGES_TEXT_BYTES
     assert report_cache.changes_of(orjson.loads(report_cache.changes_text(many))) == dict.fromkeys(many)
+
+
+async def test_positions_heard_from_a_server_lost_are_read_again(pool, runtime, district, progress):  # noqa: F811
+    """The worker commits without waiting for its WAL flush, so a server that crashed may come back
+    without its last batches (to be projected again): positions heard before are not trusted."""
+    record_year(runtime, district, 2)
+    worker = ProjectionWorker(pool)
+    await caught_up(worker, progress, pool, district.code)
+    head = progress.reached[district.code]
+    # The crash: the last event's projection lost (its position and the row keyed by it; the test
+    # reads no figures), and the listening connection with it.
+    await pool.execute("UPDATE reports.tracking SET position = $2 WHERE district = $1", district.code, head - 1)
+    await pool.execute("DELETE FROM reports.record_periods WHERE district = $1 AND position = $2", district.code, head)
+    await pool.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                       " WHERE query LIKE 'LISTEN %' AND query LIKE '%' || $1 || '%'", PROGRESS_CHANNEL)
+    for _ in range(200):
+        if district.code not in progress.reached:
+            break
+        await asyncio.sleep(0.01)
+    progress.timeout = 0.3
+    assert not await progress.wait_for(district.code, head)
+    await worker.catch_up(district.code)
+    assert await progress.wait_for(district.code, head)
