@@ -16,6 +16,9 @@ from projections.projector import Changes, Projector
 from tenants.event_store import SCHEMA, events_table, records_table
 
 
+_EVENT_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
+
+
 class BatchProjection:
     def __init__(self, batch_size: int = 1000):
         self.batch_size = batch_size
@@ -40,8 +43,7 @@ class BatchProjection:
         if not await self._has_store(conn, district):
             return []
         rows = await conn.fetch(
-            f'SELECT notification_id, originator_id, originator_version, topic, state'
-            f' FROM {SCHEMA}."{events_table(district)}" WHERE notification_id > $1'
+            f'SELECT {_EVENT_COLUMNS} FROM {SCHEMA}."{events_table(district)}" WHERE notification_id > $1'
             f' AND ($3::bigint IS NULL OR notification_id <= $3) ORDER BY notification_id LIMIT $2',
             position, self.batch_size, until)
         return [(row["notification_id"], self._decode(row)) for row in rows]
@@ -56,7 +58,7 @@ class BatchProjection:
         rows = await conn.fetch(
             f"WITH t AS (SELECT position, xmin::text AS moved_by FROM tracking WHERE district = $1 FOR UPDATE)"
             f" SELECT t.position, t.moved_by, e.* FROM t LEFT JOIN LATERAL ("
-            f'  SELECT notification_id, originator_id, originator_version, topic, state FROM {SCHEMA}."{events_table(district)}"'
+            f'  SELECT {_EVENT_COLUMNS} FROM {SCHEMA}."{events_table(district)}"'
             f"  WHERE notification_id > t.position ORDER BY notification_id LIMIT $2) AS e ON true"
             f" ORDER BY e.notification_id", district, self.batch_size)
         if not rows:
