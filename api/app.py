@@ -61,6 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="镇(街道)民政服务站的事件溯源、多租户报表服务 / Event-sourced, multi-tenant reporting "
                 "for town civil-affairs service stations",
         lifespan=lifespan,
+        # Off unless asked for: FastAPI otherwise looks for configured providers on every
+        # request, a twentieth of a one-record write's CPU (bench/README section 21).
+        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     problems.install(app, records.BODY_MODELS)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

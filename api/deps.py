@@ -56,15 +56,16 @@ ReadPoolDep = Annotated[asyncpg.Pool, Depends(get_read_pool)]
 ReadPoolsDep = Annotated[ServerPools, Depends(get_read_pools)]
 ProgressDep = Annotated[Progress, Depends(get_progress)]
 
-_bearer = HTTPBearer(auto_error=False, description="`stations token --role ...` mints one")
+bearer = HTTPBearer(auto_error=False, description="`stations token --role ...` mints one")
 
 
 # FastAPI solves every dependency of a route again for each request (~40 µs each here, a
 # tenth of a one-record write's time for the five under a district's route), so the ones
 # every request solves take the `Request` itself rather than `RuntimeDep`, and a district's
 # routes have one dependency for the caller, the district and the role (`acting_in`).
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-DistrictPath = Annotated[str, Path(pattern=r"^[0-9]{6}$", examples=["350203"])]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+DISTRICT_PATTERN = r"^[0-9]{6}$"
+DistrictPath = Annotated[str, Path(pattern=DISTRICT_PATTERN, examples=["350203"])]
 
 
 async def get_caller(request: Request, credentials: Credentials) -> Caller:
@@ -196,7 +197,10 @@ async def log_auditor_read(request: Request, caller: CallerDep, pool: ReadPoolDe
 AuditedRead = Depends(log_auditor_read)
 
 
-async def request_id(x_request_id: Annotated[str | None, Header(max_length=128)] = None) -> str:
+REQUEST_ID_MAX = 128
+
+
+async def request_id(x_request_id: Annotated[str | None, Header(max_length=REQUEST_ID_MAX)] = None) -> str:
     return x_request_id or str(uuid.uuid4())
 
 

@@ -1,22 +1,23 @@
 """Writing: `POST /v1/districts/{district}/records`, one atomic batch of 1 to 1000 records."""
 
-from typing import Annotated, Literal
+import re
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
+from api import deps
 from api.auth import Role
 from api.deps import Acting, RequestIdDep, acting_in
 from domain.decisions import Context
 from domain.events import Provenance
 from domain.records import RecordBatch
 from stations import clock
-
-router = APIRouter(prefix="/v1/districts/{district}", tags=["records 记录"])
-
 
 class RecordOutcome(BaseModel):
     id: str
@@ -29,7 +30,8 @@ class WriteAnswer(BaseModel):
     position: int
 
 
-Writer = Annotated[Acting, Depends(acting_in(Role.station, Role.district))]
+_acting = acting_in(Role.station, Role.district)
+Writer = Annotated[Acting, Depends(_acting)]
 
 
 async def _record_batch(request: Request) -> RecordBatch:
@@ -46,6 +48,31 @@ async def _record_batch(request: Request) -> RecordBatch:
 _BODY = {"requestBody": {"required": True,
                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RecordBatch"}}}}}
 BODY_MODELS = (RecordBatch,)
+
+
+class _WriteRoute(APIRoute):
+    """The service's busiest route, answered without FastAPI's solving of its dependencies when
+    the request's path and headers are well formed: the same functions check it in the order
+    FastAPI calls them (body, token, district, role, request id), for a fifth less of a
+    one-record write's CPU (bench/README section 21). Any other request goes the standard way,
+    and is refused as FastAPI refuses it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        standard = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            district, given_id = request.path_params["district"], request.headers.get("x-request-id")
+            if not _DISTRICT.fullmatch(district) or (given_id is not None and len(given_id) > deps.REQUEST_ID_MAX):
+                return await standard(request)
+            batch = await _record_batch(request)
+            writer = await _acting(district, request, await deps.bearer(request))
+            return await post_records(batch, writer, await deps.request_id(given_id), request)
+
+        return handle
+
+
+_DISTRICT = re.compile(deps.DISTRICT_PATTERN)
+router = APIRouter(prefix="/v1/districts/{district}", tags=["records 记录"], route_class=_WriteRoute)
 
 
 @router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch", openapi_extra=_BODY)

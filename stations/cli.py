@@ -28,7 +28,7 @@ from projections.rebuild import log_length
 from projections import connections
 from projections.reports import Scope
 from projections.rebuild import rebuild as rebuild_district
-from stations import clock, demo_cli
+from stations import clock, demo_cli, logs
 from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
@@ -49,7 +49,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
           workers: Annotated[int, typer.Option(help="API processes")] = 1,
           demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False) -> None:
     """Run the API; with no DATABASE_URL, on an embedded PostgreSQL kept in the data directory."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     settings = get_settings()
     if settings.database_url is None:
         console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
@@ -82,14 +82,14 @@ def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -
         os.environ.update(STATIONS_DATABASE_URL=url, STATIONS_RUN_PROJECTIONS="false")
         get_settings.cache_clear()
         uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds, log_config=logs.UVICORN)
 
 
 @app.command()
 def project(parent: Annotated[int | None, typer.Option(
         help="stop when this process (the `serve` that started it) is gone")] = None) -> None:
     """Run the projection worker and the daily checkpoints alone (API processes with run_projections off)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure()
     settings = get_settings()
 
     async def follow(url: str, key: SigningKey) -> None:

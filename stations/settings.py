@@ -44,6 +44,8 @@ class Settings(BaseSettings):
                                                description="days after a half year by which a district's report is due")
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=600,
                                           description="how long SIGTERM waits for the requests in flight")
+    telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans, metrics and logs, to the"
+                                                       " providers the process configures")
 
     @model_validator(mode="after")
     def _safe_outside_development(self) -> "Settings":
