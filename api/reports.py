@@ -3,7 +3,8 @@
 import asyncio
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, Body, Depends, Path, Query
@@ -18,6 +19,7 @@ from api.deps import (
 from api.problems import ApiProblem, forbidden, not_found
 from audit import checkpoints
 from domain.events import Provenance
+from projections import report_cache
 from projections.as_of import position_at, shadow_tables
 from projections.connections import ServerPools
 from projections.report_rows import CITY_SERVER
@@ -26,7 +28,8 @@ from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare
 from projections.progress import Progress
 from projections.reports import (
-    Deadlines, Scope, city_of, district_report, district_report_json, district_reports, frozen_version, town_report,
+    Deadlines, Scope, city_json, city_of, district_report, district_report_json, district_reports,
+    district_reports_json, frozen_version, town_report,
 )
 from stations import clock
 from stations.clock import CST
@@ -294,33 +297,49 @@ def get_known_district(district: Annotated[str, Path(pattern=r"^[0-9]{6}$")], ru
 KnownDistrict = Annotated[str, Depends(get_known_district)]
 
 
-@router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report")
+@router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report",
+            response_model=dict[str, Any])
 async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, pools: ReadPoolsDep,
                           progress: ProgressDep,
                           min_position: Annotated[str | None, Query(
                               pattern=r"^([0-9]{6}|city):[0-9]+(,([0-9]{6}|city):[0-9]+)*$",
                               description="district:position pairs, comma-separated ('city' for the city's"
                                           " own store)")] = None,
-                          as_of: AsOf = None) -> dict[str, Any]:
-    return (await read_city(runtime, pools, progress, period, min_position, as_of))[0]
+                          as_of: AsOf = None) -> Response:
+    # Sent as JSON text made from the districts' kept texts, and kept itself (`city_json`): FastAPI
+    # would check and convert every figure of every district, then encode them (bench/README section 21).
+    if as_of is not None:
+        report = (await read_city(runtime, pools, progress, period, min_position, as_of))[0]
+        return Response(report_cache.encode(report), media_type="application/json")
+    await city_caught_up(runtime, progress, min_position)
+    texts = await districts_on_their_servers(runtime, pools, period, district_reports_json)
+    return Response(city_json(period, await city_status(pools, period), texts), media_type="application/json")
 
 
 async def read_city(runtime: Runtime, pools: ServerPools, progress: Progress, period: str, min_position: str | None,
                     as_of: datetime | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The city's report, and the whole reports of the districts it is made of."""
-    for pair in filter(None, (min_position or "").split(",")):
-        district, _, position = pair.partition(":")
-        known = CITY if district == CITY else await run_in_threadpool(known_district, runtime, district)
-        await caught_up(progress, known, min(int(position), POSITION_MAX))
+    await city_caught_up(runtime, progress, min_position)
     if as_of is not None:  # each district rebuilt to that moment, on its own server
         scopes = [scope(runtime, d, period) for d in runtime.tenants.divisions.district_codes]
         parts = list(await asyncio.gather(*(as_of_on_its_server(pools, s, as_of) for s in scopes)))
         return {**city_of(period, parts), "as_of": {"moment": as_of.astimezone(CST).isoformat()}}, parts
     parts = await districts_on_their_servers(runtime, pools, period)
+    return {**city_of(period, parts), "status": await city_status(pools, period)}, parts
+
+
+async def city_caught_up(runtime: Runtime, progress: Progress, min_position: str | None) -> None:
+    for pair in filter(None, (min_position or "").split(",")):
+        district, _, position = pair.partition(":")
+        known = CITY if district == CITY else await run_in_threadpool(known_district, runtime, district)
+        await caught_up(progress, known, min(int(position), POSITION_MAX))
+
+
+async def city_status(pools: ServerPools, period: str) -> str:
     async with scoped_connection(pools.home, ALL_DISTRICTS) as conn:
         status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"
                                      " AND period = $2 AND town = ''", CITY, period)
-    return {**city_of(period, parts), "status": status or "draft"}, parts
+    return status or "draft"
 
 
 async def as_of_on_its_server(pools: ServerPools, scope_: Scope, as_of: datetime) -> dict[str, Any]:
@@ -330,18 +349,26 @@ async def as_of_on_its_server(pools: ServerPools, scope_: Scope, as_of: datetime
     return await read_as_of(await pools.of_store(scope_.district), ALL_DISTRICTS, scope_, "", as_of)
 
 
-async def districts_on_their_servers(runtime: Runtime, pools: ServerPools, period: str) -> list[dict[str, Any]]:
-    """Every district's report, each read on the server holding it (one transaction and one set
-    of queries per server, the servers read at once), in the order of their codes."""
-    async def read(server: str | None, districts: list[str]) -> list[dict[str, Any]]:
+Report = TypeVar("Report", dict[str, Any], bytes)
+
+
+async def districts_on_their_servers(
+        runtime: Runtime, pools: ServerPools, period: str,
+        reports: Callable[[asyncpg.Connection, list[Scope]], Awaitable[list[Report]]] = district_reports,
+) -> list[Report]:
+    """Every district's report (as `reports` gives them: dicts, or JSON texts), each read on the
+    server holding it (one transaction and one set of queries per server, the servers read at
+    once), in the order of their codes."""
+    async def read(server: str | None, districts: list[str]) -> list[tuple[str, Report]]:
         if server is not None:
             CITY_SERVER.set(pools.home)  # this task's own context: the other servers' reads are theirs
         async with scoped_connection(await pools.of_server(server), ALL_DISTRICTS) as conn:
-            return await district_reports(conn, [scope(runtime, d, period) for d in districts])
+            return list(zip(districts, await reports(conn, [scope(runtime, d, period) for d in districts]),
+                            strict=True))
 
     held = {server: [d for d in stores if d != CITY] for server, stores in runtime.tenants.servers().items()}
     parts = await asyncio.gather(*(read(server, districts) for server, districts in held.items()))
-    return sorted((r for part in parts for r in part), key=lambda r: r["district"])
+    return [report for _, report in sorted((pair for part in parts for pair in part), key=lambda pair: pair[0])]
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",

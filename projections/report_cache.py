@@ -92,6 +92,11 @@ class SharedParts:
 
 
 REPORTS = ReportCache()
+# The city's reports, keyed by the period, the city's status and its districts' report texts:
+# a text given again is the very object kept above, whose hash Python keeps and which compares
+# by identity first, so a city report nothing under which changed costs no decoding, summing or
+# encoding (bench/README section 21). Its few entries hold those texts a little longer.
+CITIES = ReportCache(entries=4)
 PARTS = SharedParts()
 
 

@@ -88,8 +88,13 @@ async def district_reports(conn: asyncpg.Connection, scopes: list[Scope]) -> lis
 async def district_report_json(conn: asyncpg.Connection, scope: Scope) -> bytes:
     """`district_report` (not as of a moment) as JSON text: as it is kept, so a report given
     again is neither decoded nor encoded."""
-    return (await _current_reports(conn, [scope], report_cache.REPORTS.text,
-                                   lambda report, text: text or report_cache.encode(report)))[0]
+    return (await district_reports_json(conn, [scope]))[0]
+
+
+async def district_reports_json(conn: asyncpg.Connection, scopes: list[Scope]) -> list[bytes]:
+    """`district_reports` (not as of a moment) as JSON texts, as they are kept."""
+    return await _current_reports(conn, scopes, report_cache.REPORTS.text,
+                                  lambda report, text: text or report_cache.encode(report))
 
 
 async def _current_reports(conn: asyncpg.Connection, scopes: list[Scope], kept: Callable[[Hashable], Any],
@@ -175,6 +180,13 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
             "projects_detail": _projects_detail(scope, rows, town),
             **_duty_sections(scope, rows, town, [part]),
             "checkpoint": rows.checkpoint}
+
+
+def city_json(period: str, status: str, texts: list[bytes]) -> bytes:
+    """The city's report (not as of a moment) as JSON text, from its districts' report texts."""
+    key = (period, status, *texts)
+    return report_cache.CITIES.text(key) or report_cache.CITIES.put(
+        key, {**city_of(period, [orjson.loads(text) for text in texts]), "status": status})
 
 
 def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from projections import report_cache
 from projections.connections import ServerPools
 from projections.progress import Progress
 from projections.rebuild import rebuild
-from projections.reports import Scope, district_report, district_reports
+from projections import reports as reports_module
+from projections.reports import Scope, city_json, district_report, district_reports
 from projections.worker import PROGRESS_CHANNEL, ProjectionWorker
 from stations import clock
 from tests.builders import inspection_done, service_delivered
@@ -249,3 +250,23 @@ async def test_positions_heard_from_a_server_lost_are_read_again(pool, runtime, 
     assert not await progress.wait_for(district.code, head)
     await worker.catch_up(district.code)
     assert await progress.wait_for(district.code, head)
+
+
+def test_a_city_report_is_kept_until_a_district_report_or_the_city_status_changes(monkeypatch):
+    made = []
+
+    def city_of(period: str, reports: list[dict]) -> dict:  # the city's sums, counted when made
+        made.append(period)
+        return {"period": period, "figures": {"services": sum(r["figures"]["services"] for r in reports)}}
+
+    monkeypatch.setattr(reports_module, "city_of", city_of)
+    texts = [report_cache.encode({"figures": {"services": n}}) for n in (2, 3)]
+
+    first = city_json("2025H1", "draft", texts)
+    assert city_json("2025H1", "draft", list(texts)) is first and len(made) == 1  # the same district texts
+    assert orjson.loads(first) == {"period": "2025H1", "figures": {"services": 5}, "status": "draft"}
+    changed = city_json("2025H1", "draft", [texts[0], report_cache.encode({"figures": {"services": 4}})])
+    assert orjson.loads(changed)["figures"] == {"services": 6}
+    assert orjson.loads(city_json("2025H1", "submitted", texts))["status"] == "submitted"
+    assert orjson.loads(city_json("2025H2", "draft", texts))["period"] == "2025H2"
+    assert len(made) == 4
