@@ -123,16 +123,25 @@ class ProjectionWorker:
                 sweep = loop.time() >= sweep_due
                 if sweep or registry_changed:
                     registry_changed = False
-                    found = [store for store in await self.stores() if store not in listened]
+                    here = set(await self.stores())
+                    for store in listened - here:  # moved to another server: its worker there follows it
+                        await listener.remove_listener(events_table(store), on_events)
+                    found = here - listened
                     for store in found:
                         await listener.add_listener(events_table(store), on_events)
-                        listened.add(store)
+                    listened = here
                     if not sweep:
                         dirty.update(found)
                 if sweep:  # now and then look for any store behind its log, in case a notice was missed
-                    async with self.pool.acquire() as conn:
-                        behind |= {store for store, lag in (await lags(conn, sorted(listened))).items() if lag > 0}
                     sweep_due = loop.time() + SAFETY_SWEEP_SECONDS
+                    try:
+                        async with self.pool.acquire() as conn:
+                            behind |= {store for store, lag in (await lags(conn, sorted(listened))).items()
+                                       if lag > 0}
+                    except LOST_DATABASE:
+                        raise
+                    except asyncpg.PostgresError:
+                        log.exception("looking for stores behind their logs failed; will look again")
                 while (dirty or behind) and not stopping.is_set():
                     # A store just written to goes before the sweep's backlog (a long one at
                     # start-up), so that a writer reading its own write does not wait behind it.

@@ -8,7 +8,7 @@ import pytest
 
 from domain.events import Provenance
 from domain.records import parse_record
-from projections import connections
+from projections import connections, worker as worker_module
 from projections.connections import ServerPools
 from projections.progress import Progress
 from projections.reports import Scope, district_report, town_report
@@ -16,6 +16,8 @@ from projections.rebuild import rebuild
 from projections.tables import REPORT_TABLES
 from projections.worker import ProjectionWorker, lags
 from stations import clock
+from tenants.event_store import DistrictRecorder, chain_table, events_table, records_table
+from tests.builders import service_delivered
 from tests.integration.halfyear import duties_seen, generate, matches, naive_duties, naive_figures
 from tests.integration.test_ledger import context
 
@@ -145,6 +147,40 @@ async def test_the_worker_follows_new_events_and_announces_progress(pool, runtim
         await task
         await progress.stop()
         await pools.close()
+
+
+async def test_a_store_that_leaves_the_server_is_let_go_and_the_others_still_followed(
+        pool, runtime, district, other_district, database_url, monkeypatch):
+    """A district moved to another server has its tables dropped here while the worker still
+    knows its name: the worker once stopped for good at its next sweep, on the missing table."""
+    monkeypatch.setattr(worker_module, "SAFETY_SWEEP_SECONDS", 0.05)
+    worker = ProjectionWorker(pool)
+    stopping = asyncio.Event()
+    task = asyncio.create_task(worker.run(database_url, stopping))
+    pools = ServerPools(database_url, runtime.tenants.server_of, min_size=1, max_size=2)
+    progress = Progress(pools, timeout=5)
+    await progress.start([None])
+
+    def record(sample) -> int:
+        ledger = runtime.tenants.ledger(sample.code)
+        return ledger.record([parse_record(service_delivered(sample.town))], context(runtime, sample)).position
+
+    try:
+        for sample in (district, other_district):
+            assert await progress.wait_for(sample.code, await asyncio.to_thread(record, sample))
+        for table in (events_table(district.code), records_table(district.code), chain_table(district.code)):
+            await pool.execute(f'DROP TABLE eventstore."{table}"')
+        await asyncio.sleep(0.5)  # sweeps go by
+        async with pool.acquire() as conn:
+            assert await lags(conn, [district.code, other_district.code]) == {other_district.code: 0}
+        assert await progress.wait_for(other_district.code, await asyncio.to_thread(record, other_district))
+        assert not task.done()
+    finally:
+        stopping.set()
+        await task
+        await progress.stop()
+        await pools.close()
+        DistrictRecorder(runtime.datastore, district.code).create_table()  # the registry still places it here
 
 
 async def test_the_lag_readiness_looks_at_is_the_unprojected_part_of_each_log(pool, runtime, district):
