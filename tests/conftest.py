@@ -5,6 +5,7 @@ embedded one the suite starts (and deletes) itself. Each test makes its own dist
 random codes instead of cleaning up after itself.
 """
 
+import asyncio
 import os
 import random
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +24,7 @@ from stations.bootstrap import Runtime, bootstrap
 from stations.database import embedded_postgres
 from stations.settings import Settings
 from tenants import registry
+from tests.builders import service_delivered
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
@@ -97,7 +99,29 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     integration tests drive their own workers and want no other)."""
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        await worker_following(app)
         yield app
+
+
+async def worker_following(app: FastAPI, within: float = 60) -> None:
+    """Wait until the app's worker projects a new district's write. Just started, it first
+    listens to every store, and on a database earlier runs left their districts in (1,476
+    stores) that took a second or more: longer than a read waits here (`settings`)."""
+    district = make_district(app.state.runtime)
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}"
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        written = await client.post(f"{base}/records", headers=staff,
+                                    json={"records": [service_delivered(district.town)]})
+        assert written.status_code == 200, written.text
+        deadline = loop.time() + within
+        while loop.time() < deadline:
+            read = await client.get(f"{base}/reports/2025H1", headers=staff,
+                                    params={"min_position": written.json()["position"]})
+            if read.status_code != 503:
+                assert read.status_code == 200, read.text
+                return
+    raise TimeoutError(f"the projection worker did not follow a new district within {within} s")
 
 
 @pytest.fixture
