@@ -2,6 +2,8 @@
 whether projected batch by batch, after crashes, or rebuilt from scratch."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import asyncpg
 import pytest
@@ -130,56 +132,64 @@ async def test_a_crash_between_the_rows_and_the_commit_loses_and_doubles_nothing
     await check_reports(pool, runtime, district, records)
 
 
-async def test_the_worker_follows_new_events_and_announces_progress(pool, runtime, district, database_url):
-    worker = ProjectionWorker(pool)
+@asynccontextmanager
+async def worker_followed(pool, runtime, database_url) -> AsyncIterator[tuple[asyncio.Task, Progress]]:
+    """A projection worker following every store, and the progress it announces."""
     stopping = asyncio.Event()
-    task = asyncio.create_task(worker.run(database_url, stopping))
+    task = asyncio.create_task(ProjectionWorker(pool).run(database_url, stopping))
     pools = ServerPools(database_url, runtime.tenants.server_of, min_size=1, max_size=2)
     progress = Progress(pools, timeout=5)
     await progress.start([None])
     try:
-        [batch, *_] = generate(district, seed=11, services=5)
-        written = await asyncio.to_thread(
-            runtime.tenants.ledger(district.code).record, [parse_record(r) for r in batch], context(runtime, district))
-        assert await progress.wait_for(district.code, written.position)
+        yield task, progress
     finally:
         stopping.set()
         await task
         await progress.stop()
         await pools.close()
+
+
+async def test_the_worker_follows_new_events_and_announces_progress(pool, runtime, district, database_url):
+    async with worker_followed(pool, runtime, database_url) as (_, progress):
+        [batch, *_] = generate(district, seed=11, services=5)
+        written = await asyncio.to_thread(
+            runtime.tenants.ledger(district.code).record, [parse_record(r) for r in batch], context(runtime, district))
+        assert await progress.wait_for(district.code, written.position)
 
 
 async def test_a_store_that_leaves_the_server_is_let_go_and_the_others_still_followed(
         pool, runtime, district, other_district, database_url, monkeypatch):
     """A district moved to another server has its tables dropped here while the worker still
     knows its name: the worker once stopped for good at its next sweep, on the missing table."""
+    swept = asyncio.Event()
+
+    async def sweep(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:
+        try:
+            return await lags(conn, stores)
+        finally:
+            swept.set()
+
     monkeypatch.setattr(worker_module, "SAFETY_SWEEP_SECONDS", 0.05)
-    worker = ProjectionWorker(pool)
-    stopping = asyncio.Event()
-    task = asyncio.create_task(worker.run(database_url, stopping))
-    pools = ServerPools(database_url, runtime.tenants.server_of, min_size=1, max_size=2)
-    progress = Progress(pools, timeout=5)
-    await progress.start([None])
+    monkeypatch.setattr(worker_module, "lags", sweep)
 
     def record(sample) -> int:
         ledger = runtime.tenants.ledger(sample.code)
         return ledger.record([parse_record(service_delivered(sample.town))], context(runtime, sample)).position
 
     try:
-        for sample in (district, other_district):
-            assert await progress.wait_for(sample.code, await asyncio.to_thread(record, sample))
-        for table in (events_table(district.code), records_table(district.code), chain_table(district.code)):
-            await pool.execute(f'DROP TABLE eventstore."{table}"')
-        await asyncio.sleep(0.5)  # sweeps go by
-        async with pool.acquire() as conn:
-            assert await lags(conn, [district.code, other_district.code]) == {other_district.code: 0}
-        assert await progress.wait_for(other_district.code, await asyncio.to_thread(record, other_district))
-        assert not task.done()
+        async with worker_followed(pool, runtime, database_url) as (task, progress):
+            for sample in (district, other_district):
+                assert await progress.wait_for(sample.code, await asyncio.to_thread(record, sample))
+            for table in (events_table(district.code), records_table(district.code), chain_table(district.code)):
+                await pool.execute(f'DROP TABLE eventstore."{table}"')
+            for _ in range(2):  # the first may have begun before the drop
+                swept.clear()
+                await asyncio.wait_for(swept.wait(), 5)
+            async with pool.acquire() as conn:
+                assert await lags(conn, [district.code, other_district.code]) == {other_district.code: 0}
+            assert await progress.wait_for(other_district.code, await asyncio.to_thread(record, other_district))
+            assert not task.done()
     finally:
-        stopping.set()
-        await task
-        await progress.stop()
-        await pools.close()
         DistrictRecorder(runtime.datastore, district.code).create_table()  # the registry still places it here
 
 
