@@ -122,6 +122,8 @@ async def measure(size: Size) -> dict[str, Any]:
         at("baselines and single-record writes")
         f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))
         f["ingest_ratio"] = f["batch_1000_records_per_s"] / f["baseline_copy_rows_per_s"]
+        f["store_write_records_per_s"] = await writes.store_write(url, district, min(f["events"], 100_000))
+        f["ingest_ceiling_ratio"] = f["store_write_records_per_s"] / f["baseline_copy_rows_per_s"]
 
         f["batch_1_records_per_s"] = await writes.single_writes(service.base, district, town, SINGLE_CLIENTS,
                                                                 size.write_seconds)

@@ -10,12 +10,14 @@ import aiohttp
 import asyncpg
 import httpx
 import orjson
+from eventsourcing.persistence import StoredEvent
 
 from api import auth
 from bench.environment import bearer
 from domain.divisions import DistrictVersion, TownVersion
+from domain.ledger import IndexedRecord
 from tenants import registry
-from tenants.event_store import SCHEMA, events_table, open_datastore
+from tenants.event_store import SCHEMA, DistrictRecorder, events_table, open_datastore, records_table
 
 
 def service(record_id: str, town: str) -> dict:
@@ -45,6 +47,60 @@ async def copy_baseline(database_url: str, district: str, rows: int) -> float:
         return copied / (time.perf_counter() - started)
     finally:
         await conn.close()
+
+
+# Scratch stores for the store's own write: a schema the worker does not follow, codes no district has.
+STORE_SCHEMA = "bench_store"
+STORE_CODES = ("990001", "990002", "990003", "990004")
+
+
+async def store_write(database_url: str, district: str, rows: int) -> float:
+    """Records per second of the event store's own write (`DistrictRecorder.insert_events`: each
+    event with its record index row and chain link, 1000 to a transaction) from 4 threads into 4
+    scratch stores, of the district's own stored events under new ids: the write path with no
+    HTTP, validation, decision or projection, so the most `ingest_ratio` could reach here if
+    those cost nothing. The batches are made ahead; only their writing is timed."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        sample = await conn.fetch(
+            f"SELECT e.topic, e.state, r.record_type, r.content_hash FROM {SCHEMA}.\"{events_table(district)}\" e"
+            f" JOIN {SCHEMA}.\"{records_table(district)}\" r ON r.stream_id = e.originator_id"
+            " AND r.stream_version = e.originator_version ORDER BY e.notification_id LIMIT 1000")
+        await conn.execute(f"CREATE SCHEMA {STORE_SCHEMA}")
+    finally:
+        await conn.close()
+    datastore = open_datastore(database_url, pool_size=len(STORE_CODES), max_overflow=0, schema=STORE_SCHEMA)
+    try:
+        recorders = [DistrictRecorder(datastore, code) for code in STORE_CODES]
+        for recorder in recorders:
+            recorder.create_table()
+        per_store = max(1, rows // len(recorders) // len(sample))
+        batches = [[_under_new_ids(sample) for _ in range(per_store)] for _ in recorders]
+        started = time.perf_counter()
+        await asyncio.gather(*(asyncio.to_thread(_write_all, recorder, its)
+                               for recorder, its in zip(recorders, batches, strict=True)))
+        return per_store * len(sample) * len(recorders) / (time.perf_counter() - started)
+    finally:
+        datastore.close()
+        conn = await asyncpg.connect(database_url)
+        try:
+            await conn.execute(f"DROP SCHEMA {STORE_SCHEMA} CASCADE")
+        finally:
+            await conn.close()
+
+
+def _under_new_ids(sample: list[asyncpg.Record]) -> tuple[list[StoredEvent], list[IndexedRecord]]:
+    events, index = [], []
+    for row in sample:
+        stream = uuid.uuid4()
+        events.append(StoredEvent(stream, 1, row["topic"], bytes(row["state"])))
+        index.append(IndexedRecord(f"b-{stream.hex}", row["record_type"], row["content_hash"], stream, 1))
+    return events, index
+
+
+def _write_all(recorder: DistrictRecorder, batches: list[tuple[list[StoredEvent], list[IndexedRecord]]]) -> None:
+    for events, index in batches:
+        recorder.insert_events(events, index=index)
 
 
 async def single_writes(base: str, district: str, town: str, clients: int, seconds: float) -> float:

@@ -91,8 +91,9 @@ class BoundedDatastore(PostgresDatastore):
 
 
 def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
-                   statement_timeout: str = "30s") -> PostgresDatastore:
-    """The datastore (and connection pool) every district's event store on one server is written through."""
+                   statement_timeout: str = "30s", schema: str = SCHEMA) -> PostgresDatastore:
+    """The datastore (and connection pool) every district's event store on one server is written
+    through (a scratch schema's for the bench's measure of the store alone)."""
     params = conninfo_to_dict(database_url)
     return BoundedDatastore(
         dbname=params.get("dbname", "postgres"),
@@ -100,7 +101,7 @@ def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
         port=params.get("port", 5432),
         user=params.get("user", "postgres"),
         password=params.get("password", ""),
-        schema=SCHEMA,
+        schema=schema,
         pool_size=pool_size,
         max_overflow=max_overflow,
         # No ping before each use (a round trip per connection taken): a connection the server

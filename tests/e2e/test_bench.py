@@ -22,3 +22,5 @@ def test_bench_prints_and_writes_every_figure(tmp_path):
         assert isinstance(written["figures"][name], int | float)
         assert set(written["goals"][name]) == {"better", "goal", "must_reach", "reaches_goal", "reaches_must"}
     assert written["size"] == "smoke" and written["figures"]["events"] > 0
+    # The store's own write, beside the ingest it bounds.
+    assert written["figures"]["store_write_records_per_s"] > 0 and float(printed["ingest_ceiling_ratio"]) > 0
