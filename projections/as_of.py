@@ -10,7 +10,7 @@ Its cost follows the events it replays, not the length of the log: it copies no 
 tables that only other reads read (`snapshots.UNREAD`), and none of the counted recipients (a
 row per recipient and period, growing with the log, kept by the snapshots as deltas). The replay gathers its services,
 then counts them onto the snapshot's figures at once, looking up in the snapshots only the
-recipients they name (`service_counts.count_onto_snapshot`).
+recipients they name, batch by batch (`service_counts.SnapshotCounting`).
 """
 
 from dataclasses import dataclass, replace
@@ -28,7 +28,7 @@ from tenants.event_store import SCHEMA, chain_table
 
 # The tables no report reads (`snapshots.UNREAD`) are written by the replay, nothing is copied
 # into them; nor into service_recipients: the replay's services are counted against the snapshots'
-# rows of the recipients they name (`service_counts.count_onto_snapshot`), its temporary table
+# rows of the recipients they name (`service_counts.SnapshotCounting`), its temporary table
 # stays empty.
 
 SHADOWED = (*REPORT_TABLES, "tracking")
@@ -73,29 +73,29 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
     # transaction, and to the live ones again after it, with no statement of the pool forgotten
     # (asyncpg's reload_schema_state would drop every pooled connection's statements and types).
     await conn.execute(f"SET LOCAL search_path = pg_temp, {SERVER_SETTINGS['search_path']}")
-    replay = _Replay()
+    replay = _Replay(service_counts.SnapshotCounting(district, snapshot))
     replayed, reached = 0, snapshot
     while True:
         done, reached = await replay.project_next(conn, district, reached, until=position)
         if not done:
             break
         replayed += done
-    if replay.services:
-        await service_counts.count_onto_snapshot(conn, district, snapshot, replay.services)
+    await replay.counting.finish(conn)
     return replayed
 
 
 class _Replay(BatchProjection):
-    """The ordinary batch projection, every batch of which writes as a rebuild's does, but keeps
-    its services to count them at the end, onto the snapshot's recipients, all at once."""
+    """The ordinary batch projection, every batch of which writes as a rebuild's does, but whose
+    services are counted onto the snapshot's recipients (`SnapshotCounting`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, counting: service_counts.SnapshotCounting) -> None:
         super().__init__()
-        self.services: list[tuple] = []
+        self.counting = counting
 
     async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool,
                     periods: bool) -> None:
-        self.services += changes.services
+        if changes.services:
+            await self.counting.add(conn, changes.services)
         await tables.write(conn, district, replace(changes, services=[]), rebuilding=True)
 
 

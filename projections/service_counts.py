@@ -10,7 +10,7 @@ its services onto them here, and writes back the rows and what changed in the fi
 per recipient rather than per recipient and figure (a dozen or more), which was the
 projection's largest cost in time and space.
 
-An as-of read counts its replay the same way onto a snapshot's rows (`count_onto_snapshot`); a
+An as-of read counts its replay the same way onto a snapshot's rows (`SnapshotCounting`); a
 rebuild counts a whole log at once in the database (`COUNT_ALL_SERVICES`), to the same rows.
 """
 
@@ -177,8 +177,14 @@ WITH counted (recipient_ref, period, counts) AS (
 
 async def _counts(conn: asyncpg.Connection, statement: str, district: str, services: Sequence[Sequence],
                   *more: object) -> dict[tuple[str, str], Counts]:
-    named = list({(s[7], s[0]) for s in services})
-    rows = await conn.fetch(statement, district, [ref for ref, _ in named], [period for _, period in named], *more)
+    return await _counts_of(conn, statement, district, {(s[0], s[7]) for s in services}, *more)
+
+
+async def _counts_of(conn: asyncpg.Connection, statement: str, district: str, named: set[tuple[str, str]],
+                     *more: object) -> dict[tuple[str, str], Counts]:
+    """The counts of the named (period, recipient) pairs that have any."""
+    periods, refs = zip(*named, strict=True) if named else ((), ())
+    rows = await conn.fetch(statement, district, list(refs), list(periods), *more)
     return {(row["period"], row["recipient_ref"]): orjson.loads(row["counts"]) for row in rows}
 
 
@@ -192,13 +198,32 @@ async def project_services(conn: asyncpg.Connection, district: str, services: Se
                        *counted.figure_columns())
 
 
-async def count_onto_snapshot(conn: asyncpg.Connection, district: str, snapshot: int,
-                              services: Sequence[Sequence]) -> None:
+class SnapshotCounting:
     """An as-of replay's services counted onto the figures of the snapshot it started from (in
-    the read's temporary tables); the recipients' rows are not kept (no report reads them)."""
-    before = await _counts(conn, _SNAPSHOT_COUNTS, district, services, snapshot)
-    counted = Counted(before).add(services).count_recipients()
-    await conn.execute(_ADD_TO_FIGURES, district, *counted.figure_columns())
+    the read's temporary tables), batch by batch as the replay reads them: what is kept between
+    batches grows with the recipients and kinds of service named, not with the events replayed
+    (a replay of 50,000 events kept every service until the end). The recipients' rows are not
+    kept (no report reads them)."""
+
+    def __init__(self, district: str, snapshot: int):
+        self.district = district
+        self.snapshot = snapshot
+        self._before: dict[tuple[str, str], Counts] = {}
+        self._looked_up: set[tuple[str, str]] = set()
+        self._counted = Counted(self._before)
+
+    async def add(self, conn: asyncpg.Connection, services: Sequence[Sequence]) -> None:
+        """A batch's services counted in, after the snapshot's rows of the recipients first named in it."""
+        named = {(s[0], s[7]) for s in services} - self._looked_up
+        if named:
+            self._before.update(await _counts_of(conn, _SNAPSHOT_COUNTS, self.district, named, self.snapshot))
+            self._looked_up |= named
+        self._counted.add(services)
+
+    async def finish(self, conn: asyncpg.Connection) -> None:
+        """The counted figures added to the snapshot's."""
+        if columns := self._counted.count_recipients().figure_columns():  # none when no service was replayed
+            await conn.execute(_ADD_TO_FIGURES, self.district, *columns)
 
 
 # A rebuild gathers every service of the district first, then counts them at once into its
