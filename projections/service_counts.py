@@ -143,14 +143,21 @@ _ADD_TO_FIGURES = _add_to_figures(2)
 
 _NAMED = "unnest($2::text[], $3::text[]) AS named (recipient_ref, period)"
 
+# A named recipient's row (at most one: the key). As a join, the plan the worker's connection
+# kept (generic, made while the table was small) hashed the named recipients and scanned every
+# row of the district against them, per batch; a LATERAL subquery with a LIMIT is not merged into
+# a join, so each named recipient is one index probe whatever the row estimates (bench/README
+# section 25).
 _LIVE_COUNTS = f"""
-SELECT r.period, r.recipient_ref, r.counts FROM {_NAMED}
-JOIN service_recipients r ON r.district = $1 AND r.recipient_ref = named.recipient_ref AND r.period = named.period
+SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
+    SELECT counts FROM service_recipients r
+    WHERE r.district = $1 AND r.recipient_ref = named.recipient_ref AND r.period = named.period
+    LIMIT 1) AS kept
 """
 
 # A recipient's counts as of snapshot $4: their row of the latest snapshot at or before it that
-# changed them (`snapshots.py`), '{}' or none meaning counted nowhere. LATERAL keeps the planner to
-# one index probe per named recipient, whatever its row estimates.
+# changed them (`snapshots.py`), '{}' or none meaning counted nowhere; one index probe per named
+# recipient, as above.
 _SNAPSHOT_COUNTS = f"""
 SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
     SELECT counts FROM snapshots.service_recipients s
