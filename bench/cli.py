@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bench.run import GOALS, SIZES, measure, reached
+from bench.goals import GOALS, reached
 
 
 class SizeName(StrEnum):
@@ -25,6 +25,10 @@ def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, un
           json_file: Annotated[Path | None, typer.Option("--json", help="write the figures to this file")] = None
           ) -> None:
     """Measure the service against the machine's own limits (each figure beside a baseline of the same run)."""
+    # Imported here, not with the module: `stations serve` and its worker process import this
+    # command, and would each hold the bench's HTTP client and load generator (8.5 MB).
+    from bench.run import SIZES, measure
+
     figures = asyncio.run(measure(SIZES[size.value]))  # printed as they are measured
     Console().print(table(figures))
     if json_file is not None:

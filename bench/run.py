@@ -46,27 +46,9 @@ SIZES = {
 CLIENTS = 4  # of 1000-record batches
 SINGLE_CLIENTS = 32
 
-# name: (better when "higher" or "lower", goal, must reach)
-GOALS: dict[str, tuple[str, float, float]] = {
-    "ingest_ratio": ("higher", 0.25, 0.10),
-    "single_write_ratio": ("higher", 0.5, 0.3),
-    "projection_ratio": ("higher", 0.25, 0.10),
-    "visible_ms_p50": ("lower", 5, 10),
-    "visible_ms_p99": ("lower", 20, 50),
-    "report_growth": ("lower", 1.2, 1.5),
-    "report_ms_p99": ("lower", 20, 50),
-    "asof_growth": ("lower", 1.5, 2),
-    "rss_mb": ("lower", 200, 300),
-    "connections_200_districts": ("lower", 10, 20),
-}
-
-
-def reached(name: str, value: float, threshold: float) -> bool:
-    return value >= threshold if GOALS[name][0] == "higher" else value <= threshold
-
 
 async def measure(size: Size) -> dict[str, Any]:
-    """Every figure of GOALS, with the baselines and the raw figures behind each."""
+    """Every figure of `bench.goals.GOALS`, with the baselines and the raw figures behind each."""
     f = Figures()
     year = DemoYear.of_size(size.events, districts=size.districts)
     biggest = max(year.districts, key=year.district_total)

@@ -4,7 +4,7 @@ import json
 
 from typer.testing import CliRunner
 
-from bench.run import GOALS
+from bench.goals import GOALS
 from stations.cli import app
 
 
