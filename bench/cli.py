@@ -26,7 +26,7 @@ def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, un
           ) -> None:
     """Measure the service against the machine's own limits (each figure beside a baseline of the same run)."""
     # Imported here, not with the module: `stations serve` and its worker process import this
-    # command, and would each hold the bench's HTTP client and load generator (8.5 MB).
+    # command, and would each hold the bench's HTTP client and load generator (9 MB).
     from bench.run import SIZES, measure
 
     figures = asyncio.run(measure(SIZES[size.value]))  # printed as they are measured

@@ -8,9 +8,9 @@ them with the ordinary code; the temporary tables vanish with the transaction.
 
 Its cost follows the events it replays, not the length of the log: it copies no rows of the
 tables that only other reads read (`snapshots.UNREAD`), and none of the counted recipients (a
-row per recipient and period, growing with the log, kept by the snapshots as deltas). The replay gathers its services,
-then counts them onto the snapshot's figures at once, looking up in the snapshots only the
-recipients they name, batch by batch (`service_counts.SnapshotCounting`).
+row per recipient and period, growing with the log, kept by the snapshots as deltas). The replay counts
+its services onto the snapshot's figures batch by batch, looking up in the snapshots only the
+recipients they name (`service_counts.SnapshotCounting`).
 """
 
 from dataclasses import dataclass, replace
@@ -94,8 +94,7 @@ class _Replay(BatchProjection):
 
     async def write(self, conn: asyncpg.Connection, district: str, changes: Changes, *, rebuilding: bool,
                     periods: bool) -> None:
-        if changes.services:
-            await self.counting.add(conn, changes.services)
+        await self.counting.add(conn, changes.services)
         await tables.write(conn, district, replace(changes, services=[]), rebuilding=True)
 
 

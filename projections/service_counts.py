@@ -182,13 +182,13 @@ WITH counted (recipient_ref, period, counts) AS (
 {_add_to_figures(5)}"""
 
 
-async def _counts(conn: asyncpg.Connection, statement: str, district: str, services: Sequence[Sequence],
+def _named(services: Sequence[Sequence]) -> set[tuple[str, str]]:
+    """The (period, recipient) pairs the services name."""
+    return {(s[0], s[7]) for s in services}
+
+
+async def _counts(conn: asyncpg.Connection, statement: str, district: str, named: set[tuple[str, str]],
                   *more: object) -> dict[tuple[str, str], Counts]:
-    return await _counts_of(conn, statement, district, {(s[0], s[7]) for s in services}, *more)
-
-
-async def _counts_of(conn: asyncpg.Connection, statement: str, district: str, named: set[tuple[str, str]],
-                     *more: object) -> dict[tuple[str, str], Counts]:
     """The counts of the named (period, recipient) pairs that have any."""
     periods, refs = zip(*named, strict=True) if named else ((), ())
     rows = await conn.fetch(statement, district, list(refs), list(periods), *more)
@@ -198,7 +198,7 @@ async def _counts_of(conn: asyncpg.Connection, statement: str, district: str, na
 async def project_services(conn: asyncpg.Connection, district: str, services: Sequence[Sequence]) -> None:
     """Within the caller's transaction (the district's tracking row locked): a batch's services
     counted into the district's figures and recipients."""
-    counted = Counted(await _counts(conn, _LIVE_COUNTS, district, services)).add(services).count_recipients()
+    counted = Counted(await _counts(conn, _LIVE_COUNTS, district, _named(services))).add(services).count_recipients()
     rows = list(counted.after.items())
     await conn.execute(_SAVE_COUNTS_AND_FIGURES, district, [ref for (_, ref), _ in rows],
                        [period for (period, _), _ in rows], [orjson.dumps(counts).decode() for _, counts in rows],
@@ -221,9 +221,9 @@ class SnapshotCounting:
 
     async def add(self, conn: asyncpg.Connection, services: Sequence[Sequence]) -> None:
         """A batch's services counted in, after the snapshot's rows of the recipients first named in it."""
-        named = {(s[0], s[7]) for s in services} - self._looked_up
+        named = _named(services) - self._looked_up
         if named:
-            self._before.update(await _counts_of(conn, _SNAPSHOT_COUNTS, self.district, named, self.snapshot))
+            self._before.update(await _counts(conn, _SNAPSHOT_COUNTS, self.district, named, self.snapshot))
             self._looked_up |= named
         self._counted.add(services)
 
