@@ -80,4 +80,7 @@ V = TypeVar("V", DistrictVersion, TownVersion)
 
 
 def _version_on(versions: Iterable[V], on: date) -> V | None:
-    return next((v for v in versions if v.valid_on(on)), None)
+    for version in versions:  # a loop, not next() over a generator: asked twice for every record written
+        if version.valid_on(on):
+            return version
+    return None

@@ -8,7 +8,7 @@ indexed in that same transaction so that a retry is recognised and an id is neve
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -31,9 +31,8 @@ from domain.transcoding import OrjsonTranscoder
 SAVE_ATTEMPTS = 5
 
 
-@dataclass(frozen=True)
-class IndexedRecord:
-    """A record as the district's record index knows it."""
+class IndexedRecord(NamedTuple):
+    """A record as the district's record index knows it (a tuple: a batch makes a thousand)."""
 
     record_id: str
     record_type: str
@@ -57,7 +56,7 @@ class DistrictStore(Protocol):
     def events_after(self, versions: dict[UUID, int]) -> Sequence[StoredEvent]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a batch makes a thousand, and a frozen one takes four times as long
 class RecordResult:
     id: str
     status: str  # accepted | duplicate

@@ -2,8 +2,11 @@
 
 import hashlib
 from datetime import date
+from decimal import Decimal
+from enum import Enum
 from functools import cache
-from typing import Annotated, get_args
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,13 +34,45 @@ class _Record(BaseModel):
 
     def fields(self) -> dict:
         """The record's content, without its id and type: what its event carries."""
+        if _plain(type(self)):  # its attributes are what model_dump would make, without the copying
+            return {k: v for k, v in vars(self).items() if k != "id" and k != "type"}
         return self.model_dump(exclude={"id", "type"})
 
     def content_hash(self) -> str:
         """A digest of the record as understood, so a retry with the same content is known:
-        SHA-256 of its JSON with sorted keys, no spaces and characters unescaped (orjson writes
-        what `json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":"))` writes)."""
-        return hashlib.sha256(orjson.dumps(self.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+        SHA-256 of its JSON (`model_dump(mode="json")`) with sorted keys, no spaces and characters
+        unescaped (orjson writes what `json.dumps(sort_keys=True, ensure_ascii=False,
+        separators=(",", ":"))` writes). A plain record's attributes are written as they are, dates
+        and decimals as the JSON dump writes them (tests/unit/test_records.py compares the two)."""
+        content = vars(self) if _plain(type(self)) else self.model_dump(mode="json")
+        return hashlib.sha256(orjson.dumps(content, default=_decimal_text, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _decimal_text(value: Any) -> str:
+    if type(value) is Decimal:
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not a record's value")
+
+
+@cache
+def _plain(kind: type[BaseModel]) -> bool:
+    """Whether every field of the record holds a plain value (text, number, date, decimal, code):
+    nothing model_dump would turn into another object. A batch of services is nothing else."""
+    return all(_plain_type(field.annotation) for field in kind.model_fields.values())
+
+
+def _plain_type(annotation: Any) -> bool:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return True
+    if origin is Annotated:
+        return _plain_type(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return all(_plain_type(arg) for arg in get_args(annotation))
+    return origin is None and isinstance(annotation, type) and issubclass(annotation, _PLAIN)
+
+
+_PLAIN = (str, int, date, Decimal, Enum, NoneType)
 
 
 @cache

@@ -8,6 +8,7 @@ faster: orjson does the JSON, and only the values orjson would write differently
 library are handed to the registered transcodings.
 """
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from eventsourcing.persistence import JSONTranscoder
 # orjson writes datetimes and dates itself unless told to pass them to `default` (as it does
 # Decimals); UUIDs it always writes itself, so they are tagged before it sees them.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
-_CONTAINERS = (UUID, dict, list, tuple)
+_CONTAINERS = frozenset((UUID, dict, list, tuple))
 
 
 class OrjsonTranscoder(JSONTranscoder):
@@ -25,9 +26,20 @@ class OrjsonTranscoder(JSONTranscoder):
         super().__init__()
         self.types, self.names = registered.types, registered.names
         self._revivers = {name: transcoding.decode for name, transcoding in registered.names.items()}
+        self._last_datetime: tuple[Any, dict[str, Any]] = (None, {})
 
     def encode(self, obj: Any) -> bytes:
         return orjson.dumps(_tag_uuids(obj, self._encode_obj), default=self._encode_obj, option=_OPTIONS)
+
+    def _encode_obj(self, o: Any) -> dict[str, Any]:
+        # Every event of a batch carries the same recorded-at time: written once, not once an event.
+        last = self._last_datetime  # one read: another thread may set it meanwhile
+        if o is last[0]:
+            return last[1]
+        encoded = super()._encode_obj(o)
+        if type(o) is datetime:
+            self._last_datetime = (o, encoded)
+        return encoded
 
     def decode(self, data: bytes) -> Any:
         state = orjson.loads(data)
@@ -53,9 +65,9 @@ def _tag_uuids(value: Any, tag: Any) -> Any:
     if kind is UUID:
         return tag(value)
     if kind is dict:
-        if any(type(v) in _CONTAINERS for v in value.values()):
-            return {k: _tag_uuids(v, tag) for k, v in value.items()}
-        return value
+        if _CONTAINERS.isdisjoint(map(type, value.values())):  # in C: a tenth of an event's encoding in Python
+            return value
+        return {k: _tag_uuids(v, tag) for k, v in value.items()}
     if kind in (list, tuple):
         return [_tag_uuids(v, tag) for v in value]
     return value

@@ -19,8 +19,9 @@ def _the_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _state(aggregate: RecordKeeping) -> dict[str, Any]:
-    """Everything the aggregate holds, its pending events as their fields."""
-    return {name: [vars(e) for e in value] if name == "_pending_events" else value
+    """Everything the aggregate holds, its pending events as their fields in order (the order
+    they are stored in)."""
+    return {name: [list(vars(e).items()) for e in value] if name == "_pending_events" else value
             for name, value in vars(aggregate).items()}
 
 

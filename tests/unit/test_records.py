@@ -1,6 +1,8 @@
 """The shape of each record type and of a batch: vocabulary codes, required and unknown
 fields, the consistency a record must have on its own, and the batch size."""
 
+import hashlib
+import json
 from datetime import date
 
 import pytest
@@ -8,6 +10,7 @@ from pydantic import ValidationError
 
 from domain.records import MAX_BATCH, RECORD_TYPES, RecordBatch, parse_record
 from domain.vocabulary import codes
+from tests.builders import training_held
 
 
 # -- builders: one valid record of each type, as a client sends it ---------------------------
@@ -69,6 +72,16 @@ ALL_TYPES = ["station_established", "signboard_hung", "equipment_recorded", "sta
              "rectification_done", "self_evaluation_submitted", "final_evaluation_done", "purchase_plan_drafted",
              "provider_exited", "linked_figures_collected", "progress_reported", "problem_resolved", "record_voided"]
 CITY_TYPES = ["training_held"]  # the city's own records, in its own batches
+
+
+@pytest.mark.parametrize("sent", [*(valid(t) for t in ALL_TYPES), training_held("350203001"),
+                                  valid("service_delivered", project="P-1", village="一村", person_times=3)],
+                         ids=lambda sent: sent["type"])
+def test_content_hash_and_fields_are_those_of_the_records_json_dump(sent):
+    record = RECORD_TYPES[sent["type"]].model_validate(sent)
+    dumped = json.dumps(record.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert record.content_hash() == hashlib.sha256(dumped.encode()).hexdigest()
+    assert record.fields() == record.model_dump(exclude={"id", "type"})
 
 
 def rejects(data: dict, field: str | None = None) -> None:
