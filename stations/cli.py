@@ -91,6 +91,7 @@ def project(parent: Annotated[int | None, typer.Option(
     """Run the projection worker and the daily checkpoints alone (API processes with run_projections off)."""
     logs.configure()
     settings = get_settings()
+    os.nice(settings.projection_nice)  # before any thread starts: every thread of the process is niced
 
     async def follow(url: str, key: SigningKey) -> None:
         stopping = asyncio.Event()

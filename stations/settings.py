@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     projection_pool_size: int = Field(default=2, ge=1, le=16, description="connections of the projection worker")
     snapshot_every: int = Field(default=50_000, ge=100, description="events between snapshots kept for as_of reads")
     run_projections: bool = Field(default=True, description="run the projection worker beside `serve`'s API, as its child process")
+    projection_nice: int = Field(default=10, ge=0, le=19, description="the projection worker's CPU niceness: when"
+                                 " writes and the projection both want the CPU, writes come first and the projection catches up after")
     readiness_max_lag: int = Field(default=10_000, ge=0, description="events a projection may trail by and be ready")
     min_position_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a read waits for min_position")
     town_report_deadline_days: int = Field(default=15, ge=0, le=180,

@@ -55,6 +55,8 @@ def test_the_child_worker_projects_and_ends_when_the_service_is_killed():
         report = httpx.get(f"{service.base}/v1/districts/{DISTRICT}/reports/2025H1",
                            params={"min_position": written.json()["position"]}, headers=writer, timeout=30)
         assert report.status_code == 200, report.text  # projected by the child, not timed out (503)
+        # Writes come first when both want the CPU (STATIONS_PROJECTION_NICE's default).
+        assert os.getpriority(os.PRIO_PROCESS, worker) == os.getpriority(os.PRIO_PROCESS, service.pid) + 10
 
         os.kill(service.pid, signal.SIGKILL)
         assert _gone(worker), "the worker outlived its service"
