@@ -33,6 +33,10 @@ class Changes:
     # (table, operation, row) in order: 'upsert' a row or 'delete' by key; 'update' for rectifications
     rows: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
+    def recipients(self) -> set[str]:
+        """The recipients whose counts the services may change."""
+        return {service[7] for service in self.services}
+
 
 @dataclass(frozen=True)
 class Located:

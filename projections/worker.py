@@ -14,6 +14,7 @@ import asyncpg
 
 from projections import report_cache, snapshots, tables
 from projections.batches import BatchProjection
+from projections.projector import Changes
 from tenants.event_store import events_table, store_codes
 from tenants.registry import REGISTRY_CHANNEL
 
@@ -34,6 +35,7 @@ class ProjectionWorker:
         self.batches = BatchProjection(batch_size)
         self.before_commit = before_commit  # a test's way to fail between the rows and the commit
         self.snapshot_every = snapshot_every
+        self._touched: dict[str, snapshots.Touched] = {}  # by district, since its last snapshot here
 
     async def catch_up(self, district: str, stopping: asyncio.Event | None = None) -> int:
         """Project the district's log up to its head (or until `stopping`, between two batches,
@@ -75,11 +77,25 @@ class ProjectionWorker:
                 await conn.execute(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL, moved_by, position,
                                    report_cache.changes_text(tables.written(changes)), district,
                                    *tables.record_period_columns(changes))
+                touched = self._touched_through(district, position, last, changes)
                 if last // self.snapshot_every > position // self.snapshot_every:
-                    await snapshots.take_snapshot(conn, district, last)
+                    await snapshots.take_snapshot(conn, district, last, touched)
+                    self._touched[district] = snapshots.Touched(last, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
         return len(events)
+
+    def _touched_through(self, district: str, position: int, last: int, changes: Changes) -> snapshots.Touched:
+        """The recipients this worker saw named since its last snapshot of the district, this
+        batch's (after `position` up to `last`) added. They start again from this batch when
+        the last batch it projected did not end at `position`: another worker's batches came
+        between, or its own transaction did not commit."""
+        touched = self._touched.get(district)
+        if touched is None or touched.until != position:
+            touched = self._touched[district] = snapshots.Touched(position, position)
+        touched.refs |= changes.recipients()
+        touched.until = last
+        return touched
 
     async def stores(self) -> list[str]:
         async with self.pool.acquire() as conn:

@@ -11,6 +11,7 @@ from domain.records import parse_city_record, parse_record
 from projections import connections
 from projections.as_of import position_at, shadow_tables
 from projections.reports import Scope, district_report
+from projections.snapshots import RECIPIENTS, WHOLE, take_snapshot
 from projections.worker import ProjectionWorker
 from stations import clock
 from tenants.event_store import CITY
@@ -210,3 +211,44 @@ async def test_as_of_counts_a_recipient_gone_and_back_across_delta_snapshots(poo
     assert ("month", "2025-03") not in await kept(s7) and (await kept(s7))[("month", "2025-04")] == 1
     assert await pool.fetchval("SELECT array_agg(DISTINCT recipient_ref) FROM snapshots.service_recipients"
                                " WHERE district = $1 AND snapshot_position = $2", district.code, s3) == ["R-ddd"]
+
+
+async def test_a_snapshot_keeps_the_same_recipients_whether_its_worker_saw_every_batch_or_reads_the_log(
+        pool, runtime, district, monkeypatch):
+    """A worker that projected every batch since the district's previous snapshot compares the
+    recipients it saw named in them; one that did not reads them from the log. Each snapshot the
+    first took is taken again the second way, on the same live rows: both keep the same rows."""
+    ledger = runtime.tenants.ledger(district.code)
+    for batch in generate(district, seed=9, services=300):
+        ledger.record([parse_record(r) for r in batch], context(runtime, district))
+    worker = ProjectionWorker(pool, batch_size=37, snapshot_every=100)
+    rows = ("SELECT recipient_ref, period, counts FROM snapshots.service_recipients"
+            " WHERE district = $1 AND snapshot_position = $2 ORDER BY recipient_ref, period")
+    compared, latest = 0, 0
+
+    def unread(district: str) -> str:
+        raise AssertionError("the worker saw every batch: it needs no log query")
+
+    while True:
+        with monkeypatch.context() as patched:
+            patched.setattr("projections.snapshots._touched_in_log", unread)
+            if not await worker.project_batch(district.code):
+                break
+        taken = await pool.fetchval("SELECT coalesce(max(position), 0) FROM snapshots.taken WHERE district = $1",
+                                    district.code)
+        if taken == latest:
+            continue
+        latest = taken
+        async with pool.acquire() as conn:
+            kept = await conn.fetch(rows, district.code, latest)
+            retaken = conn.transaction()
+            await retaken.start()
+            await conn.execute("DELETE FROM snapshots.taken WHERE district = $1 AND position = $2", district.code, latest)
+            for table in (*WHOLE, RECIPIENTS):
+                await conn.execute(f"DELETE FROM snapshots.{table} WHERE district = $1 AND snapshot_position = $2",
+                                   district.code, latest)
+            await take_snapshot(conn, district.code, latest)
+            assert await conn.fetch(rows, district.code, latest) == kept, f"snapshot at {latest}"
+            await retaken.rollback()
+        compared += len(kept)
+    assert latest >= 300 and compared >= 60
