@@ -155,6 +155,11 @@ class Process:
         assert self.process is not None
         return self.process.pid
 
+    def pause(self) -> None:
+        """SIGSTOP: it does no more work until killed, so what it has done can be read exactly."""
+        assert self.process is not None and self.process.poll() is None, f"{self.name} had already exited"
+        self.process.send_signal(signal.SIGSTOP)
+
     def kill(self) -> None:
         assert self.process is not None and self.process.poll() is None, f"{self.name} had already exited"
         self.process.send_signal(signal.SIGKILL)
