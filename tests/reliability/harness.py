@@ -155,14 +155,16 @@ class Process:
         assert self.process is not None
         return self.process.pid
 
+    def _signal(self, number: int) -> None:
+        assert self.process is not None and self.process.poll() is None, f"{self.name} had already exited"
+        self.process.send_signal(number)
+
     def pause(self) -> None:
         """SIGSTOP: it does no more work until killed, so what it has done can be read exactly."""
-        assert self.process is not None and self.process.poll() is None, f"{self.name} had already exited"
-        self.process.send_signal(signal.SIGSTOP)
+        self._signal(signal.SIGSTOP)
 
     def kill(self) -> None:
-        assert self.process is not None and self.process.poll() is None, f"{self.name} had already exited"
-        self.process.send_signal(signal.SIGKILL)
+        self._signal(signal.SIGKILL)
         self.process.wait(30)
         self.kills += 1
 
