@@ -29,7 +29,7 @@ class OrjsonTranscoder(JSONTranscoder):
         self._last_datetime: tuple[Any, dict[str, Any]] = (None, {})
 
     def encode(self, obj: Any) -> bytes:
-        return orjson.dumps(_tag_uuids(obj, self._encode_obj), default=self._encode_obj, option=_OPTIONS)
+        return right_sized(orjson.dumps(_tag_uuids(obj, self._encode_obj), default=self._encode_obj, option=_OPTIONS))
 
     def _encode_obj(self, o: Any) -> dict[str, Any]:
         # Every event of a batch carries the same recorded-at time: written once, not once an event.
@@ -57,6 +57,13 @@ class OrjsonTranscoder(JSONTranscoder):
                     self._revive(v)
             elif type(v) is list:
                 self._revive(v)
+
+
+def right_sized(data: bytes) -> bytes:
+    """A copy of orjson's output that holds only its length. Since 3.12 orjson writes into a
+    buffer of at least 4 KiB that it never trims, so an event's 300-byte state, kept for its
+    batch's insert, held 8 KiB: 8 MB a batch of 1000 (bench/README section 30)."""
+    return bytes(memoryview(data))
 
 
 def _tag_uuids(value: Any, tag: Any) -> Any:

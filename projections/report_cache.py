@@ -32,6 +32,8 @@ from typing import Any
 
 import orjson
 
+from domain.transcoding import right_sized
+
 ENTRIES = 64  # two periods of a few dozen districts; a report is ~100 kB of text
 # The towns of those reports (a district has a dozen or two). Kept parts and the rows in their
 # keys are objects the garbage collector walks on every full collection (already ~100 ms in a
@@ -69,8 +71,9 @@ class ReportCache:
 
 
 def encode(report: Any) -> bytes:
-    """A report's JSON text (keys that are not text become text, as `json` makes them)."""
-    return orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS)
+    """A report's JSON text (keys that are not text become text, as `json` makes them), right-sized
+    for the cache to keep."""
+    return right_sized(orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS))
 
 
 class SharedParts:

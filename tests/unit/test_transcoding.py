@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import tracemalloc
 from datetime import date, datetime
 from decimal import Decimal
 from uuid import uuid4
@@ -58,3 +59,16 @@ def test_a_record_s_content_hash_is_the_standard_library_s_sorted_json():
     record = inspection(findings='扶手松动 "东侧"\\ 需\t更换\n🙂 \x7f', issues_found=True)
     canonical = json.dumps(record.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     assert record.content_hash() == hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_an_encoded_state_holds_no_more_memory_than_its_length(demo_events):
+    """orjson's output sits in a buffer of at least 4 KiB; a batch keeps a thousand states."""
+    mapper = event_mapper()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        states = [mapper.to_stored_event(event).state for event in demo_events[:200]]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 2 * sum(map(len, states)) + 200 * 200  # the bytes, their headers and the list
