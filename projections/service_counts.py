@@ -14,6 +14,7 @@ An as-of read counts its replay the same way onto a snapshot's rows (`SnapshotCo
 rebuild counts a whole log at once in the database (`COUNT_ALL_SERVICES`), to the same rows.
 """
 
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
@@ -35,8 +36,11 @@ class Counted:
         self.before = before
         self.after: dict[tuple[str, str], Counts] = {}  # (period, recipient) -> their counts now
         # Person-times and hours summed by (period, town, domain, category, service type, month,
-        # village) first: a batch has few of those, and each is spread over its figures once.
+        # village) first: a batch has few of those, and each is spread over its figures once, at
+        # the end of its `add`. Kept by kind across an as-of replay's batches, they grew with the
+        # log's variety (19,000 kinds in a replay of 26,000 events); figures are far fewer.
         self._sums: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+        self._figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0)])
         self._recipients: Counter[Figure] = Counter()  # the change in each figure's recipients
 
     def add(self, services: Iterable[Sequence]) -> "Counted":
@@ -63,7 +67,20 @@ class Counted:
                     counts[figure] = n
                 else:
                     del counts[figure]
+        self._spread_sums()
         return self
+
+    def _spread_sums(self) -> None:
+        figures = self._figures
+        for (period, town, *keys), (person_times, hours) in self._sums.items():
+            for dim, key in zip(DIMENSIONS, ("", *keys), strict=True):
+                if key is None:  # a service without a village counts in no village
+                    continue
+                for scope in (town, ""):
+                    cell = figures[(period, scope, dim, key)]
+                    cell[0] += person_times
+                    cell[1] += hours
+        self._sums.clear()
 
     def count_recipients(self) -> "Counted":
         """Each named recipient counted into the figures they entered and out of those they left."""
@@ -94,23 +111,17 @@ class Counted:
 
     def figure_columns(self) -> list[list]:
         """period, town, dim, key, person-times, hours, recipients: a column each, a row per figure."""
-        figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0), 0])
-        for (period, town, *keys), (person_times, hours) in self._sums.items():
-            for dim, key in zip(DIMENSIONS, ("", *keys), strict=True):
-                if key is None:  # a service without a village counts in no village
-                    continue
-                for scope in (town, ""):
-                    cell = figures[(period, scope, dim, key)]
-                    cell[0] += person_times
-                    cell[1] += hours
+        figures = {figure: [*sums, 0] for figure, sums in self._figures.items()}
         for figure, change in self._recipients.items():
-            figures[figure][2] += change
+            figures.setdefault(figure, [0, Decimal(0), 0])[2] += change
         return [list(c) for c in zip(*((*figure, *cell) for figure, cell in figures.items()), strict=True)]
 
 
 def _figures_of(town: str, *keys: str | None) -> tuple[str, ...]:
-    """The figures of its town a service with these keys counts in (the counts' keys)."""
-    return tuple(f"{town}/{dim}/{key}" for dim, key in zip(DIMENSIONS, ("", *keys), strict=True) if key is not None)
+    """The figures of its town a service with these keys counts in (the counts' keys), each name
+    one string however many recipients' counts name it (an as-of replay keeps them all)."""
+    return tuple(sys.intern(f"{town}/{dim}/{key}") for dim, key in zip(DIMENSIONS, ("", *keys), strict=True)
+                 if key is not None)
 
 
 @lru_cache(maxsize=1 << 16)  # figures are towns by keys, but a village is whatever the records name
@@ -208,7 +219,7 @@ async def project_services(conn: asyncpg.Connection, district: str, services: Se
 class SnapshotCounting:
     """An as-of replay's services counted onto the figures of the snapshot it started from (in
     the read's temporary tables), batch by batch as the replay reads them: what is kept between
-    batches grows with the recipients and kinds of service named, not with the events replayed
+    batches grows with the recipients and figures named, not with the events replayed
     (a replay of 50,000 events kept every service until the end). The recipients' rows are not
     kept (no report reads them)."""
 

@@ -65,3 +65,19 @@ def test_batches_counted_onto_earlier_rows_add_up_to_a_recount(seed):
         rows = {k: v for k, v in rows.items() if v}
     assert dict(figures) == recount(log)
     assert all(n > 0 for counts in rows.values() for n in counts.values()), "a row holds active services only"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_count_fed_batch_by_batch_adds_up_to_a_recount(seed):
+    """As an as-of replay counts: one `Counted`, every batch added to it, its figures read once."""
+    log, rng = services(seed), random.Random(seed)
+    counted, at = Counted({}), 0
+    while at < len(log):
+        batch = log[at:at + rng.randint(1, 40)]
+        at += len(batch)
+        counted.add(batch)
+    columns = counted.count_recipients().figure_columns()
+    figures = {(period, town, dim, key): [person_times, hours, recipients]
+               for period, town, dim, key, person_times, hours, recipients in zip(*columns, strict=True)}
+    expected = recount(log)
+    assert {f: cell for f, cell in figures.items() if any(cell)} == {f: cell for f, cell in expected.items() if any(cell)}
