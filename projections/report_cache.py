@@ -61,8 +61,8 @@ class ReportCache:
         return text
 
     def put(self, key: Hashable, report: Any) -> bytes:
-        """Keep `report`; its JSON text."""
-        self._kept[key] = text = encode(report)
+        """Keep `report`; its JSON text, right-sized (orjson's own buffer may be twice its length)."""
+        self._kept[key] = text = right_sized(encode(report))
         self._kept.move_to_end(key)
         while len(self._kept) > self.entries:
             self._kept.popitem(last=False)
@@ -71,9 +71,8 @@ class ReportCache:
 
 
 def encode(report: Any) -> bytes:
-    """A report's JSON text (keys that are not text become text, as `json` makes them), right-sized
-    for the cache to keep."""
-    return right_sized(orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS))
+    """A report's JSON text (keys that are not text become text, as `json` makes them)."""
+    return orjson.dumps(report, option=orjson.OPT_NON_STR_KEYS)
 
 
 class SharedParts:
