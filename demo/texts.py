@@ -59,10 +59,8 @@ def places(rng: random.Random, count: int, rural: bool) -> list[str]:
 def provider(rng: random.Random, district_name: str) -> dict:
     kind = rng.choices(tuple(_ORG_SUFFIX), weights=(7, 2, 1))[0]
     city = "厦门市" if rng.random() < 0.5 else f"厦门市{district_name}"
-    found = {"name": f"{city}{rng.choice(_ORG_WORDS)}{rng.choice(_ORG_SUFFIX[kind])}", "kind": kind}
-    if rng.random() < 0.8:
-        found["credit_code"] = credit_code(rng, kind)
-    return found
+    return {"name": f"{city}{rng.choice(_ORG_WORDS)}{rng.choice(_ORG_SUFFIX[kind])}", "kind": kind,
+            "credit_code": credit_code(rng, kind)}
 
 
 def credit_code(rng: random.Random, kind: str) -> str:

@@ -28,6 +28,10 @@ FUND_OF_DOMAIN = {"elderly_care": "elderly_care", "social_assistance": "social_a
 CORE_DOMAINS = ("elderly_care", "social_assistance", "child_welfare", "disability_welfare")
 LINKED_DOMAINS = tuple(codes("service_domain"))
 LINKED_WEIGHTS = (3, 5, 4, 1, 2, 3, 1, 1, 1, 1, 1)
+KEY_RECIPIENTS = {"elderly_care": ("living_alone_elderly", "advanced_age_elderly", "disabled_elderly"),
+                  "social_assistance": ("subsistence_allowance", "extreme_poverty"),
+                  "child_welfare": ("child_in_difficulty", "unsupported_child"),
+                  "disability_welfare": ("person_with_disability",)}
 
 # Sorting key within one day: a station before its other records, a contract before its use.
 FIRST, STATION, CONTRACT, USE, FOLLOW_UP = range(5)
@@ -101,10 +105,16 @@ def _station(rng: random.Random, plan: TownPlan, district: District, year: int, 
     def then(day: date | None) -> date | None:
         return fixed_on if day is None else day
 
+    for n, name in enumerate(plan.villages, start=1):  # the district registers the town's villages
+        plan.add(opened, STATION, {"id": f"vr-{code}-{n:03d}", "type": "village_registered", "town": code,
+                                   "village": f"{code}{n:03d}", "name": name,
+                                   "kind": "village" if name.endswith("村") else "community",
+                                   "valid_from": opened.isoformat()})
     sign_on = then(None if gap == "signboard" else later(30))
     if sign_on is not None:
         plan.add(sign_on, STATION, {"id": f"sg-{code}", "type": "signboard_hung", "town": code,
-                                    "text": f"{district.name}{plan.town.name}民政服务站", "hung_on": sign_on.isoformat()})
+                                    "text": f"{district.name}{plan.town.name}民政服务站", "hung_on": sign_on.isoformat(),
+                                    "emblem": True, "position": "outside_prominent", "uniform_style": True})
     quantities = {"desks_chairs": (6, 20), "data_cabinet": (1, 4), "archive_cabinet": (1, 4), "computer": (2, 5),
                   "printer_copier": (1, 2), "service_equipment": (1, 10)}
     for item, (low, high) in quantities.items():
@@ -176,9 +186,15 @@ def _projects(rng: random.Random, plan: TownPlan, district: District, year: int,
             "provider": texts.provider(rng, district.name),
             "method": rng.choices(codes("procurement_method"), weights=(4, 1, 3, 2, 2, 1))[0],
             "amount": f"{amount}.00", "contract_start": start.isoformat(), "contract_end": end.isoformat(),
-            "funds": [{"source": s, "amount": f"{a}.00"} for s, a in funds], "domains": list(domains)})
+            "funds": [{"source": s, "amount": f"{a}.00"} for s, a in funds], "domains": list(domains),
+            **({"key_recipients": _key_recipients(domains)} if core else {})})
         _spending(rng, plan, term, funds, year)
         _evaluations(rng, plan, term, year, skip_self=core and gap == "evaluation")
+
+
+def _key_recipients(domains: tuple[str, ...]) -> list[str]:
+    """The key recipients a core project is designed for (选择部分重点民政服务对象), by its domains."""
+    return [category for domain, categories in KEY_RECIPIENTS.items() if domain in domains for category in categories]
 
 
 def _distinct(rng: random.Random, population: tuple[str, ...], weights: tuple[int, ...], count: int) -> list[str]:
@@ -237,7 +253,9 @@ def _evaluations(rng: random.Random, plan: TownPlan, term: ProjectTerm, year: in
             plan.add(on, USE, {"id": f"fe-{term.project}-{n}", "type": "final_evaluation_done", "project": term.project,
                                "contract_year": n, "evaluator": "third_party" if third_party else "purchaser",
                                "evaluator_name": rng.choice(texts.EVALUATORS) if third_party else "区民政局",
-                               "score": f"{score}", "grade": texts.grade(score), "done_on": on.isoformat()})
+                               "score": f"{score}", "grade": texts.grade(score), "done_on": on.isoformat(),
+                               "focus": [{"area": "service_effect", "score": f"{score}"},
+                                         {"area": "station_operation", "score": f"{min(score + 1.5, 100.0):.1f}"}]})
 
 
 def _inspections(rng: random.Random, plan: TownPlan, year: int, gap: str | None, fixed_on: date | None) -> None:

@@ -20,6 +20,7 @@ from domain.linked import LinkedFigures, linked_key, period_start
 from domain.plan import Plan
 from domain.progress import ProgressNote
 from domain.project import Project
+from domain.register_decisions import DistrictRegisters, villages_stream
 from domain.service import ServiceDelivery
 from domain.station import Station
 from domain.training import Training
@@ -76,6 +77,8 @@ def reads_of(records: Sequence[r.Record], district: str) -> tuple[set[UUID], set
     for record in records:
         if record.type in _READ_THEIR_STATION:
             streams.add(stream_id(district, "station", record.town))
+        if record.type == "village_registered" or (record.type == "service_delivered" and record.village is not None):
+            streams.add(villages_stream(district, record.town))
         fields = type(record).model_fields
         for field, kind in _STREAM_FIELDS.items():
             if field in fields and (key := getattr(record, field)) is not None:
@@ -84,7 +87,7 @@ def reads_of(records: Sequence[r.Record], district: str) -> tuple[set[UUID], set
     return streams, record_ids
 
 
-class _Batch:
+class _Batch(DistrictRegisters):
     def __init__(self, ctx: Context, history: History):
         self.ctx = ctx
         self.history = history
@@ -111,6 +114,8 @@ class _Batch:
             "progress_reported": self.report_progress,
             "problem_resolved": self.resolve_problem,
             "training_held": self.hold_training,
+            "village_registered": self.register_village,
+            "budget_allocated": self.allocate_budget,
             "record_voided": self.void,
         }
 
@@ -206,8 +211,7 @@ class _Batch:
         project.check_in_force()
         if isinstance(record, r.ServiceDelivered):
             project.check_served_on(record.occurred_on)
-        if project.town != record.town:
-            raise RuleViolation("project", "该项目不属于此镇(街道)", "the project belongs to another town")
+        self.check_covers(project, record.town)
         if isinstance(record, r.ServiceDelivered) and record.domain not in project.domains:
             raise RuleViolation("domain", "服务领域不在该项目的服务范围内", "the service domain is not one of the project's domains")
 
@@ -223,7 +227,7 @@ class _Batch:
     def on_project(self, command: Callable[[Project, r.Record, Provenance], None]) -> Callable[[r.Record], Project]:
         def handle(record: r.Record) -> Project:
             project = self.project(record.project)
-            self.check_scope(project.town)
+            self.check_project_scope(project)
             command(project, record, self.ctx.provenance)
             return project
         return handle
@@ -247,12 +251,13 @@ class _Batch:
         stream = stream_id(self.ctx.district, "project", record.project)
         if self.load(stream) is not None:
             raise RuleViolation("project", f"项目编号 {record.project} 已被使用", f"project id {record.project} is already used")
+        self.check_shared_towns(record)
         return Project.contract(stream, record, self.ctx.provenance)
 
     def deliver_service(self, record: r.ServiceDelivered) -> ServiceDelivery:
         self.linked_project(record)
         stream = record_stream(self.ctx.district, record.id)
-        return ServiceDelivery.deliver(stream, record, self.ctx.provenance)
+        return ServiceDelivery.deliver(stream, record, self.village_code(record), self.ctx.provenance)
 
     def record_inspection(self, record: r.InspectionDone) -> Inspection:
         self.linked_project(record)
@@ -328,8 +333,7 @@ class _Batch:
             raise RuleViolation("period", "采集日期早于该半年度开始", "the figures are collected before their half year began")
         if record.project is not None:
             project = self.project(record.project)
-            if project.town != record.town:
-                raise RuleViolation("project", "该项目不属于此镇(街道)", "the project belongs to another town")
+            self.check_covers(project, record.town)
             if project.role == "core":
                 raise RuleViolation("project", "核心项目的数据已计入本站数据，不作为对接项目采集",
                                     "the core project's figures are the station's own; they are not collected as linked")

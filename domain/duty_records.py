@@ -1,6 +1,7 @@
 """The records of the district's and the city's duties beyond day-to-day work (guide, section 四):
-the annual purchase plan, a provider's exit, the linked projects' figures, progress notes and
-their problems, and the city's training sessions."""
+the annual purchase plan, the funds secured for the year, the district's register of villages, a
+provider's exit, the linked projects' figures, progress notes and their problems, and the city's
+training sessions."""
 
 from datetime import date
 from typing import Annotated, Literal
@@ -10,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from domain.record_base import FundLine, ProjectId, _Record
 from domain.values import BusinessDate, Count, Money, RecordId, TownCode, text
 from domain.vocabulary import (
-    Evaluator, ExitCondition, ProcurementMethod, ProjectRole, PurchaserKind, ServiceDomain, TrainingAudience,
+    Evaluator, ExitCondition, FundLevel, FundSource, ProcurementMethod, ProjectRole, PurchaserKind, ServiceDomain,
+    TrainingAudience, VillageKind,
 )
 
 PERIOD_PATTERN = r"^20[0-9]{2}H[12]$"
@@ -90,6 +92,63 @@ class PurchasePlanDrafted(_Record):
     def _consistent(self) -> "PurchasePlanDrafted":
         _unique([p.project for p in self.projects], "计划项目编号", "a planned project id")
         _unique([e.condition for e in self.exit_conditions], "退出情形", "an exit condition")
+        return self
+
+
+class AllocatedLine(BaseModel):
+    """Money secured for the year on one fund line, at one level (本级 or 上级下达)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+
+    source: FundSource
+    level: FundLevel
+    amount: Money
+
+
+class BudgetAllocated(_Record):
+    """Funds the district secures for its stations' service purchases in a year (区民政局协调区财政局
+    提供资金保障): one record per allocation, a supplementary one adding to the first."""
+
+    type: Literal["budget_allocated"]
+    year: PlanYear
+    lines: list[AllocatedLine] = Field(min_length=1, max_length=12)
+    document: text(200)  # the finance bureau's reference, e.g. 思财〔2025〕8号
+    allocated_on: BusinessDate
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "BudgetAllocated":
+        _unique([(line.source, line.level) for line in self.lines], "资金来源及级次", "a fund line")
+        return self
+
+
+VillageCode = Annotated[str, Field(pattern=r"^[0-9]{12}$", examples=["350203001001"],
+                                   description="村(社区)的12位统计用区划代码 / the 12-digit statistical division code")]
+
+
+class VillageRegistered(_Record):
+    """One version of a village (村) or community (社区) in the district's register, dated as towns are:
+    a rename is a new version of the same code from a later day, and ends the version before it."""
+
+    type: Literal["village_registered"]
+    town: TownCode
+    village: VillageCode
+    name: text(100)
+    kind: VillageKind
+    valid_from: BusinessDate
+    valid_to: BusinessDate | None = None
+    aliases: list[text(100)] = Field(default_factory=list, max_length=20,
+                                     description="其他写法，旧记录中的自由文本据此对应 / other spellings that mean it")
+
+    @property
+    def business_dates(self) -> dict[str, date]:
+        return {"valid_from": self.valid_from}  # a version may be known to end in the future
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "VillageRegistered":
+        if not self.village.startswith(self.town):
+            raise ValueError("村(社区)代码须以所属镇(街道)代码开头 / the village code must begin with its town's")
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError("失效日期早于生效日期 / valid_to is before valid_from")
         return self
 
 

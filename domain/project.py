@@ -1,4 +1,9 @@
-"""A purchased service project (core or linked), its funds and its evaluations."""
+"""A purchased service project (core or linked), its funds and its evaluations.
+
+A project is a town's, or, bought by the district for several towns (区统筹购买), shared by them
+with a share of its amount each. Its money is held in fund lines, one per source and level (the
+purchaser's own, 本级, or allocated from above, 上级下达).
+"""
 
 from datetime import date
 from decimal import Decimal
@@ -24,12 +29,15 @@ class Project(RecordKeeping):
         amount: Decimal
         contract_start: date
         contract_end: date
-        funds: list
+        funds: list  # [{"source", "amount", "level"}]; events stored before levels existed hold no level: own
         domains: list
+        towns: list | None = None  # [{"town", "amount"}] of a district purchase for several towns
+        key_recipients: list | None = None  # absent from events stored before core projects named them
 
         def apply(self, project: "Project") -> None:
             super().apply(project)
-            project.budget = {line["source"]: Decimal(line["amount"]) for line in self.funds}
+            project.budget = {(line["source"], line.get("level", "own")): Decimal(line["amount"]) for line in self.funds}
+            project.shares = {share["town"]: Decimal(share["amount"]) for share in self.towns or ()}
 
     class FundSpent(RecordEvent):
         record_type = "fund_spent"
@@ -39,6 +47,8 @@ class Project(RecordKeeping):
         amount: Decimal
         purpose: str
         voucher: str | None
+        town: str | None = None  # the town spent for, of a shared project
+        level: str = "own"  # the fund line's level, as the spending was decided against
 
     class SelfEvaluationSubmitted(RecordEvent):
         record_type = "self_evaluation_submitted"
@@ -57,6 +67,7 @@ class Project(RecordKeeping):
         score: Decimal
         grade: str
         done_on: date
+        focus: list | None = None  # [{"area", "score"}]; absent from events stored before it was recorded
 
     class ProviderExited(RecordEvent):
         """The provider leaves the project before its term ends (the district's exit mechanism)."""
@@ -72,16 +83,24 @@ class Project(RecordKeeping):
             super().apply(project)
             project.exited_on = self.exited_on
 
-    def __init__(self, town: str, role: str, domains: list, contract_start: date, contract_end: date):
-        self.town = town
+    def __init__(self, town: str | None, role: str, domains: list, contract_start: date, contract_end: date):
+        self.town = town  # None for a project shared by several towns
         self.role = role
         self.domains = list(domains)
         self.contract_start = contract_start
         self.contract_end = contract_end
         self.active: dict[str, RecordEvent] = {}
         self.founded_by: str | None = None
-        self.budget: dict[str, Decimal] = {}
+        self.budget: dict[tuple[str, str], Decimal] = {}  # (source, level) -> amount
+        self.shares: dict[str, Decimal] = {}  # town -> its share, of a shared project
         self.exited_on: date | None = None
+
+    @property
+    def towns(self) -> list[str]:
+        return list(self.shares) if self.shares else [self.town]
+
+    def covers(self, town: str) -> bool:
+        return town in self.towns
 
     def on_voided(self, event: RecordEvent) -> None:
         super().on_voided(event)
@@ -90,13 +109,20 @@ class Project(RecordKeeping):
 
     @classmethod
     def contract(cls, stream: Any, record: r.ProjectContracted, provenance: Provenance) -> "Project":
+        if record.provider.credit_code is None:
+            raise RuleViolation("provider.credit_code", "新合同须填写承接方统一社会信用代码",
+                                "a new contract must give the provider's unified social credit code")
         fields = record.model_dump(mode="python", exclude={"id", "type"})
-        fields["funds"] = [{"source": f["source"], "amount": f["amount"]} for f in fields["funds"]]
+        fields["funds"] = [{"source": f["source"], "amount": f["amount"], "level": f["level"]} for f in fields["funds"]]
         return cls._create(cls.Contracted, id=stream, **fields, **provenance.event_kwargs(record.id))
 
-    def spent(self, source: str) -> Decimal:
+    def spent(self, line: tuple[str, str]) -> Decimal:
         return sum((e.amount for e in self.active.values()
-                    if isinstance(e, Project.FundSpent) and e.source == source), Decimal("0.00"))
+                    if isinstance(e, Project.FundSpent) and (e.source, e.level) == line), Decimal("0.00"))
+
+    def spent_in(self, town: str) -> Decimal:
+        return sum((e.amount for e in self.active.values()
+                    if isinstance(e, Project.FundSpent) and e.town == town), Decimal("0.00"))
 
     def check_in_force(self) -> None:
         if self.founded_by is None:
@@ -117,9 +143,9 @@ class Project(RecordKeeping):
             raise RuleViolation("exited_on", "退出日期须在合同期限内", "the exit date must lie within the contract term")
         if successor is not None:
             successor.check_in_force()
-            if successor.town != self.town:
-                raise RuleViolation("successor_project", "接续项目须属于同一镇(街道)",
-                                    "the successor project must belong to the same town")
+            if not all(successor.covers(town) for town in self.towns):
+                raise RuleViolation("successor_project", "接续项目须覆盖同样的镇(街道)",
+                                    "the successor project must cover the same towns")
         self._record(self.ProviderExited, record.id, provenance, **record.fields())
 
     def check_contract_year(self, year: int) -> None:
@@ -128,13 +154,40 @@ class Project(RecordKeeping):
 
     def spend(self, record: r.FundSpent, provenance: Provenance) -> None:
         self.check_in_force()
-        if record.source not in self.budget:
-            raise RuleViolation("source", "该项目没有此资金来源", "the project has no fund line for this source")
-        balance = self.budget[record.source] - self.spent(record.source)
+        line = self._line(record)
+        balance = self.budget[line] - self.spent(line)
         if record.amount > balance:
             raise RuleViolation("amount", f"超出该资金来源余额（余额 {balance} 元）",
                                 f"the spending exceeds the fund line's balance of {balance} yuan")
-        self._record(self.FundSpent, record.id, provenance, **record.fields())
+        self._check_town_of(record)
+        self._record(self.FundSpent, record.id, provenance, **{**record.fields(), "level": line[1]})
+
+    def _line(self, record: r.FundSpent) -> tuple[str, str]:
+        """The fund line the spending draws on: its source's only line, or the one of its level."""
+        lines = [line for line in self.budget if line[0] == record.source
+                 and (record.level is None or line[1] == record.level)]
+        if not lines:
+            raise RuleViolation("level" if record.level else "source", "该项目没有此资金来源",
+                                "the project has no fund line for this source")
+        if len(lines) > 1:
+            raise RuleViolation("level", "该项目此资金来源有本级和上级下达两条资金，须注明级次（level）",
+                                "the project draws this source at two levels: say which (level)")
+        return lines[0]
+
+    def _check_town_of(self, record: r.FundSpent) -> None:
+        """A shared project's spending names the town it was spent for, within that town's share."""
+        if not self.shares:
+            if record.town is not None and record.town != self.town:
+                raise RuleViolation("town", "该项目不属于此镇(街道)", "the project belongs to another town")
+            return
+        if record.town is None:
+            raise RuleViolation("town", "区统筹项目的支出须注明所属镇(街道)", "spending on a shared project names its town")
+        if record.town not in self.shares:
+            raise RuleViolation("town", "该项目不覆盖此镇(街道)", "the project does not cover this town")
+        left = self.shares[record.town] - self.spent_in(record.town)
+        if record.amount > left:
+            raise RuleViolation("amount", f"超出该镇(街道)的分摊金额（余额 {left} 元）",
+                                f"the spending exceeds the town's share, {left} yuan left")
 
     def _check_once_a_year(self, kind: type[RecordEvent], year: int, zh: str, en: str) -> None:
         self.check_in_force()

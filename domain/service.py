@@ -21,6 +21,12 @@ class ServiceDelivery(RecordKeeping):
         village: str | None
         person_times: int
         hours: Decimal
+        village_code: str | None = None  # the registered village the text names (domain/villages.py)
+
+        @property
+        def village_key(self) -> str | None:
+            """What the service counts under by village: its registered village, else its text."""
+            return self.village_code or self.village
 
     def __init__(self, town: str):
         self.town = town
@@ -28,5 +34,7 @@ class ServiceDelivery(RecordKeeping):
         self.founded_by: str | None = None
 
     @classmethod
-    def deliver(cls, stream: Any, record: r.ServiceDelivered, provenance: Provenance) -> "ServiceDelivery":
-        return cls._create(cls.Delivered, id=stream, **record.fields(), **provenance.event_kwargs(record.id))
+    def deliver(cls, stream: Any, record: r.ServiceDelivered, village_code: str | None,
+                provenance: Provenance) -> "ServiceDelivery":
+        return cls._create(cls.Delivered, id=stream, **record.fields(), village_code=village_code,
+                           **provenance.event_kwargs(record.id))

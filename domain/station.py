@@ -40,6 +40,10 @@ class Station(RecordKeeping):
         town: str
         text: str
         hung_on: date
+        # Absent from the events stored before the guide's sign was recorded in full.
+        emblem: bool | None = None
+        position: str | None = None
+        uniform_style: bool | None = None
 
     class EquipmentRecorded(RecordEvent):
         record_type = "equipment_recorded"

@@ -23,7 +23,7 @@ def service_delivered(town: str, **fields: Any) -> dict[str, Any]:
 def project_contracted(town: str, project: str | None = None, **fields: Any) -> dict[str, Any]:
     return {"id": rid("pc"), "type": "project_contracted", "project": project or rid("P"), "town": town,
             "role": "core", "name": "关爱独居老人项目", "purchaser_kind": "district_bureau",
-            "provider": {"name": "厦门市某社工服务中心", "kind": "social_organization"},
+            "provider": {"name": "厦门市某社工服务中心", "kind": "social_organization", "credit_code": "523502004JURQ283F9"},
             "method": "open_tender", "amount": "300000.00", "contract_start": "2025-01-01",
             "contract_end": "2025-12-31",
             "funds": [{"source": "elderly_care", "amount": "200000.00"},

@@ -128,7 +128,7 @@ def contract(project: str | None = None, town: str = XIAGANG, **kw):
     return _record("project_contracted", "pc", {
         "project": project or rid("P"), "town": town, "role": "core", "name": "关爱独居老人项目",
         "purchaser_kind": "district_bureau",
-        "provider": {"name": "厦门市某社工服务中心", "kind": "social_organization"},
+        "provider": {"name": "厦门市某社工服务中心", "kind": "social_organization", "credit_code": "523502004JURQ283F9"},
         "method": "open_tender", "amount": "3000.00",
         "contract_start": "2025-01-01", "contract_end": "2025-12-31",
         "funds": [{"source": "elderly_care", "amount": "2000.00"},
@@ -215,3 +215,15 @@ def training(town: str = XIAGANG, **kw):
     return parse_city_record({"id": rid("tr"), "type": "training_held", "held_on": "2025-03-12",
                               "topic": "民政服务站运营规范", "audiences": ["station_staff"],
                               "attendance": [{"town": town, "attendees": 3}], **kw})
+
+
+def village(code: str = "350203001001", name: str = "沙坡尾社区", town: str = XIAGANG, **kw):
+    return _record("village_registered", "vr", {"town": town, "village": code, "name": name, "kind": "community",
+                                               "valid_from": "2025-01-01"}, kw)
+
+
+def allocation(year: int = 2025, **kw):
+    return _record("budget_allocated", "ba", {
+        "year": year, "lines": [{"source": "elderly_care", "level": "own", "amount": "2000.00"},
+                                {"source": "social_assistance", "level": "allocated", "amount": "1000.00"}],
+        "document": "思财〔2025〕8号", "allocated_on": "2025-01-08"}, kw)

@@ -12,7 +12,7 @@ from domain.station import Station
 from tests.unit.support import (
     PROVENANCE, RECORDED_AT, XIAGANG, ZHONGHUA, History, contract, context, equipment, final_evaluation, inspection,
     linked_figures, plan, problem_resolved, progress, provider_exit, rectification, rules, self_evaluation, service,
-    signboard, spend, staff_assigned, staff_released, station, training, void,
+    allocation, signboard, spend, staff_assigned, staff_released, station, training, village, void,
 )
 
 
@@ -47,6 +47,8 @@ EACH_TYPE = {  # a valid new record of each type, given the seeded ids
     "progress_reported": lambda ids: progress(),
     "problem_resolved": lambda ids: problem_resolved(ids["progress"]),
     "training_held": lambda ids: training(),
+    "village_registered": lambda ids: village(),
+    "budget_allocated": lambda ids: allocation(),
     "record_voided": lambda ids: void(ids["service"]),
 }
 
@@ -57,6 +59,10 @@ def expected_payload(record) -> dict:
         return record.model_dump(mode="json", exclude={"id", "type"}) | {"version": 1}
     if record.type == "training_held":  # each town with its district on the day
         return record.fields() | {"attendance": [a | {"district": a["town"][:6]} for a in record.fields()["attendance"]]}
+    if record.type == "service_delivered":  # with the registered village its text names (none here)
+        return record.fields() | {"village_code": None}
+    if record.type == "fund_spent":  # with the level of the fund line it drew on
+        return record.fields() | {"level": "own"}
     return record.fields()
 
 
