@@ -22,6 +22,7 @@ from domain.events import Provenance
 from projections import report_cache
 from projections.as_of import position_at, shadow_tables
 from projections.connections import ServerPools
+from projections.gaps import Rules
 from projections.report_rows import CITY_SERVER
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
@@ -54,7 +55,8 @@ CityWriter = Annotated[Caller, Depends(allow(Role.city))]
 def scope(runtime: Runtime, district: str, period: str) -> Scope:
     settings = runtime.settings
     return Scope(district, period, runtime.tenants.divisions, clock.today(),
-                 Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days))
+                 Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
+                 rules=Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days))
 
 
 async def caught_up(progress: Progress, district: str, position: int) -> None:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from demo import texts
 from demo.areas import District, Town
 from domain.vocabulary import codes
-from projections.compliance import ProjectFact, contract_years, midyear
+from projections.evaluation_rules import ProjectFact, contract_years, midyear
 
 # What a gap town lacks; each is a gap `projections/compliance.py` names.
 GAPS = ("signboard", "staff", "deputy", "rules", "equipment", "rectification", "evaluation")

@@ -1,18 +1,20 @@
 """Is a town's station compliant as of a day, and if not, what exactly is missing.
 
 The city's guide (厦民〔2025〕72号; DOMAIN.md, "The station" and "Supervision and evaluation")
-says what a station must have, and reports show each gap by name. Pure: the caller turns the
-active (not voided) records into facts and picks the cutoff, the report's period end or today
-if earlier. Only what is dated on or before the cutoff counts.
+says what a station must have, and reports show each gap by name (`gaps.py`). Pure: the caller
+turns the active (not voided) records into facts and picks the cutoff, the report's period end
+or today if earlier. Only what is dated on or before the cutoff counts. The evaluations' rules
+are in `evaluation_rules.py`; the district's duties in `duty_gaps.py`.
 """
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, timedelta
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
 
-from domain.project import years_after
 from domain.vocabulary import TERMS, label
+from projections.evaluation_rules import EvaluationFact, ProjectFact, evaluation_gaps
 from projections.figures import vocabulary_codes
+from projections.gaps import Gap, Rules
 
 
 @dataclass(frozen=True)
@@ -23,33 +25,16 @@ class StationFact:
     key: equipment item / person_ref / rule category; None for established and signboard.
     on_date: established_on / hung_on / recorded_on / assigned_on / released_on / adopted_on.
     detail: the signboard text; the staff role for staff_assigned; else None.
+    attributes: a signboard's emblem, position and uniform_style, as far as its record says.
+    before_rules: the record was stored before its attributes were recorded.
     For the same kind and key the latest on_date wins; on one day, the fact given last.
     """
     kind: str
     key: str | None
     on_date: date
     detail: str | None
-
-
-@dataclass(frozen=True)
-class ProjectFact:
-    project: str
-    role: str  # "core" | "linked"
-    contract_start: date
-    contract_end: date
-    exited_on: date | None = None  # the provider left the project early (the district's exit mechanism)
-
-    @property
-    def end(self) -> date:
-        """The project's effective end: its contract's, or its provider's exit."""
-        return min(self.contract_end, self.exited_on) if self.exited_on else self.contract_end
-
-
-@dataclass(frozen=True)
-class EvaluationFact:
-    project: str
-    kind: str  # "self" | "final"
-    contract_year: int
+    attributes: Mapping[str, object] = field(default_factory=dict)
+    before_rules: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,13 +43,6 @@ class InspectionFact:
     issues_found: bool
     rectification_due: date | None
     rectified_on: date | None
-
-
-@dataclass(frozen=True)
-class Gap:
-    code: str  # stable, for machines: "equipment_missing:computer", "rectification_overdue:<record id>"...
-    zh: str    # what a district officer reads
-    en: str
 
 
 @dataclass(frozen=True)
@@ -78,7 +56,8 @@ MIN_STAFF = 2
 
 
 def assess(facts: Iterable[StationFact], projects: Iterable[ProjectFact], evaluations: Iterable[EvaluationFact],
-           inspections: Iterable[InspectionFact], *, expected_sign: str, cutoff: date) -> Compliance:
+           inspections: Iterable[InspectionFact], *, expected_sign: str, cutoff: date,
+           rules: Rules = Rules()) -> Compliance:
     # Sorting is stable, so facts of one day keep the order given (the order they were recorded).
     station = sorted((f for f in facts if f.on_date <= cutoff), key=lambda f: f.on_date)
     if not any(f.kind == "established" for f in station):
@@ -87,8 +66,8 @@ def assess(facts: Iterable[StationFact], projects: Iterable[ProjectFact], evalua
     else:
         projects = tuple(projects)
         gaps = (*_signboard(station, expected_sign), *_equipment(station), *_staffing(station),
-                *_rules(station), *_core_project(projects, cutoff),
-                *_evaluations(projects, evaluations, cutoff), *_rectifications(inspections, cutoff))
+                *_rules(station), *_core_project(projects, cutoff), *_contracts(projects, cutoff),
+                *evaluation_gaps(projects, evaluations, cutoff, rules), *_rectifications(inspections, cutoff))
     return Compliance(not gaps, gaps)
 
 
@@ -100,8 +79,26 @@ def _signboard(station: list[StationFact], expected: str) -> Iterator[Gap]:
     signs = [f for f in station if f.kind == "signboard"]
     if not signs:
         yield Gap("signboard_missing", "未悬挂标牌", "no signboard is hung")
-    elif "".join((signs[-1].detail or "").split()) != "".join(expected.split()):
+        return
+    sign = signs[-1]
+    if "".join((sign.detail or "").split()) != "".join(expected.split()):
         yield Gap("signboard_text", f"标牌文字不符：应为“{expected}”", f"the signboard must read {expected!r}")
+    # The guide's sign: "民政标识+××区××镇(街道)民政服务站", made uniformly (附件1), hung outside where seen.
+    said, old = sign.attributes, sign.before_rules
+    if said.get("emblem") is not True:
+        yield Gap("signboard_emblem", "标牌无民政标识" if said.get("emblem") is False else "标牌未记录是否含民政标识",
+                  "the signboard lacks the civil-affairs emblem" if said.get("emblem") is False
+                  else "the signboard's emblem is not recorded", before_rules=old)
+    if (position := said.get("position")) != "outside_prominent":
+        where = f"（现为{label('sign_position', position)}）" if position else "（未记录悬挂位置）"
+        yield Gap("signboard_position", f"标牌未悬挂在站外显眼位置{where}",
+                  f"the signboard is not hung outside in a prominent place ({position or 'not recorded'})",
+                  before_rules=old)
+    if said.get("uniform_style") is not True:
+        yield Gap("signboard_style", "标牌未按统一样式（附件1）制作" if said.get("uniform_style") is False
+                  else "标牌未记录是否按统一样式（附件1）制作",
+                  "the signboard is not made in the uniform style of attachment 1" if said.get("uniform_style") is False
+                  else "the signboard's style is not recorded", before_rules=old)
 
 
 def _missing(station: list[StationFact], kind: str, group: str) -> list[str]:
@@ -131,6 +128,9 @@ def _staffing(station: list[StationFact]) -> Iterator[Gap]:
     roles = list(_on_duty(station).values())
     if "station_head" not in roles:
         yield Gap("staff_head", "站长未配备", "no station head")
+    elif (heads := roles.count("station_head")) > 1:
+        # One head: the town's leader in charge of civil affairs (设站长1名).
+        yield Gap("staff_head_multiple", f"站长应为1名（现有{heads}名）", f"one station head, not {heads}")
     # Two deputies are not enough: one must come from the town's office and one from the provider.
     missing = [role for role in DEPUTY_ROLES if role not in roles]
     if missing:
@@ -156,6 +156,11 @@ def _core_project(projects: tuple[ProjectFact, ...], cutoff: date) -> Iterator[G
     # provider has left it by the cutoff: the town then lacks its core project until a successor starts.
     cores = [p for p in projects if p.role == "core" and p.contract_start <= cutoff]
     standing = [p for p in cores if p.exited_on is None or p.exited_on > cutoff]
+    # "1+1+N": one core project at a time; more in force on one day is a gap, not a spare.
+    in_force = [p.project for p in cores if p.in_force(cutoff)]
+    if len(in_force) > 1:
+        yield Gap("core_projects_multiple", f"同时有{len(in_force)}个核心项目：{'、'.join(in_force)}（应为1个）",
+                  f"{len(in_force)} core projects in force at once: {', '.join(in_force)} (one is the rule)")
     if standing:
         return
     left = [p for p in cores if p.exited_on is not None]
@@ -169,37 +174,18 @@ def _core_project(projects: tuple[ProjectFact, ...], cutoff: date) -> Iterator[G
         yield Gap("no_core_project", "无核心项目", "no core project")
 
 
-
-def contract_years(project: ProjectFact) -> Iterator[tuple[int, date, date]]:
-    """(year number, first day, last day) of each contract year; the last one ends with the contract."""
-    year, start = 1, project.contract_start
-    while start <= project.contract_end:
-        following = years_after(project.contract_start, year)
-        yield year, start, min(following - timedelta(days=1), project.contract_end)
-        year, start = year + 1, following
-
-
-def midyear(start: date, end: date) -> date:
-    """When the provider's self-evaluation is due: half the contract year's days in, rounded down."""
-    return start + timedelta(days=((end - start).days + 1) // 2)
-
-
-def _evaluations(projects: tuple[ProjectFact, ...], evaluations: Iterable[EvaluationFact],
-                 cutoff: date) -> Iterator[Gap]:
-    done = {(e.project, e.kind, e.contract_year) for e in evaluations}
+def _contracts(projects: tuple[ProjectFact, ...], cutoff: date) -> Iterator[Gap]:
+    """What the contracts in force must say: who the provider is, and whom a core project is for."""
     for p in projects:
-        for year, start, end in contract_years(p):
-            if start > p.end:
-                break  # the provider left before this contract year began
-            # A provider who leaves owes no self-evaluation its year had not reached; the year's
-            # final evaluation is due when it leaves.
-            self_due, end = midyear(start, end), min(end, p.end)
-            if self_due <= p.end and self_due < cutoff and (p.project, "self", year) not in done:
-                yield Gap(f"self_evaluation_overdue:{p.project}:{year}", f"项目{p.project}第{year}合同年度中期自评逾期",
-                          f"project {p.project}: the self-evaluation of contract year {year} is overdue")
-            if end < cutoff and (p.project, "final", year) not in done:
-                yield Gap(f"final_evaluation_overdue:{p.project}:{year}", f"项目{p.project}第{year}合同年度期末评估逾期",
-                          f"project {p.project}: the final evaluation of contract year {year} is overdue")
+        if not p.in_force(cutoff):
+            continue
+        if p.role == "core" and not p.key_recipients:
+            yield Gap(f"core_key_recipients_missing:{p.project}", f"核心项目{p.project}未记录选择的重点民政服务对象",
+                      f"core project {p.project} names no key recipients", before_rules=p.before_rules)
+        if not p.credit_code:
+            yield Gap(f"provider_credit_code_missing:{p.project}", f"项目{p.project}未记录承接方统一社会信用代码",
+                      f"project {p.project}: the provider's unified social credit code is not recorded",
+                      before_rules=p.before_rules)
 
 
 def _rectifications(inspections: Iterable[InspectionFact], cutoff: date) -> Iterator[Gap]:

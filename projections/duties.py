@@ -1,5 +1,6 @@
 """What the events of the district's and the city's duties do to the report tables: plans and
-their steps, provider exits, linked projects' figures, progress notes, training sessions.
+their steps, the funds secured, the register of villages, provider exits, linked projects' figures,
+progress notes, training sessions.
 
 Part of the `Projector` (one handler per event type, no I/O); kept apart so each file holds one
 idea. A voided record is handled again with sign -1, as everywhere.
@@ -9,11 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.events import RecordEvent
+from domain.funding import BudgetAllocation
 from domain.linked import LinkedFigures
 from domain.plan import Plan
 from domain.progress import ProgressNote
 from domain.project import Project
 from domain.training import Training
+from domain.villages import VillageRegistry
 from projections.periods import period_of
 
 
@@ -33,6 +36,9 @@ class DutyHandlers:
             ProgressNote.Reported: self.progress_reported,
             ProgressNote.ProblemResolved: self.problem_resolved,
             Training.Held: self.training_held,
+            VillageRegistry.FirstRegistered: self.village_registered,
+            VillageRegistry.Registered: self.village_registered,
+            BudgetAllocation.Allocated: self.budget_allocated,
         }
 
     # -- the annual purchase plan (never voided) ---------------------------------------------
@@ -111,3 +117,24 @@ class DutyHandlers:
         else:
             self.changes.rows.append(("trainings", "void", {"record_id": e.record_id, "voided_at": self.position}))
         return self.located(period_of(e.held_on), None)
+
+    # -- the district's registers: its villages, the funds it secures -------------------------------
+
+    def village_registered(self, e: VillageRegistry.Registration, sign: int) -> Any:
+        if sign > 0:
+            self.changes.rows.append(("villages", "upsert", {
+                "record_id": e.record_id, "town": e.town, "village": e.village, "name": e.name, "kind": e.kind,
+                "valid_from": e.valid_from, "valid_to": e.valid_to, "aliases": e.aliases}))
+        else:
+            self.changes.rows.append(("villages", "delete", {"record_id": e.record_id}))
+        return self.located(period_of(e.valid_from), e.town)
+
+    def budget_allocated(self, e: BudgetAllocation.Allocated, sign: int) -> Any:
+        if sign > 0:
+            self.changes.rows.append(("budget_allocations", "upsert", {
+                "record_id": e.record_id, "year": e.year, "document": e.document, "allocated_on": e.allocated_on,
+                "lines": [{"source": line["source"], "level": line["level"], "amount": str(line["amount"])}
+                          for line in e.lines]}))
+        else:
+            self.changes.rows.append(("budget_allocations", "delete", {"record_id": e.record_id}))
+        return self.located(period_of(e.allocated_on), None)

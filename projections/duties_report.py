@@ -1,5 +1,6 @@
 """The report sections of the district's and the city's duties (guide, section 四): the annual
-plan against reality, provider exits, the linked projects' figures, training and open problems.
+plan against reality, the funds secured for the year, provider exits, the linked projects'
+figures, training and open problems.
 
 Read from the report tables like the rest of a report; each section is pure once its rows are
 loaded. Kept apart from the figures on purpose: a linked project's figures are its own, never
@@ -10,14 +11,14 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import asyncpg
 
 from domain.vocabulary import label
-from projections import compliance
-from projections.figures import money, vocabulary_codes
+from projections.evaluation_rules import ProjectFact, contract_years
+from projections.figures import CENTS, money, vocabulary_codes
 
 
 @dataclass
@@ -27,12 +28,38 @@ class DutyRows:
     notes: list[asyncpg.Record]
     problems: list[asyncpg.Record]
     training: list[asyncpg.Record]
+    villages: list[asyncpg.Record]
+    allocations: list[asyncpg.Record]
 
 
 def effective_end(project: asyncpg.Record) -> date:
     """A project ends with its contract, or earlier when its provider exits."""
     exited = project["exited_on"]
     return min(project["contract_end"], exited) if exited else project["contract_end"]
+
+
+def year_share(amount: Decimal, start: date, end: date, year: int) -> Decimal:
+    """The part of a contract's amount that falls in a year, by the days of its term in the year
+    (a contract within the year: all of it), to the cent, half up."""
+    first, last = max(start, date(year, 1, 1)), min(end, date(year, 12, 31))
+    if last < first:
+        return Decimal(0)
+    days, term = (last - first).days + 1, (end - start).days + 1
+    return amount if days == term else (amount * days / term).quantize(CENTS, ROUND_HALF_UP)
+
+
+def in_force_in(year: int, cutoff: date, projects: list[asyncpg.Record]) -> list[asyncpg.Record]:
+    """The contracts in force on some day of the year, signed by the cutoff: those starting in it,
+    and those continuing from earlier years."""
+    return [p for p in projects if p["contract_start"] <= min(cutoff, date(year, 12, 31))
+            and effective_end(p) >= date(year, 1, 1)]
+
+
+def year_lines(project: asyncpg.Record, year: int) -> dict[tuple[str, str], Decimal]:
+    """A contract's fund lines, (source, level), at their share of the year."""
+    return {(line["source"], line["level"]): year_share(Decimal(line["amount"]), project["contract_start"],
+                                                        project["contract_end"], year)
+            for line in json.loads(project["lines"])}
 
 
 def _by_source(lines: dict[str, Decimal]) -> dict[str, str]:
@@ -43,12 +70,13 @@ def _by_source(lines: dict[str, Decimal]) -> dict[str, str]:
 
 def plan_section(year: int, cutoff: date, plan: asyncpg.Record | None, projects: list[asyncpg.Record],
                  evaluations: list[asyncpg.Record], town: str | None) -> dict[str, Any]:
-    """The filed plan of the year against the contracts of the year, for a town or the district."""
+    """The filed plan of the year against the contracts in force in the year (at their share of
+    it), for a town or the district. A district purchase for several towns counts in the
+    district's amounts, not in a town's: its lines are not split by town."""
     filed = json.loads(plan["filed_content"]) if plan and plan["filed_content"] else None
     planned = [p for p in (filed["projects"] if filed else []) if town is None or p["town"] == town]
     planned_ids = {p["project"] for p in (filed["projects"] if filed else [])}
-    contracted = [p for p in projects if p["contract_start"].year == year and p["contract_start"] <= cutoff
-                  and (town is None or p["town"] == town)]
+    contracted = [p for p in in_force_in(year, cutoff, projects) if town is None or p["town"] == town]
     by_id = {p["project"]: p for p in projects}
     towns: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(lambda: {"planned": defaultdict(Decimal),
                                                                             "contracted": defaultdict(Decimal)})
@@ -56,8 +84,8 @@ def plan_section(year: int, cutoff: date, plan: asyncpg.Record | None, projects:
         for line in item["funds"]:
             towns[item["town"]]["planned"][line["source"]] += Decimal(line["amount"])
     for p in contracted:
-        for source, amount in json.loads(p["budget"]).items():
-            towns[p["town"]]["contracted"][source] += Decimal(amount)
+        for (source, _), amount in year_lines(p, year).items():
+            towns[p["town"]]["contracted"][source] += amount
     total = {"planned": defaultdict(Decimal), "contracted": defaultdict(Decimal)}
     for sums in towns.values():
         for side in total:
@@ -66,8 +94,8 @@ def plan_section(year: int, cutoff: date, plan: asyncpg.Record | None, projects:
     return {
         **_plan_status(year, plan),
         **_planned_against_contracted(total),
-        "by_town": {t: _planned_against_contracted(sums) for t, sums in sorted(towns.items())},
-        "items": [_item(item, by_id.get(item["project"])) for item in planned],
+        "by_town": {t: _planned_against_contracted(sums) for t, sums in sorted(towns.items()) if t},
+        "items": [_item(item, by_id.get(item["project"]), year) for item in planned],
         "outside_plan": [{"project": p["project"], "town": p["town"], "role": p["role"], "name": p["name"],
                           "amount": money(p["amount"]), "contract_start": p["contract_start"].isoformat()}
                          for p in contracted if p["project"] not in planned_ids],
@@ -90,16 +118,18 @@ def _planned_against_contracted(sums: dict[str, dict[str, Decimal]]) -> dict[str
             "contracted_by_source": _by_source(sums["contracted"])}
 
 
-def _item(item: dict[str, Any], project: asyncpg.Record | None) -> dict[str, Any]:
+def _item(item: dict[str, Any], project: asyncpg.Record | None, year: int) -> dict[str, Any]:
+    """A planned project and its contract, whose amount is compared at its share of the year."""
     return {"project": item["project"], "town": item["town"], "role": item["role"], "name": item["name"],
             "planned_amount": money(Decimal(item["amount"])),
-            "contracted_amount": money(project["amount"]) if project else None,
+            "contracted_amount": money(sum(year_lines(project, year).values(), Decimal(0))) if project else None,
+            "contract_amount": money(project["amount"]) if project else None,
             "contracted": project is not None}
 
 
 def _contract_year(project: asyncpg.Record, day: date) -> int:
     """The contract year a planned date falls in (the first, or the last, when it lies outside)."""
-    years = list(compliance.contract_years(compliance.ProjectFact(
+    years = list(contract_years(ProjectFact(
         project["project"], project["role"], project["contract_start"], project["contract_end"])))
     if not years or day < years[0][1]:
         return 1
@@ -119,6 +149,54 @@ def _planned_evaluations(planned: list[dict[str, Any]], projects: dict[str, asyn
             items.append({"project": item["project"], "town": item["town"], "kind": kind, "planned_on": on.isoformat(),
                           "evaluator": item["evaluator"], "state": state, "state_label": label("evaluation_state", state)})
     return {state: sum(i["state"] == state for i in items) for state in vocabulary_codes("evaluation_state")} | {"items": items}
+
+
+# -- the funds secured for the year (资金保障) ------------------------------------------------------
+
+def allocated_lines(allocations: list[asyncpg.Record], cutoff: date) -> dict[tuple[str, str], Decimal]:
+    """The funds secured by the cutoff, by fund line (source, level)."""
+    lines: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for allocation in allocations:
+        if allocation["allocated_on"] <= cutoff:
+            for line in json.loads(allocation["lines"]):
+                lines[(line["source"], line["level"])] += Decimal(line["amount"])
+    return lines
+
+
+def contracted_lines(year: int, cutoff: date, projects: list[asyncpg.Record]) -> dict[tuple[str, str], Decimal]:
+    """The contracts in force in the year, by fund line, at their share of the year."""
+    lines: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for project in in_force_in(year, cutoff, projects):
+        for line, amount in year_lines(project, year).items():
+            lines[line] += amount
+    return lines
+
+
+def funding_section(year: int, cutoff: date, allocations: list[asyncpg.Record], projects: list[asyncpg.Record],
+                    funds: list[asyncpg.Record]) -> dict[str, Any]:
+    """The district's funds for the year: secured (by the cutoff), committed by the contracts in
+    force (their share of the year) and spent (in the year's half years to the report's), by line."""
+    allocated, contracted = allocated_lines(allocations, cutoff), contracted_lines(year, cutoff, projects)
+    spent: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for row in funds:
+        if row["period"].startswith(str(year)):
+            spent[(row["source"], row["level"])] += row["amount"]
+    order = {(s, lv): n for n, (s, lv) in enumerate((s, lv) for s in vocabulary_codes("fund_source")
+                                                    for lv in vocabulary_codes("fund_level"))}
+    lines = sorted({*allocated, *contracted, *spent}, key=order.__getitem__)
+    return {
+        "year": year,
+        "allocated_amount": money(sum(allocated.values(), Decimal(0))),
+        "contracted_amount": money(sum(contracted.values(), Decimal(0))),
+        "spent_amount": money(sum(spent.values(), Decimal(0))),
+        "lines": [{"source": s, "level": lv, "level_label": label("fund_level", lv),
+                   "allocated": money(allocated.get((s, lv), 0)), "contracted": money(contracted.get((s, lv), 0)),
+                   "spent": money(spent.get((s, lv), 0))} for s, lv in lines],
+        "allocations": [{"record_id": a["record_id"], "document": a["document"],
+                         "allocated_on": a["allocated_on"].isoformat(),
+                         "amount": money(sum((Decimal(line["amount"]) for line in json.loads(a["lines"])), Decimal(0)))}
+                        for a in allocations if a["allocated_on"] <= cutoff],
+    }
 
 
 # -- provider exits ------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
-"""The statements that write the duty tables (plans, linked figures, progress, training):
-one per (table, operation), with $1 the district (the city's store writes as 'city')."""
+"""The statements that write the duty tables (plans, linked figures, progress, training, the
+register of villages, the funds secured): one per (table, operation), with $1 the district (the
+city's store writes as 'city')."""
 
-DUTY_TABLES = ("plans", "plan_steps", "linked_figures", "progress_notes", "progress_problems", "trainings")
+DUTY_TABLES = ("plans", "plan_steps", "linked_figures", "progress_notes", "progress_problems", "trainings",
+               "villages", "budget_allocations")
 
 DUTY_STATEMENTS = {
     ("plans", "draft"): (
@@ -57,6 +59,17 @@ DUTY_STATEMENTS = {
         " attendees, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         " ON CONFLICT (district, record_id, town) DO NOTHING",
         ("record_id", "town", "town_district", "held_on", "year", "topic", "audiences", "attendees", "position")),
+    ("villages", "upsert"): (
+        "INSERT INTO villages (district, record_id, town, village, name, kind, valid_from, valid_to, aliases)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (district, record_id) DO NOTHING",
+        ("record_id", "town", "village", "name", "kind", "valid_from", "valid_to", "aliases")),
+    ("villages", "delete"): ("DELETE FROM villages WHERE district = $1 AND record_id = $2", ("record_id",)),
+    ("budget_allocations", "upsert"): (
+        "INSERT INTO budget_allocations (district, record_id, year, lines, document, allocated_on)"
+        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (district, record_id) DO NOTHING",
+        ("record_id", "year", "lines", "document", "allocated_on")),
+    ("budget_allocations", "delete"): ("DELETE FROM budget_allocations WHERE district = $1 AND record_id = $2",
+                                       ("record_id",)),
     ("trainings", "void"): (
         "UPDATE trainings SET voided_at = $3 WHERE district = $1 AND record_id = $2 AND voided_at IS NULL",
         ("record_id", "voided_at")),

@@ -18,7 +18,7 @@ from projections.reports import Scope
 from tenants.event_store import SCHEMA, chain_table, events_table
 
 SERVICE_DIMENSIONS = {"by_domain": "domain", "by_recipient_category": "recipient_category",
-                      "by_service_type": "service_type", "by_village": "village"}
+                      "by_service_type": "service_type", "by_village": "village_key"}
 SERVICE_MEASURES = {"person_times", "hours", "service_hours", "recipients"}
 
 

@@ -23,12 +23,15 @@ from projections.duties import DutyHandlers
 from projections.periods import month_of, period_of
 
 DISTRICT_SCOPE = ""  # the town column of a district-wide row
+SHARED_TOWN = ""  # the town column of a project the district bought for several towns (its `towns` name them)
+SIGN_ATTRIBUTES = ("emblem", "position", "uniform_style")
 
 @dataclass
 class Changes:
     # (period, town, domain, category, service type, month, village, recipient, person-times, hours, sign)
     services: list[tuple] = field(default_factory=list)
-    funds: dict[tuple[str, str, str, str], list] = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), 0]))
+    # (period, town, project, source, level) -> [amount, spends]
+    funds: dict[tuple[str, str, str, str, str], list] = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), 0]))
     record_periods: list[tuple[int, str, str, str, str | None]] = field(default_factory=list)
     # (table, operation, row) in order: 'upsert' a row or 'delete' by key; 'update' for rectifications
     rows: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -107,27 +110,35 @@ class Projector(DutyHandlers):
     def service(self, e: ServiceDelivery.Delivered, sign: int) -> Located:
         period = period_of(e.occurred_on)
         self.changes.services.append((period, e.town, e.domain, e.recipient_category, e.service_type,
-                                      month_of(e.occurred_on), e.village, e.recipient_ref, e.person_times,
+                                      month_of(e.occurred_on), e.village_key, e.recipient_ref, e.person_times,
                                       e.hours, sign))
         return Located(period, e.town)
 
     # -- projects, money and evaluations -------------------------------------------------
 
     def contract(self, e: Project.Contracted, sign: int) -> Located:
-        self.project_towns[e.project] = e.town
+        self.project_towns[e.project] = e.town or SHARED_TOWN
         if sign > 0:
+            lines = [{"source": line["source"], "level": line.get("level", "own"), "amount": str(line["amount"])}
+                     for line in e.funds]
+            budget: dict[str, Decimal] = defaultdict(Decimal)
+            for line in e.funds:
+                budget[line["source"]] += Decimal(line["amount"])
             self.changes.rows.append(("projects", "upsert", {
-                "project": e.project, "record_id": e.record_id, "town": e.town, "role": e.role, "name": e.name,
-                "provider": e.provider["name"], "method": e.method, "amount": e.amount,
+                "project": e.project, "record_id": e.record_id, "town": e.town or SHARED_TOWN, "role": e.role,
+                "name": e.name, "provider": e.provider["name"], "method": e.method, "amount": e.amount,
                 "contract_start": e.contract_start, "contract_end": e.contract_end,
-                "budget": {line["source"]: str(line["amount"]) for line in e.funds}}))
+                "budget": {source: str(amount) for source, amount in budget.items()}, "lines": lines,
+                "towns": {share["town"]: str(share["amount"]) for share in e.towns} if e.towns else None,
+                "credit_code": e.provider.get("credit_code"), "key_recipients": e.key_recipients,
+                "before_rules": "key_recipients" not in vars(e)}))
         else:
             self.changes.rows.append(("projects", "delete", {"project": e.project}))
         return Located(period_of(e.contract_start), e.town)
 
     def spending(self, e: Project.FundSpent, sign: int) -> Located:
-        period, town = period_of(e.occurred_on), self.project_towns[e.project]
-        line = self.changes.funds[(period, town, e.project, e.source)]
+        period, town = period_of(e.occurred_on), e.town or self.project_towns[e.project]
+        line = self.changes.funds[(period, town, e.project, e.source, e.level)]
         line[0] += sign * e.amount
         line[1] += sign
         return Located(period, town)
@@ -138,10 +149,12 @@ class Projector(DutyHandlers):
         if sign > 0:
             self.changes.rows.append(("evaluations", "upsert", {
                 "record_id": e.record_id, "project": e.project, "kind": "self" if is_self else "final",
-                "contract_year": e.contract_year, "on_date": on_date, "score": e.score}))
+                "contract_year": e.contract_year, "on_date": on_date, "score": e.score,
+                "focus": [{"area": f["area"], "score": str(f["score"])} for f in e.focus] if not is_self and e.focus
+                else None, "before_rules": not is_self and "focus" not in vars(e)}))
         else:
             self.changes.rows.append(("evaluations", "delete", {"record_id": e.record_id}))
-        return Located(period_of(on_date), self.project_towns.get(e.project))
+        return Located(period_of(on_date), self.project_towns.get(e.project) or None)
 
     # -- inspections ---------------------------------------------------------------------
 
@@ -181,9 +194,13 @@ class Projector(DutyHandlers):
         kind, key, on, detail = self._FACTS[type(e)]
         on_date: date = getattr(e, on)
         if sign > 0:
+            # A sign's emblem, position and style, as far as its record said (its event's own fields:
+            # one stored before they existed holds none of them).
+            said = {name: value for name in SIGN_ATTRIBUTES if (value := vars(e).get(name)) is not None}
             self.changes.rows.append(("station_facts", "upsert", {
                 "record_id": e.record_id, "town": e.town, "kind": kind, "key": getattr(e, key) if key else None,
-                "on_date": on_date, "detail": getattr(e, detail) if detail else None}))
+                "on_date": on_date, "detail": getattr(e, detail) if detail else None, "attributes": said,
+                "before_rules": kind == "signboard" and "emblem" not in vars(e)}))
         else:
             self.changes.rows.append(("station_facts", "delete", {"record_id": e.record_id}))
         return Located(period_of(on_date), e.town)

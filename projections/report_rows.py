@@ -64,13 +64,13 @@ class Head:
     stamp: tuple[Any, ...] | None
 
 
-# (field, query): $1 the districts, $2 the period (the year for plans); each ordered by district
+# (field, query): $1 the districts, $2 the period (the year for plans and allocations); each ordered by district
 # first, but for the service figures, ordered in Python (`_FIGURE_ORDER`: PostgreSQL's sort of a
 # district's 650 rows took 1.1 ms here, Python's 0.6).
 _TABLES = (
     ("services", "SELECT district, town, dim, key, person_times, hours, recipients FROM service_figures"
                  " WHERE district = ANY($1::text[]) AND period = $2"),
-    ("funds", "SELECT district, period, town, project, source, amount FROM fund_spending"
+    ("funds", "SELECT district, period, town, project, source, level, amount FROM fund_spending"
               " WHERE district = ANY($1::text[]) AND period <= $2"),
     ("inspections", "SELECT * FROM inspections WHERE district = ANY($1::text[])"),
     ("facts", "SELECT * FROM station_facts WHERE district = ANY($1::text[]) ORDER BY district, on_date, record_id"),
@@ -84,11 +84,15 @@ _TABLES = (
               " AND period = $2"),
     ("problems", "SELECT * FROM progress_problems WHERE district = ANY($1::text[])"
                  " ORDER BY district, raised_on, record_id, key"),
+    ("villages", "SELECT * FROM villages WHERE district = ANY($1::text[]) ORDER BY district, village, valid_from"),
+    ("allocations", "SELECT * FROM budget_allocations WHERE district = ANY($1::text[]) AND year = $2"
+                    " ORDER BY district, allocated_on, record_id"),
 )
 # The report table each of them reads.
 SOURCES = {"services": "service_figures", "funds": "fund_spending", "inspections": "inspections",
            "facts": "station_facts", "projects": "projects", "evaluations": "evaluations", "states": "report_states",
-           "plan": "plans", "linked": "linked_figures", "notes": "progress_notes", "problems": "progress_problems"}
+           "plan": "plans", "linked": "linked_figures", "notes": "progress_notes", "problems": "progress_problems",
+           "villages": "villages", "allocations": "budget_allocations"}
 
 
 def reading(changed: Mapping[str, Any]) -> set[str]:
@@ -137,7 +141,7 @@ async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: 
                 for d in names:
                     by[d][name].sort(key=_FIGURE_ORDER)
             continue
-        args = [names] if "$2" not in query else [names, year if name == "plan" else period]
+        args = [names] if "$2" not in query else [names, year if name in ("plan", "allocations") else period]
         for row in await conn.fetch(query, *args):
             by[row["district"]][name].append(row)
         if name == "services":
@@ -155,7 +159,8 @@ async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: 
                     states={r["town"]: r for r in got["states"]}, position=read[d].checkpoint["position"],
                     checkpoint=read[d].checkpoint,
                     duties=DutyRows(plan=got["plan"][0] if got["plan"] else None, linked=got["linked"],
-                                    notes=got["notes"], problems=got["problems"], training=got["training"]),
+                                    notes=got["notes"], problems=got["problems"], training=got["training"],
+                                    villages=got["villages"], allocations=got["allocations"]),
                     tables=tables[d])
             for d, got in by.items()}
 

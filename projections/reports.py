@@ -19,11 +19,14 @@ import orjson
 from audit import checkpoints
 from domain.divisions import Divisions, TownVersion
 from domain.station import expected_signboard
-from projections import compliance, duties_report as duties, report_cache
+from projections import compliance, duties_report as duties, facts, report_cache
+from projections.duty_gaps import Judged, duty_gaps
 from projections.figures import add, fund_figures, money, service_figures
+from projections.gaps import Rules, described
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
 from projections.report_rows import Head, Rows, heads, load_many, reading, training_of
+from projections.villages_report import villages_section
 from stations.clock import CST
 
 
@@ -43,6 +46,7 @@ class Scope:
     today: date
     deadlines: Deadlines = Deadlines()
     as_of: datetime | None = None  # an as-of read: the moment the city's training rows are read at
+    rules: Rules = Rules()
 
     @cached_property  # read for every row of every town: worked out once
     def start(self) -> date:
@@ -192,7 +196,8 @@ def city_json(period: str, status: str, texts: list[bytes]) -> bytes:
 def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]:
     """The city's report from its districts' reports: side by side, and summed."""
     districts = [{k: report[k] for k in ("district", "name", "status", "return_reason", "timeliness", "figures",
-                                         "completeness", "plan", "linked_projects", "training", "checkpoint")}
+                                         "completeness", "plan", "funding", "linked_projects", "training",
+                                         "duty_compliance", "checkpoint")}
                  for report in reports]
     total: dict[str, Any] = {}
     for part in districts:
@@ -266,7 +271,7 @@ def _town_part(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
 def _town_part_key(scope: Scope, rows: Rows, town: TownVersion) -> tuple:
     """Everything `_town_part` reads: the scope, the town, and the town's rows of every table
     (a row's values are its identity: the same values make the same part)."""
-    projects = rows.of_town("projects", town.code)
+    projects = facts.projects_of(rows, town.code)
     return ("town", scope, town, rows.states.get(town.code), tuple(projects),
             tuple(e for p in projects for e in rows.having("evaluations", "project", p["project"])),
             *(tuple(rows.of_town(table, town.code)) for table in ("services", "funds", "inspections", "facts")))
@@ -278,13 +283,17 @@ def _figures(scope: Scope, rows: Rows, town: str, towns: list[dict[str, Any]]) -
         return getattr(rows, field) if town == DISTRICT_SCOPE else rows.of_town(field, town)
 
     inspections = [r for r in mine("inspections") if r["period"] == scope.period]
-    projects = [p for p in mine("projects") if p["contract_start"] <= scope.end
-                and duties.effective_end(p) >= scope.start]
+    # A district purchase for several towns counts in each of them, and once in the district.
+    projects = [p for p in (rows.projects if town == DISTRICT_SCOPE else facts.projects_of(rows, town))
+                if p["contract_start"] <= scope.end and duties.effective_end(p) >= scope.start]
     return {
         **service_figures(scope.period, rows.of_town("services", town)),
         **fund_figures([r for r in mine("funds") if r["period"] == scope.period]),
         "inspections": len(inspections),
-        "open_rectifications": sum(r["issues_found"] and r["rectified_on"] is None for r in inspections),
+        # Every inspection by the cutoff, of any half year, whose findings were not put right by then.
+        "open_rectifications": sum(r["issues_found"] and r["occurred_on"] <= scope.cutoff
+                                   and (r["rectified_on"] is None or r["rectified_on"] > scope.cutoff)
+                                   for r in mine("inspections")),
         "stations": sum("no_station" not in t["compliance"]["gap_codes"] for t in towns),
         "stations_compliant": sum(t["compliance"]["compliant"] for t in towns),
         "projects": {"core": sum(p["role"] == "core" for p in projects),
@@ -294,45 +303,44 @@ def _figures(scope: Scope, rows: Rows, town: str, towns: list[dict[str, Any]]) -
 
 def _compliance(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
     district = scope.divisions.district(scope.district, scope.cutoff)
-    projects = rows.of_town("projects", town.code)
+    projects = facts.projects_of(rows, town.code)
     assessed = compliance.assess(
-        [compliance.StationFact(f["kind"], f["key"], f["on_date"], f["detail"])
-         for f in rows.of_town("facts", town.code)],
-        [compliance.ProjectFact(p["project"], p["role"], p["contract_start"], p["contract_end"], p["exited_on"])
-         for p in projects],
-        [compliance.EvaluationFact(e["project"], e["kind"], e["contract_year"])
-         for p in projects for e in rows.having("evaluations", "project", p["project"])],
-        [compliance.InspectionFact(i["record_id"], i["issues_found"], i["rectification_due"], i["rectified_on"])
-         for i in rows.of_town("inspections", town.code)],
+        facts.station_facts(rows, town.code), facts.project_facts(projects), facts.evaluation_facts(rows, projects),
+        facts.inspection_facts(rows, town.code),
         expected_sign=expected_signboard(district.name if district else "", town.name),
-        cutoff=scope.cutoff,
+        cutoff=scope.cutoff, rules=scope.rules,
     )
-    return {"compliant": assessed.compliant, "gaps": [g.zh for g in assessed.gaps],
-            "gap_codes": [g.code for g in assessed.gaps]}
+    return described(assessed.gaps)
 
 
 def _duty_sections_key(scope: Scope, rows: Rows, stations: tuple[tuple[str, str], ...]) -> tuple:
     """Everything the district's `_duty_sections` reads: the scope, its towns with a station, and
-    the rows of the plan, the projects, their evaluations and the duties."""
+    the rows of the plan, the projects, their evaluations and spending, and the duties."""
     d = rows.duties
     return ("duties", scope, stations, d.plan, tuple(d.linked), tuple(d.notes), tuple(d.problems), tuple(d.training),
-            tuple(rows.projects), tuple(rows.evaluations))
+            tuple(d.allocations), tuple(rows.projects), tuple(rows.evaluations), tuple(rows.funds))
 
 
 def _duty_sections(scope: Scope, rows: Rows, town: str | None, parts: list[dict[str, Any]]) -> dict[str, Any]:
     """The plan against reality, provider exits, linked projects, training and open problems."""
     year, d = int(scope.period[:4]), rows.duties
     stations = [(t["town"], t["name"]) for t in parts if "no_station" not in t["compliance"]["gap_codes"]]
-    running_linked = sum(p["role"] == "linked" and (town is None or p["town"] == town)
-                         and p["contract_start"] <= scope.end and duties.effective_end(p) >= scope.start
-                         for p in rows.projects)
+    running_linked = sum(p["role"] == "linked" and p["contract_start"] <= scope.end
+                         and duties.effective_end(p) >= scope.start
+                         for p in (rows.projects if town is None else facts.projects_of(rows, town)))
+    judged = Judged(year, scope.start, scope.end, scope.cutoff, scope.today,
+                    scope.end + timedelta(days=scope.deadlines.town_days))
     return {
         "plan": duties.plan_section(year, scope.cutoff, d.plan, rows.projects, rows.evaluations, town),
+        **({"funding": duties.funding_section(year, scope.cutoff, d.allocations, rows.projects, rows.funds)}
+           if town is None else {}),
+        "duty_compliance": described(duty_gaps(judged, d, rows.projects, stations, town)),
         "provider_exits": duties.exits_section(scope.start, scope.end, rows.projects, town),
         "linked_projects": duties.linked_section(d.linked, running_linked, town),
         "training": duties.training_section(year, scope.cutoff, d.training, stations, town),
         "progress_notes": duties.progress_notes(d.notes, scope.cutoff, town),
         "open_problems": duties.open_problems(d.problems, scope.cutoff, town),
+        "villages": villages_section(d.villages, rows.services, scope.cutoff, town),
     }
 
 

@@ -23,18 +23,21 @@ INSERTED_ONLY_IN_REBUILD = ("service_figures", "service_recipients", "record_per
 _ROW_STATEMENTS = {
     ("projects", "upsert"): (
         "INSERT INTO projects (district, project, record_id, town, role, name, provider, method, amount,"
-        " contract_start, contract_end, budget) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        " contract_start, contract_end, budget, lines, towns, credit_code, key_recipients, before_rules)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
         " ON CONFLICT (district, project) DO UPDATE SET record_id = excluded.record_id, town = excluded.town,"
         " role = excluded.role, name = excluded.name, provider = excluded.provider, method = excluded.method,"
         " amount = excluded.amount, contract_start = excluded.contract_start,"
-        " contract_end = excluded.contract_end, budget = excluded.budget",
+        " contract_end = excluded.contract_end, budget = excluded.budget, lines = excluded.lines,"
+        " towns = excluded.towns, credit_code = excluded.credit_code, key_recipients = excluded.key_recipients,"
+        " before_rules = excluded.before_rules",
         ("project", "record_id", "town", "role", "name", "provider", "method", "amount", "contract_start",
-         "contract_end", "budget")),
+         "contract_end", "budget", "lines", "towns", "credit_code", "key_recipients", "before_rules")),
     ("projects", "delete"): ("DELETE FROM projects WHERE district = $1 AND project = $2", ("project",)),
     ("evaluations", "upsert"): (
-        "INSERT INTO evaluations (district, record_id, project, kind, contract_year, on_date, score)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district, record_id) DO NOTHING",
-        ("record_id", "project", "kind", "contract_year", "on_date", "score")),
+        "INSERT INTO evaluations (district, record_id, project, kind, contract_year, on_date, score, focus, before_rules)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (district, record_id) DO NOTHING",
+        ("record_id", "project", "kind", "contract_year", "on_date", "score", "focus", "before_rules")),
     ("evaluations", "delete"): ("DELETE FROM evaluations WHERE district = $1 AND record_id = $2",
                                 ("record_id",)),
     ("inspections", "upsert"): (
@@ -49,9 +52,9 @@ _ROW_STATEMENTS = {
         "UPDATE inspections SET rectified_on = $3, rectified_by = $4 WHERE district = $1 AND record_id = $2",
         ("record_id", "rectified_on", "rectified_by")),
     ("station_facts", "upsert"): (
-        "INSERT INTO station_facts (district, record_id, town, kind, key, on_date, detail)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (district, record_id) DO NOTHING",
-        ("record_id", "town", "kind", "key", "on_date", "detail")),
+        "INSERT INTO station_facts (district, record_id, town, kind, key, on_date, detail, attributes, before_rules)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (district, record_id) DO NOTHING",
+        ("record_id", "town", "kind", "key", "on_date", "detail", "attributes", "before_rules")),
     ("station_facts", "delete"): ("DELETE FROM station_facts WHERE district = $1 AND record_id = $2",
                                   ("record_id",)),
     ("report_states", "transition"): (
@@ -69,9 +72,9 @@ _ROW_STATEMENTS = {
 }
 
 _UPSERT_FUNDS = """
-INSERT INTO fund_spending AS s (district, period, town, project, source, amount, spends)
-SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::int[])
-ON CONFLICT (district, period, town, project, source) DO UPDATE SET
+INSERT INTO fund_spending AS s (district, period, town, project, source, level, amount, spends)
+SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::numeric[], $8::int[])
+ON CONFLICT (district, period, town, project, source, level) DO UPDATE SET
     amount = s.amount + excluded.amount, spends = s.spends + excluded.spends
 """
 

@@ -19,6 +19,7 @@ from exports.model import Kind, Sheet, shown
 from exports.sheets import sheets
 from projections import connections
 from projections.periods import PERIOD_PATTERN
+from projections.gaps import Rules
 from projections.reports import Deadlines, Scope, district_report, frozen_version, town_report
 from stations import clock
 from stations.bootstrap import Runtime, bootstrap
@@ -72,7 +73,8 @@ async def _read(runtime: Runtime, url: str, district: str, period: str, town: st
     if town is not None and not runtime.tenants.divisions.town_belongs(town, district):
         raise NotFound(f"镇(街道) {town} 不在区 {district} / town {town} is not in district {district}")
     scope = Scope(district, period, runtime.tenants.divisions, clock.today(),
-                  Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days))
+                  Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
+                  rules=Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days))
     conn = await connections.connect(url)
     try:
         if version is not None:

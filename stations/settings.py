@@ -44,6 +44,11 @@ class Settings(BaseSettings):
                                            description="days after a half year by which a town's report is due")
     district_report_deadline_days: int = Field(default=30, ge=0, le=180,
                                                description="days after a half year by which a district's report is due")
+    evaluation_tolerance_days: int = Field(
+        default=30, ge=0, le=180, description="days before its contract year begins or after it ends that an"
+                                               " evaluation may be dated and still count for that year")
+    final_evaluation_grace_days: int = Field(
+        default=30, ge=0, le=180, description="days after a contract year ends before its final evaluation is overdue")
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=600,
                                           description="how long SIGTERM waits for the requests in flight")
     telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans, metrics and logs, to the"

@@ -20,7 +20,9 @@ def service_delivered(town: str, **fields: Any) -> dict[str, Any]:
             "recipient_ref": rid("R"), "hours": "1.5", **fields}
 
 
-def project_contracted(town: str, project: str | None = None, **fields: Any) -> dict[str, Any]:
+def project_contracted(town: str | None, project: str | None = None, **fields: Any) -> dict[str, Any]:
+    """A contract as the guide wants it: a core one names its key recipients."""
+    key_recipients = {"key_recipients": ["living_alone_elderly"]} if fields.get("role", "core") == "core" else {}
     return {"id": rid("pc"), "type": "project_contracted", "project": project or rid("P"), "town": town,
             "role": "core", "name": "关爱独居老人项目", "purchaser_kind": "district_bureau",
             "provider": {"name": "厦门市某社工服务中心", "kind": "social_organization", "credit_code": "523502004JURQ283F9"},
@@ -28,7 +30,7 @@ def project_contracted(town: str, project: str | None = None, **fields: Any) -> 
             "contract_end": "2025-12-31",
             "funds": [{"source": "elderly_care", "amount": "200000.00"},
                       {"source": "social_assistance", "amount": "100000.00"}],
-            "domains": ["elderly_care", "social_assistance"], **fields}
+            "domains": ["elderly_care", "social_assistance"], **key_recipients, **fields}
 
 
 def fund_spent(project: str, **fields: Any) -> dict[str, Any]:
@@ -49,7 +51,8 @@ def inspection_done(town: str, **fields: Any) -> dict[str, Any]:
 def compliant_station(town: str, sign: str, on: str = "2025-01-10") -> list[dict[str, Any]]:
     """Every record a station needs to be compliant, except its core project."""
     records = [station_established(town, established_on=on),
-               {"id": rid("sg"), "type": "signboard_hung", "town": town, "text": sign, "hung_on": on}]
+               {"id": rid("sg"), "type": "signboard_hung", "town": town, "text": sign, "hung_on": on, "emblem": True,
+                "position": "outside_prominent", "uniform_style": True}]
     records += [{"id": rid("eq"), "type": "equipment_recorded", "town": town, "item": item, "quantity": 1,
                  "recorded_on": on}
                 for item in ("desks_chairs", "data_cabinet", "archive_cabinet", "computer", "printer_copier",

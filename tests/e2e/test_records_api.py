@@ -254,7 +254,9 @@ async def test_health_and_openapi(client):
         == {"StationEstablished", "ServiceDelivered", "FundSpent", "RecordVoided", "PurchasePlanDrafted",
             "InspectionDone", "RectificationDone", "SignboardHung", "EquipmentRecorded", "StaffAssigned",
             "StaffReleased", "RulesAdopted", "ProjectContracted", "SelfEvaluationSubmitted", "FinalEvaluationDone",
-            "ProviderExited", "LinkedFiguresCollected", "ProgressReported", "ProblemResolved"}
+            "ProviderExited", "LinkedFiguresCollected", "ProgressReported", "ProblemResolved", "VillageRegistered",
+            "BudgetAllocated"}
+    assert schemas["FundLine"]["properties"]["level"]["default"] == "own"  # a stated default
     assert "default" not in schemas["ServiceDelivered"]["properties"]["village"]  # nulls left out, as FastAPI does
 
 

@@ -91,8 +91,10 @@ async def test_compliance_names_each_gap(client, district):
     position = await record(client, district, compliant_station(town, sign(district, town)))
 
     before = {t["town"]: t for t in (await report(client, district, position))["towns"]}
-    assert before[town]["compliance"] == {"compliant": False, "gaps": ["无核心项目"],
-                                          "gap_codes": ["no_core_project"]}
+    assert before[town]["compliance"] == {
+        "compliant": False, "gaps": ["无核心项目"], "gap_codes": ["no_core_project"],
+        "gap_details": [{"code": "no_core_project", "kind": "no_core_project", "zh": "无核心项目", "en": "no core project",
+                         "before_rules": False}]}
     assert before[district.other_town]["compliance"]["gap_codes"] == ["no_station"]
 
     position = await record(client, district, [project_contracted(town)])

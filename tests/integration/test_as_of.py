@@ -16,7 +16,8 @@ from projections.worker import ProjectionWorker
 from stations import clock
 from tenants.event_store import CITY
 from tests.builders import record_voided, service_delivered, station_established, training_held
-from tests.integration.halfyear import duties_seen, generate, matches, naive_duties, naive_figures
+from tests.integration.halfyear import generate, matches, naive_figures
+from tests.integration.halfyear_duties import duties_seen, naive_duties
 from tests.integration.test_ledger import context
 
 

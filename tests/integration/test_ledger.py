@@ -62,7 +62,7 @@ def test_racing_spends_never_take_a_fund_line_below_zero(runtime, district):
     assert outcomes.count(True) == 3
     project = runtime.tenants.ledger(district.code).repository.get(
         runtime.tenants.ledger(district.code).store.lookup_records([contract["id"]])[contract["id"]].stream)
-    assert project.spent("elderly_care") == 180000
+    assert project.spent(("elderly_care", "own")) == 180000
 
 
 def test_a_rejected_batch_leaves_no_trace(runtime, district):
@@ -156,4 +156,4 @@ def test_what_a_rejected_batch_changed_before_its_refusal_is_not_kept(runtime, d
 
     ledger = runtime.tenants.ledger(district.code)
     project = ledger.repository.get(ledger.store.lookup_records([contract["id"]])[contract["id"]].stream)
-    assert project.spent("elderly_care") == 200000
+    assert project.spent(("elderly_care", "own")) == 200000

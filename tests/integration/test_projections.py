@@ -20,7 +20,11 @@ from projections.worker import ProjectionWorker, lags
 from stations import clock
 from tenants.event_store import DistrictRecorder, chain_table, events_table, records_table
 from tests.builders import service_delivered
-from tests.integration.halfyear import duties_seen, generate, matches, naive_duties, naive_figures
+from tests.integration.halfyear import generate, matches, naive_figures
+from tests.integration.halfyear_duties import (
+    duties_seen, funding_seen, naive_duties, naive_duty_gaps, naive_funding, naive_station_gaps, naive_villages,
+    villages_seen,
+)
 from tests.integration.test_ledger import context
 
 
@@ -62,13 +66,20 @@ async def check_reports(pool, runtime, district, records, *, filed: bool = False
         async with pool.acquire() as conn:
             whole = await district_report(conn, scope)
             expected = naive_figures(records, period)
+            towns = list(district.towns)
             assert matches(whole["figures"], expected) == expected, period
             assert duties_seen(whole) == naive_duties(records, period, filed=filed), period
+            assert funding_seen(whole) == naive_funding(records, period), period
+            assert villages_seen(whole) == naive_villages(records, period), period
+            assert whole["duty_compliance"]["gap_codes"] == naive_duty_gaps(records, period, towns), period
             for town in district.towns:
                 part = await town_report(conn, scope, town)
                 expected = naive_figures(records, period, town)
                 assert matches(part["figures"], expected) == expected, (period, town)
                 assert duties_seen(part) == naive_duties(records, period, town, filed=filed), (period, town)
+                assert villages_seen(part) == naive_villages(records, period, town), (period, town)
+                assert sorted(part["compliance"]["gap_codes"]) == naive_station_gaps(records, period, town), (period, town)
+                assert part["duty_compliance"]["gap_codes"] == naive_duty_gaps(records, period, towns, town), (period, town)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

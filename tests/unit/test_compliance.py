@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from domain.vocabulary import codes
-from projections.compliance import (
-    EvaluationFact, InspectionFact, ProjectFact, StationFact, assess, contract_years, midyear,
-)
+from projections.compliance import InspectionFact, StationFact, assess
+from projections.evaluation_rules import EvaluationFact, ProjectFact, contract_years, midyear
+from projections.gaps import Rules
 
 SIGN = "思明区厦港街道民政服务站"
 CUTOFF = date(2025, 6, 30)
@@ -16,8 +16,16 @@ EARLY = date(2024, 1, 10)  # every fact of the compliant station is dated this d
 
 # -- builders ---------------------------------------------------------------------------------
 
-def fact(kind, key=None, on=EARLY, detail=None):
-    return StationFact(kind, key, on, detail)
+def fact(kind, key=None, on=EARLY, detail=None, attributes=None, before_rules=False):
+    return StationFact(kind, key, on, detail, attributes or {}, before_rules)
+
+
+# The sign the guide asks for: the emblem, the uniform style, hung outside where it is seen.
+GUIDE_SIGN = {"emblem": True, "position": "outside_prominent", "uniform_style": True}
+
+
+def sign(on=EARLY, detail=SIGN, **attributes):
+    return fact("signboard", on=on, detail=detail, attributes={**GUIDE_SIGN, **attributes})
 
 
 def assigned(person, role, on=EARLY):
@@ -32,7 +40,7 @@ def station(*extra, drop=()):
     """A compliant station's facts, less those whose (kind, key) is in `drop`, plus `extra`."""
     facts = [
         fact("established"),
-        fact("signboard", detail=SIGN),
+        sign(),
         *(fact("equipment", item) for item in codes("equipment")),
         assigned("S-head", "station_head"),
         assigned("S-gov", "deputy_head_government"),
@@ -44,24 +52,42 @@ def station(*extra, drop=()):
     return [f for f in facts if (f.kind, f.key) not in drop] + list(extra)
 
 
+CODE = "523502004JURQ283F9"
+FOCUS = ("service_effect", "station_operation")
+
+
+def core(project, start, end, **kw):
+    """A core project as the guide wants it recorded: its provider's credit code, its key recipients."""
+    return ProjectFact(project, "core", start, end, **{"credit_code": CODE, "key_recipients": ("orphan",), **kw})
+
+
+def evaluated(project, kind, year, on=None, focus=FOCUS):
+    """An evaluation of a contract year, dated when due (the middle of the year, or its last day)."""
+    if on is None:
+        _, start, end = next(y for y in contract_years(project) if y[0] == year)
+        on = midyear(start, end) if kind == "self" else end
+    return EvaluationFact(project.project, kind, year, on, focus if kind == "final" else ())
+
+
 # A two-year core contract; year 1 is fully evaluated, year 2's self-evaluation is due 2025-07-02.
-CORE = ProjectFact("P-1", "core", date(2024, 1, 1), date(2025, 12, 31))
-EVALUATED = [EvaluationFact("P-1", "self", 1), EvaluationFact("P-1", "final", 1)]
+CORE = core("P-1", date(2024, 1, 1), date(2025, 12, 31))
+EVALUATED = [evaluated(CORE, "self", 1), evaluated(CORE, "final", 1)]
 
 
-def check(facts=None, projects=(CORE,), evaluations=EVALUATED, inspections=(), cutoff=CUTOFF):
+def check(facts=None, projects=(CORE,), evaluations=EVALUATED, inspections=(), cutoff=CUTOFF, rules=Rules()):
     return assess(station() if facts is None else facts, projects, evaluations, inspections,
-                  expected_sign=SIGN, cutoff=cutoff)
+                  expected_sign=SIGN, cutoff=cutoff, rules=rules)
 
 
 def gap_codes(facts=None, **kw):
     return [g.code for g in check(facts, **kw).gaps]
 
 
-def evaluation_gaps(project, evaluations=(), cutoff=CUTOFF):
+def evaluation_gaps(project, evaluations=(), cutoff=CUTOFF, rules=Rules()):
     """The evaluation gaps of `project`, assessed beside the compliant station's core project."""
-    return [c for c in gap_codes(projects=(CORE, project), evaluations=[*EVALUATED, *evaluations], cutoff=cutoff)
-            if c.startswith(("self_", "final_")) and c.split(":")[1] == project.project]
+    return [c for c in gap_codes(projects=(CORE, project), evaluations=[*EVALUATED, *evaluations], cutoff=cutoff,
+                                 rules=rules)
+            if c.startswith(("self_", "final_", "evaluation_misdated")) and c.split(":")[1] == project.project]
 
 
 def inspection(due, rectified=None, issues=True, record_id="in-1"):
@@ -83,18 +109,21 @@ def test_any_gap_makes_the_station_non_compliant():
 
 
 def test_gaps_come_in_the_order_of_the_rules():
-    linked = ProjectFact("P-2", "linked", date(2024, 1, 1), date(2024, 12, 31))
+    bare = ProjectFact("P-2", "core", date(2024, 1, 1), date(2025, 12, 31))
     only_established = [fact("established")]
-    assert gap_codes(only_established, projects=(linked,), evaluations=(),
+    assert gap_codes(only_established, projects=(bare,), evaluations=(),
                      inspections=[inspection(date(2025, 5, 1))]) == [
         "signboard_missing",
         *(f"equipment_missing:{item}" for item in codes("equipment")),
         "staff_head", "staff_deputies", "staff_members",
         *(f"rules_missing:{category}" for category in codes("rule_category")),
-        "no_core_project",
+        "core_key_recipients_missing:P-2", "provider_credit_code_missing:P-2",
         "self_evaluation_overdue:P-2:1", "final_evaluation_overdue:P-2:1",
         "rectification_overdue:in-1",
     ]
+    assert gap_codes([fact("established"), sign(emblem=None, position=None, uniform_style=None)], projects=(),
+                     evaluations=())[:4] == ["signboard_emblem", "signboard_position", "signboard_style",
+                                             *(f"equipment_missing:{item}" for item in codes("equipment"))][:4]
 
 
 # -- 1. established -----------------------------------------------------------------------------
@@ -118,24 +147,24 @@ def test_no_signboard():
 
 
 def test_a_wrong_signboard_names_the_expected_text():
-    gaps = check(station(fact("signboard", on=date(2025, 3, 1), detail="厦港街道民政服务站"))).gaps
+    gaps = check(station(sign(on=date(2025, 3, 1), detail="厦港街道民政服务站"))).gaps
     assert [(g.code, g.zh) for g in gaps] == [("signboard_text", "标牌文字不符：应为“思明区厦港街道民政服务站”")]
 
 
 def test_whitespace_in_the_signboard_does_not_matter():
-    assert gap_codes(station(drop={("signboard", None)}) + [fact("signboard", detail=" 思明区 厦港街道\u3000民政服务站 ")]) == []
+    assert gap_codes(station(drop={("signboard", None)}) + [sign(detail=" 思明区 厦港街道\u3000民政服务站 ")]) == []
 
 
 def test_the_latest_signboard_counts():
-    rehung = fact("signboard", on=date(2025, 3, 1), detail="厦港民政服务站")
+    rehung = sign(on=date(2025, 3, 1), detail="厦港民政服务站")
     assert gap_codes(station(rehung)) == ["signboard_text"]
-    fixed = fact("signboard", on=date(2025, 4, 1), detail=SIGN)
+    fixed = sign(on=date(2025, 4, 1))
     assert gap_codes(station(rehung, fixed)) == []
 
 
 def test_a_signboard_hung_after_the_cutoff_does_not_count():
-    assert gap_codes(station(fact("signboard", on=date(2025, 7, 1), detail="错"))) == []
-    late = station(fact("signboard", on=date(2025, 7, 1), detail=SIGN), drop={("signboard", None)})
+    assert gap_codes(station(sign(on=date(2025, 7, 1), detail="错"))) == []
+    late = station(sign(on=date(2025, 7, 1)), drop={("signboard", None)})
     assert gap_codes(late) == ["signboard_missing"]
 
 
@@ -207,7 +236,9 @@ def test_a_person_counts_in_the_role_of_their_latest_assignment():
 
 
 def test_a_role_changed_without_a_release_counts_once():
-    assert gap_codes(station(assigned("S-1", "station_head", date(2025, 3, 1)))) == ["staff_members"]
+    # S-1 leaves the staff to head the station: the station now has one staff member, and two heads.
+    assert gap_codes(station(assigned("S-1", "station_head", date(2025, 3, 1)))) == ["staff_head_multiple",
+                                                                                   "staff_members"]
 
 
 def test_release_and_reassignment_on_one_day_follow_the_order_given():
@@ -252,29 +283,29 @@ def test_no_projects_means_no_core_project():
 
 
 def test_linked_projects_alone_are_not_a_core_project():
-    linked = ProjectFact("P-2", "linked", date(2025, 1, 1), date(2025, 12, 31))
+    linked = ProjectFact("P-2", "linked", date(2025, 1, 1), date(2025, 12, 31), credit_code=CODE)
     assert gap_codes(projects=(linked,), evaluations=()) == ["no_core_project"]
 
 
 def test_a_core_project_not_yet_started_does_not_count():
-    future = ProjectFact("P-3", "core", date(2025, 7, 1), date(2026, 6, 30))
+    future = core("P-3", date(2025, 7, 1), date(2026, 6, 30))
     assert gap_codes(projects=(future,), evaluations=()) == ["no_core_project"]
 
 
 def test_a_core_project_in_force_counts():
-    current = ProjectFact("P-3", "core", date(2025, 1, 1), date(2025, 12, 31))
+    current = core("P-3", date(2025, 1, 1), date(2025, 12, 31))
     assert gap_codes(projects=(current,), evaluations=()) == []
 
 
 def test_a_core_project_that_ended_before_the_cutoff_still_counts():
-    assert gap_codes(projects=(CORE,), evaluations=[*EVALUATED, EvaluationFact("P-1", "self", 2),
-                                                    EvaluationFact("P-1", "final", 2)], cutoff=date(2026, 3, 1)) == []
+    assert gap_codes(projects=(CORE,), evaluations=[*EVALUATED, evaluated(CORE, "self", 2),
+                                                    evaluated(CORE, "final", 2)], cutoff=date(2026, 3, 1)) == []
 
 
 # -- 7. evaluations -----------------------------------------------------------------------------
 
 def test_contract_years_run_from_the_start_date_and_the_last_ends_with_the_contract():
-    project = ProjectFact("P-2", "linked", date(2024, 4, 1), date(2025, 9, 30))
+    project = core("P-2", date(2024, 4, 1), date(2025, 9, 30))
     assert list(contract_years(project)) == [(1, date(2024, 4, 1), date(2025, 3, 31)),
                                              (2, date(2025, 4, 1), date(2025, 9, 30))]
 
@@ -286,34 +317,95 @@ def test_the_self_evaluation_is_due_half_the_contract_year_in():
 
 
 def test_a_self_evaluation_is_overdue_only_after_its_due_day():
-    project = ProjectFact("P-2", "linked", date(2025, 1, 1), date(2025, 12, 31))  # due 2025-07-02
+    project = core("P-2", date(2025, 1, 1), date(2025, 12, 31))  # due 2025-07-02
     assert evaluation_gaps(project, cutoff=date(2025, 7, 2)) == []
     assert evaluation_gaps(project, cutoff=date(2025, 7, 3)) == ["self_evaluation_overdue:P-2:1"]
-    assert evaluation_gaps(project, [EvaluationFact("P-2", "self", 1)], cutoff=date(2025, 7, 3)) == []
+    assert evaluation_gaps(project, [evaluated(project, "self", 1)], cutoff=date(2025, 7, 3)) == []
 
 
-def test_a_final_evaluation_is_overdue_only_after_the_contract_year_ends():
-    project = ProjectFact("P-2", "linked", date(2024, 4, 1), date(2026, 3, 31))
-    done = [EvaluationFact("P-2", "self", 1)]
-    assert evaluation_gaps(project, done, cutoff=date(2025, 3, 31)) == []
-    assert evaluation_gaps(project, done, cutoff=date(2025, 4, 1)) == ["final_evaluation_overdue:P-2:1"]
+def test_a_final_evaluation_is_overdue_only_after_the_grace_period_that_follows_its_contract_year():
+    project = core("P-2", date(2024, 4, 1), date(2026, 3, 31))  # year 1 ends 2025-03-31
+    done = [evaluated(project, "self", 1)]
+    assert evaluation_gaps(project, done, cutoff=date(2025, 4, 30)) == []  # 30 days of grace by default
+    assert evaluation_gaps(project, done, cutoff=date(2025, 5, 1)) == ["final_evaluation_overdue:P-2:1"]
+    assert evaluation_gaps(project, done, cutoff=date(2025, 4, 10), rules=Rules(final_evaluation_grace_days=10)) == []
+    assert evaluation_gaps(project, done, cutoff=date(2025, 4, 11),
+                           rules=Rules(final_evaluation_grace_days=10)) == ["final_evaluation_overdue:P-2:1"]
+    late = evaluated(project, "final", 1, on=date(2025, 4, 20))
+    assert evaluation_gaps(project, [*done, late], cutoff=date(2025, 5, 1)) == []
+
+
+def test_an_evaluation_counts_only_once_it_is_dated_by_the_cutoff():
+    project = core("P-2", date(2025, 1, 1), date(2025, 12, 31))
+    filed_later = evaluated(project, "self", 1, on=date(2025, 7, 10))
+    assert evaluation_gaps(project, [filed_later], cutoff=date(2025, 7, 9)) == ["self_evaluation_overdue:P-2:1"]
+    assert evaluation_gaps(project, [filed_later], cutoff=date(2025, 7, 10)) == []
+
+
+def test_an_evaluation_dated_outside_its_contract_year_does_not_count():
+    project = core("P-2", date(2024, 1, 1), date(2025, 12, 31))
+    # Year 2's self-evaluation filed in year 1, beyond the 30 days' tolerance: it does not count.
+    early = evaluated(project, "self", 2, on=date(2024, 12, 1))
+    assert evaluation_gaps(project, [*done_year_one(project), early], cutoff=date(2025, 9, 1)) == [
+        "evaluation_misdated:P-2:self:2"]
+    gap, = [g for g in check(projects=(CORE, project), evaluations=[*EVALUATED, *done_year_one(project), early],
+                             cutoff=date(2025, 9, 1)).gaps if g.code.startswith("evaluation_misdated")]
+    assert gap.zh == "项目P-2第2合同年度中期自评日期2024-12-01不在该合同年度（2025-01-01至2025-12-31）内，不予计入"
+
+
+def test_the_tolerance_is_the_boundary_of_a_contract_year():
+    project = core("P-2", date(2024, 1, 1), date(2025, 12, 31))
+    for on, counts in ((date(2024, 12, 2), True), (date(2024, 12, 1), False)):  # year 2 begins 2025-01-01
+        gaps = evaluation_gaps(project, [*done_year_one(project), evaluated(project, "self", 2, on=on)],
+                               cutoff=date(2025, 9, 1))
+        assert gaps == ([] if counts else ["evaluation_misdated:P-2:self:2"]), on
+    assert evaluation_gaps(project, [*done_year_one(project), evaluated(project, "self", 2, on=date(2024, 12, 1))],
+                           cutoff=date(2025, 9, 1), rules=Rules(evaluation_tolerance_days=31)) == []
+    # A final evaluation may be done within the grace period after its year (or the tolerance, if longer).
+    for on, counts in ((date(2025, 1, 30), True), (date(2025, 1, 31), False)):
+        final = evaluated(project, "final", 1, on=on)
+        gaps = evaluation_gaps(project, [evaluated(project, "self", 1), final], cutoff=date(2025, 6, 30))
+        assert gaps == ([] if counts else ["evaluation_misdated:P-2:final:1"]), on
+
+
+def done_year_one(project):
+    return [evaluated(project, "self", 1), evaluated(project, "final", 1)]
+
+
+def test_linked_projects_owe_the_station_no_evaluation():
+    linked = ProjectFact("P-2", "linked", date(2022, 7, 1), date(2026, 6, 30), credit_code=CODE)
+    assert evaluation_gaps(linked) == []
+
+
+def test_a_final_evaluation_scores_both_focus_areas():
+    project = core("P-2", date(2024, 1, 1), date(2024, 12, 31))
+    partial = evaluated(project, "final", 1, focus=("service_effect",))
+    gaps = [g for g in check(projects=(CORE, project), evaluations=[*EVALUATED, evaluated(project, "self", 1), partial]).gaps
+            if g.code.startswith("final_evaluation_focus")]
+    assert [(g.code, g.zh, g.before_rules) for g in gaps] == [
+        ("final_evaluation_focus_missing:P-2:1", "项目P-2第1合同年度期末评估缺少重点评估内容评分：站点运营管理", False)]
+    old = EvaluationFact("P-2", "final", 1, date(2024, 12, 31), (), before_rules=True)
+    [gap] = [g for g in check(projects=(CORE, project), evaluations=[*EVALUATED, evaluated(project, "self", 1), old]).gaps
+             if g.code.startswith("final_evaluation_focus")]
+    assert gap.before_rules and gap.zh.endswith("服务成效、站点运营管理")
+    assert evaluation_gaps(project, [evaluated(project, "self", 1), evaluated(project, "final", 1)]) == []
 
 
 def test_an_overdue_evaluation_names_project_and_year():
-    gaps = check(evaluations=[EvaluationFact("P-1", "final", 1)]).gaps
+    gaps = check(evaluations=[EVALUATED[1]]).gaps
     assert [(g.code, g.zh) for g in gaps] == [("self_evaluation_overdue:P-1:1", "项目P-1第1合同年度中期自评逾期")]
-    gaps = check(evaluations=[EvaluationFact("P-1", "self", 1)]).gaps
+    gaps = check(evaluations=[EVALUATED[0]]).gaps
     assert [(g.code, g.zh) for g in gaps] == [("final_evaluation_overdue:P-1:1", "项目P-1第1合同年度期末评估逾期")]
 
 
 def test_an_evaluation_of_another_year_or_project_does_not_count():
-    project = ProjectFact("P-2", "linked", date(2024, 1, 1), date(2024, 12, 31))
-    others = [EvaluationFact("P-2", "self", 2), EvaluationFact("P-1", "final", 1), EvaluationFact("P-2", "self", 1)]
+    project = core("P-2", date(2024, 1, 1), date(2024, 12, 31))
+    others = [evaluated(project, "self", 1), EvaluationFact("P-2", "self", 2, date(2024, 12, 1)), EVALUATED[1]]
     assert evaluation_gaps(project, others) == ["final_evaluation_overdue:P-2:1"]
 
 
 def test_every_past_contract_year_is_checked():
-    project = ProjectFact("P-2", "linked", date(2022, 7, 1), date(2026, 6, 30))
+    project = core("P-2", date(2022, 7, 1), date(2026, 6, 30))
     assert evaluation_gaps(project) == [
         "self_evaluation_overdue:P-2:1", "final_evaluation_overdue:P-2:1",
         "self_evaluation_overdue:P-2:2", "final_evaluation_overdue:P-2:2",
@@ -322,28 +414,28 @@ def test_every_past_contract_year_is_checked():
 
 
 def test_a_29_february_start_rolls_to_1_march():
-    project = ProjectFact("P-2", "linked", date(2024, 2, 29), date(2027, 2, 28))
+    project = core("P-2", date(2024, 2, 29), date(2027, 2, 28))
     assert list(contract_years(project)) == [(1, date(2024, 2, 29), date(2025, 2, 28)),
                                              (2, date(2025, 3, 1), date(2026, 2, 28)),
                                              (3, date(2026, 3, 1), date(2027, 2, 28))]
     # Year 1 is 366 days long, so its self-evaluation is due 183 days in.
     assert evaluation_gaps(project, cutoff=date(2024, 8, 30)) == []
     assert evaluation_gaps(project, cutoff=date(2024, 8, 31)) == ["self_evaluation_overdue:P-2:1"]
-    assert evaluation_gaps(project, [EvaluationFact("P-2", "self", 1)],
-                           cutoff=date(2025, 3, 1)) == ["final_evaluation_overdue:P-2:1"]
+    assert evaluation_gaps(project, [evaluated(project, "self", 1)],
+                           cutoff=date(2025, 3, 31)) == ["final_evaluation_overdue:P-2:1"]
 
 
 def test_a_contract_shorter_than_a_year_has_one_short_contract_year():
-    project = ProjectFact("P-2", "linked", date(2025, 1, 1), date(2025, 3, 31))  # 90 days
+    project = core("P-2", date(2025, 1, 1), date(2025, 3, 31))  # 90 days
     assert list(contract_years(project)) == [(1, date(2025, 1, 1), date(2025, 3, 31))]
     assert evaluation_gaps(project, cutoff=date(2025, 2, 15)) == []
     assert evaluation_gaps(project, cutoff=date(2025, 2, 16)) == ["self_evaluation_overdue:P-2:1"]
-    assert evaluation_gaps(project, [EvaluationFact("P-2", "self", 1)],
-                           cutoff=date(2025, 4, 1)) == ["final_evaluation_overdue:P-2:1"]
+    assert evaluation_gaps(project, [evaluated(project, "self", 1)],
+                           cutoff=date(2025, 5, 1)) == ["final_evaluation_overdue:P-2:1"]
 
 
 def test_a_project_not_yet_started_owes_no_evaluation():
-    assert evaluation_gaps(ProjectFact("P-2", "linked", date(2025, 7, 1), date(2026, 6, 30))) == []
+    assert evaluation_gaps(core("P-2", date(2025, 7, 1), date(2026, 6, 30))) == []
 
 
 # -- 8. rectifications --------------------------------------------------------------------------

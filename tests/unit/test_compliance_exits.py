@@ -2,10 +2,9 @@
 
 from datetime import date
 
-from projections.compliance import EvaluationFact, ProjectFact
-from tests.unit.test_compliance import CORE, EVALUATED, gap_codes
+from tests.unit.test_compliance import CORE, EVALUATED, core, evaluated, gap_codes
 
-EXITED = ProjectFact("P-1", "core", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2025, 3, 31))
+EXITED = core("P-1", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2025, 3, 31))
 
 
 def test_a_core_provider_gone_by_the_cutoff_is_a_gap():
@@ -18,24 +17,24 @@ def test_an_exit_after_the_cutoff_changes_nothing_yet():
 
 
 def test_a_successor_core_project_that_has_started_closes_the_gap():
-    successor = ProjectFact("P-2", "core", date(2025, 4, 1), date(2026, 3, 31))
+    successor = core("P-2", date(2025, 4, 1), date(2026, 3, 31))
     assert gap_codes(projects=(EXITED, successor)) == ["final_evaluation_overdue:P-1:2"]
-    later = ProjectFact("P-2", "core", date(2025, 7, 1), date(2026, 6, 30))
+    later = core("P-2", date(2025, 7, 1), date(2026, 6, 30))
     assert gap_codes(projects=(EXITED, later))[0] == "core_provider_exited:P-1"
 
 
 def test_no_self_evaluation_is_owed_for_a_year_left_before_its_middle():
-    evaluated = [*EVALUATED, EvaluationFact("P-1", "final", 2)]
-    assert gap_codes(projects=(EXITED,), evaluations=evaluated) == ["core_provider_exited:P-1"]
+    done = [*EVALUATED, evaluated(EXITED, "final", 2, on=date(2025, 3, 31))]
+    assert gap_codes(projects=(EXITED,), evaluations=done) == ["core_provider_exited:P-1"]
 
 
 def test_a_self_evaluation_is_still_owed_when_the_provider_left_after_the_middle():
-    left_late = ProjectFact("P-1", "core", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2025, 8, 1))
+    left_late = core("P-1", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2025, 8, 1))
     assert gap_codes(projects=(left_late,), evaluations=EVALUATED, cutoff=date(2025, 9, 30)) == [
         "core_provider_exited:P-1", "self_evaluation_overdue:P-1:2", "final_evaluation_overdue:P-1:2"]
 
 
 def test_no_evaluation_is_owed_for_years_after_the_exit():
-    left_in_year_one = ProjectFact("P-1", "core", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2024, 5, 1))
-    evaluated = [EvaluationFact("P-1", "final", 1)]
-    assert gap_codes(projects=(left_in_year_one,), evaluations=evaluated) == ["core_provider_exited:P-1"]
+    left_in_year_one = core("P-1", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2024, 5, 1))
+    done = [evaluated(left_in_year_one, "final", 1, on=date(2024, 5, 1))]
+    assert gap_codes(projects=(left_in_year_one,), evaluations=done) == ["core_provider_exited:P-1"]
