@@ -51,6 +51,10 @@ class VillageRegistry(RecordKeeping):
         valid_to: date | None
         aliases: list
 
+        def apply(self, registry: "VillageRegistry") -> None:
+            super().apply(registry)
+            registry.forget_versions()
+
     class FirstRegistered(Registration, RecordKeeping.Created):
         pass
 
@@ -61,6 +65,14 @@ class VillageRegistry(RecordKeeping):
         self.town = None  # the district's register of the town: no station may touch it
         self.active: dict[str, RecordEvent] = {}
         self.founded_by: str | None = None  # no record founds a register: any registration may be voided
+        self._versions: list[VillageVersion] | None = None  # worked out once, then asked for each service
+
+    def on_voided(self, event: RecordEvent) -> None:
+        super().on_voided(event)
+        self.forget_versions()
+
+    def forget_versions(self) -> None:
+        self._versions = None
 
     @classmethod
     def open(cls, stream: Any, record: r.VillageRegistered, provenance: Provenance) -> "VillageRegistry":
@@ -68,6 +80,11 @@ class VillageRegistry(RecordKeeping):
 
     def versions(self) -> list[VillageVersion]:
         """Every registered version, each ended where its code's next one begins."""
+        if self._versions is None:
+            self._versions = self._worked_out()
+        return self._versions
+
+    def _worked_out(self) -> list[VillageVersion]:
         found = sorted((e for e in self.active.values() if isinstance(e, VillageRegistry.Registration)),
                        key=lambda e: (e.village, e.valid_from))
         versions = []

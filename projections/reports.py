@@ -170,6 +170,7 @@ def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
         "towns": towns,
         **report_cache.PARTS.made(_duty_sections_key(scope, rows, stations),
                                   lambda: _duty_sections(scope, rows, None, towns)),
+        "villages": villages_section(rows.duties.villages, rows.services, scope.cutoff, None),
         "checkpoint": rows.checkpoint,
     }
 
@@ -183,6 +184,7 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
     return {"period": scope.period, "level": "town", "district": scope.district, **part,
             "projects_detail": _projects_detail(scope, rows, town),
             **_duty_sections(scope, rows, town, [part]),
+            "villages": villages_section(rows.duties.villages, rows.services, scope.cutoff, town),
             "checkpoint": rows.checkpoint}
 
 
@@ -340,7 +342,6 @@ def _duty_sections(scope: Scope, rows: Rows, town: str | None, parts: list[dict[
         "training": duties.training_section(year, scope.cutoff, d.training, stations, town),
         "progress_notes": duties.progress_notes(d.notes, scope.cutoff, town),
         "open_problems": duties.open_problems(d.problems, scope.cutoff, town),
-        "villages": villages_section(d.villages, rows.services, scope.cutoff, town),
     }
 
 
@@ -382,6 +383,7 @@ def _projects_detail(scope: Scope, rows: Rows, town: str | None) -> list[dict[st
                           "spent_to_date": money(to_date[(p["project"], source)])}
                  for source, amount in budget.items()}
         detail.append({"project": p["project"], "name": p["name"], "town": p["town"], "role": p["role"],
+                       "towns": json.loads(p["towns"]) if p["towns"] else None, "levels": json.loads(p["lines"]),
                        "provider": p["provider"], "amount": money(p["amount"]),
                        "contract_start": p["contract_start"].isoformat(),
                        "contract_end": p["contract_end"].isoformat(), "fund_lines": lines})

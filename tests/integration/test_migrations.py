@@ -62,3 +62,40 @@ def test_0011_keeps_each_recipients_counts_in_one_row(scratch_url):
         ("350203", "R2", "2025H1", {"T1/total/": 1}),
     ]
     assert left_in_snapshots == (0, 0), "the snapshots, a cache taken the old way, are dropped"
+
+
+def test_0020_marks_the_rows_projected_before_it_and_reads_each_contract_s_credit_code_from_its_event(scratch_url):
+    migrate_to(scratch_url, "0019")
+    contracted = {"project": "P-1", "town": "350203001", "role": "core",
+                  "provider": {"name": "某社工服务中心", "kind": "enterprise", "credit_code": "91350200YUYU122BT0"}}
+    with psycopg.connect(scratch_url) as conn:
+        conn.execute("CREATE TABLE eventstore.d350203_events (topic text, state bytea)")
+        conn.execute("INSERT INTO eventstore.d350203_events VALUES"
+                     " ('domain.project:Project.Contracted', convert_to(%s, 'UTF8')),"
+                     " ('domain.service:ServiceDelivery.Delivered', convert_to('{\"project\": \"P-2\"}', 'UTF8'))",
+                     [json.dumps(contracted, ensure_ascii=False)])
+        for project in ("P-1", "P-2"):
+            conn.execute("INSERT INTO reports.projects (district, project, record_id, town, role, name, provider, method,"
+                         " amount, contract_start, contract_end, budget) VALUES ('350203', %s, 'pc', '350203001', 'core',"
+                         " '项目', '某社工服务中心', 'open_tender', 300.00, '2025-01-01', '2025-12-31',"
+                         " '{\"elderly_care\": \"200.00\", \"child_welfare\": \"100.00\"}')", [project])
+        conn.execute("INSERT INTO snapshots.projects SELECT 100, * FROM reports.projects WHERE project = 'P-1'")
+        conn.execute("INSERT INTO reports.station_facts VALUES ('350203', 'sg-1', '350203001', 'signboard', NULL,"
+                     " '2025-01-15', '思明区厦港街道民政服务站')")
+        conn.execute("INSERT INTO reports.fund_spending VALUES ('350203', '2025H1', '350203001', 'P-1', 'elderly_care',"
+                     " 10.00, 1)")
+
+    migrate_to(scratch_url, "9999")
+
+    with psycopg.connect(scratch_url) as conn:
+        projects = conn.execute("SELECT project, credit_code, lines, before_rules FROM reports.projects"
+                                " ORDER BY project").fetchall()
+        snapshot = conn.execute("SELECT credit_code, before_rules FROM snapshots.projects").fetchall()
+        fact = conn.execute("SELECT attributes, before_rules FROM reports.station_facts").fetchone()
+        spent = conn.execute("SELECT source, level, amount FROM reports.fund_spending").fetchall()
+    lines = [{"source": "child_welfare", "level": "own", "amount": "100.00"},
+             {"source": "elderly_care", "level": "own", "amount": "200.00"}]
+    assert projects == [("P-1", "91350200YUYU122BT0", lines, True), ("P-2", None, lines, True)]
+    assert snapshot == [("91350200YUYU122BT0", True)]
+    assert fact == ({}, True)
+    assert [(s, lv, str(a)) for s, lv, a in spent] == [("elderly_care", "own", "10.00")]
