@@ -125,11 +125,6 @@ class ProjectContracted(_Record):
         # A contract is signed for a future term; only its start must have come.
         return {"contract_start": self.contract_start}
 
-    @property
-    def covered_towns(self) -> list[str]:
-        """The town, or the towns of a district purchase."""
-        return [share.town for share in self.towns] if self.towns else [self.town]
-
     @model_validator(mode="after")
     def _consistent(self) -> "ProjectContracted":
         if self.contract_end < self.contract_start:

@@ -44,7 +44,7 @@ def test_a_fund_line_is_own_or_allocated_and_listed_once_per_level():
 
 def test_a_district_purchase_names_its_towns_with_shares_adding_up():
     shared = parse_record(valid("project_contracted", town=None, towns=SHARES, purchaser_kind="district_bureau"))
-    assert shared.covered_towns == ["350203001", "350203003"]
+    assert (shared.town, [share.town for share in shared.towns]) == (None, ["350203001", "350203003"])
     rejects(valid("project_contracted", towns=SHARES, purchaser_kind="district_bureau"), "either town or towns")
     rejects(valid("project_contracted", town=None), "either town or towns")
     rejects(valid("project_contracted", town=None, towns=SHARES[:1], purchaser_kind="district_bureau"), "towns")
