@@ -24,7 +24,7 @@ from projections.figures import add, fund_figures, money, service_figures
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
 from projections.report_rows import Head, Rows, heads, load_many, reading, training_of
-from stations.clock import CST
+from kernel.clock import CST
 
 
 @dataclass(frozen=True)
