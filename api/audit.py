@@ -7,7 +7,8 @@ from fastapi import APIRouter, Depends, Query
 from api.auth import Caller, Role
 from api.deps import POSITION_MAX, DistrictDep, ReadPoolDep, ReadScopeDep, RuntimeDep, allow, scoped_connection
 from api.problems import ApiProblem, not_found
-from audit import checkpoints, merkle
+from audit import checkpoints
+from kernel import merkle
 from audit.verify import verify
 
 router = APIRouter(tags=["audit 审计"])

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import jwt
 
-from stations import clock
+from kernel import clock
 
 ALGORITHM = "HS256"
 
@@ -55,6 +55,20 @@ def check_claims(role: Role, district: str | None, town: str | None) -> None:
         raise ValueError("a station token needs a town")
     if town and (not district or not town.startswith(district)):
         raise ValueError("the town must lie in the token's district")
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """The service's tokens: the secret they are signed with, and how long a minted one lasts."""
+
+    secret: str
+    hours: int
+
+    def mint(self, *, sub: str, role: Role, district: str | None = None, town: str | None = None) -> str:
+        return mint(self.secret, sub=sub, role=role, district=district, town=town, hours=self.hours)
+
+    def decode(self, token: str) -> Caller:
+        return decode(self.secret, token)
 
 
 def decode(secret: str, token: str) -> Caller:

@@ -25,7 +25,7 @@ from api.problems import ApiProblem, forbidden, not_found
 from projections.connections import ServerPools
 from projections.report_rows import CITY_SERVER
 from projections.progress import Progress
-from stations.bootstrap import Runtime
+from service.runtime import Runtime
 
 
 async def get_runtime(request: Request) -> Runtime:
@@ -51,7 +51,12 @@ async def get_progress(request: Request) -> Progress:
     return request.app.state.progress
 
 
+async def get_tokens(request: Request) -> auth.Tokens:
+    return request.app.state.tokens
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+TokensDep = Annotated[auth.Tokens, Depends(get_tokens)]
 ReadPoolDep = Annotated[asyncpg.Pool, Depends(get_read_pool)]
 ReadPoolsDep = Annotated[ServerPools, Depends(get_read_pools)]
 ProgressDep = Annotated[Progress, Depends(get_progress)]
@@ -78,7 +83,7 @@ def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) 
         raise ApiProblem(401, "unauthorized", "未认证 / Unauthorized",
                          "缺少 Bearer 令牌 / a Bearer token is required", headers=challenge)
     try:
-        return auth.decode(request.app.state.runtime.settings.jwt_secret.get_secret_value(), credentials.credentials)
+        return request.app.state.tokens.decode(credentials.credentials)
     except auth.InvalidToken as exc:
         raise ApiProblem(401, "unauthorized", "未认证 / Unauthorized",
                          f"令牌无效或已过期 / the token is invalid or expired ({exc})", headers=challenge) from exc

@@ -18,7 +18,7 @@ from api.deps import CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadPools
 from api.reports import AsOf, CityReader, DistrictReader, MinPosition, Period, TownCode, Version
 from exports import csv, xlsx
 from exports.sheets import organisation, title
-from stations.bootstrap import Runtime
+from service.runtime import Runtime
 
 router = APIRouter(tags=["exports 导出"])
 

@@ -25,8 +25,8 @@ from api.reports import (
 from domain.decisions import Context
 from domain.records import CityRecordBatch
 from domain.vocabulary import label
-from stations import clock
-from stations.bootstrap import Runtime
+from kernel import clock
+from service.runtime import Runtime
 from tenants.event_store import CITY
 
 router = APIRouter(tags=["plans 购买计划与市级监管"])

@@ -17,7 +17,7 @@ from api.deps import Acting, RequestIdDep, acting_in
 from domain.decisions import Context
 from domain.events import Provenance
 from domain.records import RecordBatch
-from stations import clock
+from kernel import clock
 
 class RecordOutcome(BaseModel):
     id: str

@@ -22,19 +22,18 @@ from domain.events import Provenance
 from projections import report_cache
 from projections.as_of import position_at, shadow_tables
 from projections.connections import ServerPools
-from projections.gaps import Rules
 from projections.report_rows import CITY_SERVER
 from projections.lineage import UnknownFigure, lineage
 from projections.periods import PERIOD_PATTERN
 from projections.restatement import compare
 from projections.progress import Progress
 from projections.reports import (
-    Deadlines, Scope, city_json, city_of, district_report, district_report_json, district_reports,
+    Scope, city_json, city_of, district_report, district_report_json, district_reports,
     district_reports_json, frozen_version, town_report,
 )
-from stations import clock
-from stations.clock import CST
-from stations.bootstrap import Runtime
+from kernel import clock
+from kernel.clock import CST
+from service.runtime import Runtime
 from tenants.event_store import CITY
 
 router = APIRouter(tags=["reports 报表"])
@@ -53,10 +52,7 @@ CityWriter = Annotated[Caller, Depends(allow(Role.city))]
 
 
 def scope(runtime: Runtime, district: str, period: str) -> Scope:
-    settings = runtime.settings
-    return Scope(district, period, runtime.tenants.divisions, clock.today(),
-                 Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
-                 rules=Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days))
+    return Scope(district, period, runtime.tenants.divisions, clock.today(), runtime.deadlines, rules=runtime.rules)
 
 
 async def caught_up(progress: Progress, district: str, position: int) -> None:

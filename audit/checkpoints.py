@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from audit import merkle
+from kernel import merkle
 from audit.signing import SigningKey
-from stations import clock
+from kernel import clock
 from tenants.event_store import SCHEMA, chain_table, store_codes
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit.merkle import verify_inclusion
+from kernel.merkle import verify_inclusion
 
 
 def canonical(event: dict, state: bytes) -> bytes:  # docs/audit.md, "The canonical encoding"

@@ -14,7 +14,7 @@ import asyncpg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit import chain, merkle
+from kernel import chain, merkle
 from audit.checkpoints import listed
 from tenants.event_store import SCHEMA, chain_table, events_table
 

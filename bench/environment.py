@@ -18,7 +18,6 @@ import httpx
 import psycopg
 
 from api import auth
-from stations.database import embedded_postgres
 
 SECRET = secrets.token_hex(32)
 
@@ -33,7 +32,11 @@ def fresh_database(stack: ExitStack) -> Iterator[str]:
     embedded server in a temporary directory."""
     base = os.environ.get("DATABASE_URL")
     if not base:
-        yield stack.enter_context(embedded_postgres(Path(tempfile.mkdtemp(prefix="stations-bench-"))))
+        import pgserver  # as `stations.database` runs one: the bench is a client of the service, above it
+
+        server = pgserver.get_server(Path(tempfile.mkdtemp(prefix="stations-bench-")), cleanup_mode="stop")
+        stack.callback(server.cleanup)
+        yield server.get_uri()
         return
     name = f"stations_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(base, autocommit=True) as conn:

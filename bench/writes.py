@@ -15,7 +15,7 @@ from eventsourcing.persistence import StoredEvent
 from api import auth
 from bench.environment import bearer
 from domain.divisions import DistrictVersion, TownVersion
-from domain.ledger import IndexedRecord
+from writes.ledger import IndexedRecord
 from tenants import registry
 from tenants.event_store import SCHEMA, DistrictRecorder, events_table, open_datastore, records_table
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from demo.areas import District
-from stations.clock import CST
+from kernel.clock import CST
 
 TOWN_RETURN = "服务人次与服务台账不一致，请核实后重新报送"
 DISTRICT_RETURN = "部分镇(街道)资金支出数据与财务台账不符，请核实后重新报送"

@@ -16,7 +16,7 @@ from typing import Any
 
 from exports.model import Sheet, plain
 from exports.sheets import sheets
-from stations import clock
+from kernel import clock
 
 MEDIA_TYPE = "text/csv"
 BOM = "\ufeff"

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from projections.periods import bounds
-from stations.clock import CST
+from kernel.clock import CST
 
 
 class Kind(StrEnum):

@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from exports.model import Fact, Kind, Sheet, Table, Value, shown
 from exports.sheets import sheets
-from stations import clock
+from kernel import clock
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Hours show one decimal, and a second only where a quarter hour was recorded: none is rounded away.

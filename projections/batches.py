@@ -9,7 +9,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
-from domain.ledger import event_mapper
+from writes.ledger import event_mapper
 from domain.project import Project
 from projections import tables
 from projections.projector import Changes, Projector

@@ -56,8 +56,7 @@ MIN_STAFF = 2
 
 
 def assess(facts: Iterable[StationFact], projects: Iterable[ProjectFact], evaluations: Iterable[EvaluationFact],
-           inspections: Iterable[InspectionFact], *, expected_sign: str, cutoff: date,
-           rules: Rules = Rules()) -> Compliance:
+           inspections: Iterable[InspectionFact], *, expected_sign: str, cutoff: date, rules: Rules) -> Compliance:
     # Sorting is stable, so facts of one day keep the order given (the order they were recorded).
     station = sorted((f for f in facts if f.on_date <= cutoff), key=lambda f: f.on_date)
     if not any(f.kind == "established" for f in station):

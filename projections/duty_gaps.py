@@ -27,7 +27,7 @@ import asyncpg
 from domain.vocabulary import label
 from projections.duties_report import DutyRows, allocated_lines, contracted_lines, effective_end
 from projections.gaps import Gap
-from stations.clock import CST
+from kernel.clock import CST
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import asyncpg
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.events import RecordEvent
-from stations.clock import CST
+from kernel.clock import CST
 from tenants.event_store import SCHEMA, chain_table, events_table
 
 

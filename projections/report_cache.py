@@ -32,7 +32,7 @@ from typing import Any
 
 import orjson
 
-from domain.transcoding import right_sized
+from writes.transcoding import right_sized
 
 ENTRIES = 64  # two periods of a few dozen districts; a report is ~100 kB of text
 # The towns of those reports (a district has a dozen or two). Kept parts and the rows in their

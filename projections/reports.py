@@ -27,7 +27,7 @@ from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
 from projections.report_rows import Head, Rows, heads, load_many, reading, training_of
 from projections.villages_report import villages_section
-from stations.clock import CST
+from kernel.clock import CST
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ Nothing connects, creates tables or seeds data before `bootstrap` is called.
 """
 
 import gc
-from dataclasses import dataclass
 from functools import partial
 
 import psycopg
@@ -12,6 +11,9 @@ from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
 
 from audit.signing import SigningKey
+from projections.gaps import Rules
+from projections.reports import Deadlines
+from service.runtime import Runtime
 from stations.database import migrate, wait_until_reachable
 from stations.settings import Settings
 from tenants import registry
@@ -20,18 +22,6 @@ from tenants.tenancy import Tenants
 
 
 OTHER_SERVER_WAIT_SECONDS = 5.0  # a request must not hang on a server that is down
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    database_url: str
-    datastore: PostgresDatastore
-    tenants: Tenants
-    signing_key: SigningKey
-
-    def close(self) -> None:
-        self.tenants.close()
 
 
 # A batch of 1000 records makes some hundred thousand objects (records, aggregates, events),
@@ -68,4 +58,6 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
 
     tenants = Tenants(datastore, partial(open_server, settings))
     tenants.open_all()
-    return Runtime(settings, database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path))
+    return Runtime(database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path),
+                   Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
+                   Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days))

@@ -18,24 +18,26 @@ from rich.progress import MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from api import auth
-from api.app import run_worker
 from api.auth import Role
-from audit import bundle, offline
+from audit import offline
+from service import audit_bundle as bundle
 from audit.signing import SigningKey
 from audit.verify import verify
 from bench.cli import bench
-from projections.rebuild import log_length
 from projections import connections
-from projections.reports import Scope
+from projections.rebuild import log_length
 from projections.rebuild import rebuild as rebuild_district
-from stations import clock, demo_cli, logs
+from projections.reports import Scope
+from projections.runner import run_worker
+from kernel import clock
+from stations import demo_cli, logs
 from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
 from stations.settings import Settings, get_settings
 from stations.worker_process import projection_process
 from tenants import registry
-from tenants.moving import MoveRefused, move_district
+from service.moving import MoveRefused, move_district
 from tenants.event_store import server_label, store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
@@ -81,7 +83,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -
         # here, and leave projecting to the process above.
         os.environ.update(STATIONS_DATABASE_URL=url, STATIONS_RUN_PROJECTIONS="false")
         get_settings.cache_clear()
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("stations.app:create_app", factory=True, host=host, port=port, workers=workers,
                     timeout_graceful_shutdown=settings.shutdown_grace_seconds, log_config=logs.UVICORN)
 
 
@@ -102,8 +104,9 @@ def project(parent: Annotated[int | None, typer.Option(
             if parent is not None:
                 stack.callback(asyncio.create_task(orphaned(parent, stopping)).cancel)
             for server in await server_urls(url):
-                await stack.enter_async_context(
-                    run_worker(settings, server, key, "" if server == url else server_label(server)))
+                await stack.enter_async_context(run_worker(
+                    server, key, pool_size=settings.projection_pool_size, snapshot_every=settings.snapshot_every,
+                    label="" if server == url else server_label(server)))
             await stopping.wait()
 
     with database(settings.database_url, settings.data_dir) as url:

@@ -16,7 +16,8 @@ from api import auth
 from demo.generator import DEFAULT_SEED, DEFAULT_SERVICES, DemoYear
 from domain.errors import BatchRejected, RecordConflict
 from stations import demo_load, importer
-from stations.bootstrap import Runtime, bootstrap
+from service.runtime import Runtime
+from stations.bootstrap import bootstrap
 from stations.database import database
 from stations.settings import Settings, get_settings
 

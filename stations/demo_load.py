@@ -25,9 +25,9 @@ from projections import connections
 from projections.connections import ServerPools
 from projections.progress import Progress
 from projections.worker import ProjectionWorker, lags
-from stations import clock
-from stations.bootstrap import Runtime
-from stations.clock import CST
+from kernel import clock
+from service.runtime import Runtime
+from kernel.clock import CST
 
 WRITERS = 3  # districts written at once: the database works while Python decides the next batch
 PROJECTION_TIMEOUT = 60.0  # seconds a submission waits for projections it has just caught up

@@ -19,10 +19,10 @@ from exports.model import Kind, Sheet, shown
 from exports.sheets import sheets
 from projections import connections
 from projections.periods import PERIOD_PATTERN
-from projections.gaps import Rules
-from projections.reports import Deadlines, Scope, district_report, frozen_version, town_report
-from stations import clock
-from stations.bootstrap import Runtime, bootstrap
+from projections.reports import Scope, district_report, frozen_version, town_report
+from kernel import clock
+from service.runtime import Runtime
+from stations.bootstrap import bootstrap
 from stations.database import database
 from stations.settings import get_settings
 
@@ -67,14 +67,11 @@ def show(district: Annotated[str, typer.Option(help="district code, e.g. 350203"
 async def _read(runtime: Runtime, url: str, district: str, period: str, town: str | None,
                 version: Version | None) -> tuple[dict[str, Any], str]:
     """The report the API would answer for these options (without `as_of`)."""
-    settings = runtime.settings
     if not runtime.tenants.knows(district):
         raise NotFound(f"区 {district} 不存在 / district {district} not found")
     if town is not None and not runtime.tenants.divisions.town_belongs(town, district):
         raise NotFound(f"镇(街道) {town} 不在区 {district} / town {town} is not in district {district}")
-    scope = Scope(district, period, runtime.tenants.divisions, clock.today(),
-                  Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
-                  rules=Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days))
+    scope = Scope(district, period, runtime.tenants.divisions, clock.today(), runtime.deadlines, rules=runtime.rules)
     conn = await connections.connect(url)
     try:
         if version is not None:

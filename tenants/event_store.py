@@ -25,8 +25,8 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from audit import chain
-from domain.ledger import IndexedRecord
+from kernel import chain
+from writes.ledger import IndexedRecord
 
 SCHEMA = "eventstore"
 ATTEMPTS = 10  # of a read or write of the write path while reconnecting

@@ -11,7 +11,7 @@ from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
 
 from domain.divisions import Divisions
-from domain.ledger import DistrictLedger
+from writes.ledger import DistrictLedger
 from tenants import registry
 from tenants.event_store import CITY, DistrictRecorder
 

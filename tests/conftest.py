@@ -18,9 +18,10 @@ from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 
 from api import auth
-from api.app import create_app
+from stations.app import create_app
 from domain.divisions import DistrictVersion, TownVersion
-from stations.bootstrap import Runtime, bootstrap
+from service.runtime import Runtime
+from stations.bootstrap import bootstrap
 from stations.database import embedded_postgres
 from stations.settings import Settings
 from tenants import registry

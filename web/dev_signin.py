@@ -9,9 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from api import auth
 from api.auth import Role
-from api.deps import RuntimeDep
+from api.deps import RuntimeDep, TokensDep
 from api.problems import ApiProblem
 from web.divisions import District, listed
 
@@ -52,7 +51,7 @@ def choices(runtime: RuntimeDep) -> SignInChoices:
 
 
 @router.post("/sign-in", response_model=Minted, summary="开发登录：签发令牌 / Development sign-in: mint a token")
-def sign_in(runtime: RuntimeDep, request: Annotated[SignIn, Body()]) -> Minted:
+def sign_in(runtime: RuntimeDep, tokens: TokensDep, request: Annotated[SignIn, Body()]) -> Minted:
     """A token for the role (with its district, and a station's town), signed like `stations token`'s."""
     if request.district is not None and not runtime.tenants.knows(request.district):
         raise _invalid(f"区 {request.district} 不存在", f"no district {request.district}")
@@ -60,10 +59,9 @@ def sign_in(runtime: RuntimeDep, request: Annotated[SignIn, Body()]) -> Minted:
         raise _invalid(f"镇(街道) {request.town} 不属于区 {request.district}",
                        f"town {request.town} is not in district {request.district}")
     try:
-        token = auth.mint(runtime.settings.jwt_secret.get_secret_value(), sub=f"dev-{request.role.value}",
-                          role=request.role, district=request.district, town=request.town,
-                          hours=runtime.settings.token_hours)
+        token = tokens.mint(sub=f"dev-{request.role.value}", role=request.role, district=request.district,
+                            town=request.town)
     except ValueError as exc:  # the claims do not fit the role (auth.check_claims)
         raise _invalid("角色与所填的区、镇(街道)不相符", str(exc)) from exc
     return Minted(token=token, role=request.role.value, district=request.district, town=request.town,
-                  expires_in_hours=runtime.settings.token_hours)
+                  expires_in_hours=tokens.hours)

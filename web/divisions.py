@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from api.auth import Caller, Role
 from api.deps import CallerDep, RuntimeDep
 from domain.divisions import Divisions
-from stations import clock
+from kernel import clock
 
 router = APIRouter(tags=["divisions 区划"])
 

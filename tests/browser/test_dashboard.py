@@ -62,6 +62,7 @@ async def test_an_auditor_verifies_a_districts_log(signed_in: SignIn, seeded):
     page = await signed_in("auditor")
     await page.goto(page.url.split("?")[0] + f"?period={PERIOD}&district={district.code}")
 
+    await page.locator("#event-count", has_text="已加载").wait_for()  # the page's script has set up its buttons
     await page.click("#verify")
     verdict = page.locator("#verification .verdict")
     await verdict.wait_for()

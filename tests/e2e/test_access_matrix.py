@@ -38,7 +38,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import deps, problems
-from api.app import create_app
+from stations.app import create_app
 from stations.settings import Settings
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered, training_held
@@ -470,6 +470,7 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
     broken = FastAPI()
     problems.install(broken)
     broken.state.runtime, broken.state.read_pools = app.state.runtime, app.state.read_pools
+    broken.state.tokens = app.state.tokens
 
     @broken.get("/v1/districts/{district}/leak")
     async def leak(district: deps.DistrictDep, read_pool: deps.ReadPoolDep) -> dict:

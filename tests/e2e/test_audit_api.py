@@ -4,11 +4,13 @@ import base64
 import json
 
 
-from audit import bundle, merkle, offline
+from audit import offline
+from kernel import merkle
+from service import audit_bundle as bundle
 from audit.signing import public_key_from_b64
 from projections import connections
 from projections.reports import Scope
-from stations import clock
+from kernel import clock
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
 from tests.conftest import bearer
 from tests.e2e.test_reports_api import record

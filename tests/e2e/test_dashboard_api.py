@@ -7,7 +7,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
+from stations.app import create_app
 from domain.vocabulary import TERMS
 from stations.settings import Settings
 from tests.builders import service_delivered

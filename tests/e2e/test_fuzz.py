@@ -38,7 +38,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance,
 )
 
-from api.app import create_app
+from stations.app import create_app
 from stations.settings import Settings
 from tests.builders import service_delivered
 from tests.conftest import TEST_SECRET, SampleDistrict, bearer, make_district

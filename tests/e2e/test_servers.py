@@ -12,13 +12,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api.app import create_app
-from stations.bootstrap import Runtime, open_server
+from stations.app import create_app
+from service.runtime import Runtime
+from stations.bootstrap import open_server
 from stations.database import embedded_postgres
 from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import SCHEMA, events_table
-from tenants.moving import MoveRefused, move_district
+from service.moving import MoveRefused, move_district
 from tests.builders import compliant_station, service_delivered, training_held
 from tests.conftest import SampleDistrict, bearer, make_district
 

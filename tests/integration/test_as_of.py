@@ -13,7 +13,7 @@ from projections.as_of import position_at, shadow_tables
 from projections.reports import Scope, district_report
 from projections.snapshots import RECIPIENTS, WHOLE, take_snapshot
 from projections.worker import ProjectionWorker
-from stations import clock
+from kernel import clock
 from tenants.event_store import CITY
 from tests.builders import record_voided, service_delivered, station_established, training_held
 from tests.integration.halfyear import generate, matches, naive_figures

@@ -3,7 +3,8 @@
 import asyncpg
 import pytest
 
-from audit import chain, checkpoints, merkle
+from audit import checkpoints
+from kernel import chain, merkle
 from audit.signing import SigningKey
 from audit.verify import verify
 from domain.records import parse_record

@@ -10,7 +10,7 @@ from domain.errors import RecordConflict
 from projections import connections
 from projections.reports import Scope, district_report
 from stations import demo_cli, demo_load
-from stations.clock import today
+from kernel.clock import today
 from tests.conftest import make_district
 
 SERVICES = 300

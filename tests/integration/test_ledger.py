@@ -7,10 +7,10 @@ import pytest
 from domain.decisions import Context
 from domain.errors import BatchRejected
 from domain.events import Provenance
-from domain.ledger import DistrictLedger
+from writes.ledger import DistrictLedger
 from domain.records import parse_record
-from stations import clock
-from stations.bootstrap import Runtime
+from kernel import clock
+from service.runtime import Runtime
 from tenants.event_store import DistrictRecorder
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered, station_established
 from tests.conftest import SampleDistrict

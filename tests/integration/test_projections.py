@@ -17,7 +17,7 @@ from projections.reports import Scope, district_report, town_report
 from projections.rebuild import rebuild
 from projections.tables import REPORT_TABLES
 from projections.worker import ProjectionWorker, lags
-from stations import clock
+from kernel import clock
 from tenants.event_store import DistrictRecorder, chain_table, events_table, records_table
 from tests.builders import service_delivered
 from tests.integration.halfyear import generate, matches, naive_figures

@@ -16,7 +16,7 @@ from projections.rebuild import rebuild
 from projections import reports as reports_module
 from projections.reports import Scope, city_json, district_report, district_reports
 from projections.worker import PROGRESS_CHANNEL, ProjectionWorker
-from stations import clock
+from kernel import clock
 from tests.builders import inspection_done, service_delivered
 from tests.integration.halfyear import naive_figures
 from tests.integration.test_ledger import context

@@ -6,7 +6,7 @@ from datetime import date
 from domain.decisions import Context
 from domain.events import Provenance
 from domain.records import parse_record
-from stations import clock
+from kernel import clock
 from tenants import registry
 from tenants.event_store import open_datastore
 from tenants.registry import bundled_divisions

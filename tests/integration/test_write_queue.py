@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from api.write_queue import WriteQueue
+from writes.write_queue import WriteQueue
 from domain.errors import BatchRejected
 from domain.records import parse_record
 from tests.builders import service_delivered

@@ -181,12 +181,12 @@ class Process:
 
 
 class Service(Process):
-    """`uvicorn api.app:create_app --factory` on a fixed port of 127.0.0.1."""
+    """`uvicorn stations.app:create_app --factory` on a fixed port of 127.0.0.1."""
 
     def __init__(self, database_url: str, log_dir: Path, **env: str):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        super().__init__("service", [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory",
+        super().__init__("service", [sys.executable, "-m", "uvicorn", "stations.app:create_app", "--factory",
                                      "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning",
                                      "--timeout-graceful-shutdown", "30"],
                          database_url, log_dir, **env)

@@ -12,6 +12,7 @@ from projections.gaps import Rules
 SIGN = "思明区厦港街道民政服务站"
 CUTOFF = date(2025, 6, 30)
 EARLY = date(2024, 1, 10)  # every fact of the compliant station is dated this day
+DEFAULTS = Rules()  # the settings' defaults: 30 days' tolerance, 30 days' grace
 
 
 # -- builders ---------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ CORE = core("P-1", date(2024, 1, 1), date(2025, 12, 31))
 EVALUATED = [evaluated(CORE, "self", 1), evaluated(CORE, "final", 1)]
 
 
-def check(facts=None, projects=(CORE,), evaluations=EVALUATED, inspections=(), cutoff=CUTOFF, rules=Rules()):
+def check(facts=None, projects=(CORE,), evaluations=EVALUATED, inspections=(), cutoff=CUTOFF, rules=DEFAULTS):
     return assess(station() if facts is None else facts, projects, evaluations, inspections,
                   expected_sign=SIGN, cutoff=cutoff, rules=rules)
 
@@ -83,7 +84,7 @@ def gap_codes(facts=None, **kw):
     return [g.code for g in check(facts, **kw).gaps]
 
 
-def evaluation_gaps(project, evaluations=(), cutoff=CUTOFF, rules=Rules()):
+def evaluation_gaps(project, evaluations=(), cutoff=CUTOFF, rules=DEFAULTS):
     """The evaluation gaps of `project`, assessed beside the compliant station's core project."""
     return [c for c in gap_codes(projects=(CORE, project), evaluations=[*EVALUATED, *evaluations], cutoff=cutoff,
                                  rules=rules)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from projections.duties_report import DutyRows, funding_section, in_force_in, plan_section, year_share
 from projections.duty_gaps import Judged, duty_gaps
-from stations.clock import CST
+from kernel.clock import CST
 
 TOWN, OTHER = "350203001", "350203003"
 STATIONS = [(TOWN, "厦港街道"), (OTHER, "中华街道")]

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from domain.group_commit import GROUP_RECORDS, GroupCommit, Pending
+from writes.group_commit import GROUP_RECORDS, GroupCommit, Pending
 
 
 class Refused(Exception):

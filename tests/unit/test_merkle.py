@@ -1,4 +1,4 @@
-"""RFC 6962 / RFC 9162 Merkle trees (`audit.merkle`): known-answer vectors, a naive
+"""RFC 6962 / RFC 9162 Merkle trees (`kernel.merkle`): known-answer vectors, a naive
 reference implementation written straight from the RFC text, and tamper tests.
 
 Known-answer vectors are copied from github.com/transparency-dev/merkle:
@@ -11,7 +11,7 @@ import hashlib
 
 import pytest
 
-from audit.merkle import (
+from kernel.merkle import (
     EMPTY_ROOT,
     RootBuilder,
     consistency_proof,

@@ -4,9 +4,7 @@ project as they always did, marked as recorded before the rules; new events carr
 import json
 from dataclasses import replace
 
-from eventsourcing.persistence import StoredEvent
-
-from domain.ledger import event_mapper
+from writes.ledger import event_mapper
 from projections.projector import Projector
 from tests.unit.support import History, contract, final_evaluation, service, signboard, spend, station, village
 

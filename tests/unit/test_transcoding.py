@@ -11,7 +11,7 @@ import pytest
 from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from demo import generate
-from domain.ledger import event_mapper
+from writes.ledger import event_mapper
 from domain.records import parse_record
 from tests.unit.support import CST, History, context, inspection
 

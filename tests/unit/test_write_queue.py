@@ -6,8 +6,8 @@ import threading
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from api.write_queue import WriteQueue
-from domain.group_commit import Pending
+from writes.write_queue import WriteQueue
+from writes.group_commit import Pending
 
 
 class AwayLedger:

@@ -8,7 +8,8 @@ from typing import Any
 
 import asyncpg
 
-from audit import checkpoints, merkle
+from audit import checkpoints
+from kernel import merkle
 from audit.signing import SigningKey
 from projections.reports import Scope, frozen_version
 from tenants.event_store import SCHEMA, events_table

@@ -6,7 +6,7 @@ docs/audit.md defines both precisely, so that anyone can recompute them from the
 import hashlib
 from uuid import UUID
 
-from audit.merkle import leaf_hash
+from kernel.merkle import leaf_hash
 
 GENESIS = bytes(32)  # the chain value before a district's first event
 

@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from domain import records as r
 from domain.decisions import Context
-from domain.group_commit import UNAVAILABLE
-from domain.ledger import DistrictLedger, WriteResult
+from writes.group_commit import UNAVAILABLE
+from writes.ledger import DistrictLedger, WriteResult
 
 Waiting = list[tuple[Sequence[r.Record], Context, "asyncio.Future[Any]"]]
 

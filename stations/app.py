@@ -1,7 +1,7 @@
-"""The FastAPI application and its lifespan: the one place the service is put together."""
+"""The FastAPI application and its lifespan: the one place the service is put together, the
+API's routes and the dashboard's included."""
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
@@ -9,21 +9,18 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api import audit, events, exports, plans, problems, records, reports
+from api.auth import Tokens
 from api.limits import BodySizeLimit
-from api.write_queue import WriteQueue
-from audit import checkpoints
-from audit.signing import SigningKey
-from projections import connections
 from projections.connections import ServerPools
 from projections.progress import Progress
-from projections.worker import ProjectionWorker, lags
+from projections.runner import run_worker
+from projections.worker import lags
 from stations.bootstrap import bootstrap, tune_garbage_collection
 from stations.database import database
 from stations.settings import Settings, get_settings
 from tenants.event_store import server_label
 from web import routes as dashboard
-
-log = logging.getLogger(__name__)
+from writes.write_queue import WriteQueue
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,8 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.background = []
             if settings.run_projections:
                 for server in servers:
-                    app.state.background += await stack.enter_async_context(
-                        run_worker(settings, pools.url(server), runtime.signing_key, server_label(server)))
+                    app.state.background += await stack.enter_async_context(run_worker(
+                        pools.url(server), runtime.signing_key, pool_size=settings.projection_pool_size,
+                        snapshot_every=settings.snapshot_every, label=server_label(server)))
             tune_garbage_collection()
             yield
 
@@ -65,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # request, a twentieth of a one-record write's CPU (bench/README section 21).
         telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
+    app.state.tokens = Tokens(settings.jwt_secret.get_secret_value(), settings.token_hours)
     problems.install(app, records.BODY_MODELS)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(records.router)
@@ -73,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(plans.router)
-    app.include_router(dashboard.router(settings))
+    app.include_router(dashboard.router(development=settings.environment == "development"))
 
     @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness: the process answers")
     def healthz() -> dict[str, str]:
@@ -105,29 +104,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ready"}
 
     return app
-
-
-def _report_failure(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the projection worker stopped", exc_info=task.exception())
-
-
-@asynccontextmanager
-async def run_worker(settings: Settings, url: str, key: SigningKey, label: str = "") -> AsyncIterator[list[asyncio.Task]]:
-    """The projection worker and the daily checkpoints of one server's stores, as background
-    tasks of this process."""
-    # No connection yet: a server that is down must not stop the service starting; the worker
-    # connects (and reconnects) by itself.
-    pool = await connections.create_pool(url, min_size=0, max_size=settings.projection_pool_size)
-    worker = ProjectionWorker(pool, snapshot_every=settings.snapshot_every)
-    stopping = asyncio.Event()
-    tasks = [asyncio.create_task(worker.run(url, stopping), name=f"projection-worker{label}"),
-             asyncio.create_task(checkpoints.keep_daily(pool, key, stopping), name=f"daily-checkpoints{label}")]
-    for task in tasks:
-        task.add_done_callback(_report_failure)
-    try:
-        yield tasks
-    finally:
-        stopping.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await pool.close()

@@ -19,14 +19,14 @@ from eventsourcing.persistence import (
 )
 
 from domain import records as r
-from domain.aggregate_cache import AggregateCache
+from writes.aggregate_cache import AggregateCache
 from domain.decisions import Context, RecordRef, decide, reads_of
 from domain.errors import BatchRejected, RecordConflict
 from domain.events import Provenance, RecordKeeping, stream_id
-from domain.group_commit import GroupCommit, Pending
+from writes.group_commit import GroupCommit, Pending
 from domain.plan import Plan, PlanStateViolation
 from domain.report import ChainViolation, Report
-from domain.transcoding import OrjsonTranscoder
+from writes.transcoding import OrjsonTranscoder
 
 SAVE_ATTEMPTS = 5
 
