@@ -3,33 +3,14 @@
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from functools import lru_cache
 
 import jwt
 
 from kernel import clock
+from service.callers import Caller, Role
 
 ALGORITHM = "HS256"
-
-
-class Role(StrEnum):
-    station = "station"
-    district = "district"
-    city = "city"
-    auditor = "auditor"
-    admin = "admin"
-
-
-@dataclass(frozen=True)
-class Caller:
-    sub: str
-    role: Role
-    district: str | None = None
-    town: str | None = None
-
-    def sees_all_districts(self) -> bool:
-        return self.role in (Role.city, Role.auditor, Role.admin)
 
 
 class InvalidToken(Exception):

@@ -12,7 +12,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from audit.signing import SigningKey
 from projections.reports import Deadlines
-from service.runtime import Runtime
+from service.runtime import ReadOptions, Runtime
 from stations.database import migrate, wait_until_reachable
 from stations.settings import Settings
 from tenants import registry
@@ -58,4 +58,5 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
     tenants = Tenants(datastore, partial(open_server, settings))
     tenants.open_all()
     return Runtime(database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path),
-                   Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days))
+                   Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
+                   ReadOptions(settings.read_pool_size, settings.statement_timeout, settings.min_position_timeout))

@@ -18,18 +18,17 @@ from rich.progress import MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from api import auth
-from api.auth import Role
+from service.callers import Role
 from audit import offline
 from service import audit_bundle as bundle
+from service.runtime import Runtime
 from audit.signing import SigningKey
 from audit.verify import verify
 from bench.cli import bench
 from projections import connections
 from projections.rebuild import log_length
 from projections.rebuild import rebuild as rebuild_district
-from projections.reports import Scope
 from projections.runner import run_worker
-from kernel import clock
 from stations import demo_cli, logs
 from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
 from stations.database import database, migrate
@@ -228,18 +227,14 @@ def audit_export(district: Annotated[str, typer.Option(help="district code")],
     """Write the report as submitted, the events behind it, their proofs and the public key."""
     settings = get_settings()
 
-    async def run(url: str, runtime) -> dict:
-        conn = await connections.connect(runtime.tenants.server_of(district) or url)
-        try:
-            scope = Scope(district, period, runtime.tenants.divisions, clock.today())
-            return await bundle.export(conn, scope, version, runtime.signing_key)
-        finally:
-            await conn.close()
+    async def run(runtime: Runtime) -> dict:
+        async with runtime.reading(follow=False, pool_size=1):
+            return await bundle.export(runtime, district, period, version)
 
     with database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)
         try:
-            written = asyncio.run(run(url, runtime))
+            written = asyncio.run(run(runtime))
         except bundle.NothingToExport as exc:
             raise typer.BadParameter(str(exc)) from exc
         finally:
