@@ -36,7 +36,7 @@ TokensDep = Annotated[auth.Tokens, Depends(get_tokens)]
 bearer = HTTPBearer(auto_error=False, description="`stations token --role ...` mints one")
 
 
-# FastAPI solves every dependency of a route again for each request (~40 µs each), so the ones
+# FastAPI solves every dependency of a route again for each request, so the ones
 # every request solves take the `Request` itself rather than `RuntimeDep`, and a district's
 # routes have one dependency for the caller, the district and the role (`acting_in`).
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]

@@ -36,7 +36,7 @@ Writer = Annotated[Acting, Depends(_acting)]
 async def _record_batch(request: Request) -> RecordBatch:
     """The body, validated from its bytes by pydantic's own JSON parser: FastAPI would decode it
     with the standard library's, then validate the objects made, on the event loop every request
-    waits for (bench/README section 17)."""
+    waits for."""
     try:
         return RecordBatch.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -53,7 +53,7 @@ class _WriteRoute(APIRoute):
     """The busiest route, answered without FastAPI's solving of its dependencies when the
     request's path and headers are well formed: the same functions check it in the order FastAPI
     calls them (body, token, district, role, request id). Any other request goes the standard
-    way, and is refused as FastAPI refuses it (bench/README section 21)."""
+    way, and is refused as FastAPI refuses it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         standard = super().get_route_handler()

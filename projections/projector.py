@@ -21,13 +21,13 @@ from domain.service import ServiceDelivery
 from domain.station import Station
 from projections.duties import DutyHandlers
 from projections.periods import month_of, period_of
+from projections.service_counts import ServiceRow
 
 DISTRICT_SCOPE = ""  # the town column of a district-wide row
 
 @dataclass
 class Changes:
-    # (period, town, domain, category, service type, month, village, recipient, person-times, hours, sign)
-    services: list[tuple] = field(default_factory=list)
+    services: list[ServiceRow] = field(default_factory=list)
     funds: dict[tuple[str, str, str, str], list] = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), 0]))
     record_periods: list[tuple[int, str, str, str, str | None]] = field(default_factory=list)
     # (table, operation, row) in order: 'upsert' a row or 'delete' by key; 'update' for rectifications
@@ -35,7 +35,7 @@ class Changes:
 
     def recipients(self) -> set[str]:
         """The recipients whose counts the services may change."""
-        return {service[7] for service in self.services}
+        return {service.recipient_ref for service in self.services}
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,9 @@ class Projector(DutyHandlers):
 
     def service(self, e: ServiceDelivery.Delivered, sign: int) -> Located:
         period = period_of(e.occurred_on)
-        self.changes.services.append((period, e.town, e.domain, e.recipient_category, e.service_type,
-                                      month_of(e.occurred_on), e.village, e.recipient_ref, e.person_times,
-                                      e.hours, sign))
+        self.changes.services.append(ServiceRow(period, e.town, e.domain, e.recipient_category, e.service_type,
+                                                month_of(e.occurred_on), e.village, e.recipient_ref,
+                                                e.person_times, e.hours, sign))
         return Located(period, e.town)
 
     # -- projects, money and evaluations -------------------------------------------------

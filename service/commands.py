@@ -22,7 +22,7 @@ async def record_batch(runtime: Runtime, caller: Caller, district: str, records:
                        request_id: str, *, at: datetime | None = None) -> WriteResult:
     """Store every new record of the batch in one transaction, or none of them; a record sent
     again with the same id and content is a duplicate, stored once. Batches of one district that
-    arrive together are saved together (`writes.write_queue`)."""
+    arrive together are saved together (`writes.batching`)."""
     ledger = runtime.tenants.opened_ledger(district) or await to_thread.run_sync(runtime.tenants.ledger, district)
     return await runtime.writes.record(ledger, records, runtime.context(district, caller, request_id, at=at))
 

@@ -25,6 +25,7 @@ from projections.reports import (
     frozen_version, town_report as read_town,
 )
 from projections.report_rows import CITY_SERVER
+from projections.report_shapes import CityReport, DistrictReport, TownReport
 from projections.restatement import compare
 from service.callers import Caller, Role
 from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
@@ -74,7 +75,7 @@ async def known_district(runtime: Runtime, district: str) -> str:
 
 # -- one district's reports ------------------------------------------------------------------
 
-async def _as_of(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, moment: datetime) -> dict[str, Any]:
+async def _as_of(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, moment: datetime) -> Any:
     """The report from temporary tables rebuilt to the log's position at `moment`."""
     if moment.tzinfo is None:
         raise Invalid("as_of 须带时区，如 2025-07-10T17:00:00+08:00", "as_of needs its offset")
@@ -90,7 +91,7 @@ async def _as_of(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, momen
 
 
 async def _read(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, version: str | None,
-                as_of: datetime | None = None) -> dict[str, Any]:
+                as_of: datetime | None = None) -> Any:
     """A district's (town == '') or a town's report: now, as of a moment, or a frozen version."""
     if as_of is not None:
         if version is not None:
@@ -111,7 +112,7 @@ async def _read(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, versio
 
 async def district_report(runtime: Runtime, caller: Caller, district: str, period: str, *,
                           version: str | None = None, min_position: int | None = None,
-                          as_of: datetime | None = None, as_text: bool = False) -> dict[str, Any] | bytes:
+                          as_of: datetime | None = None, as_text: bool = False) -> DistrictReport | bytes:
     """A district's report; with `as_text`, the current one as the JSON text it is kept as
     (neither decoded nor encoded again: a report read right after a write is made once, then
     only sent)."""
@@ -125,7 +126,7 @@ async def district_report(runtime: Runtime, caller: Caller, district: str, perio
 
 async def town_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str, *,
                       version: str | None = None, min_position: int | None = None,
-                      as_of: datetime | None = None) -> dict[str, Any]:
+                      as_of: datetime | None = None) -> TownReport:
     known_town(runtime, district, town)
     own_town(caller, town)
     await caught_up(runtime, district, min_position)
@@ -181,7 +182,7 @@ async def city_status(runtime: Runtime, period: str) -> str:
     return status or "draft"
 
 
-Report = TypeVar("Report", dict[str, Any], bytes)
+Report = TypeVar("Report", DistrictReport, bytes)
 
 
 async def on_their_servers(runtime: Runtime, period: str,
@@ -204,13 +205,13 @@ async def on_their_servers(runtime: Runtime, period: str,
     return [report for _, report in sorted((pair for part in parts for pair in part), key=lambda pair: pair[0])]
 
 
-async def _as_of_on_its_server(runtime: Runtime, scope: Scope, as_of: datetime) -> dict[str, Any]:
+async def _as_of_on_its_server(runtime: Runtime, scope: Scope, as_of: datetime) -> DistrictReport:
     """A district's report as of a moment, read on its own server (in a task of its own)."""
     return await _as_of(await read_pool(runtime, scope.district), ALL_DISTRICTS, scope, "", as_of)
 
 
 async def city_report(runtime: Runtime, period: str, *, min_position: str | None = None,
-                      as_of: datetime | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                      as_of: datetime | None = None) -> tuple[CityReport, list[DistrictReport]]:
     """The city's report, and the whole reports of the districts it is made of."""
     await city_caught_up(runtime, min_position)
     if as_of is not None:  # each district rebuilt to that moment, on its own server

@@ -22,7 +22,7 @@ from projections.progress import Progress
 from projections.reports import Deadlines, Scope
 from service.callers import Caller, Role
 from tenants.tenancy import Tenants
-from writes.write_queue import WriteQueue
+from writes.batching import WriteQueue
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="镇(街道)民政服务站的事件溯源、多租户报表服务 / Event-sourced, multi-tenant reporting "
                 "for town civil-affairs service stations",
         lifespan=lifespan,
-        # Off unless asked for: FastAPI otherwise looks for configured providers on every
-        # request, a twentieth of a one-record write's CPU (bench/README section 21).
+        # Off unless asked for: FastAPI otherwise looks for configured providers on every request.
         telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.tokens = Tokens(settings.jwt_secret.get_secret_value(), settings.token_hours)

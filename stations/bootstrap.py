@@ -23,9 +23,8 @@ from tenants.tenancy import Tenants
 OTHER_SERVER_WAIT_SECONDS = 5.0  # a request must not hang on a server that is down
 
 
-# A batch of 1000 records makes some hundred thousand objects (records, aggregates, events),
-# nearly all freed by reference counting; the cycle collector's default pace (every 700 net
-# allocations, scanning whatever survived) spent a quarter of a batch's time finding nothing.
+# A batch of 1000 records makes some hundred thousand objects, nearly all freed by reference
+# counting: the cycle collector's default pace would scan them again and again for nothing.
 GC_THRESHOLDS = (50_000, 20, 100)
 
 

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from stations.cli import app
 from stations.settings import get_settings
-from tests.conftest import TEST_SECRET
+from tests.support import TEST_SECRET
 
 
 @pytest.fixture

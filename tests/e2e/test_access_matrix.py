@@ -44,7 +44,7 @@ from stations.app import create_app
 from stations.settings import Settings
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered, training_held
-from tests.conftest import TEST_SECRET, SampleDistrict, bearer, make_district
+from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"

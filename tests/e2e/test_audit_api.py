@@ -10,8 +10,7 @@ from service import audit_bundle as bundle
 from audit.signing import public_key_from_b64
 from projections import connections
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
-from tests.conftest import bearer
-from tests.e2e.test_reports_api import record
+from tests.support import bearer, record
 
 
 async def submitted_district(client, district) -> dict:

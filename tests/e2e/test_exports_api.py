@@ -14,8 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from exports.sheets import dig
 from exports.xlsx import display_width
 from tests.builders import fund_spent, inspection_done, project_contracted, service_delivered, training_held
-from tests.conftest import SampleDistrict, bearer
-from tests.e2e.test_reports_api import record
+from tests.support import SampleDistrict, bearer, record, report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CST_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00$")
@@ -35,19 +34,6 @@ async def half_year(client: httpx.AsyncClient, district: SampleDistrict) -> int:
         fund_spent(contract["project"], source="social_assistance", amount="250.50"),
         inspection_done(a),
     ])
-
-
-async def report(client: httpx.AsyncClient, district: SampleDistrict, position: int, **params) -> dict:
-    """The JSON report once the projections reach `position`. A 503 (not yet: the worker may be busy
-    signing the stores of earlier tests as the module's service starts) is asked again, each time
-    waiting on the position for as long as the service does."""
-    for _ in range(10):
-        answer = await client.get(f"/v1/districts/{district.code}/reports/2025H1",
-                                  params={"min_position": position, **params}, headers=bearer("district", district.code))
-        if answer.status_code != 503:
-            break
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 async def download(client: httpx.AsyncClient, path: str, headers: dict, **params) -> httpx.Response:

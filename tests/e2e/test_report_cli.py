@@ -4,9 +4,7 @@ and the long commands show their progress."""
 import pytest
 
 from tests.builders import service_delivered
-from tests.conftest import bearer
-from tests.e2e.test_exports_api import report
-from tests.e2e.test_reports_api import record
+from tests.support import bearer, record, report
 
 
 @pytest.fixture

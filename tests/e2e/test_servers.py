@@ -21,7 +21,7 @@ from tenants import registry
 from tenants.event_store import SCHEMA, events_table
 from service.moving import MoveRefused, move_district
 from tests.builders import compliant_station, service_delivered, training_held
-from tests.conftest import SampleDistrict, bearer, make_district
+from tests.support import SampleDistrict, bearer, make_district
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
 

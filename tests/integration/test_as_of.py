@@ -17,7 +17,7 @@ from kernel import clock
 from tenants.event_store import CITY
 from tests.builders import record_voided, service_delivered, station_established, training_held
 from tests.integration.halfyear import duties_seen, generate, matches, naive_duties, naive_figures
-from tests.integration.test_ledger import context
+from tests.support import context
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from projections.reports import Scope, district_report
 from service import demo_load
 from stations import demo_cli
 from kernel.clock import today
-from tests.conftest import make_district
+from tests.support import make_district
 
 SERVICES = 300
 

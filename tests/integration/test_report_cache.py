@@ -19,8 +19,8 @@ from projections.worker import PROGRESS_CHANNEL, ProjectionWorker
 from kernel import clock
 from tests.builders import inspection_done, service_delivered
 from tests.integration.halfyear import naive_figures
-from tests.integration.test_ledger import context
-from tests.integration.test_projections import pool, record_year  # noqa: F401 (the pool fixture)
+from tests.support import context
+from tests.integration.halfyear import record_year
 
 
 async def read(pool, scope: Scope, within: str = ALL_DISTRICTS) -> dict:  # noqa: F811

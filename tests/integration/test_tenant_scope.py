@@ -10,7 +10,7 @@ from domain.records import parse_record
 from projections.worker import ProjectionWorker
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered
-from tests.integration.test_ledger import context
+from tests.support import context
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from datetime import date
 
 from projections.compliance import EvaluationFact, ProjectFact
-from tests.unit.test_compliance import CORE, EVALUATED, gap_codes
+from tests.unit.compliance_facts import CORE, EVALUATED, gap_codes
 
 EXITED = ProjectFact("P-1", "core", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2025, 3, 31))
 
