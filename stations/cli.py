@@ -18,10 +18,7 @@ from rich.progress import MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from api import auth
-from service.callers import Role
 from audit import offline
-from service import audit_bundle as bundle
-from service.runtime import Runtime
 from audit.signing import SigningKey
 from audit.verify import verify
 from bench.cli import bench
@@ -29,6 +26,10 @@ from projections import connections
 from projections.rebuild import log_length
 from projections.rebuild import rebuild as rebuild_district
 from projections.runner import run_worker
+from service import audit_bundle as bundle
+from service.callers import Role
+from service.moving import MoveRefused, move_district
+from service.runtime import Runtime
 from stations import demo_cli, logs
 from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
 from stations.database import database, migrate
@@ -36,7 +37,6 @@ from stations.report_cli import report_app
 from stations.settings import Settings, get_settings
 from stations.worker_process import projection_process
 from tenants import registry
-from service.moving import MoveRefused, move_district
 from tenants.event_store import server_label, store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
