@@ -3,6 +3,7 @@ districts of their own, tokens, and writing and reading through the API or a led
 module."""
 
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -83,16 +84,23 @@ async def record(client: httpx.AsyncClient, district: SampleDistrict, records: l
     return answer.json()["position"]
 
 
-async def report(client: httpx.AsyncClient, district: SampleDistrict, position: int, period: str = "2025H1",
-                 **params) -> dict:
-    """The district's JSON report once the projections reach `position`. A 503 (not yet: the worker
-    may be busy signing the stores of earlier tests as the module's service starts) is asked
-    again, each time waiting on the position for as long as the service does."""
-    for _ in range(10):
-        answer = await client.get(f"/v1/districts/{district.code}/reports/{period}",
-                                  params={"min_position": position, **params}, headers=bearer("district", district.code))
+async def caught_up(ask: Callable[[], Awaitable[httpx.Response]], tries: int = 10) -> httpx.Response:
+    """`ask()`'s answer, asked again while it is a 503: not yet (the worker may be busy signing the
+    stores of earlier tests as the module's service starts), each try waiting on the projections'
+    position for as long as the service does."""
+    for _ in range(tries):
+        answer = await ask()
         if answer.status_code != 503:
             break
+    return answer
+
+
+async def report(client: httpx.AsyncClient, district: SampleDistrict, position: int, period: str = "2025H1",
+                 **params) -> dict:
+    """The district's JSON report once the projections reach `position`."""
+    answer = await caught_up(lambda: client.get(f"/v1/districts/{district.code}/reports/{period}",
+                                                params={"min_position": position, **params},
+                                                headers=bearer("district", district.code)))
     assert answer.status_code == 200, answer.text
     return answer.json()
 

@@ -44,7 +44,7 @@ from stations.app import create_app
 from stations.settings import Settings
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered, training_held
-from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
+from tests.support import TEST_SECRET, SampleDistrict, bearer, caught_up, make_district
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"
@@ -247,8 +247,8 @@ async def tenants(app: FastAPI) -> Tenants:
         written = await client.post(f"{base}/records", json={"records": [service_delivered(third_town)]},
                                     headers=staff)
         assert written.status_code == 200, written.text
-        for step in (f"towns/{third_town}/submit", "submit"):
-            submitted = await client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff)
+        for step in (f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
+            submitted = await caught_up(lambda step=step: client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff))
             assert submitted.status_code == 200, submitted.text
         listed = await client.get(f"{base}/audit/checkpoints", headers=staff)
         assert listed.status_code == 200, listed.text
