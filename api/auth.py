@@ -3,33 +3,15 @@
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 from functools import lru_cache
 
 import jwt
 
 from kernel import clock
+from service.callers import Caller, Role
 
 ALGORITHM = "HS256"
-
-
-class Role(StrEnum):
-    station = "station"
-    district = "district"
-    city = "city"
-    auditor = "auditor"
-    admin = "admin"
-
-
-@dataclass(frozen=True)
-class Caller:
-    sub: str
-    role: Role
-    district: str | None = None
-    town: str | None = None
-
-    def sees_all_districts(self) -> bool:
-        return self.role in (Role.city, Role.auditor, Role.admin)
+TOKEN_HOURS = 12  # a token's life, unless set otherwise
 
 
 class InvalidToken(Exception):
@@ -37,7 +19,7 @@ class InvalidToken(Exception):
 
 
 def mint(secret: str, *, sub: str, role: Role, district: str | None = None, town: str | None = None,
-         hours: int = 12) -> str:
+         hours: int = TOKEN_HOURS) -> str:
     check_claims(role, district, town)
     issued = clock.now()
     claims = {"sub": sub, "role": role.value, "iat": issued, "exp": issued + timedelta(hours=hours)}
@@ -72,8 +54,8 @@ class Tokens:
 
 
 def decode(secret: str, token: str) -> Caller:
-    """The token's caller. A token's signature is checked once (a tenth of a one-record write's
-    time): later uses of it check only that it has not expired since."""
+    """The token's caller. A token's signature is checked once, on its first use: later uses
+    check only that it has not expired since."""
     caller, expires = _verified(secret, token)
     if expires <= time.time():  # as PyJWT decides it, with no leeway
         raise InvalidToken("Signature has expired")

@@ -1,24 +1,23 @@
 """The half-year reports as downloads: an Excel workbook (`.xlsx`) or CSV (`.csv`) of exactly the
-JSON report, read by the very functions of `api.reports`, with the same callers, scopes and
-query options (`version`, `as_of`, `min_position`).
+JSON report, read by the very functions of `service.queries` the JSON routes call, with the same
+callers, scopes and query options (`version`, `as_of`, `min_position`).
 
 Include this router before `api.reports`': its `{period}` would otherwise take `2025H1.xlsx`.
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api import reports
-from api.deps import CallerDep, DistrictDep, ProgressDep, ReadPoolDep, ReadPoolsDep, ReadScopeDep, RuntimeDep
-from api.reports import AsOf, CityReader, DistrictReader, MinPosition, Period, TownCode, Version
+from api.deps import CallerDep, DistrictDep, RuntimeDep
+from api.reports import AsOf, CityMinPosition, CityReader, DistrictReader, MinPosition, Period, TownCode, Version
 from exports import csv, xlsx
 from exports.sheets import organisation, title
-from service.runtime import Runtime
+from service import queries
 
 router = APIRouter(tags=["exports 导出"])
 
@@ -36,8 +35,6 @@ FORMATS: dict[str, tuple[type[Response], Callable[..., bytes | str], str]] = {
     "csv": (CsvResponse, csv.csv_text, "CSV，UTF-8 带 BOM，每个数字一行 / CSV, UTF-8 with a BOM, one line per figure"),
 }
 VERSION_ZH = {"submitted": "已报送版", "approved": "已审核版"}
-CityMinPosition = Annotated[str | None, Query(pattern=r"^[0-9]{6}:[0-9]+(,[0-9]{6}:[0-9]+)*$",
-                                              description="district:position pairs, comma-separated")]
 
 
 def documented(extension: str) -> dict[int | str, dict[str, Any]]:
@@ -64,12 +61,6 @@ async def download(extension: str, report: dict[str, Any], fallback: str, distri
                                                                              f"{fallback}.{extension}")})
 
 
-def district_name(runtime: Runtime, district: str, period: str) -> str | None:
-    scope = reports.scope(runtime, district, period)
-    version = scope.divisions.district(district, scope.cutoff)
-    return version.name if version else None
-
-
 def add_routes(extension: str) -> None:
     response_class, _, _ = FORMATS[extension]
     what = "Excel" if extension == "xlsx" else "CSV"
@@ -77,35 +68,29 @@ def add_routes(extension: str) -> None:
     @router.get(f"/v1/districts/{{district}}/reports/{{period}}.{extension}", response_class=response_class,
                 responses=documented(extension), summary=f"区半年报表（{what}）/ A district's half-year report as {what}")
     async def district_download(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
-                                pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
                                 version: Version = None, min_position: MinPosition = None,
                                 as_of: AsOf = None) -> Response:
-        report = await reports.get_district_report(district, period, caller, runtime, pool, read_scope, progress,
-                                                   version=version, min_position=min_position, as_of=as_of)
+        report = await queries.district_report(runtime, caller, district, period, version=version,
+                                               min_position=min_position, as_of=as_of)
         return await download(extension, report, f"stations-{district}-{period}")
 
     @router.get(f"/v1/districts/{{district}}/reports/{{period}}/towns/{{town}}.{extension}",
                 response_class=response_class, responses=documented(extension),
                 summary=f"镇(街道)半年报表（{what}）/ A town's half-year report as {what}")
     async def town_download(district: DistrictDep, period: Period, town: TownCode, caller: CallerDep,
-                            runtime: RuntimeDep, pool: ReadPoolDep, read_scope: ReadScopeDep, progress: ProgressDep,
-                            version: Version = None, min_position: MinPosition = None,
+                            runtime: RuntimeDep, version: Version = None, min_position: MinPosition = None,
                             as_of: AsOf = None) -> Response:
-        report = await reports.get_town_report(district, period, town, caller, runtime, pool, read_scope, progress,
-                                               version=version, min_position=min_position, as_of=as_of)
+        report = await queries.town_report(runtime, caller, district, period, town, version=version,
+                                           min_position=min_position, as_of=as_of)
         return await download(extension, report, f"stations-{district}-{period}-{town}",
-                              district_name(runtime, district, period))
+                              queries.district_name(runtime, district, period))
 
     @router.get(f"/v1/city/reports/{{period}}.{extension}", response_class=response_class,
                 responses=documented(extension), summary=f"市半年报表（{what}）/ The city's half-year report as {what}")
-    async def city_download(period: Period, _: CityReader, runtime: RuntimeDep, pools: ReadPoolsDep,
-                            progress: ProgressDep, min_position: CityMinPosition = None,
+    async def city_download(period: Period, _: CityReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
                             as_of: AsOf = None) -> Response:
-        city, parts = await reports.read_city(runtime, pools, progress, period, min_position, as_of)
-        # The districts' projects, for the budget columns: the city's JSON leaves them out.
-        districts = [{**d, "projects_detail": p["projects_detail"]}
-                     for d, p in zip(city["districts"], parts, strict=True)]
-        return await download(extension, {**city, "districts": districts}, f"stations-city-{period}")
+        return await download(extension, await queries.city_download(runtime, period, min_position=min_position,
+                                                                     as_of=as_of), f"stations-city-{period}")
 
 
 for _extension in FORMATS:

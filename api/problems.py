@@ -24,6 +24,8 @@ from domain.records import RECORD_TYPES
 from domain.plan import PlanForbidden, PlanStateViolation
 from domain.report import ChainViolation
 from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
+from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
+from service.health import NotReady, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -226,6 +228,42 @@ def install(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
     async def _plan_forbidden(_: Request, exc: PlanForbidden) -> JSONResponse:
         return problem_response(ProblemDetails(type="/problems/forbidden", title="无权操作 / Forbidden", status=403,
                                                detail=f"{exc.zh} / {exc.en}"))
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/not-found", title="未找到 / Not found", status=404,
+                                               detail=str(exc)))
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/forbidden", title="无权操作 / Forbidden", status=403,
+                                               detail=str(exc)))
+
+    @app.exception_handler(Invalid)
+    async def _invalid(_: Request, exc: Invalid) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/validation", title="请求有误 / Invalid request",
+                                               status=422, detail=str(exc)))
+
+    @app.exception_handler(UnknownFigure)
+    async def _unknown_figure(_: Request, exc: UnknownFigure) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/unknown-figure", title="未知的数字 / Unknown figure",
+                                               status=422, detail=str(exc)))
+
+    @app.exception_handler(ProjectionBehind)
+    async def _behind(_: Request, exc: ProjectionBehind) -> JSONResponse:
+        return problem_response(ProblemDetails(
+            type="/problems/projection-behind", title="报表尚未更新 / Reports not caught up", status=503,
+            detail=str(exc)), {"Retry-After": "1"})
+
+    @app.exception_handler(NotReady)
+    async def _not_ready(_: Request, exc: NotReady) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/not-ready", title="未就绪 / Not ready", status=503,
+                                               detail=str(exc)), {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+    @app.exception_handler(Unavailable)
+    async def _no_answer(_: Request, exc: Unavailable) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/unavailable", title="数据库暂不可用 / Database unavailable",
+                                               status=503, detail=str(exc)), {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     @app.exception_handler(RecordConflict)
     async def _conflict(_: Request, exc: RecordConflict) -> JSONResponse:

@@ -6,18 +6,17 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
 from api import deps
-from api.auth import Role
-from api.deps import Acting, RequestIdDep, acting_in
-from domain.decisions import Context
-from domain.events import Provenance
+from api.deps import Acting, RequestIdDep, RuntimeDep, acting_in
 from domain.records import RecordBatch
-from kernel import clock
+from domain.values import DISTRICT_PATTERN
+from service import commands
+from service.callers import Role
+
 
 class RecordOutcome(BaseModel):
     id: str
@@ -35,9 +34,9 @@ Writer = Annotated[Acting, Depends(_acting)]
 
 
 async def _record_batch(request: Request) -> RecordBatch:
-    """The body, validated from its bytes by pydantic's own JSON parser. FastAPI would decode it
-    with the standard library's, then validate the objects made: for a batch of 1000 records,
-    1.8 times as long, on the event loop that every request waits for (bench/README section 17)."""
+    """The body, validated from its bytes by pydantic's own JSON parser: FastAPI would decode it
+    with the standard library's, then validate the objects made, on the event loop every request
+    waits for."""
     try:
         return RecordBatch.model_validate_json(await request.body())
     except ValidationError as exc:
@@ -51,11 +50,10 @@ BODY_MODELS = (RecordBatch,)
 
 
 class _WriteRoute(APIRoute):
-    """The service's busiest route, answered without FastAPI's solving of its dependencies when
-    the request's path and headers are well formed: the same functions check it in the order
-    FastAPI calls them (body, token, district, role, request id), for a fifth less of a
-    one-record write's CPU (bench/README section 21). Any other request goes the standard way,
-    and is refused as FastAPI refuses it."""
+    """The busiest route, answered without FastAPI's solving of its dependencies when the
+    request's path and headers are well formed: the same functions check it in the order FastAPI
+    calls them (body, token, district, role, request id). Any other request goes the standard
+    way, and is refused as FastAPI refuses it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         standard = super().get_route_handler()
@@ -66,35 +64,25 @@ class _WriteRoute(APIRoute):
                 return await standard(request)
             batch = await _record_batch(request)
             writer = await _acting(district, request, await deps.bearer(request))
-            return await post_records(batch, writer, await deps.request_id(given_id), request)
+            return await post_records(batch, writer, await deps.request_id(given_id), request.app.state.runtime)
 
         return handle
 
 
-_DISTRICT = re.compile(deps.DISTRICT_PATTERN)
+_DISTRICT = re.compile(DISTRICT_PATTERN)
 router = APIRouter(prefix="/v1/districts/{district}", tags=["records 记录"], route_class=_WriteRoute)
 
 
 @router.post("/records", response_model=WriteAnswer, summary="报送记录 / Record a batch", openapi_extra=_BODY)
 async def post_records(batch: Annotated[RecordBatch, Depends(_record_batch)], writer: Writer,
-                       request_id: RequestIdDep, request: Request) -> Response:
+                       request_id: RequestIdDep, runtime: RuntimeDep) -> Response:
     """Store every new record of the batch in one transaction, or none of them.
 
     A record sent again with the same id and content is reported as `duplicate` and stored
     once; the same id with other content is a 409. `position` is the district's event-log
     position after the write.
     """
-    district, caller = writer.district, writer.caller
-    tenants = request.app.state.runtime.tenants
-    ctx = Context(
-        district=district,
-        divisions=tenants.divisions,
-        today=clock.today(),
-        provenance=Provenance(caller.sub, caller.role, request_id, clock.now()),
-        town_scope=caller.town if caller.role is Role.station else None,
-    )
-    ledger = tenants.opened_ledger(district) or await run_in_threadpool(tenants.ledger, district)
-    written = await request.app.state.writes.record(ledger, batch.records, ctx)
+    written = await commands.record_batch(runtime, writer.caller, writer.district, batch.records, request_id)
     # `WriteAnswer`'s shape, written straight from the results: a thousand outcome models
     # built and checked again cost more than the rest of the answer.
     return Response(orjson.dumps({"results": written.results, "position": written.position}),

@@ -68,8 +68,7 @@ async def make(conn: asyncpg.Connection, key: SigningKey, district: str, reason:
                up_to: int | None = None) -> Checkpoint:
     """Sign the district's log as it stands (or up to a position); an equal one is reused.
 
-    The leaves stream through the root's computation: held all at once, a log of 2.6 million
-    events took 870 MB of the process that signed it (bench/README section 18)."""
+    The leaves stream through the root's computation: a long log is never held all at once."""
     tree, position, head = merkle.RootBuilder(), 0, bytes(32)
     async with conn.transaction():  # a cursor lives in one
         async for row in conn.cursor(_leaves_query(district), up_to, prefetch=LEAVES_AT_ONCE):

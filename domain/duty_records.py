@@ -9,13 +9,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.record_base import FundLine, ProjectId, _Record
-from domain.values import BusinessDate, Count, Money, RecordId, TownCode, text
+from domain.values import PERIOD_PATTERN, BusinessDate, Count, Money, RecordId, TownCode, text
 from domain.vocabulary import (
     Evaluator, ExitCondition, FundLevel, FundSource, ProcurementMethod, ProjectRole, PurchaserKind, ServiceDomain,
     TrainingAudience, VillageKind,
 )
 
-PERIOD_PATTERN = r"^20[0-9]{2}H[12]$"
 ProblemKey = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$", examples=["P1"])]
 PlanYear = Annotated[int, Field(ge=2000, le=2099, strict=True, examples=[2025])]
 

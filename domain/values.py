@@ -104,9 +104,15 @@ def text(max_length: int, min_length: int = 1, *, screened: bool = True) -> Any:
     return Annotated[str, BeforeValidator(_nfc), Field(min_length=min_length, max_length=max_length), *checks]
 
 
+# The codes every edge checks, in one place: a district (6 digits), a town (9), a half year.
+DISTRICT_PATTERN = r"^[0-9]{6}$"
+TOWN_PATTERN = r"^[0-9]{9}$"
+PERIOD_PATTERN = r"^20[0-9]{2}H[12]$"  # 2000H1 to 2099H2
+POSITION_MAX = 2**63 - 1  # a position in a district's log is a PostgreSQL bigint
+
 RECORD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/\-]{0,127}$"
 RecordId = Annotated[str, Field(pattern=RECORD_ID_PATTERN, examples=["svc-2025-000123"])]
-TownCode = Annotated[str, Field(pattern=r"^[0-9]{9}$", examples=["350203001"])]
+TownCode = Annotated[str, Field(pattern=TOWN_PATTERN, examples=["350203001"])]
 Count = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 

@@ -11,7 +11,10 @@ and listeners have connections of their own. asyncpg still rolls back a transact
 """
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import asyncpg
 
@@ -68,3 +71,35 @@ class ServerPools:
 
     async def close(self) -> None:
         await asyncio.gather(*(pool.close() for pool in self.pools.values()))
+
+
+ALL_DISTRICTS = "*"  # the read scope of those who see every district
+_PLAIN_SCOPE = re.compile(r"[0-9A-Za-z_]+|\*")
+
+
+@asynccontextmanager
+async def scoped(pool: asyncpg.Pool, scope: str, *, readonly: bool = True) -> AsyncIterator[asyncpg.Connection]:
+    """A snapshot in which the database itself shows only `scope`'s rows (`readonly=False` only
+    to fill temporary tables: the role may write nothing else).
+
+    The role and the scope are set for this transaction only (never for the pooled session),
+    so row-level security hides every other district's report rows and events even from a
+    query that forgets its own filter. The transaction begins and both are set in one round
+    trip: a statement with parameters holds one command only, so a scope of plain letters,
+    digits or '*' (every scope the service makes) stands in the text as a literal; any other is
+    passed as a parameter, in a statement of its own. Begun by hand, the transaction takes no
+    `conn.transaction()` inside it: a savepoint is `SAVEPOINT` SQL.
+    """
+    begin = f"BEGIN ISOLATION LEVEL REPEATABLE READ{' READ ONLY' if readonly else ''}; SET LOCAL ROLE stations_reader"
+    plain = _PLAIN_SCOPE.fullmatch(scope)
+    async with pool.acquire() as conn:
+        await conn.execute(f"{begin}; SET LOCAL stations.scope = '{scope}'" if plain else begin)
+        try:
+            if not plain:
+                await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
+            yield conn
+        except BaseException:
+            with contextlib.suppress(Exception):  # a connection lost meanwhile: the pool closes it
+                await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")

@@ -3,7 +3,7 @@
 import re
 from datetime import date
 
-PERIOD_PATTERN = r"^20[0-9]{2}H[12]$"  # 2000H1 to 2099H2
+from domain.values import PERIOD_PATTERN
 
 
 def period_of(day: date) -> str:

@@ -12,11 +12,14 @@ from projections.worker import LOST_DATABASE, PROGRESS_CHANNEL
 from tenants.event_store import server_label
 
 
+WAIT_SECONDS = 10.0  # how long a read waits for the position it asks for, unless set otherwise
+
+
 class Progress:
     """Follows the workers' `reports_progress` notices (from any process), one listening
     connection per server that holds districts."""
 
-    def __init__(self, pools: ServerPools, timeout: float = 10.0):
+    def __init__(self, pools: ServerPools, timeout: float = WAIT_SECONDS):
         self.pools = pools
         self.timeout = timeout
         self.reached: dict[str, int] = {}

@@ -21,6 +21,7 @@ from domain.service import ServiceDelivery
 from domain.station import Station
 from projections.duties import DutyHandlers
 from projections.periods import month_of, period_of
+from projections.service_counts import ServiceRow
 
 DISTRICT_SCOPE = ""  # the town column of a district-wide row
 SHARED_TOWN = ""  # the town column of a project the district bought for several towns (its `towns` name them)
@@ -28,8 +29,7 @@ SIGN_ATTRIBUTES = ("emblem", "position", "uniform_style")
 
 @dataclass
 class Changes:
-    # (period, town, domain, category, service type, month, village, recipient, person-times, hours, sign)
-    services: list[tuple] = field(default_factory=list)
+    services: list[ServiceRow] = field(default_factory=list)
     # (period, town, project, source, level) -> [amount, spends]
     funds: dict[tuple[str, str, str, str, str], list] = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), 0]))
     record_periods: list[tuple[int, str, str, str, str | None]] = field(default_factory=list)
@@ -38,7 +38,7 @@ class Changes:
 
     def recipients(self) -> set[str]:
         """The recipients whose counts the services may change."""
-        return {service[7] for service in self.services}
+        return {service.recipient_ref for service in self.services}
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,9 @@ class Projector(DutyHandlers):
 
     def service(self, e: ServiceDelivery.Delivered, sign: int) -> Located:
         period = period_of(e.occurred_on)
-        self.changes.services.append((period, e.town, e.domain, e.recipient_category, e.service_type,
-                                      month_of(e.occurred_on), e.village_key, e.recipient_ref, e.person_times,
-                                      e.hours, sign))
+        self.changes.services.append(ServiceRow(period, e.town, e.domain, e.recipient_category, e.service_type,
+                                                month_of(e.occurred_on), e.village_key, e.recipient_ref,
+                                                e.person_times, e.hours, sign))
         return Located(period, e.town)
 
     # -- projects, money and evaluations -------------------------------------------------

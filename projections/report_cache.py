@@ -35,9 +35,8 @@ import orjson
 from writes.transcoding import right_sized
 
 ENTRIES = 64  # two periods of a few dozen districts; a report is ~100 kB of text
-# The towns of those reports (a district has a dozen or two). Kept parts and the rows in their
-# keys are objects the garbage collector walks on every full collection (already ~100 ms in a
-# loaded service): no more are kept than the reports in use need.
+# The towns of those reports (a district has a dozen or two): no more, as the garbage collector
+# walks every kept part, and the rows in its key, on each full collection.
 PART_ENTRIES = 256
 
 
@@ -97,7 +96,7 @@ REPORTS = ReportCache()
 # The city's reports, keyed by the period, the city's status and its districts' report texts:
 # a text given again is the very object kept above, whose hash Python keeps and which compares
 # by identity first, so a city report nothing under which changed costs no decoding, summing or
-# encoding (bench/README section 21). Its few entries hold those texts a little longer.
+# encoding. Its few entries hold those texts a little longer.
 CITIES = ReportCache(entries=4)
 PARTS = SharedParts()
 

@@ -19,11 +19,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 import asyncpg
 import orjson
 
 DIMENSIONS = ("total", "domain", "recipient_category", "service_type", "month", "village")
+
+class ServiceRow(NamedTuple):
+    """A service as the figures count it: +1 recorded, -1 voided (the same fields, negated)."""
+
+    period: str
+    town: str
+    domain: str
+    category: str
+    service_type: str
+    month: str
+    village: str | None
+    recipient_ref: str
+    person_times: int
+    hours: Decimal
+    sign: int
+
 
 Counts = dict[str, int]  # "town/dim/key" -> the recipient's active services in that figure
 Figure = tuple[str, str, str, str]  # period, town ('' for the district), dim, key
@@ -43,7 +60,7 @@ class Counted:
         self._figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0)])
         self._recipients: Counter[Figure] = Counter()  # the change in each figure's recipients
 
-    def add(self, services: Iterable[Sequence]) -> "Counted":
+    def add(self, services: Iterable[ServiceRow]) -> "Counted":
         sums, after, before = self._sums, self.after, self.before
         # A batch's services are of few kinds: their figures are spelled once per kind and batch
         # (kept longer, the kinds would pile up: towns by categories by months by villages...).
@@ -157,8 +174,7 @@ _NAMED = "unnest($2::text[], $3::text[]) AS named (recipient_ref, period)"
 # A named recipient's row (at most one: the key). As a join, the plan the worker's connection
 # kept (generic, made while the table was small) hashed the named recipients and scanned every
 # row of the district against them, per batch; a LATERAL subquery with a LIMIT is not merged into
-# a join, so each named recipient is one index probe whatever the row estimates (bench/README
-# section 25).
+# a join, so each named recipient is one index probe whatever the row estimates.
 _LIVE_COUNTS = f"""
 SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
     SELECT counts FROM service_recipients r
@@ -193,9 +209,9 @@ WITH counted (recipient_ref, period, counts) AS (
 {_add_to_figures(5)}"""
 
 
-def _named(services: Sequence[Sequence]) -> set[tuple[str, str]]:
+def _named(services: Sequence[ServiceRow]) -> set[tuple[str, str]]:
     """The (period, recipient) pairs the services name."""
-    return {(s[0], s[7]) for s in services}
+    return {(s.period, s.recipient_ref) for s in services}
 
 
 async def _counts(conn: asyncpg.Connection, statement: str, district: str, named: set[tuple[str, str]],
@@ -206,7 +222,7 @@ async def _counts(conn: asyncpg.Connection, statement: str, district: str, named
     return {(row["period"], row["recipient_ref"]): orjson.loads(row["counts"]) for row in rows}
 
 
-async def project_services(conn: asyncpg.Connection, district: str, services: Sequence[Sequence]) -> None:
+async def project_services(conn: asyncpg.Connection, district: str, services: Sequence[ServiceRow]) -> None:
     """Within the caller's transaction (the district's tracking row locked): a batch's services
     counted into the district's figures and recipients."""
     counted = Counted(await _counts(conn, _LIVE_COUNTS, district, _named(services))).add(services).count_recipients()
@@ -230,7 +246,7 @@ class SnapshotCounting:
         self._looked_up: set[tuple[str, str]] = set()
         self._counted = Counted(self._before)
 
-    async def add(self, conn: asyncpg.Connection, services: Sequence[Sequence]) -> None:
+    async def add(self, conn: asyncpg.Connection, services: Sequence[ServiceRow]) -> None:
         """A batch's services counted in, after the snapshot's rows of the recipients first named in it."""
         named = _named(services) - self._looked_up
         if named:

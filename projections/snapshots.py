@@ -94,8 +94,7 @@ async def take_snapshot(conn: asyncpg.Connection, district: str, position: int,
     """Within the projecting transaction: keep the district's report tables as at `position`.
 
     The recipients to compare are the ones `touched` holds when it covers every event since the
-    previous snapshot; else they are read from the log, which parsing each event's JSON made half
-    of a snapshot's time (bench/README section 28)."""
+    previous snapshot; else they are read from the log (parsing each event's JSON: slow)."""
     previous = await conn.fetchval("SELECT coalesce(max(position), 0) FROM snapshots.taken"
                                    " WHERE district = $1 AND position < $2", district, position)
     await conn.execute("INSERT INTO snapshots.taken (district, position) VALUES ($1, $2)", district, position)

@@ -105,7 +105,7 @@ def written(changes: Changes) -> dict[str, frozenset[str] | None]:
     change (None: any row). Services count in their town's figures and the district's (town '')."""
     changed: dict[str, frozenset[str] | None] = dict.fromkeys({table for table, _, _ in changes.rows})
     if changes.services:
-        changed["service_figures"] = frozenset({service[1] for service in changes.services} | {DISTRICT_SCOPE})
+        changed["service_figures"] = frozenset({service.town for service in changes.services} | {DISTRICT_SCOPE})
         changed["service_recipients"] = None
     if changes.funds:
         changed["fund_spending"] = None

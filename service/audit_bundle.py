@@ -10,8 +10,9 @@ import asyncpg
 
 from audit import checkpoints
 from kernel import merkle
-from audit.signing import SigningKey
 from projections.reports import Scope, frozen_version
+from service.queries import read_pool
+from service.runtime import Runtime
 from tenants.event_store import SCHEMA, events_table
 
 FORMAT = "stations-audit-bundle-v1"
@@ -21,7 +22,14 @@ class NothingToExport(LookupError):
     pass
 
 
-async def export(conn: asyncpg.Connection, scope: Scope, version: str, key: SigningKey) -> dict[str, Any]:
+async def export(runtime: Runtime, district: str, period: str, version: str) -> dict[str, Any]:
+    """The district's report as submitted (or approved), read on its server (the runtime
+    `reading`), with every event behind it and its proof against the checkpoint that covers it."""
+    async with (await read_pool(runtime, district)).acquire() as conn:
+        return await _export(conn, runtime, runtime.scope(district, period), version)
+
+
+async def _export(conn: asyncpg.Connection, runtime: Runtime, scope: Scope, version: str) -> dict[str, Any]:
     report = await frozen_version(conn, scope, "", version)
     if report is None:
         raise NothingToExport(f"district {scope.district} has no {version} report for {scope.period}")
@@ -45,7 +53,7 @@ async def export(conn: asyncpg.Connection, scope: Scope, version: str, key: Sign
         "version": version,
         "report": report,
         "checkpoint": signed,
-        "public_key": key.public_b64(),
+        "public_key": runtime.signing_key.public_b64(),
         "events": [{
             "position": row["notification_id"],
             "stream": str(row["originator_id"]),

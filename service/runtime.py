@@ -1,14 +1,36 @@
-"""What the use cases run in: every district's store on its server, the signing key, and the
-deadlines and rules reports are judged by. Made by the composition root (`stations.bootstrap`)."""
+"""What the use cases run in, and the one place that makes what they hand down: a batch's
+`Context`, its `Provenance`, a report's `Scope`.
 
-from dataclasses import dataclass
+The runtime holds every district's store on its server (the write side), the signing key, the
+deadlines and rules reports are judged by and the clock; while `reading`, the read pools of every server
+and the projections' progress too. The composition root (`stations.bootstrap`) makes it.
+"""
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from eventsourcing.postgres import PostgresDatastore
 
 from audit.signing import SigningKey
+from domain.decisions import Context
+from domain.events import Provenance
+from kernel import clock
+from projections.connections import ServerPools
 from projections.gaps import Rules
-from projections.reports import Deadlines
+from projections.progress import Progress
+from projections.reports import Deadlines, Scope
+from service.callers import Caller, Role
 from tenants.tenancy import Tenants
+from writes.batching import WriteQueue
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    pool_size: int  # connections per server
+    statement_timeout: str | None  # the longest a statement may run (e.g. "30s")
+    min_position_timeout: float  # seconds a read waits for the position it asks for
 
 
 @dataclass
@@ -19,6 +41,58 @@ class Runtime:
     signing_key: SigningKey
     deadlines: Deadlines
     rules: Rules
+    read_options: ReadOptions
+    now: Callable[[], datetime] = clock.now  # China Standard Time
+    writes: WriteQueue = field(default_factory=WriteQueue)
+    _pools: ServerPools | None = None
+    _progress: Progress | None = None
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def scope(self, district: str, period: str) -> Scope:
+        return Scope(district, period, self.tenants.divisions, self.today(), self.deadlines, rules=self.rules)
+
+    def provenance(self, caller: Caller, request_id: str, *, at: datetime | None = None) -> Provenance:
+        """Who records, through which request, and when (now, unless it happened at `at`)."""
+        return Provenance(caller.sub, caller.role, request_id, at or self.now())
+
+    def context(self, district: str, caller: Caller, request_id: str, *, at: datetime | None = None) -> Context:
+        """A batch's context: a station records in its own town only."""
+        return Context(district=district, divisions=self.tenants.divisions, today=self.today(),
+                       provenance=self.provenance(caller, request_id, at=at),
+                       town_scope=caller.town if caller.role is Role.station else None)
+
+    @property
+    def reads(self) -> ServerPools:
+        if self._pools is None:
+            raise RuntimeError("the runtime is not reading: use `async with runtime.reading()`")
+        return self._pools
+
+    @property
+    def progress(self) -> Progress:
+        if self._progress is None:
+            raise RuntimeError("the runtime is not reading: use `async with runtime.reading()`")
+        return self._progress
+
+    @asynccontextmanager
+    async def reading(self, *, follow: bool = True, pool_size: int | None = None) -> AsyncIterator["Runtime"]:
+        """The read pools of every server (another server's opened on its first read) and the
+        projections' progress, heard from every server when `follow`s (else read when asked)."""
+        options = self.read_options
+        pools = ServerPools(self.database_url, self.tenants.server_of, min_size=1,
+                            max_size=pool_size or options.pool_size, statement_timeout=options.statement_timeout)
+        progress = Progress(pools, options.min_position_timeout)
+        try:
+            await pools.of_server(None)
+            if follow:
+                await progress.start(list(self.tenants.servers()))
+            self._pools, self._progress = pools, progress
+            yield self
+        finally:
+            self._pools = self._progress = None
+            await progress.stop()
+            await pools.close()
 
     def close(self) -> None:
         self.tenants.close()

@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresDatastore
 from audit.signing import SigningKey
 from projections.gaps import Rules
 from projections.reports import Deadlines
-from service.runtime import Runtime
+from service.runtime import ReadOptions, Runtime
 from stations.database import migrate, wait_until_reachable
 from stations.settings import Settings
 from tenants import registry
@@ -24,9 +24,8 @@ from tenants.tenancy import Tenants
 OTHER_SERVER_WAIT_SECONDS = 5.0  # a request must not hang on a server that is down
 
 
-# A batch of 1000 records makes some hundred thousand objects (records, aggregates, events),
-# nearly all freed by reference counting; the cycle collector's default pace (every 700 net
-# allocations, scanning whatever survived) spent a quarter of a batch's time finding nothing.
+# A batch of 1000 records makes some hundred thousand objects, nearly all freed by reference
+# counting: the cycle collector's default pace would scan them again and again for nothing.
 GC_THRESHOLDS = (50_000, 20, 100)
 
 
@@ -60,4 +59,5 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
     tenants.open_all()
     return Runtime(database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path),
                    Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
-                   Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days))
+                   Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days),
+                   ReadOptions(settings.read_pool_size, settings.statement_timeout, settings.min_position_timeout))

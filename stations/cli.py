@@ -18,18 +18,18 @@ from rich.progress import MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from api import auth
-from api.auth import Role
 from audit import offline
-from service import audit_bundle as bundle
 from audit.signing import SigningKey
 from audit.verify import verify
 from bench.cli import bench
 from projections import connections
 from projections.rebuild import log_length
 from projections.rebuild import rebuild as rebuild_district
-from projections.reports import Scope
 from projections.runner import run_worker
-from kernel import clock
+from service import audit_bundle as bundle
+from service.callers import Role
+from service.moving import MoveRefused, move_district
+from service.runtime import Runtime
 from stations import demo_cli, logs
 from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
 from stations.database import database, migrate
@@ -37,7 +37,6 @@ from stations.report_cli import report_app
 from stations.settings import Settings, get_settings
 from stations.worker_process import projection_process
 from tenants import registry
-from service.moving import MoveRefused, move_district
 from tenants.event_store import server_label, store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
@@ -228,18 +227,14 @@ def audit_export(district: Annotated[str, typer.Option(help="district code")],
     """Write the report as submitted, the events behind it, their proofs and the public key."""
     settings = get_settings()
 
-    async def run(url: str, runtime) -> dict:
-        conn = await connections.connect(runtime.tenants.server_of(district) or url)
-        try:
-            scope = Scope(district, period, runtime.tenants.divisions, clock.today())
-            return await bundle.export(conn, scope, version, runtime.signing_key)
-        finally:
-            await conn.close()
+    async def run(runtime: Runtime) -> dict:
+        async with runtime.reading(follow=False, pool_size=1):
+            return await bundle.export(runtime, district, period, version)
 
     with database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)
         try:
-            written = asyncio.run(run(url, runtime))
+            written = asyncio.run(run(runtime))
         except bundle.NothingToExport as exc:
             raise typer.BadParameter(str(exc)) from exc
         finally:

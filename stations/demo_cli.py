@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,8 @@ from rich.text import Text
 from api import auth
 from demo.generator import DEFAULT_SEED, DEFAULT_SERVICES, DemoYear
 from domain.errors import BatchRejected, RecordConflict
-from stations import demo_load, importer
+from service import demo_load
+from stations import importer
 from service.runtime import Runtime
 from stations.bootstrap import bootstrap
 from stations.database import database
@@ -46,8 +48,6 @@ def load(runtime: Runtime, url: str, demo: DemoYear) -> demo_load.Tally:
     """Write the demo year, bring the reports up to it, then take its reporting chain's steps."""
     tally = demo_load.Tally()
     with progress_bar() as bar:
-        task = bar.add_task("写入记录 / recording", total=demo.total())
-        demo_load.write_records(runtime, demo, tally, lambda n: bar.advance(task, n))
         stores = runtime.tenants.stores()
 
         def project(what: str) -> None:
@@ -55,10 +55,16 @@ def load(runtime: Runtime, url: str, demo: DemoYear) -> demo_load.Tally:
             task = bar.add_task(what, total=sum(lagging.values()), unit="events")
             asyncio.run(demo_load.project(url, stores, lambda n: bar.advance(task, n)))
 
+        async def chain(steps: list, advance: Callable[[int], None]) -> None:
+            async with runtime.reading(follow=False, pool_size=demo_load.WRITERS):
+                await demo_load.take_steps(runtime, steps, tally, advance)
+
+        task = bar.add_task("写入记录 / recording", total=demo.total())
+        asyncio.run(demo_load.write_records(runtime, demo, tally, lambda n: bar.advance(task, n)))
         project("生成报表 / projecting")
         steps = demo_load.pending_steps(runtime, demo, tally)
         task = bar.add_task("报送审核 / reporting chain", total=len(steps), unit="steps")
-        asyncio.run(demo_load.take_steps(runtime, url, steps, tally, lambda n: bar.advance(task, n)))
+        asyncio.run(chain(steps, lambda n: bar.advance(task, n)))
         project("更新报表 / projecting the chain")
     return tally
 

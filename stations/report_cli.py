@@ -1,8 +1,8 @@
 """`stations report`: a half-year report in the terminal, as rich tables in Chinese.
 
-It reads the report tables through the very functions the API's report routes use
-(`projections.reports`), straight from the database: no service needs to be running. The
-tables are the sheets of the Excel export (`exports.sheets`), so both show the same figures.
+It reads the report through the very query the API's report routes call (`service.queries`),
+on the server that holds the district: no service needs to be running. The tables are the
+sheets of the Excel export (`exports.sheets`), so both show the same figures.
 """
 
 import asyncio
@@ -15,12 +15,13 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from domain.values import PERIOD_PATTERN
 from exports.model import Kind, Sheet, shown
 from exports.sheets import sheets
-from projections import connections
-from projections.periods import PERIOD_PATTERN
-from projections.reports import Scope, district_report, frozen_version, town_report
 from kernel import clock
+from service import queries
+from service.callers import OPERATOR
+from service.errors import NotFound
 from service.runtime import Runtime
 from stations.bootstrap import bootstrap
 from stations.database import database
@@ -33,10 +34,6 @@ report_app = typer.Typer(help="报表：在终端查看半年报表 / Reports: r
 class Version(StrEnum):
     submitted = "submitted"
     approved = "approved"
-
-
-class NotFound(Exception):
-    pass
 
 
 @report_app.command("show")
@@ -54,9 +51,9 @@ def show(district: Annotated[str, typer.Option(help="district code, e.g. 350203"
     with console.status("读取报表 / reading the report…"), database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)
         try:
-            report, district_name = asyncio.run(_read(runtime, url, district, period, town, version))
+            report, district_name = asyncio.run(_read(runtime, district, period, town, version))
         except NotFound as exc:
-            console.print(f"[red]{exc}[/]")
+            console.print(f"[red]{_said(exc, district, period, town, version)}[/]")
             raise typer.Exit(1) from exc
         finally:
             runtime.close()
@@ -64,28 +61,23 @@ def show(district: Annotated[str, typer.Option(help="district code, e.g. 350203"
         render(console, sheet)
 
 
-async def _read(runtime: Runtime, url: str, district: str, period: str, town: str | None,
+async def _read(runtime: Runtime, district: str, period: str, town: str | None,
                 version: Version | None) -> tuple[dict[str, Any], str]:
-    """The report the API would answer for these options (without `as_of`)."""
-    if not runtime.tenants.knows(district):
-        raise NotFound(f"区 {district} 不存在 / district {district} not found")
-    if town is not None and not runtime.tenants.divisions.town_belongs(town, district):
-        raise NotFound(f"镇(街道) {town} 不在区 {district} / town {town} is not in district {district}")
-    scope = Scope(district, period, runtime.tenants.divisions, clock.today(), runtime.deadlines, rules=runtime.rules)
-    conn = await connections.connect(url)
-    try:
-        if version is not None:
-            report = await frozen_version(conn, scope, town or "", version.value)
-        elif town is not None:
-            report = await town_report(conn, scope, town)
-        else:
-            report = await district_report(conn, scope)
-    finally:
-        await conn.close()
-    if report is None:
-        raise NotFound(f"{period} 无此报表 / no such {version or ''} report for {period}")
-    named = scope.divisions.district(district, scope.cutoff)
-    return report, named.name if named else district
+    """The report the API would answer for these options (without `as_of`), by the same query,
+    on the server that holds the district."""
+    async with runtime.reading(follow=False, pool_size=1):
+        await queries.known_district(runtime, district)
+        kept = None if version is None else version.value
+        report = await (queries.town_report(runtime, OPERATOR, district, period, town, version=kept) if town
+                        else queries.district_report(runtime, OPERATOR, district, period, version=kept))
+    return report, queries.district_name(runtime, district, period) or district
+
+
+def _said(exc: NotFound, district: str, period: str, town: str | None, version: Version | None) -> str:
+    """What was not found, as the terminal says it."""
+    return {"district": f"区 {district} 不存在 / district {district} not found",
+            "town": f"镇(街道) {town} 不在区 {district} / town {town} is not in district {district}",
+            "report": f"{period} 无此报表 / no such {version or ''} report for {period}"}.get(exc.kind, str(exc))
 
 
 def render(console: Console, sheet: Sheet) -> None:

@@ -8,6 +8,12 @@ import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.auth import TOKEN_HOURS
+from projections.progress import WAIT_SECONDS
+from projections.reports import Deadlines
+from projections.worker import SNAPSHOT_EVERY
+from tenants.event_store import STATEMENT_TIMEOUT
+
 DEVELOPMENT_SECRET = "development-only-secret-change-me-in-production"
 
 
@@ -26,23 +32,23 @@ class Settings(BaseSettings):
                                   description="the HS256 key bearer tokens are signed with (32+ characters in production)")
     signing_key_file: Path | None = Field(
         default=None, description="Ed25519 private key (PEM) that signs checkpoints; made in data_dir when unset")
-    token_hours: int = Field(default=12, ge=1, le=24 * 30, description="lifetime of a token `stations token` mints")
+    token_hours: int = Field(default=TOKEN_HOURS, ge=1, le=24 * 30, description="lifetime of a token `stations token` mints")
     write_pool_size: int = Field(default=4, ge=1, le=64, description="write connections per PostgreSQL server")
     write_pool_overflow: int = Field(default=4, ge=0, le=64, description="extra write connections under load")
     read_pool_size: int = Field(default=4, ge=1, le=64, description="read (asyncpg) connections per server")
-    statement_timeout: str = Field(default="30s", pattern=r"^[0-9]+(ms|s|min)$",
+    statement_timeout: str = Field(default=STATEMENT_TIMEOUT, pattern=r"^[0-9]+(ms|s|min)$",
                                    description="longest statement a read or a write may run (a 503 beyond)")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, description="largest request body accepted")
     projection_pool_size: int = Field(default=2, ge=1, le=16, description="connections of the projection worker")
-    snapshot_every: int = Field(default=50_000, ge=100, description="events between snapshots kept for as_of reads")
+    snapshot_every: int = Field(default=SNAPSHOT_EVERY, ge=100, description="events between snapshots kept for as_of reads")
     run_projections: bool = Field(default=True, description="run the projection worker beside `serve`'s API, as its child process")
     projection_nice: int = Field(default=10, ge=0, le=19, description="the projection worker's CPU niceness: when"
                                  " writes and the projection both want the CPU, writes come first and the projection catches up after")
     readiness_max_lag: int = Field(default=10_000, ge=0, description="events a projection may trail by and be ready")
-    min_position_timeout: float = Field(default=10.0, gt=0, le=60, description="seconds a read waits for min_position")
-    town_report_deadline_days: int = Field(default=15, ge=0, le=180,
+    min_position_timeout: float = Field(default=WAIT_SECONDS, gt=0, le=60, description="seconds a read waits for min_position")
+    town_report_deadline_days: int = Field(default=Deadlines.town_days, ge=0, le=180,
                                            description="days after a half year by which a town's report is due")
-    district_report_deadline_days: int = Field(default=30, ge=0, le=180,
+    district_report_deadline_days: int = Field(default=Deadlines.district_days, ge=0, le=180,
                                                description="days after a half year by which a district's report is due")
     evaluation_tolerance_days: int = Field(
         default=30, ge=0, le=180, description="days before its contract year begins or after it ends that an"

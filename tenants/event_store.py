@@ -18,14 +18,14 @@ from uuid import UUID
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 import psycopg
-from psycopg import Connection, Cursor
+from psycopg import Connection
 from psycopg.errors import LockNotAvailable, QueryCanceled
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.pq import TransactionStatus
-from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from kernel import chain
+from kernel.overrides import TableCreatedAlone
 from writes.ledger import IndexedRecord
 
 SCHEMA = "eventstore"
@@ -33,6 +33,7 @@ ATTEMPTS = 10  # of a read or write of the write path while reconnecting
 RETRY_SECONDS = 3.0
 LOCK_TIMEOUT_SECONDS = 5
 TIMED_OUT = (LockNotAvailable, QueryCanceled)  # the database is slow, not gone
+STATEMENT_TIMEOUT = "30s"  # the longest a statement may run, unless set otherwise
 
 
 def events_table(district: str) -> str:
@@ -91,7 +92,7 @@ class BoundedDatastore(PostgresDatastore):
 
 
 def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
-                   statement_timeout: str = "30s", schema: str = SCHEMA) -> PostgresDatastore:
+                   statement_timeout: str = STATEMENT_TIMEOUT, schema: str = SCHEMA) -> PostgresDatastore:
     """The datastore (and connection pool) every district's event store on one server is written
     through (a scratch schema's for the bench's measure of the store alone)."""
     params = conninfo_to_dict(database_url)
@@ -131,7 +132,7 @@ def _while_reconnecting(action: Callable[[], Result]) -> Result:
     raise AssertionError("unreachable")
 
 
-class DistrictRecorder(PostgresApplicationRecorder):
+class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
     """The library's recorder for one district's table, plus the district's record index."""
 
     def __init__(self, datastore: PostgresDatastore, district: str):
@@ -180,8 +181,7 @@ class DistrictRecorder(PostgresApplicationRecorder):
         # positions the events will take and the chain's head they are linked onto: one round
         # trip (statements without parameters may go several at once, prepared ones may not;
         # `begin_reserving` puts the count in). The sequence is named once, in a subquery: named
-        # in each `nextval` call, it was looked up in the catalog once a position, and took three
-        # times as long as the positions themselves (bench/README section 28).
+        # in each `nextval` call, it was looked up in the catalog once a position.
         self.begin_reserving_parts = (SQL("; ").join([
             SQL("BEGIN"), *self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
             SQL("SELECT (SELECT array_agg(nextval((SELECT pg_get_serial_sequence({events}, 'notification_id')::regclass)))"
@@ -273,12 +273,6 @@ class DistrictRecorder(PostgresApplicationRecorder):
             leaves.append(leaf)
             values.append(value)
         return leaves, values
-
-    def _create_table(self, curs: Cursor[DictRow]) -> None:
-        # Processes starting together (the API's workers, the projection worker) would race to
-        # create the same new store, and CREATE ... IF NOT EXISTS is not safe against that race.
-        curs.execute("SELECT pg_advisory_xact_lock(hashtext('stations: create an event store'))")
-        super()._create_table(curs)
 
     def exists(self) -> bool:
         """Whether the district's store was created already (its chain table is made last)."""

@@ -1,4 +1,4 @@
-"""Fixtures shared by the integration and end-to-end tests.
+"""Fixtures shared by the tests (helpers they share: `tests/support.py`, `tests/unit/support.py`).
 
 Tests run against a real PostgreSQL: the server in DATABASE_URL when it is set, else an
 embedded one the suite starts (and deletes) itself. Each test makes its own district with
@@ -7,27 +7,23 @@ random codes instead of cleaning up after itself.
 
 import asyncio
 import os
-import random
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
-from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 
-from api import auth
-from stations.app import create_app
-from domain.divisions import DistrictVersion, TownVersion
+from projections import connections
 from service.runtime import Runtime
+from stations.app import create_app
 from stations.bootstrap import bootstrap
 from stations.database import embedded_postgres
 from stations.settings import Settings
-from tenants import registry
 from tests.builders import service_delivered
-
-TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
+from tests.unit.support import History, seeded_history
 
 
 @pytest.fixture(scope="session")
@@ -50,38 +46,6 @@ def runtime(settings: Settings, database_url: str) -> Iterator[Runtime]:
     runtime = bootstrap(settings, database_url)
     yield runtime
     runtime.close()
-
-
-@dataclass(frozen=True)
-class SampleDistrict:
-    code: str
-    name: str
-    towns: dict[str, str]  # code -> name
-
-    @property
-    def town(self) -> str:
-        return next(iter(self.towns))
-
-    @property
-    def other_town(self) -> str:
-        return list(self.towns)[1]
-
-
-def make_district(runtime: Runtime, server: str | None = None) -> SampleDistrict:
-    """A new district with three towns, registered under random codes nobody else uses (placed
-    on `server` when given, else on the service's own database)."""
-    while True:
-        code = f"{random.randrange(700_000, 1_000_000)}"  # real division codes start with 1 to 6
-        name = f"试{code}区"
-        towns = {f"{code}001": "甲街道", f"{code}002": "乙街道", f"{code}101": "丙镇"}
-        try:
-            registry.register(runtime.datastore, [DistrictVersion(code, name)],
-                              [TownVersion(t, code, n, "街道" if n.endswith("街道") else "镇")
-                               for t, n in towns.items()], server=server)
-        except IntegrityError:
-            continue  # drawn before, by this run or an earlier one on the same database
-        runtime.tenants.refresh()
-        return SampleDistrict(code, name, towns)
 
 
 @pytest.fixture
@@ -137,6 +101,16 @@ def app_runtime(app: FastAPI) -> Runtime:
     return app.state.runtime
 
 
-def bearer(role: str, district: str | None = None, town: str | None = None) -> dict[str, str]:
-    token = auth.mint(TEST_SECRET, sub=f"test-{role}", role=auth.Role(role), district=district, town=town)
-    return {"Authorization": f"Bearer {token}"}
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A read-side pool on the test database, as the service's own role (no row-level security)."""
+    pool = await connections.create_pool(database_url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def seeded() -> tuple[History, dict[str, str]]:
+    """An in-memory history: a station with one person on its staff, a project, an inspection
+    with issues, a service (`tests.unit.support.seeded_history`)."""
+    return seeded_history()

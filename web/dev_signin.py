@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from api.auth import Role
+from service.callers import Role
 from api.deps import RuntimeDep, TokensDep
 from api.problems import ApiProblem
 from web.divisions import District, listed

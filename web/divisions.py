@@ -5,7 +5,7 @@ figures)."""
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.auth import Caller, Role
+from service.callers import Caller, Role
 from api.deps import CallerDep, RuntimeDep
 from domain.divisions import Divisions
 from kernel import clock

@@ -3,9 +3,12 @@
 Thin, as application services should be: find what the batch repeats, load, decide, and
 save every changed aggregate in one `save` (one transaction), with the batch's record ids
 indexed in that same transaction so that a retry is recognised and an id is never reused.
+Batches that arrive together are handed over in groups (`writes.batching`, their one owner).
 """
 
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple, Protocol
@@ -23,7 +26,7 @@ from writes.aggregate_cache import AggregateCache
 from domain.decisions import Context, RecordRef, decide, reads_of
 from domain.errors import BatchRejected, RecordConflict
 from domain.events import Provenance, RecordKeeping, stream_id
-from writes.group_commit import GroupCommit, Pending
+from writes.batching import Pending
 from domain.plan import Plan, PlanStateViolation
 from domain.report import ChainViolation, Report
 from writes.transcoding import OrjsonTranscoder
@@ -56,7 +59,7 @@ class DistrictStore(Protocol):
     def events_after(self, versions: dict[UUID, int]) -> Sequence[StoredEvent]: ...
 
 
-@dataclass(slots=True)  # not frozen: a batch makes a thousand, and a frozen one takes four times as long
+@dataclass(slots=True)  # not frozen: a batch makes a thousand, and a frozen one is slow to make
 class RecordResult:
     id: str
     status: str  # accepted | duplicate
@@ -94,9 +97,9 @@ class DistrictLedger(Application):
     def __init__(self, district: str, recorder: ApplicationRecorder, env: dict[str, Any] | None = None):
         self.district = district
         self._recorder = recorder
-        self._group_commit = GroupCommit(self._record_alone, self._record_together)
+        self._turns = threading.Lock()  # one turn at the ledger's kept aggregates at a time
         super().__init__(env=env or {})
-        self._aggregates = AggregateCache(self.store.events_after, self.mapper)  # used in commit turns only
+        self._aggregates = AggregateCache(self.store.events_after, self.mapper)  # used in turns only
 
     def construct_recorder(self) -> ApplicationRecorder:
         return self._recorder
@@ -114,23 +117,26 @@ class DistrictLedger(Application):
 
     def _store(self, aggregates: Sequence[Aggregate], index: Sequence[IndexedRecord]) -> list[tuple[Any, int]]:
         """Record the aggregates' new events, with their index rows, in one transaction; each
-        event with its position. (The library's `save` does the same through runtime protocol
-        checks and its notification objects, a tenth of a batch's time.)"""
+        event with its position: the library's `save`, without its runtime protocol checks and
+        notification objects."""
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         positions = self.store.insert_events([self.mapper.to_stored_event(e) for e in events], index=index)
         return list(zip(events, positions, strict=True))
 
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """The ledger's turn at its kept aggregates: `record_alone` and `record_together` are
+        called in one."""
+        with self._turns:
+            yield
+
     def record(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
-        """Store the batch's new records atomically; report repeats as duplicates. Batches
-        that arrive together may share one transaction (`domain/group_commit.py`)."""
-        return self._group_commit.record(records, ctx)
+        """Store the batch's new records atomically; report repeats as duplicates."""
+        with self.turn():
+            return self.record_alone(records, ctx)
 
-    def record_all(self, batches: Sequence[tuple[Sequence[r.Record], Context]]) -> list[Pending]:
-        """Several callers' batches handed over together: each settled with its own answer or
-        error, as if recorded alone."""
-        return self._group_commit.record_all(batches)
-
-    def _record_alone(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
+    def record_alone(self, records: Sequence[r.Record], ctx: Context) -> WriteResult:
+        """`record`, in a turn already taken."""
         ids = list({rec.id for rec in records})
         for attempt in range(SAVE_ATTEMPTS):
             last = attempt == SAVE_ATTEMPTS - 1
@@ -254,9 +260,9 @@ class DistrictLedger(Application):
                    for rec in records]
         return WriteResult(results, position)
 
-    def _record_together(self, group: list[Pending]) -> list[Pending]:
-        """Save the group's new batches that cannot see each other in one transaction; the
-        batches it leaves (repeats, refusals, overlaps) are for `_record_alone`."""
+    def record_together(self, group: list[Pending]) -> list[Pending]:
+        """Save the group's new batches that cannot see each other in one transaction, in a turn
+        already taken; the batches it leaves (repeats, refusals, overlaps) are for `record_alone`."""
         ids = [rec.id for pending in group for rec in pending.records]
         if len(set(ids)) != len(ids):
             return group

@@ -8,12 +8,13 @@ faster: orjson does the JSON, and only the values orjson would write differently
 library are handed to the registered transcodings.
 """
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import JSONTranscoder
+
+from kernel.overrides import DatetimeEncodedOnce
 
 # orjson writes datetimes and dates itself unless told to pass them to `default` (as it does
 # Decimals); UUIDs it always writes itself, so they are tagged before it sees them.
@@ -21,25 +22,14 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
 _CONTAINERS = frozenset((UUID, dict, list, tuple))
 
 
-class OrjsonTranscoder(JSONTranscoder):
+class OrjsonTranscoder(DatetimeEncodedOnce, JSONTranscoder):
     def __init__(self, registered: JSONTranscoder):
         super().__init__()
         self.types, self.names = registered.types, registered.names
         self._revivers = {name: transcoding.decode for name, transcoding in registered.names.items()}
-        self._last_datetime: tuple[Any, dict[str, Any]] = (None, {})
 
     def encode(self, obj: Any) -> bytes:
         return right_sized(orjson.dumps(_tag_uuids(obj, self._encode_obj), default=self._encode_obj, option=_OPTIONS))
-
-    def _encode_obj(self, o: Any) -> dict[str, Any]:
-        # Every event of a batch carries the same recorded-at time: written once, not once an event.
-        last = self._last_datetime  # one read: another thread may set it meanwhile
-        if o is last[0]:
-            return last[1]
-        encoded = super()._encode_obj(o)
-        if type(o) is datetime:
-            self._last_datetime = (o, encoded)
-        return encoded
 
     def decode(self, data: bytes) -> Any:
         state = orjson.loads(data)
@@ -60,9 +50,8 @@ class OrjsonTranscoder(JSONTranscoder):
 
 
 def right_sized(data: bytes) -> bytes:
-    """A copy of orjson's output that holds only its length. Since 3.12 orjson writes into a
-    buffer of at least 4 KiB that it never trims, so an event's 300-byte state, kept for its
-    batch's insert, held 8 KiB: 8 MB a batch of 1000 (bench/README section 30)."""
+    """A copy of orjson's output that holds only its length: orjson (3.12 on) writes into a
+    buffer of at least 4 KiB that it never trims, and a batch keeps a thousand states."""
     return bytes(memoryview(data))
 
 
@@ -72,7 +61,7 @@ def _tag_uuids(value: Any, tag: Any) -> Any:
     if kind is UUID:
         return tag(value)
     if kind is dict:
-        if _CONTAINERS.isdisjoint(map(type, value.values())):  # in C: a tenth of an event's encoding in Python
+        if _CONTAINERS.isdisjoint(map(type, value.values())):  # looked at in C, not value by value
             return value
         return {k: _tag_uuids(v, tag) for k, v in value.items()}
     if kind in (list, tuple):

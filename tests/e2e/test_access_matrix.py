@@ -38,11 +38,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import deps, problems
+from projections.connections import scoped
+from service.queries import read_pool
 from stations.app import create_app
 from stations.settings import Settings
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered, training_held
-from tests.conftest import TEST_SECRET, SampleDistrict, bearer, make_district
+from tests.support import TEST_SECRET, SampleDistrict, bearer, caught_up, make_district
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"
@@ -245,8 +247,8 @@ async def tenants(app: FastAPI) -> Tenants:
         written = await client.post(f"{base}/records", json={"records": [service_delivered(third_town)]},
                                     headers=staff)
         assert written.status_code == 200, written.text
-        for step in (f"towns/{third_town}/submit", "submit"):
-            submitted = await client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff)
+        for step in (f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
+            submitted = await caught_up(lambda step=step: client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff))
             assert submitted.status_code == 200, submitted.text
         listed = await client.get(f"{base}/audit/checkpoints", headers=staff)
         assert listed.status_code == 200, listed.text
@@ -439,10 +441,7 @@ SHARED_SCHEMAS = ("tenants", "pg_catalog", "information_schema")
 async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: FastAPI, client, tenants: Tenants):
     """A route that reads every tenant table and another district's event store with no WHERE
     clause, inside the district-scoped transaction the service gives its reads
-    (`api.deps.scoped_connection`), gets its own district's rows and nothing of another's."""
-    scoped_connection = getattr(deps, "scoped_connection", None)
-    if scoped_connection is None:
-        pytest.skip("api.deps.scoped_connection does not exist")
+    (`projections.connections.scoped`), gets its own district's rows and nothing of another's."""
     mine, theirs = tenants.mine, tenants.theirs
     for d in (mine, theirs):
         staff = bearer(DISTRICT, d.code)
@@ -453,7 +452,7 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
                                      params={"min_position": written.json()["position"]}, headers=staff)
         assert caught_up.status_code == 200, caught_up.text
 
-    pool = app.state.read_pool
+    pool = app.state.runtime.reads.home
     async with pool.acquire() as conn:  # the service's own role, which row-level security does not bind
         tables = [f'{r["table_schema"]}.{r["table_name"]}' for r in await conn.fetch(
             "SELECT table_schema, table_name FROM information_schema.columns WHERE column_name = 'district'"
@@ -469,11 +468,10 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
 
     broken = FastAPI()
     problems.install(broken)
-    broken.state.runtime, broken.state.read_pools = app.state.runtime, app.state.read_pools
-    broken.state.tokens = app.state.tokens
+    broken.state.runtime, broken.state.tokens = app.state.runtime, app.state.tokens
 
     @broken.get("/v1/districts/{district}/leak")
-    async def leak(district: deps.DistrictDep, read_pool: deps.ReadPoolDep) -> dict:
+    async def leak(district: deps.DistrictDep, runtime: deps.RuntimeDep) -> dict:
         seen: dict[str, list[str]] = {}
 
         async def rows(conn: asyncpg.Connection, query: str) -> list[asyncpg.Record]:
@@ -486,7 +484,7 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
                 await conn.execute("ROLLBACK TO SAVEPOINT read")
                 return []  # not granted to the reader role at all: nothing to leak
 
-        async with scoped_connection(read_pool, district) as conn:
+        async with scoped(await read_pool(runtime, district), district) as conn:
             for table in tables:  # deliberately no WHERE clause
                 seen[table] = sorted({r["district"] for r in await rows(conn, f"SELECT district FROM {table}")})
             for store in stores:  # another district's store, named outright

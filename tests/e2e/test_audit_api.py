@@ -9,11 +9,8 @@ from kernel import merkle
 from service import audit_bundle as bundle
 from audit.signing import public_key_from_b64
 from projections import connections
-from projections.reports import Scope
-from kernel import clock
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
-from tests.conftest import bearer
-from tests.e2e.test_reports_api import record
+from tests.support import bearer, record
 
 
 async def submitted_district(client, district) -> dict:
@@ -73,12 +70,7 @@ async def test_a_bundle_verifies_offline_and_fails_after_any_change(client, dist
     submitted = await submitted_district(client, district)
     await client.get(f"/v1/districts/{district.code}/reports/2025H1", headers=bearer("district", district.code),
                      params={"min_position": submitted["position"]})  # the submission is projected
-    conn = await connections.connect(database_url)
-    try:
-        written = await bundle.export(conn, Scope(district.code, "2025H1", app_runtime.tenants.divisions,
-                                                  clock.today()), "submitted", app_runtime.signing_key)
-    finally:
-        await conn.close()
+    written = await bundle.export(app_runtime, district.code, "2025H1", "submitted")
     path = tmp_path / "bundle.json"
     path.write_text(json.dumps(written, ensure_ascii=False))
 

@@ -11,7 +11,7 @@ from stations.app import create_app
 from domain.vocabulary import TERMS
 from stations.settings import Settings
 from tests.builders import service_delivered
-from tests.conftest import SampleDistrict, bearer, make_district
+from tests.support import SampleDistrict, bearer, make_district
 
 PERIOD = "2025H1"
 

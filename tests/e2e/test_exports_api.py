@@ -13,9 +13,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from exports.sheets import dig
 from exports.xlsx import display_width
-from tests.builders import fund_spent, inspection_done, project_contracted, service_delivered
-from tests.conftest import SampleDistrict, bearer
-from tests.e2e.test_reports_api import record
+from tests.builders import fund_spent, inspection_done, project_contracted, service_delivered, training_held
+from tests.support import SampleDistrict, bearer, record, report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CST_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00$")
@@ -35,19 +34,6 @@ async def half_year(client: httpx.AsyncClient, district: SampleDistrict) -> int:
         fund_spent(contract["project"], source="social_assistance", amount="250.50"),
         inspection_done(a),
     ])
-
-
-async def report(client: httpx.AsyncClient, district: SampleDistrict, position: int, **params) -> dict:
-    """The JSON report once the projections reach `position`. A 503 (not yet: the worker may be busy
-    signing the stores of earlier tests as the module's service starts) is asked again, each time
-    waiting on the position for as long as the service does."""
-    for _ in range(10):
-        answer = await client.get(f"/v1/districts/{district.code}/reports/2025H1",
-                                  params={"min_position": position, **params}, headers=bearer("district", district.code))
-        if answer.status_code != 503:
-            break
-    assert answer.status_code == 200, answer.text
-    return answer.json()
 
 
 async def download(client: httpx.AsyncClient, path: str, headers: dict, **params) -> httpx.Response:
@@ -303,3 +289,26 @@ async def test_the_city_workbook_has_the_total_the_districts_side_by_side_and_ea
     written = {(line["scope"], line["key"]): line["value"] for line in lines}
     assert written[("city", "figures.person_times")] == str(json_city["figures"]["person_times"])
     assert written[(other_district.code, "figures.person_times")] == "5"
+
+
+@pytest.mark.parametrize("extension", ["xlsx", "csv"])
+async def test_the_city_downloads_wait_on_every_position_the_json_report_waits_on(client, district, extension):
+    """Every `min_position` the city's JSON report takes, its downloads take: the city's own store's
+    position too, which they refused (422) while the JSON report waited on it."""
+    city = bearer("city")
+    mine = await record(client, district, [service_delivered(district.town, person_times=4)])
+    held = await client.post("/v1/city/records", json={"records": [training_held(district.town)]}, headers=city)
+    assert held.status_code == 200, held.text
+    params = {"min_position": f"city:{held.json()['position']},{district.code}:{mine}"}
+    json_city = (await download(client, "/v1/city/reports/2025H1", city, **params)).json()
+
+    answer = await download(client, f"/v1/city/reports/2025H1.{extension}", city, **params)
+
+    part = next(d for d in json_city["districts"] if d["district"] == district.code)
+    assert part["figures"]["person_times"] == 4
+    if extension == "csv":
+        written = {(line["scope"], line["key"]): line["value"] for line in read_csv(answer)}
+        assert written[(district.code, "figures.person_times")] == "4"
+    else:
+        sheet = open_book(answer)[district.name]
+        assert number(section(sheet, "总体情况")["服务人次"][0], "#,##0") == 4

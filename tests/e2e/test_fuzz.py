@@ -41,7 +41,7 @@ from schemathesis.specs.openapi.checks import (
 from stations.app import create_app
 from stations.settings import Settings
 from tests.builders import service_delivered
-from tests.conftest import TEST_SECRET, SampleDistrict, bearer, make_district
+from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
 
 EXAMPLES = int(os.environ.get("STATIONS_FUZZ_EXAMPLES", "15"))
 

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from demo import DemoYear, from_divisions
 from stations import importer
 from stations.cli import app as cli
-from tests.conftest import bearer
+from tests.support import bearer
 
 BATCH = 100
 

@@ -4,8 +4,7 @@ through the API and into the town, district and city reports."""
 import httpx
 
 from tests.builders import compliant_station, project_contracted, rid, service_delivered, training_held
-from tests.conftest import SampleDistrict, bearer
-from tests.e2e.test_reports_api import record, report, sign
+from tests.support import SampleDistrict, bearer, record, report, sign
 
 
 def linked(town: str, **fields) -> dict:

@@ -4,8 +4,7 @@ the plan against the contracts, provider exits in compliance, and the city's vie
 import httpx
 
 from tests.builders import compliant_station, project_contracted, rid
-from tests.conftest import SampleDistrict, bearer
-from tests.e2e.test_reports_api import record, report, sign
+from tests.support import SampleDistrict, bearer, record, report, sign
 
 
 def planned(project: str, town: str, **fields) -> dict:

@@ -7,7 +7,7 @@ import pytest
 
 from api import records as records_route
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered, station_established
-from tests.conftest import SampleDistrict, bearer
+from tests.support import SampleDistrict, bearer
 
 
 async def post(client: httpx.AsyncClient, district: str, records: list[dict], headers: dict) -> httpx.Response:

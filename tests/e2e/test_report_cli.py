@@ -1,34 +1,10 @@
 """`stations report show`: the report in the terminal, read from the database as the API reads it;
 and the long commands show their progress."""
 
-import asyncio
-
 import pytest
-from typer.testing import CliRunner
 
-from stations.cli import app
-from stations.settings import get_settings
 from tests.builders import service_delivered
-from tests.conftest import TEST_SECRET, bearer
-from tests.e2e.test_exports_api import report
-from tests.e2e.test_reports_api import record
-
-
-@pytest.fixture
-def cli(database_url, tmp_path):
-    """Runs `stations ...` on the test database, in a thread: the command runs its own event
-    loop, and the test's (with the service on it) must go on turning meanwhile."""
-    env = {"DATABASE_URL": database_url, "STATIONS_DATA_DIR": str(tmp_path), "STATIONS_JWT_SECRET": TEST_SECRET,
-           "STATIONS_ENVIRONMENT": "test", "COLUMNS": "200"}
-
-    async def run(*args: str):
-        get_settings.cache_clear()
-        try:
-            return await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
-        finally:
-            get_settings.cache_clear()
-
-    return run
+from tests.support import bearer, record, report
 
 
 @pytest.fixture

@@ -1,30 +1,10 @@
 """The half-year reports through the API: figures, compliance and the reporting chain."""
 
-import httpx
 
 from tests.builders import (
     compliant_station, fund_spent, inspection_done, project_contracted, record_voided, rid, service_delivered,
 )
-from tests.conftest import SampleDistrict, bearer
-
-
-async def record(client: httpx.AsyncClient, district: SampleDistrict, records: list[dict]) -> int:
-    answer = await client.post(f"/v1/districts/{district.code}/records", json={"records": records},
-                               headers=bearer("district", district.code))
-    assert answer.status_code == 200, answer.text
-    return answer.json()["position"]
-
-
-async def report(client: httpx.AsyncClient, district: SampleDistrict, position: int, period: str = "2025H1",
-                 **params) -> dict:
-    answer = await client.get(f"/v1/districts/{district.code}/reports/{period}",
-                              params={"min_position": position, **params}, headers=bearer("district", district.code))
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def sign(district: SampleDistrict, town: str) -> str:
-    return f"{district.name}{district.towns[town]}民政服务站"
+from tests.support import bearer, record, report, sign
 
 
 async def test_services_are_counted_by_period_scope_and_dimension(client, district):

@@ -21,7 +21,7 @@ from tenants import registry
 from tenants.event_store import SCHEMA, events_table
 from service.moving import MoveRefused, move_district
 from tests.builders import compliant_station, service_delivered, training_held
-from tests.conftest import SampleDistrict, bearer, make_district
+from tests.support import SampleDistrict, bearer, make_district
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
 
@@ -199,3 +199,23 @@ async def test_the_citys_training_shows_in_the_reports_of_a_district_on_the_seco
                             params={"as_of": "2099-01-01T00:00:00+08:00"})
     assert then.status_code == 200, then.text
     assert then.json()["training"]["untrained_stations"] == [{"town": b, "name": away.towns[b]}]
+
+
+async def test_report_show_reads_a_district_on_the_second_server_there(client, placed, cli):
+    """`stations report show` reads a district where it is placed: it read the service's own
+    database instead, where the district's tables are not (an error, or zeros where a copy of them
+    lingered)."""
+    away = placed["second"][0]
+    position = await record(client, away, person_times=9)
+    staff = bearer("district", away.code)
+    read = await client.get(f"/v1/districts/{away.code}/reports/2025H1", params={"min_position": position},
+                            headers=staff)
+    assert read.status_code == 200, read.text
+    expected = read.json()["figures"]["person_times"]
+    assert expected >= 9
+
+    shown = await cli("report", "show", "--district", away.code, "--period", "2025H1")
+
+    assert shown.exit_code == 0, shown.output
+    person_times = next(line for line in shown.output.splitlines() if line.strip().startswith("服务人次"))
+    assert person_times.split()[-1] == f"{expected:,}"

@@ -20,8 +20,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.records import parse_record
 from projections.periods import month_of, period_of
+from service.runtime import Runtime
 from tests.builders import compliant_station, fund_spent, inspection_done, project_contracted, rid, service_delivered
+from tests.support import SampleDistrict, context
 
 DOMAINS = ["elderly_care", "social_assistance", "child_welfare", "disability_welfare"]
 CATEGORIES = ["living_alone_elderly", "subsistence_allowance", "orphan", "person_with_disability", "other"]
@@ -307,3 +310,13 @@ def _duties(rng: random.Random, towns: list[str], projects: dict[str, dict[str, 
     more.append({"id": rid("px"), "type": "provider_exited", "project": leaving, "condition": "provider_withdrew",
                  "reason": "承接方主动退出", "exited_on": max(served, default=date(2025, 6, 30)).isoformat()})
     return more
+
+
+def record_year(runtime: Runtime, district: SampleDistrict, seed: int) -> list[dict]:
+    """The district's generated year, recorded batch by batch through its ledger; every record sent."""
+    ledger = runtime.tenants.ledger(district.code)
+    sent = []
+    for batch in generate(district, seed):
+        ledger.record([parse_record(r) for r in batch], context(runtime, district))
+        sent += batch
+    return sent

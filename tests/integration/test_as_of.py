@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from api.deps import scoped_connection
+from projections.connections import scoped
 from domain.records import parse_city_record, parse_record
 from projections import connections
 from projections.as_of import position_at, shadow_tables
@@ -18,7 +18,7 @@ from tenants.event_store import CITY
 from tests.builders import record_voided, service_delivered, station_established, training_held
 from tests.integration.halfyear import generate, matches, naive_figures
 from tests.integration.halfyear_duties import duties_seen, naive_duties
-from tests.integration.test_ledger import context
+from tests.support import context
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def test_as_of_reproduces_what_was_known_then(pool, runtime, district):
     assert snapshots >= 3
 
     for moment, position, known in moments:
-        async with scoped_connection(pool, district.code, readonly=False) as conn:
+        async with scoped(pool, district.code, readonly=False) as conn:
             assert await position_at(conn, district.code, moment) == position
             replayed = await shadow_tables(conn, district.code, position)
             report = await district_report(conn, Scope(district.code, "2025H1", runtime.tenants.divisions,
@@ -63,7 +63,7 @@ async def test_as_of_before_the_first_event_is_empty(pool, runtime, district):
     before = await pool.fetchval("SELECT clock_timestamp()")
     ledger = runtime.tenants.ledger(district.code)
     ledger.record([parse_record(r) for r in generate(district, seed=6, services=5)[0]], context(runtime, district))
-    async with scoped_connection(pool, district.code, readonly=False) as conn:
+    async with scoped(pool, district.code, readonly=False) as conn:
         assert await position_at(conn, district.code, before) == 0
         assert await shadow_tables(conn, district.code, 0) == 0
         report = await district_report(conn, Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today()))
@@ -83,11 +83,11 @@ async def test_live_and_as_of_reads_on_one_pooled_connection_do_not_mix(database
         scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
 
         async def live() -> dict:
-            async with scoped_connection(pool, district.code) as conn:
+            async with scoped(pool, district.code) as conn:
                 return (await district_report(conn, scope))["figures"]
 
         async def then() -> dict:
-            async with scoped_connection(pool, district.code, readonly=False) as conn:
+            async with scoped(pool, district.code, readonly=False) as conn:
                 await shadow_tables(conn, district.code, await position_at(conn, district.code, moment))
                 return (await district_report(conn, scope))["figures"]
 
@@ -113,9 +113,9 @@ async def test_as_of_sees_the_citys_training_as_its_log_held_it_then(pool, runti
     await worker.catch_up(CITY)
     scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
 
-    async with scoped_connection(pool, district.code) as conn:
+    async with scoped(pool, district.code) as conn:
         now = await district_report(conn, scope)
-    async with scoped_connection(pool, district.code, readonly=False) as conn:
+    async with scoped(pool, district.code, readonly=False) as conn:
         await shadow_tables(conn, district.code, await position_at(conn, district.code, held))
         then = await district_report(conn, replace(scope, as_of=held))
     assert now["training"]["by_town"] == {town: 0}
@@ -138,9 +138,9 @@ async def test_as_of_counts_recipients_against_the_snapshot_it_replays_onto(pool
     moment = await pool.fetchval("SELECT clock_timestamp()")
     scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
 
-    async with scoped_connection(pool, district.code) as conn:
+    async with scoped(pool, district.code) as conn:
         live = await district_report(conn, scope)
-    async with scoped_connection(pool, district.code, readonly=False) as conn:
+    async with scoped(pool, district.code, readonly=False) as conn:
         replayed = await shadow_tables(conn, district.code, await position_at(conn, district.code, moment))
         then = await district_report(conn, replace(scope, as_of=moment))
     assert replayed == 4, "the four records after the snapshot, replayed onto it"
@@ -183,7 +183,7 @@ async def test_as_of_counts_a_recipient_gone_and_back_across_delta_snapshots(poo
 
     scope = Scope(district.code, "2025H1", runtime.tenants.divisions, clock.today())
     for moment, position, known in moments:
-        async with scoped_connection(pool, district.code, readonly=False) as conn:
+        async with scoped(pool, district.code, readonly=False) as conn:
             assert await position_at(conn, district.code, moment) == position
             replayed = await shadow_tables(conn, district.code, position)
             then = await district_report(conn, replace(scope, as_of=moment))

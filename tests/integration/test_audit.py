@@ -11,7 +11,7 @@ from domain.records import parse_record
 from projections import connections
 from tenants.event_store import SCHEMA, chain_table, events_table
 from tests.builders import service_delivered, station_established
-from tests.integration.test_ledger import context
+from tests.support import context
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from demo import DemoYear, from_divisions, reporting_plan
 from domain.errors import RecordConflict
 from projections import connections
 from projections.reports import Scope, district_report
-from stations import demo_cli, demo_load
+from service import demo_load
+from stations import demo_cli
 from kernel.clock import today
-from tests.conftest import make_district
+from tests.support import make_district
 
 SERVICES = 300
 

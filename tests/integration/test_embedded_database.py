@@ -7,8 +7,7 @@ from stations.bootstrap import bootstrap
 from stations.database import database, wait_until_reachable
 from stations.settings import Settings
 from tests.builders import station_established
-from tests.integration.test_ledger import context
-from tests.conftest import SampleDistrict
+from tests.support import SampleDistrict, context
 from domain.records import parse_record
 
 

@@ -4,30 +4,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from domain.decisions import Context
 from domain.errors import BatchRejected
-from domain.events import Provenance
 from writes.ledger import DistrictLedger
 from domain.records import parse_record
-from kernel import clock
 from service.runtime import Runtime
 from tenants.event_store import DistrictRecorder
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered, station_established
-from tests.conftest import SampleDistrict
-
-
-def context(runtime: Runtime, district: SampleDistrict, request_id: str = "req") -> Context:
-    return Context(district.code, runtime.tenants.divisions, clock.today(),
-                   Provenance("tester", "district", request_id, clock.now()))
-
-
-def write(runtime: Runtime, district: SampleDistrict, records: list[dict], request_id: str = "req"):
-    ledger = runtime.tenants.ledger(district.code)
-    return ledger.record([parse_record(r) for r in records], context(runtime, district, request_id))
-
-
-def stored_count(runtime: Runtime, district: SampleDistrict) -> int:
-    return len(runtime.tenants.ledger(district.code).recorder.select_notifications(start=1, limit=100_000))
+from tests.support import SampleDistrict, context, stored_count, write
 
 
 def test_the_same_batch_sent_concurrently_is_stored_once(runtime, district):

@@ -10,7 +10,7 @@ import pytest
 
 from domain.events import Provenance
 from domain.records import parse_record
-from projections import connections, worker as worker_module
+from projections import worker as worker_module
 from projections.connections import ServerPools
 from projections.progress import Progress
 from projections.reports import Scope, district_report, town_report
@@ -20,28 +20,12 @@ from projections.worker import ProjectionWorker, lags
 from kernel import clock
 from tenants.event_store import DistrictRecorder, chain_table, events_table, records_table
 from tests.builders import service_delivered
-from tests.integration.halfyear import generate, matches, naive_figures
+from tests.integration.halfyear import generate, matches, naive_figures, record_year
 from tests.integration.halfyear_duties import (
     duties_seen, funding_seen, naive_duties, naive_duty_gaps, naive_funding, naive_station_gaps, naive_villages,
     villages_seen,
 )
-from tests.integration.test_ledger import context
-
-
-@pytest.fixture
-async def pool(database_url):
-    pool = await connections.create_pool(database_url, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
-
-
-def record_year(runtime, district, seed: int) -> list[dict]:
-    ledger = runtime.tenants.ledger(district.code)
-    sent = []
-    for batch in generate(district, seed):
-        ledger.record([parse_record(r) for r in batch], context(runtime, district))
-        sent += batch
-    return sent
+from tests.support import context
 
 
 async def snapshot(pool: asyncpg.Pool, district: str) -> dict[str, list]:

@@ -7,7 +7,7 @@ import contextlib
 import orjson
 import pytest
 
-from api.deps import ALL_DISTRICTS, scoped_connection
+from projections.connections import ALL_DISTRICTS, scoped
 from domain.records import parse_record
 from projections import report_cache
 from projections.connections import ServerPools
@@ -19,12 +19,12 @@ from projections.worker import PROGRESS_CHANNEL, ProjectionWorker
 from kernel import clock
 from tests.builders import inspection_done, service_delivered
 from tests.integration.halfyear import naive_figures
-from tests.integration.test_ledger import context
-from tests.integration.test_projections import pool, record_year  # noqa: F401 (the pool fixture)
+from tests.support import context
+from tests.integration.halfyear import record_year
 
 
 async def read(pool, scope: Scope, within: str = ALL_DISTRICTS) -> dict:  # noqa: F811
-    async with scoped_connection(pool, within) as conn:
+    async with scoped(pool, within) as conn:
         return await district_report(conn, scope)
 
 
@@ -76,11 +76,11 @@ async def test_the_city_reads_only_the_districts_that_changed_afresh(pool, runti
     await worker.catch_up(district.code)
     await worker.catch_up(other_district.code)
     scopes = [Scope(d.code, "2025H2", runtime.tenants.divisions, clock.today()) for d in (district, other_district)]
-    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
+    async with scoped(pool, ALL_DISTRICTS) as conn:
         first = await district_reports(conn, scopes)
     more = one_more_service(runtime, district, "2025-08-18")
     await worker.catch_up(district.code)
-    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
+    async with scoped(pool, ALL_DISTRICTS) as conn:
         second = await district_reports(conn, scopes)
     assert second[1] == first[1]
     assert second[0]["figures"]["person_times"] == naive_figures(records + more, "2025H2")["person_times"]

@@ -12,7 +12,7 @@ from tenants.event_store import open_datastore
 from tenants.registry import bundled_divisions
 from tenants.tenancy import Tenants
 from tests.builders import station_established
-from tests.conftest import make_district
+from tests.support import make_district
 
 
 def test_the_bundled_registry_is_xiamen():

@@ -5,12 +5,12 @@ import asyncpg
 from projections import connections
 import pytest
 
-from api.deps import ALL_DISTRICTS, scoped_connection
+from projections.connections import ALL_DISTRICTS, scoped
 from domain.records import parse_record
 from projections.worker import ProjectionWorker
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered
-from tests.integration.test_ledger import context
+from tests.support import context
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ async def two_districts(pool, runtime, district, other_district):
 
 async def test_a_query_without_a_filter_sees_only_its_own_district(pool, two_districts):
     mine, theirs = two_districts
-    async with scoped_connection(pool, mine.code) as conn:
+    async with scoped(pool, mine.code) as conn:
         figures = await conn.fetch("SELECT DISTINCT district FROM reports.service_figures")
         their_events = await conn.fetch(f'SELECT * FROM {SCHEMA}."{events_table(theirs.code)}"')
         their_records = await conn.fetch(f'SELECT * FROM {SCHEMA}."{records_table(theirs.code)}"')
@@ -43,21 +43,21 @@ async def test_a_query_without_a_filter_sees_only_its_own_district(pool, two_dis
 
 async def test_the_city_scope_sees_every_district(pool, two_districts):
     codes = {d.code for d in two_districts}
-    async with scoped_connection(pool, ALL_DISTRICTS) as conn:
+    async with scoped(pool, ALL_DISTRICTS) as conn:
         seen = {r["district"] for r in await conn.fetch("SELECT DISTINCT district FROM reports.service_figures")}
     assert codes <= seen
 
 
 async def test_a_scoped_reader_cannot_write(pool, two_districts):
     mine, _ = two_districts
-    async with scoped_connection(pool, mine.code) as conn:
+    async with scoped(pool, mine.code) as conn:
         with pytest.raises(asyncpg.PostgresError):
             await conn.execute("DELETE FROM reports.service_figures")
 
 
 async def test_the_scope_ends_with_its_transaction(pool, two_districts):
     mine, _ = two_districts
-    async with scoped_connection(pool, mine.code):
+    async with scoped(pool, mine.code):
         pass
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT current_user") != "stations_reader"

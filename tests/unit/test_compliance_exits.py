@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from tests.unit.test_compliance import CORE, EVALUATED, core, evaluated, gap_codes
+from tests.unit.compliance_facts import CORE, EVALUATED, core, evaluated, gap_codes
 
 EXITED = core("P-1", date(2024, 1, 1), date(2025, 12, 31), exited_on=date(2025, 3, 31))
 

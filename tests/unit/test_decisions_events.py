@@ -10,47 +10,9 @@ from domain.events import Provenance
 from domain.records import RECORD_TYPES
 from domain.station import Station
 from tests.unit.support import (
-    PROVENANCE, RECORDED_AT, XIAGANG, ZHONGHUA, History, contract, context, equipment, final_evaluation, inspection,
-    linked_figures, plan, problem_resolved, progress, provider_exit, rectification, rules, self_evaluation, service,
-    allocation, signboard, spend, staff_assigned, staff_released, station, training, village, void,
+    EACH_TYPE, PROVENANCE, RECORDED_AT, XIAGANG, ZHONGHUA, History, context, equipment, rules,
+    service, staff_assigned, station, void,
 )
-
-
-@pytest.fixture
-def seeded() -> tuple[History, dict[str, str]]:
-    """A station with one person on its staff, a project, an inspection with issues, a service."""
-    history = History()
-    project, done, delivered = contract(), inspection(), service()
-    noted = progress()
-    history.write(station(), staff_assigned("S-0001"), project, done, delivered, noted)
-    return history, {"project": project.project, "inspection": done.id, "service": delivered.id,
-                     "progress": noted.id}
-
-
-EACH_TYPE = {  # a valid new record of each type, given the seeded ids
-    "station_established": lambda ids: station(ZHONGHUA),
-    "signboard_hung": lambda ids: signboard(),
-    "equipment_recorded": lambda ids: equipment(),
-    "staff_assigned": lambda ids: staff_assigned("S-0002"),
-    "staff_released": lambda ids: staff_released("S-0001"),
-    "rules_adopted": lambda ids: rules(),
-    "project_contracted": lambda ids: contract(),
-    "service_delivered": lambda ids: service(project=ids["project"]),
-    "fund_spent": lambda ids: spend(ids["project"]),
-    "inspection_done": lambda ids: inspection(project=ids["project"]),
-    "rectification_done": lambda ids: rectification(ids["inspection"]),
-    "self_evaluation_submitted": lambda ids: self_evaluation(ids["project"]),
-    "final_evaluation_done": lambda ids: final_evaluation(ids["project"]),
-    "purchase_plan_drafted": lambda ids: plan(),
-    "provider_exited": lambda ids: provider_exit(ids["project"]),
-    "linked_figures_collected": lambda ids: linked_figures(),
-    "progress_reported": lambda ids: progress(),
-    "problem_resolved": lambda ids: problem_resolved(ids["progress"]),
-    "training_held": lambda ids: training(),
-    "village_registered": lambda ids: village(),
-    "budget_allocated": lambda ids: allocation(),
-    "record_voided": lambda ids: void(ids["service"]),
-}
 
 
 def expected_payload(record) -> dict:

@@ -1,14 +1,14 @@
-"""The API's writes to a district gathered on one thread: each caller still gets its own answer."""
+"""A district's writes batched by the write queue on a real ledger: each caller still gets its own answer."""
 
 import asyncio
 
 import pytest
 
-from writes.write_queue import WriteQueue
+from writes.batching import WriteQueue
 from domain.errors import BatchRejected
 from domain.records import parse_record
 from tests.builders import service_delivered
-from tests.integration.test_ledger import context, stored_count
+from tests.support import context, stored_count
 
 
 async def test_concurrent_writers_each_get_their_own_answer(runtime, district):

@@ -1,5 +1,5 @@
-"""Loading a demo year into the database: its records through the district ledgers, in process,
-then its reporting chain through the same steps the API takes.
+"""Loading a demo year into the database: its records and then its reporting chain through the
+very commands the API's routes call (`service.commands`), in process.
 
 Idempotent: records already stored come back as duplicates, and a report's status tells which
 of its planned steps are done, so a second load adds nothing. The demo's events say when they
@@ -9,28 +9,23 @@ report step at its planned moment); the log's own `recorded_at` is the real time
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, time
 from itertools import groupby
 
-from api.reports import decide, freeze_and_submit
 from demo.areas import District
 from demo.chain import ReportStep, reporting_plan, steps_left
 from demo.generator import DemoYear
-from domain.decisions import Context
-from domain.events import Provenance
 from domain.records import parse_record
-from projections import connections
-from projections.connections import ServerPools
-from projections.progress import Progress
-from projections.worker import ProjectionWorker, lags
 from kernel import clock
-from service.runtime import Runtime
 from kernel.clock import CST
+from projections import connections
+from projections.worker import ProjectionWorker, lags
+from service import commands
+from service.callers import Caller, Role
+from service.runtime import Runtime
 
 WRITERS = 3  # districts written at once: the database works while Python decides the next batch
-PROJECTION_TIMEOUT = 60.0  # seconds a submission waits for projections it has just caught up
 
 
 @dataclass
@@ -45,30 +40,31 @@ class Tally:
         return self.accepted == 0 and self.steps_taken == 0
 
 
-def write_records(runtime: Runtime, demo: DemoYear, tally: Tally, advance: Callable[[int], None],
-                  threads: int = WRITERS) -> None:
-    """Every batch of the demo year through its district's ledger, as the API would record it;
-    districts side by side, as their ledgers are independent."""
-    with ThreadPoolExecutor(threads) as pool:
-        for accepted, duplicates in pool.map(lambda d: _write_district(runtime, demo, d, advance), demo.districts):
-            tally.accepted += accepted
-            tally.duplicates += duplicates
+async def write_records(runtime: Runtime, demo: DemoYear, tally: Tally, advance: Callable[[int], None],
+                        writers: int = WRITERS) -> None:
+    """Every batch of the demo year recorded as the API records it; `writers` districts side by
+    side, as their ledgers are independent."""
+    turns = asyncio.Semaphore(writers)
+
+    async def write(district: District) -> None:
+        async with turns:
+            await _write_district(runtime, demo, district, tally, advance)
+
+    await asyncio.gather(*map(write, demo.districts))
 
 
-def _write_district(runtime: Runtime, demo: DemoYear, district: District,
-                    advance: Callable[[int], None]) -> tuple[int, int]:
-    today, ledger = clock.today(), runtime.tenants.ledger(district.code)
-    accepted = duplicates = 0
+async def _write_district(runtime: Runtime, demo: DemoYear, district: District, tally: Tally,
+                          advance: Callable[[int], None]) -> None:
+    officer = Caller(f"demo-{district.code}", Role.district, district.code)
     for number, batch in enumerate(demo.district_batches(district)):
         records = [parse_record(r) for r in batch]
         days = [day for r in records for day in r.business_dates.values()]
-        at = min(datetime.combine(max(days), time(18), CST), clock.now()) if days else clock.now()
-        who = Provenance(f"demo-{district.code}", "district", f"demo-{demo.seed}-{district.code}-{number}", at)
-        written = ledger.record(records, Context(district.code, runtime.tenants.divisions, today, who))
+        at = min(datetime.combine(max(days), time(18), CST), clock.now()) if days else None
+        written = await commands.record_batch(runtime, officer, district.code, records,
+                                              f"demo-{demo.seed}-{district.code}-{number}", at=at)
         new = sum(r.status == "accepted" for r in written.results)
-        accepted, duplicates = accepted + new, duplicates + len(written.results) - new
+        tally.accepted, tally.duplicates = tally.accepted + new, tally.duplicates + len(written.results) - new
         advance(len(batch))
-    return accepted, duplicates
 
 
 def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[ReportStep]:
@@ -88,35 +84,31 @@ def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[Report
     return sorted(left, key=lambda s: s.at)
 
 
-async def take_steps(runtime: Runtime, url: str, steps: list[ReportStep], tally: Tally,
-                     advance: Callable[[int], None]) -> None:
-    """Each step as its API route takes it: figures frozen at the log's head, checkpoints signed.
-    A district's steps in their order; districts side by side."""
-    pools = ServerPools(url, runtime.tenants.server_of, min_size=1, max_size=WRITERS)
-    pool = await pools.of_server(None)  # the demo's districts are on the service's own database
-    progress = Progress(pools, PROJECTION_TIMEOUT)
-    worker = ProjectionWorker(pool)
+async def take_steps(runtime: Runtime, steps: list[ReportStep], tally: Tally, advance: Callable[[int], None]) -> None:
+    """Each step through the command its API route calls: figures frozen at the log's head,
+    checkpoints signed. A district's steps in their order; districts side by side. (The runtime
+    is `reading`; the demo's districts are on the service's own database.)"""
+    worker = ProjectionWorker(runtime.reads.home)
 
     async def take(district_steps: list[ReportStep]) -> None:
         for step in district_steps:
-            who = Provenance(f"demo-{step.by}-{step.town or step.district}", step.by,
-                             f"demo-{step.period}-{step.district}-{step.town or 'district'}-{step.action}", step.at)
+            who = Caller(f"demo-{step.by}-{step.town or step.district}", Role(step.by), step.district,
+                         step.town or None)
+            request_id = f"demo-{step.period}-{step.district}-{step.town or 'district'}-{step.action}"
             if step.action == "submit":
                 await worker.catch_up(step.district)
-                await freeze_and_submit(runtime, pool, progress, step.district, step.period, step.town, who,
-                                        step.district)
+                await commands.submit_report(runtime, who, step.district, step.period, step.town, request_id,
+                                             at=step.at)
             else:
-                await decide(runtime, pool, step.district, step.period, step.town, who, step.reason)
+                await commands.decide_report(runtime, who, step.district, step.period, step.town, request_id,
+                                             reason=step.reason, at=step.at)
             tally.steps_taken += 1
             advance(1)
 
     by_district: dict[str, list[ReportStep]] = {}
     for step in steps:
         by_district.setdefault(step.district, []).append(step)
-    try:
-        await asyncio.gather(*map(take, by_district.values()))
-    finally:
-        await pools.close()
+    await asyncio.gather(*map(take, by_district.values()))
 
 
 async def behind(url: str, stores: list[str]) -> dict[str, int]:

@@ -1,0 +1,103 @@
+"""Every override of an eventsourcing internal, in one place, for the one version of the library
+it was written for.
+
+Each makes exactly what the library's own code makes (the same event and aggregate, the same
+bytes, the same tables) where that code was too slow or unsafe for us; tests/test_overrides.py
+compares each with the library's. A release may change any internal it stands in for, so
+importing this with another version of the library fails at once: compare each override with
+the new version's code, run those tests, then move `WRITTEN_FOR` (and the pin in pyproject.toml).
+"""
+
+import importlib.metadata
+from dataclasses import fields
+from datetime import datetime
+from functools import cache
+from inspect import signature
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+
+WRITTEN_FOR = "9.5.6"
+
+
+def check_version(installed: str) -> None:
+    if installed != WRITTEN_FOR:
+        raise ImportError(f"kernel/overrides.py overrides internals of eventsourcing {WRITTEN_FOR}, not of the"
+                          f" {installed} installed: check each against that version, then move WRITTEN_FOR")
+
+
+check_version(importlib.metadata.version("eventsourcing"))
+
+
+class QuickCreate:
+    """For our aggregates (before `Aggregate` in the bases): `Aggregate._create` without its
+    generic steps (an id from `create_id`, `__init__`'s arguments picked from copies of the event's
+    fields, twice over, and a frozen dataclass's `__setattr__` an event field): much of deciding a
+    batch of services. Takes the `id` always given, and calls `__base_init__`."""
+
+    @classmethod
+    def _create(cls, event_class: type[Aggregate.Created], *, id: UUID, **kwargs: Any) -> Any:  # noqa: A002
+        if kwargs.get("timestamp") is None:
+            kwargs["timestamp"] = event_class.create_timestamp()
+        kwargs.update(originator_topic=get_topic(cls), originator_id=id,
+                      originator_version=cls.INITIAL_VERSION)  # type: ignore[attr-defined]
+        event = _new_event(event_class, kwargs)
+        aggregate = cls.__new__(cls)
+        aggregate.__base_init__(id, cls.INITIAL_VERSION, event.timestamp)  # type: ignore[attr-defined]
+        state = vars(event)
+        aggregate.__init__(**{name: state[name] for name in _init_parameters(cls) if name in state})  # type: ignore[misc]
+        event.apply(aggregate)
+        aggregate.pending_events.append(event)  # type: ignore[attr-defined]
+        return aggregate
+
+
+def _new_event(event_class: type[Aggregate.Created], state: dict[str, Any]) -> Any:
+    """The event the class's constructor makes from `state`, its fields set in the constructor's
+    order (the order they are stored in), without the frozen dataclass's `__setattr__` a field.
+    Any state the constructor would refuse, it refuses."""
+    names, named = _field_names(event_class)
+    if state.keys() != named or not isinstance(state["originator_id"], UUID):
+        return event_class(**state)
+    event = object.__new__(event_class)
+    vars(event).update({name: state[name] for name in names})
+    return event
+
+
+@cache
+def _field_names(event_class: type) -> tuple[tuple[str, ...], frozenset[str]]:
+    names = tuple(f.name for f in fields(event_class))
+    return names, frozenset(names)
+
+
+@cache
+def _init_parameters(kind: type) -> tuple[str, ...]:
+    return tuple(name for name in signature(kind.__init__).parameters if name != "self")
+
+
+class DatetimeEncodedOnce:
+    """For a `JSONTranscoder` (before it in the bases): `_encode_obj` writing the datetime it was
+    last given again without encoding it again. Every event of a batch carries the same
+    recorded-at time."""
+
+    _last_datetime: tuple[Any, dict[str, Any]] = (None, {})
+
+    def _encode_obj(self, o: Any) -> dict[str, Any]:
+        last = self._last_datetime  # one read: another thread may set it meanwhile
+        if o is last[0]:
+            return last[1]
+        encoded = super()._encode_obj(o)  # type: ignore[misc]
+        if type(o) is datetime:
+            self._last_datetime = (o, encoded)
+        return encoded
+
+
+class TableCreatedAlone:
+    """For a `PostgresApplicationRecorder` (before it in the bases): `_create_table` under an
+    advisory lock. Processes starting together (the API's workers, the projection worker) would
+    race to create the same new store, and CREATE ... IF NOT EXISTS is not safe against that race."""
+
+    def _create_table(self, curs: Any) -> None:
+        curs.execute("SELECT pg_advisory_xact_lock(hashtext('stations: create an event store'))")
+        super()._create_table(curs)  # type: ignore[misc]

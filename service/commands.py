@@ -1,0 +1,104 @@
+"""What changes the logs: a batch of records, a report's and a plan's steps up the chain, the
+city's report to the province. Each is recorded in one district's store (or the city's), by the
+caller, through the request they made."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from anyio import to_thread
+
+from audit import checkpoints
+from domain import records as r
+from projections.reports import city_of
+from service import queries
+from service.callers import Caller
+from service.runtime import Runtime
+from tenants.event_store import CITY
+from writes.ledger import WriteResult
+
+
+async def record_batch(runtime: Runtime, caller: Caller, district: str, records: Sequence[r.Record],
+                       request_id: str, *, at: datetime | None = None) -> WriteResult:
+    """Store every new record of the batch in one transaction, or none of them; a record sent
+    again with the same id and content is a duplicate, stored once. Batches of one district that
+    arrive together are saved together (`writes.batching`)."""
+    ledger = runtime.tenants.opened_ledger(district) or await to_thread.run_sync(runtime.tenants.ledger, district)
+    return await runtime.writes.record(ledger, records, runtime.context(district, caller, request_id, at=at))
+
+
+async def record_city_batch(runtime: Runtime, caller: Caller, records: Sequence[r.Record],
+                            request_id: str) -> WriteResult:
+    """The city's own records (its training sessions), in the city's store, as a district's batch."""
+    return await record_batch(runtime, caller, CITY, records, request_id)
+
+
+async def checkpoint(runtime: Runtime, store: str, reason: str, position: int) -> dict[str, Any]:
+    """Sign the store's log up to a report's step, so the report carries proof of what it stood on."""
+    async with (await queries.read_pool(runtime, store)).acquire() as conn:
+        return (await checkpoints.make(conn, runtime.signing_key, store, reason, up_to=position)).as_json()
+
+
+async def submit_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str,
+                        request_id: str, *, at: datetime | None = None) -> dict[str, Any]:
+    """Freeze the figures at the log's head, then record the submission that carries them
+    (`town` '' for the district's report to the city)."""
+    if town:
+        queries.known_town(runtime, district, town)
+        queries.own_town(caller, town)
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    head = await to_thread.run_sync(ledger.recorder.max_notification_id) or 0
+    await queries.caught_up(runtime, district, head)
+    report = await (queries.town_report(runtime, caller, district, period, town) if town
+                    else queries.district_report(runtime, caller, district, period))
+    who = runtime.provenance(caller, request_id, at=at)
+    position = await to_thread.run_sync(ledger.submit_report, period, town, head, report, who)
+    return {"period": period, "district": district, "town": town or None, "status": "submitted",
+            "frozen_position": head, "position": position,
+            "checkpoint": await checkpoint(runtime, district, "report_submitted", position)}
+
+
+async def decide_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str, request_id: str,
+                        *, reason: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """Approve the report (signing its log), or return it with `reason`."""
+    if town:
+        queries.known_town(runtime, district, town)
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    who = runtime.provenance(caller, request_id, at=at)
+    if reason is None:
+        position = await to_thread.run_sync(ledger.approve_report, period, town, who)
+    else:
+        position = await to_thread.run_sync(ledger.return_report, period, town, reason, who)
+    answer = {"period": period, "district": district, "town": town or None,
+              "status": "approved" if reason is None else "returned", "position": position}
+    if reason is None:
+        answer["checkpoint"] = await checkpoint(runtime, district, "report_approved", position)
+    return answer
+
+
+async def submit_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str) -> dict[str, Any]:
+    """The city's report, its districts' figures frozen as they stand, to the province."""
+    report = city_of(period, await queries.on_their_servers(runtime, period))
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
+    who = runtime.provenance(caller, request_id)
+    position = await to_thread.run_sync(ledger.submit_report, period, "", 0, report, who)
+    return {"period": period, "status": "submitted", "position": position,
+            "checkpoint": await checkpoint(runtime, CITY, "report_submitted", position)}
+
+
+# -- purchase plans ---------------------------------------------------------------------------
+
+async def plan_step(runtime: Runtime, caller: Caller, district: str, year: int, step: str, request_id: str,
+                    *, reason: str | None = None) -> dict[str, Any]:
+    """The year's plan submitted by its district, or filed or returned (with `reason`) by the city."""
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    who = runtime.provenance(caller, request_id)
+    if step == "submit":
+        position = await to_thread.run_sync(ledger.submit_plan, year, who)
+    elif step == "file":
+        position = await to_thread.run_sync(ledger.file_plan, year, who)
+    else:
+        position = await to_thread.run_sync(ledger.return_plan, year, reason, who)
+    plan = await to_thread.run_sync(ledger.plan, year)
+    return {"district": district, "year": year, "status": plan.status, "version": plan.plan_version,
+            "filed_version": plan.filed_version, "position": position}

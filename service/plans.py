@@ -1,0 +1,60 @@
+"""Reading the districts' annual purchase plans: one district's, with every step it went
+through, and every district's filing status for the city (their steps are `commands`')."""
+
+import json
+from typing import Any
+
+import asyncpg
+
+from domain.vocabulary import label
+from kernel.clock import CST
+from projections.connections import ALL_DISTRICTS, scoped
+from service.callers import Caller
+from service.queries import caught_up, read_pool, read_scope
+from service.runtime import Runtime
+
+
+def _at(value: Any) -> str | None:
+    return value.astimezone(CST).isoformat() if value else None
+
+
+def _status(row: asyncpg.Record | None) -> dict[str, Any]:
+    status = row["status"] if row else None
+    return {"status": status, "status_label": label("plan_status", status) if status else "未编制",
+            "version": row["version"] if row else None, "filed_version": row["filed_version"] if row else None,
+            "submitted_at": _at(row["submitted_at"]) if row else None,
+            "filed_at": _at(row["filed_at"]) if row else None,
+            "returned_reason": row["reason"] if row and status == "returned" else None}
+
+
+async def district_plan(runtime: Runtime, caller: Caller, district: str, year: int, *,
+                        min_position: int | None = None) -> dict[str, Any]:
+    """The plan's current version and status, the version last filed (the one reports measure
+    reality against) and every step it went through. A year with no plan has status None."""
+    await caught_up(runtime, district, min_position)
+    async with scoped(await read_pool(runtime, district), read_scope(caller)) as conn:
+        row = await conn.fetchrow("SELECT * FROM plans WHERE district = $1 AND year = $2", district, year)
+        steps = await conn.fetch("SELECT * FROM plan_steps WHERE district = $1 AND year = $2 ORDER BY position",
+                                 district, year)
+    return {"district": district, "year": year, **_status(row),
+            "current": json.loads(row["content"]) if row else None,
+            "filed": json.loads(row["filed_content"]) if row and row["filed_content"] else None,
+            "history": [{"position": s["position"], "step": s["step"], "version": s["version"],
+                         "record_id": s["record_id"], "actor": s["actor"], "actor_role": s["actor_role"],
+                         "at": _at(s["at"]), "reason": s["reason"]} for s in steps]}
+
+
+async def city_plans(runtime: Runtime, year: int) -> dict[str, Any]:
+    """Every district's plan status for the year, and how many are in each status."""
+    divisions = runtime.tenants.divisions
+    async with scoped(runtime.reads.home, ALL_DISTRICTS) as conn:
+        rows = {r["district"]: r for r in await conn.fetch("SELECT * FROM plans WHERE year = $1", year)}
+    today = runtime.today()
+    listed = []
+    for code in divisions.district_codes:
+        version = divisions.district(code, today)
+        listed.append({"district": code, "name": version.name if version else None, **_status(rows.get(code))})
+    statuses = [d["status"] for d in listed]
+    return {"year": year, "filed": statuses.count("filed"), "submitted": statuses.count("submitted"),
+            "returned": statuses.count("returned"), "draft": statuses.count("draft"), "none": statuses.count(None),
+            "districts": listed}

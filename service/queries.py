@@ -1,0 +1,249 @@
+"""The reports as their readers ask for them: a district's, a town's and the city's, now, as
+submitted or approved, or as of a past moment; the events behind a figure, and a restatement.
+
+Each district is read on the server that holds it, in a snapshot that shows only the caller's
+scope (row-level security); the city's report fans out over every server at once.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+import asyncpg
+from anyio import to_thread
+
+from kernel.clock import CST
+from projections import report_cache
+from projections.as_of import position_at, shadow_tables
+from projections.connections import ALL_DISTRICTS, scoped
+from projections.lineage import UnknownFigure as NoSuchFigure
+from projections.lineage import lineage
+from projections.reports import (
+    Scope, city_json, city_of, district_report as read_district, district_reports, district_reports_json,
+    frozen_version, town_report as read_town,
+)
+from projections.report_rows import CITY_SERVER
+from projections.report_shapes import CityReport, DistrictReport, TownReport
+from projections.restatement import compare
+from service.callers import Caller, Role
+from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
+from service.runtime import Runtime
+from tenants.event_store import CITY
+
+POSITION_MAX = 2**63 - 1  # a log position is a PostgreSQL bigint
+
+
+def read_scope(caller: Caller) -> str:
+    """What the caller's reads may see in the database: their district, or every district."""
+    return ALL_DISTRICTS if caller.sees_all_districts() else caller.district or ""
+
+
+async def read_pool(runtime: Runtime, district: str) -> asyncpg.Pool:
+    """The read pool of the server holding the district; a read there takes the city's training
+    rows from the service's own database (`report_rows.CITY_SERVER`, in this task's context)."""
+    pools = runtime.reads
+    if pools.server_of(district) is not None:
+        CITY_SERVER.set(pools.home)
+    return await pools.of_store(district)
+
+
+async def caught_up(runtime: Runtime, district: str, position: int | None) -> None:
+    """Wait (up to the runtime's timeout) until the district's reports reached `position`."""
+    if position is not None and not await runtime.progress.wait_for(district, position):
+        raise ProjectionBehind(position)
+
+
+def known_town(runtime: Runtime, district: str, town: str) -> None:
+    if not runtime.tenants.divisions.town_belongs(town, district):
+        raise NotFound(f"镇(街道) {town} ", f"town {town}", kind="town")
+
+
+def own_town(caller: Caller, town: str) -> None:
+    if caller.role is Role.station and caller.town != town:
+        raise Forbidden("服务站只能查看和报送本镇(街道)的报表", "a station sees and submits its own town's report only")
+
+
+async def known_district(runtime: Runtime, district: str) -> str:
+    """The district, if the registry knows it (read again, in a thread, for one not known yet)."""
+    if not runtime.tenants.divisions.has_district(district) and not await to_thread.run_sync(
+            runtime.tenants.knows, district):
+        raise NotFound(f"区 {district} ", f"district {district}", kind="district")
+    return district
+
+
+# -- one district's reports ------------------------------------------------------------------
+
+async def _as_of(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, moment: datetime) -> Any:
+    """The report from temporary tables rebuilt to the log's position at `moment`."""
+    if moment.tzinfo is None:
+        raise Invalid("as_of 须带时区，如 2025-07-10T17:00:00+08:00", "as_of needs its offset")
+    async with scoped(pool, scope_, readonly=False) as conn:
+        position = await position_at(conn, scope.district, moment)
+        replayed = await shadow_tables(conn, scope.district, position)
+        then = replace(scope, today=min(scope.today, moment.astimezone(CST).date()), as_of=moment)
+        report = await (read_town(conn, then, town) if town else read_district(conn, then))
+    if report is None:
+        raise NotFound(f"镇(街道) {town} ", f"town {town}", kind="town")
+    return {**report, "as_of": {"moment": moment.astimezone(CST).isoformat(), "position": position,
+                                "replayed_events": replayed}}
+
+
+async def _read(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, version: str | None,
+                as_of: datetime | None = None) -> Any:
+    """A district's (town == '') or a town's report: now, as of a moment, or a frozen version."""
+    if as_of is not None:
+        if version is not None:
+            raise Invalid("as_of 与 version 只能选一", "use as_of or version, not both")
+        return await _as_of(pool, scope_, scope, town, as_of)
+    async with scoped(pool, scope_) as conn:
+        if version is not None:
+            report = await frozen_version(conn, scope, town, version)
+            if report is None:
+                raise NotFound(f"{scope.period} 的{'已报送' if version == 'submitted' else '已审核'}报表 ",
+                               f"a {version} {scope.period} report", kind="report")
+            return report
+        report = await (read_town(conn, scope, town) if town else read_district(conn, scope))
+        if report is None:
+            raise NotFound(f"镇(街道) {town} ", f"town {town}", kind="town")
+        return report
+
+
+async def district_report(runtime: Runtime, caller: Caller, district: str, period: str, *,
+                          version: str | None = None, min_position: int | None = None,
+                          as_of: datetime | None = None, as_text: bool = False) -> DistrictReport | bytes:
+    """A district's report; with `as_text`, the current one as the JSON text it is kept as
+    (neither decoded nor encoded again: a report read right after a write is made once, then
+    only sent)."""
+    await caught_up(runtime, district, min_position)
+    pool = await read_pool(runtime, district)
+    if as_text and version is None and as_of is None:
+        async with scoped(pool, read_scope(caller)) as conn:
+            return (await district_reports_json(conn, [runtime.scope(district, period)]))[0]
+    return await _read(pool, read_scope(caller), runtime.scope(district, period), "", version, as_of)
+
+
+async def town_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str, *,
+                      version: str | None = None, min_position: int | None = None,
+                      as_of: datetime | None = None) -> TownReport:
+    known_town(runtime, district, town)
+    own_town(caller, town)
+    await caught_up(runtime, district, min_position)
+    return await _read(await read_pool(runtime, district), read_scope(caller), runtime.scope(district, period),
+                       town, version, as_of)
+
+
+async def figure_lineage(runtime: Runtime, caller: Caller, district: str, period: str, figure: str,
+                         town: str | None = None) -> dict[str, Any]:
+    """Every event behind the figure, voided ones marked; the active ones add up to the figure."""
+    if town is not None:
+        known_town(runtime, district, town)
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    async with scoped(await read_pool(runtime, district), read_scope(caller)) as conn:
+        try:
+            return await lineage(conn, runtime.scope(district, period), figure, town, ledger.mapper)
+        except NoSuchFigure as exc:
+            raise UnknownFigure(str(exc)) from exc
+
+
+async def restatement(runtime: Runtime, caller: Caller, district: str, period: str, *, version: str = "submitted",
+                      from_as_of: datetime | None = None, to_as_of: datetime | None = None,
+                      town: str | None = None) -> dict[str, Any]:
+    """Every figure that differs between the report as submitted (or approved, or as of
+    `from_as_of`) and the report now (or as of `to_as_of`), with the records between them that
+    explain each difference."""
+    if town is not None:
+        known_town(runtime, district, town)
+    scope, pool, seen = runtime.scope(district, period), await read_pool(runtime, district), read_scope(caller)
+    earlier = await _read(pool, seen, scope, town or "", None if from_as_of else version, from_as_of)
+    later = await _read(pool, seen, scope, town or "", None, to_as_of)
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    async with scoped(pool, seen) as conn:
+        compared = await compare(conn, scope, town or "", earlier, later, ledger.mapper)
+    return {**compared, "from": f"as_of {from_as_of.isoformat()}" if from_as_of else version,
+            "to": f"as_of {to_as_of.isoformat()}" if to_as_of else "now"}
+
+
+# -- the city ---------------------------------------------------------------------------------
+
+async def city_caught_up(runtime: Runtime, min_position: str | None) -> None:
+    """Wait for each `district:position` pair of a comma-separated list ('city' for the city's store)."""
+    for pair in filter(None, (min_position or "").split(",")):
+        district, _, position = pair.partition(":")
+        known = CITY if district == CITY else await known_district(runtime, district)
+        await caught_up(runtime, known, min(int(position), POSITION_MAX))
+
+
+async def city_status(runtime: Runtime, period: str) -> str:
+    async with scoped(runtime.reads.home, ALL_DISTRICTS) as conn:
+        status = await conn.fetchval("SELECT status FROM reports.report_states WHERE district = $1"
+                                     " AND period = $2 AND town = ''", CITY, period)
+    return status or "draft"
+
+
+Report = TypeVar("Report", DistrictReport, bytes)
+
+
+async def on_their_servers(runtime: Runtime, period: str,
+                           reports: Callable[[asyncpg.Connection, list[Scope]], Awaitable[list[Report]]]
+                           = district_reports) -> list[Report]:
+    """Every district's report (as `reports` gives them: dicts, or JSON texts), each read on the
+    server holding it (one transaction and one set of queries per server, the servers read at
+    once), in the order of their codes."""
+    pools = runtime.reads
+
+    async def read(server: str | None, districts: list[str]) -> list[tuple[str, Report]]:
+        if server is not None:
+            CITY_SERVER.set(pools.home)  # this task's own context: the other servers' reads are theirs
+        async with scoped(await pools.of_server(server), ALL_DISTRICTS) as conn:
+            return list(zip(districts, await reports(conn, [runtime.scope(d, period) for d in districts]),
+                            strict=True))
+
+    held = {server: [d for d in stores if d != CITY] for server, stores in runtime.tenants.servers().items()}
+    parts = await asyncio.gather(*(read(server, districts) for server, districts in held.items()))
+    return [report for _, report in sorted((pair for part in parts for pair in part), key=lambda pair: pair[0])]
+
+
+async def _as_of_on_its_server(runtime: Runtime, scope: Scope, as_of: datetime) -> DistrictReport:
+    """A district's report as of a moment, read on its own server (in a task of its own)."""
+    return await _as_of(await read_pool(runtime, scope.district), ALL_DISTRICTS, scope, "", as_of)
+
+
+async def city_report(runtime: Runtime, period: str, *, min_position: str | None = None,
+                      as_of: datetime | None = None) -> tuple[CityReport, list[DistrictReport]]:
+    """The city's report, and the whole reports of the districts it is made of."""
+    await city_caught_up(runtime, min_position)
+    if as_of is not None:  # each district rebuilt to that moment, on its own server
+        scopes = [runtime.scope(d, period) for d in runtime.tenants.divisions.district_codes]
+        parts = list(await asyncio.gather(*(_as_of_on_its_server(runtime, s, as_of) for s in scopes)))
+        return {**city_of(period, parts), "as_of": {"moment": as_of.astimezone(CST).isoformat()}}, parts
+    parts = await on_their_servers(runtime, period)
+    return {**city_of(period, parts), "status": await city_status(runtime, period)}, parts
+
+
+async def city_report_text(runtime: Runtime, period: str, *, min_position: str | None = None,
+                           as_of: datetime | None = None) -> bytes:
+    """The city's report as JSON text: made from the districts' kept texts, and kept itself
+    (`city_json`), unless it is read as of a moment."""
+    if as_of is not None:
+        return report_cache.encode((await city_report(runtime, period, min_position=min_position, as_of=as_of))[0])
+    await city_caught_up(runtime, min_position)
+    texts = await on_their_servers(runtime, period, district_reports_json)
+    return city_json(period, await city_status(runtime, period), texts)
+
+
+async def city_download(runtime: Runtime, period: str, *, min_position: str | None = None,
+                        as_of: datetime | None = None) -> dict[str, Any]:
+    """The city's report with its districts' projects, for a download's budget columns (the
+    city's JSON leaves them out)."""
+    city, parts = await city_report(runtime, period, min_position=min_position, as_of=as_of)
+    districts = [{**d, "projects_detail": p["projects_detail"]} for d, p in zip(city["districts"], parts, strict=True)]
+    return {**city, "districts": districts}
+
+
+def district_name(runtime: Runtime, district: str, period: str) -> str | None:
+    """The district's name at the period's cutoff (the last day, or today if earlier)."""
+    scope = runtime.scope(district, period)
+    version = scope.divisions.district(district, scope.cutoff)
+    return version.name if version else None

@@ -1,0 +1,27 @@
+"""Fixtures of the end-to-end tests beside the service itself (`tests/conftest.py`)."""
+
+import asyncio
+
+import pytest
+from typer.testing import CliRunner
+
+from stations.cli import app
+from stations.settings import get_settings
+from tests.support import TEST_SECRET
+
+
+@pytest.fixture
+def cli(database_url, tmp_path):
+    """Runs `stations ...` on the test database, in a thread: the command runs its own event
+    loop, and the test's (with the service on it) must go on turning meanwhile."""
+    env = {"DATABASE_URL": database_url, "STATIONS_DATA_DIR": str(tmp_path), "STATIONS_JWT_SECRET": TEST_SECRET,
+           "STATIONS_ENVIRONMENT": "test", "COLUMNS": "200"}
+
+    async def run(*args: str):
+        get_settings.cache_clear()
+        try:
+            return await asyncio.to_thread(CliRunner().invoke, app, list(args), env=env)
+        finally:
+            get_settings.cache_clear()
+
+    return run

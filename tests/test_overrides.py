@@ -1,0 +1,134 @@
+"""Each override of kernel/overrides.py against the eventsourcing code it stands in for: the same
+events and aggregates, the same bytes, the same tables; and none of it on another version."""
+
+import importlib.metadata
+import random
+import threading
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+from domain.decisions import decide
+from domain.events import RecordKeeping
+from domain.report import Report
+from kernel import overrides
+from kernel.clock import CST
+from tenants.event_store import SCHEMA, DistrictRecorder, chain_table, events_table, records_table
+from tests.unit.support import EACH_TYPE, PROVENANCE, context
+from writes.ledger import event_mapper
+
+# -- the version ----------------------------------------------------------------------------
+
+
+def test_the_overrides_are_for_the_installed_version_and_refuse_another():
+    assert importlib.metadata.version("eventsourcing") == overrides.WRITTEN_FOR
+    overrides.check_version(overrides.WRITTEN_FOR)
+    major, minor, patch = overrides.WRITTEN_FOR.split(".")
+    for other in (f"{major}.{minor}.{int(patch) + 1}", f"{major}.{int(minor) + 1}.0", "10.0.0"):
+        with pytest.raises(ImportError, match=other):
+            overrides.check_version(other)
+
+
+# -- QuickCreate: Aggregate._create -----------------------------------------------------------
+
+def _the_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(RecordKeeping, "_create", classmethod(Aggregate._create.__func__))  # type: ignore[attr-defined]
+
+
+def _state(aggregate: RecordKeeping) -> dict[str, Any]:
+    """Everything the aggregate holds, its pending events as their fields in order (the order
+    they are stored in)."""
+    return {name: [list(vars(e).items()) for e in value] if name == "_pending_events" else value
+            for name, value in vars(aggregate).items()}
+
+
+@pytest.mark.parametrize("type_", sorted(EACH_TYPE))
+def test_each_record_type_makes_what_the_library_makes(seeded, type_, monkeypatch):
+    history, ids = seeded
+    record = EACH_TYPE[type_](ids)
+    ours = [_state(a) for a in decide([record], context(), history)]
+    _the_librarys(monkeypatch)
+    theirs = [_state(a) for a in decide([record], context(), history)]
+    assert ours == theirs
+
+
+def test_a_report_is_opened_as_the_library_would(monkeypatch):
+    def opened() -> dict[str, Any]:
+        return _state(Report.open(UUID(int=7), "2025H1", "350203001", 12, {"services": 3}, "report-1", PROVENANCE))
+    ours = opened()
+    _the_librarys(monkeypatch)
+    assert ours == opened()
+
+
+# -- DatetimeEncodedOnce: JSONTranscoder._encode_obj --------------------------------------------
+
+def test_a_datetime_given_again_is_written_as_the_library_writes_it():
+    ours = event_mapper().transcoder
+    theirs = JSONTranscoder()
+    for transcoding in ours.names.values():
+        theirs.register(transcoding)
+    at = datetime(2025, 3, 18, 9, 30, 0, 123456, tzinfo=CST)
+    states = [{"at": at, "n": 1}, {"at": at, "n": 2},  # the same object: its text is written again
+              {"at": at + timedelta(0), "n": 3},  # an equal one
+              {"at": at.replace(microsecond=0), "n": 4}, {"at": at, "on": at.date()}]
+    assert [ours.encode(s) for s in states] == [theirs.encode(s) for s in states]
+
+
+# -- TableCreatedAlone: PostgresApplicationRecorder._create_table -------------------------------
+
+class _Sent:
+    """A cursor that says what it is given before it runs it."""
+
+    def __init__(self, curs: Any):
+        self.curs, self.sent = curs, []
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        self.sent.append(statement if isinstance(statement, str) else statement.as_string(self.curs))
+        return self.curs.execute(statement, *args, **kwargs)
+
+
+def _unused_code() -> str:
+    return f"{random.randrange(700_000, 1_000_000)}"
+
+
+def test_a_store_is_created_by_the_library_s_statements_under_a_lock(runtime):
+    recorder = DistrictRecorder(runtime.datastore, _unused_code())
+    sent = {}
+    for name, create in (("ours", recorder._create_table),
+                         ("theirs", lambda curs: PostgresApplicationRecorder._create_table(recorder, curs))):
+        with runtime.datastore.transaction(commit=False) as curs:  # rolled back: nothing is left
+            sent[name] = _Sent(curs)
+            create(sent[name])
+    assert sent["ours"].sent[0].startswith("SELECT pg_advisory_xact_lock(")
+    assert sent["ours"].sent[1:] == sent["theirs"].sent and sent["theirs"].sent
+
+
+def test_processes_creating_one_new_store_at_once_both_succeed(runtime):
+    code = _unused_code()
+    recorders = [DistrictRecorder(runtime.datastore, code) for _ in range(4)]
+    start, failed = threading.Barrier(len(recorders)), []
+
+    def create(recorder: DistrictRecorder) -> None:
+        start.wait(5)
+        try:
+            recorder.create_table()
+        except Exception as exc:  # noqa: BLE001 (what a racing creation raised, for the assertion)
+            failed.append(exc)
+
+    threads = [threading.Thread(target=create, args=(r,)) for r in recorders]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert failed == [] and recorders[0].exists()
+    finally:
+        with runtime.datastore.transaction(commit=True) as curs:
+            for table in (chain_table(code), records_table(code), events_table(code)):
+                curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(SCHEMA, table)))
