@@ -82,11 +82,15 @@ async def make(conn: asyncpg.Connection, key: SigningKey, district: str, reason:
     root = tree.root()
     made_at = clock.now()
     signature = key.sign(signed_message(district, size, position, root, head, made_at))
+    # The checkpoints are append-only (migration 0021): one made meanwhile by another process is kept.
     row = await conn.fetchrow(
         "INSERT INTO audit.checkpoints (district, tree_size, position, root, chain_head, made_at, reason, key_id,"
         " signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-        " ON CONFLICT (district, tree_size) DO UPDATE SET district = excluded.district RETURNING *",
+        " ON CONFLICT (district, tree_size) DO NOTHING RETURNING *",
         district, size, position, root, head, made_at, reason, key.key_id, signature)
+    if row is None:
+        row = await conn.fetchrow("SELECT * FROM audit.checkpoints WHERE district = $1 AND tree_size = $2",
+                                  district, size)
     return _from_row(row)
 
 

@@ -84,19 +84,21 @@ async def scoped(pool: asyncpg.Pool, scope: str, *, readonly: bool = True) -> As
 
     The role and the scope are set for this transaction only (never for the pooled session),
     so row-level security hides every other district's report rows and events even from a
-    query that forgets its own filter. The transaction begins and both are set in one round
-    trip: a statement with parameters holds one command only, so a scope of plain letters,
-    digits or '*' (every scope the service makes) stands in the text as a literal; any other is
-    passed as a parameter, in a statement of its own. Begun by hand, the transaction takes no
-    `conn.transaction()` inside it: a savepoint is `SAVEPOINT` SQL.
+    query that forgets its own filter. The scope is bound by `stations_guard.bind_scope`
+    (migration 0021): the transaction cannot bind another, and setting `stations.scope` binds
+    nothing. The transaction begins and both are set in one round trip: a statement with
+    parameters holds one command only, so a scope of plain letters, digits or '*' (every scope
+    the service makes) stands in the text as a literal; any other is passed as a parameter, in a
+    statement of its own. Begun by hand, the transaction takes no `conn.transaction()` inside
+    it: a savepoint is `SAVEPOINT` SQL.
     """
     begin = f"BEGIN ISOLATION LEVEL REPEATABLE READ{' READ ONLY' if readonly else ''}; SET LOCAL ROLE stations_reader"
     plain = _PLAIN_SCOPE.fullmatch(scope)
     async with pool.acquire() as conn:
-        await conn.execute(f"{begin}; SET LOCAL stations.scope = '{scope}'" if plain else begin)
+        await conn.execute(f"{begin}; SELECT stations_guard.bind_scope('{scope}')" if plain else begin)
         try:
             if not plain:
-                await conn.execute("SELECT set_config('stations.scope', $1, true)", scope)
+                await conn.execute("SELECT stations_guard.bind_scope($1)", scope)
             yield conn
         except BaseException:
             with contextlib.suppress(Exception):  # a connection lost meanwhile: the pool closes it

@@ -1,7 +1,9 @@
 """Read your own writes: wait until a district's projection has reached a position."""
 
 import asyncio
+import contextlib
 from collections import defaultdict
+from functools import partial
 
 import asyncpg
 import orjson
@@ -17,7 +19,12 @@ WAIT_SECONDS = 10.0  # how long a read waits for the position it asks for, unles
 
 class Progress:
     """Follows the workers' `reports_progress` notices (from any process), one listening
-    connection per server that holds districts."""
+    connection per server that holds districts.
+
+    A notice is a wake-up, never a fact: any login on the cluster may send one. A position is
+    trusted only as read from `reports.tracking` (`reached` holds only what was read there), and
+    the report tables a notice says a batch changed (`report_cache.MOVES`) are believed only from
+    a session of the service's own login (the workers connect as the service does)."""
 
     def __init__(self, pools: ServerPools, timeout: float = WAIT_SECONDS):
         self.pools = pools
@@ -25,6 +32,7 @@ class Progress:
         self.reached: dict[str, int] = {}
         self.changed: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.listening: list[asyncio.Task] = []
+        self._hearing: set[asyncio.Task] = set()
 
     async def start(self, servers: list[str | None]) -> None:
         self.listening = [asyncio.create_task(self._listen(self.pools.url(server)), name=f"progress{server_label(server)}")
@@ -49,8 +57,9 @@ class Progress:
             delay = 0.5
             lost = asyncio.Event()
             listener.add_termination_listener(lambda _conn, lost=lost: lost.set())
+            heard = _Senders(listener)
             try:
-                await listener.add_listener(PROGRESS_CHANNEL, self._on_notify)
+                await listener.add_listener(PROGRESS_CHANNEL, partial(self._on_notify, heard))
                 for changed in self.changed.values():  # notices may have been sent while deaf
                     changed.set()
                 await lost.wait()
@@ -67,16 +76,28 @@ class Progress:
         for district in [d for d in self.reached if self.pools.url(self.pools.server_of(d)) == url]:
             del self.reached[district]
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        """A worker's batch committed: how far its district got, and what it changed (told to
-        `report_cache.MOVES` before anyone waiting is woken, so that they find it)."""
-        notice = orjson.loads(payload)
-        district, position = notice["district"], notice["position"]
-        server = tuple(notice["server"])
-        report_cache.MOVES.moved(district, (*server, *notice["before"]), (*server, notice["after"], position),
-                                 report_cache.changes_of(notice["changed"]))
-        self.reached[district] = max(self.reached.get(district, 0), position)
-        self.changed[district].set()
+    def _on_notify(self, senders: "_Senders", _conn: object, pid: int, _channel: str, payload: str) -> None:
+        task = asyncio.create_task(self._hear(senders, pid, payload))
+        self._hearing.add(task)
+        task.add_done_callback(self._hearing.discard)
+
+    async def _hear(self, senders: "_Senders", pid: int, payload: str) -> None:
+        """A batch committed, says the notice: what it changed is told to `report_cache.MOVES`
+        (when a worker of ours sent it) before anyone waiting for the district is woken to read
+        its position afresh."""
+        try:
+            notice = orjson.loads(payload)
+            district, position = str(notice["district"]), int(notice["position"])
+            server = tuple(notice["server"])
+            moved = ((*server, *notice["before"]), (*server, notice["after"], position),
+                     report_cache.changes_of(notice["changed"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return  # not a worker's notice
+        with contextlib.suppress(*LOST_DATABASE):  # a lost listener is connected again (`_listen`)
+            if await senders.ours(pid):
+                report_cache.MOVES.moved(district, *moved)
+        if (waiting := self.changed.get(district)) is not None:
+            waiting.set()
 
     async def position(self, district: str) -> int:
         async with (await self.pools.of_store(district)).acquire() as conn:
@@ -100,3 +121,21 @@ class Progress:
                 await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
                 return await self.position(district) >= position
+
+
+class _Senders:
+    """Whether a notice's sending session is of the listener's own login (as a worker's is):
+    asked once a session, one question at a time on the listening connection."""
+
+    def __init__(self, listener: asyncpg.Connection):
+        self.listener = listener
+        self.known: dict[int, bool] = {}
+        self._asking = asyncio.Lock()
+
+    async def ours(self, pid: int) -> bool:
+        if pid not in self.known:
+            async with self._asking:
+                if pid not in self.known:
+                    self.known[pid] = bool(await self.listener.fetchval(
+                        "SELECT usename = session_user FROM pg_stat_activity WHERE pid = $1", pid))
+        return self.known[pid]

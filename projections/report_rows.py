@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from projections.connections import scoped
 from projections.duties_report import DutyRows
 from tenants.event_store import SCHEMA, chain_table
 
@@ -199,10 +200,9 @@ async def training_of(conn: asyncpg.Connection, districts: list[str], year: int,
         found = await conn.fetch(_TRAINING, districts, year, as_of)
     else:
         found = []
-        async with home.acquire() as city, city.transaction(readonly=True):
-            for district in districts:
-                # The district is already in the caller's scope (the read that asked is scoped to it).
-                await city.execute("SELECT set_config('stations.scope', $1, true)", district)
+        for district in districts:
+            # The district is already in the caller's scope (the read that asked is scoped to it).
+            async with scoped(home, district) as city:
                 found += await city.fetch(_TRAINING, [district], year, as_of)
     by: dict[str, list[asyncpg.Record]] = {d: [] for d in districts}
     for row in found:

@@ -3,12 +3,13 @@
 The district's event store (events, record index, hash chain) and its signed checkpoints are
 copied to the target under a lock that keeps writers out; the copy is accepted only when the
 target's log has the same length and the same chain head as the source's; then the registry
-places the district on the target and the source's copy is dropped. The target's projection
+places the district on the target and the source's copy is dropped, in a maintenance recorded on
+the source (the database refuses to drop an event store outside one: migration 0021). The target's projection
 worker rebuilds the district's report tables from its log, as after any restore.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 from eventsourcing.postgres import PostgresDatastore
@@ -16,7 +17,7 @@ from psycopg.sql import SQL, Identifier
 
 from projections.tables import REPORT_TABLES
 from tenants import registry
-from tenants.event_store import SCHEMA, DistrictRecorder, chain_table, events_table, records_table
+from tenants.event_store import SCHEMA, DistrictRecorder, chain_table, events_table, records_table, server_label
 
 
 class MoveRefused(Exception):
@@ -29,6 +30,7 @@ class Moved:
     events: int
     chain_head: str
     checkpoints: int
+    maintenance: int  # the line of the source's stations_guard.maintenance that records the drop
 
 
 def move_district(home: PostgresDatastore, home_url: str, district: str, source: str | None, target: str | None, *,
@@ -64,15 +66,19 @@ def move_district(home: PostgresDatastore, home_url: str, district: str, source:
         moved = _same_log(src, dst, district)
         dst.commit()
         registry.place(home, district, None if target == home_url else target)
+        [maintenance] = src.execute("SELECT stations_guard.enter_maintenance(%s)",
+                                    [f"move-district {district} to {server_label(target) or 'its own server'}:"
+                                     f" {moved.events} events copied, the source's store dropped"]).fetchone()
         for table in tables:
             src.execute(SQL("DROP TABLE {}").format(Identifier(SCHEMA, table)))
+        src.execute("SELECT stations_guard.leave_maintenance()")
         for table in (*REPORT_TABLES, "tracking"):
             src.execute(SQL("DELETE FROM {} WHERE district = %s").format(Identifier("reports", table)), [district])
         src.execute("DELETE FROM snapshots.taken WHERE district = %s", [district])
         for table in REPORT_TABLES:
             src.execute(SQL("DELETE FROM {} WHERE district = %s").format(Identifier("snapshots", table)), [district])
         src.commit()
-    return moved
+    return replace(moved, maintenance=maintenance)
 
 
 def _copy(src: psycopg.Connection, dst: psycopg.Connection, out: SQL, into: SQL,
@@ -94,5 +100,5 @@ def _same_log(src: psycopg.Connection, dst: psycopg.Connection, district: str) -
         dst.rollback()
         raise MoveRefused(f"the copy of district {district} differs from its source ({here} != {there})")
     events, head, checkpoints = here
-    return Moved(district, events, bytes(head).hex() if head else "", checkpoints)
+    return Moved(district, events, bytes(head).hex() if head else "", checkpoints, maintenance=0)
 

@@ -277,7 +277,8 @@ def move_district_command(
         finally:
             runtime.close()
     console.print(f"[green]已迁移 / moved[/] {moved.district}: {moved.events} events, chain head {moved.chain_head},"
-                  f" {moved.checkpoints} checkpoints. 重启服务后目标服务器上的投影进程将重建报表 / restart the"
+                  f" {moved.checkpoints} checkpoints; the drop is maintenance #{moved.maintenance} of the source"
+                  " (stations_guard.maintenance). 重启服务后目标服务器上的投影进程将重建报表 / restart the"
                   " service: the target's projection worker rebuilds the district's reports")
 
 

@@ -161,14 +161,18 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         self.sql_create_statements.append(SQL(
             "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{chain} (recorded_at)"
         ).format(index=Identifier(f"{chain_table(district)}_recorded_at"), schema=schema, chain=links))
-        # Reads of the API see this district's tables only when scoped to it (migration 0003),
-        # and nobody may change or remove a row of them (migration 0004).
-        scope_check = SQL("reports.in_scope({district})").format(district=Literal(district))
+        # Reads of the API see this district's tables only when scoped to it (migrations 0003,
+        # 0021), the writer may only add rows, and nobody may change or remove one (migration 0004).
+        scope_check = SQL("(SELECT stations_guard.scope()) IN ({district}, '*')").format(district=Literal(district))
         for table in (events, records, links):
             self.sql_create_statements.append(SQL(
                 "DO $$ BEGIN"
                 " GRANT SELECT ON {schema}.{table} TO stations_reader;"
+                " GRANT SELECT, INSERT ON {schema}.{table} TO stations_writer;"
                 " ALTER TABLE {schema}.{table} ENABLE ROW LEVEL SECURITY;"
+                " ALTER TABLE {schema}.{table} FORCE ROW LEVEL SECURITY;"
+                " CREATE POLICY service ON {schema}.{table} TO stations_owner, stations_writer"
+                "  USING (true) WITH CHECK (true);"
                 " CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {schema}.{table}"
                 "  FOR EACH ROW EXECUTE FUNCTION eventstore.refuse_change();"
                 " CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON {schema}.{table}"
@@ -212,6 +216,15 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
             " JOIN {schema}.{events} e ON e.originator_id = known.stream AND e.originator_version > known.version"
             " ORDER BY e.originator_id, e.originator_version"
         ).format(schema=schema, events=events)
+
+    def _create_table(self, curs: Any) -> None:
+        """The store's DDL, in a maintenance that records it: outside one, the database's event
+        trigger refuses any DDL on the event stores (migration 0021)."""
+        curs.execute("SELECT stations_guard.enter_maintenance(%s)", [f"create the event store {self.events_table_name}"])
+        super()._create_table(curs)
+        curs.execute(SQL("GRANT USAGE, SELECT ON SEQUENCE {} TO stations_writer").format(
+            Identifier(self.datastore.schema, f"{self.events_table_name}_notification_id_seq")))
+        curs.execute("SELECT stations_guard.leave_maintenance()")
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         """Insert, trying again while the connection is being lost (`_while_reconnecting`): a

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import psycopg
 import pytest
 from fastapi import FastAPI
+from psycopg.conninfo import make_conninfo
 
 from projections import connections
 from service.runtime import Runtime
@@ -39,6 +41,16 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(environment="test", database_url=database_url, jwt_secret=TEST_SECRET,
                     data_dir=tmp_path_factory.mktemp("data"), min_position_timeout=1.0)
+
+
+@pytest.fixture(scope="session")
+def forger_login(database_url: str) -> str:
+    """Another login of the cluster, with no grant on anything of the service's (roles are shared
+    by the cluster's databases: made when missing, never dropped)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("DO $$ BEGIN CREATE ROLE stations_test_forger LOGIN;"
+                     " EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
+    return make_conninfo(database_url, user="stations_test_forger")
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,15 @@
 districts of their own, tokens, and writing and reading through the API or a ledger. Not a test
 module."""
 
+import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
+import orjson
+import psycopg
 from eventsourcing.persistence import IntegrityError
 
 from api import auth
@@ -15,6 +19,7 @@ from domain.divisions import DistrictVersion, TownVersion
 from domain.events import Provenance
 from domain.records import parse_record
 from kernel import clock
+from projections.worker import PROGRESS_CHANNEL
 from service.runtime import Runtime
 from tenants import registry
 
@@ -108,3 +113,24 @@ async def report(client: httpx.AsyncClient, district: SampleDistrict, position: 
 def sign(district: SampleDistrict, town: str) -> str:
     """The signboard text of the district's town's station."""
     return f"{district.name}{district.towns[town]}民政服务站"
+
+
+@contextlib.asynccontextmanager
+async def forging(login: str, district: str, position: int) -> AsyncIterator[None]:
+    """Meanwhile, `login` (another login of the cluster: `forger_login`) sends forged
+    `reports_progress` notices, again and again, claiming the district's reports reached `position`."""
+    notice = orjson.dumps({"district": district, "position": position, "server": ["forged", "0"],
+                           "before": ["forged", 0], "after": "forged", "changed": {}}).decode()
+    async with await psycopg.AsyncConnection.connect(login, autocommit=True) as forger:
+        async def keep_sending() -> None:
+            while True:
+                await forger.execute("SELECT pg_notify(%s, %s)", [PROGRESS_CHANNEL, notice])
+                await asyncio.sleep(0.05)
+
+        sending = asyncio.create_task(keep_sending())
+        try:
+            yield
+        finally:
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
+                await sending

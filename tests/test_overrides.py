@@ -103,10 +103,15 @@ def test_a_store_is_created_by_the_library_s_statements_under_a_lock(runtime):
     for name, create in (("ours", recorder._create_table),
                          ("theirs", lambda curs: PostgresApplicationRecorder._create_table(recorder, curs))):
         with runtime.datastore.transaction(commit=False) as curs:  # rolled back: nothing is left
+            if name == "theirs":  # DDL on the event stores is refused outside a maintenance (migration 0021)
+                curs.execute("SELECT stations_guard.enter_maintenance('the library creates a store')")
             sent[name] = _Sent(curs)
             create(sent[name])
-    assert sent["ours"].sent[0].startswith("SELECT pg_advisory_xact_lock(")
-    assert sent["ours"].sent[1:] == sent["theirs"].sent and sent["theirs"].sent
+    ours = sent["ours"].sent
+    assert ours[0].startswith("SELECT stations_guard.enter_maintenance(")
+    assert ours[1].startswith("SELECT pg_advisory_xact_lock(")
+    assert ours[2:-2] == sent["theirs"].sent and sent["theirs"].sent
+    assert ours[-2].startswith("GRANT USAGE, SELECT ON SEQUENCE") and ours[-1] == "SELECT stations_guard.leave_maintenance()"
 
 
 def test_processes_creating_one_new_store_at_once_both_succeed(runtime):
@@ -130,5 +135,7 @@ def test_processes_creating_one_new_store_at_once_both_succeed(runtime):
         assert failed == [] and recorders[0].exists()
     finally:
         with runtime.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT stations_guard.enter_maintenance('a test drops the store it made')")
             for table in (chain_table(code), records_table(code), events_table(code)):
                 curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(SCHEMA, table)))
+            curs.execute("SELECT stations_guard.leave_maintenance()")

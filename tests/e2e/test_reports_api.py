@@ -4,7 +4,7 @@
 from tests.builders import (
     compliant_station, fund_spent, inspection_done, project_contracted, record_voided, rid, service_delivered,
 )
-from tests.support import bearer, record, report, sign
+from tests.support import bearer, forging, record, report, sign
 
 
 async def test_services_are_counted_by_period_scope_and_dimension(client, district):
@@ -160,6 +160,14 @@ async def test_min_position_beyond_the_log_answers_503(client, district):
                               headers=bearer("district", district.code))
     assert answer.status_code == 503
     assert answer.headers["retry-after"]
+
+
+async def test_a_forged_progress_notice_does_not_answer_a_min_position_read(client, district, forger_login):
+    beyond = await record(client, district, [service_delivered(district.town)]) + 1000
+    async with forging(forger_login, district.code, beyond):  # from another login of the cluster
+        answer = await client.get(f"/v1/districts/{district.code}/reports/2025H1", params={"min_position": beyond},
+                                  headers=bearer("district", district.code))
+    assert answer.status_code == 503, answer.text
 
 
 async def test_a_realistic_half_year_submitted_approved_and_matching_a_naive_recomputation(client, district):

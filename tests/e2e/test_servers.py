@@ -157,6 +157,13 @@ async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_c
     assert (moved.events, moved.checkpoints) == (head, 1)
     assert await tables_on(database_url, district) is None
     assert await tables_on(second_server, district) == head
+    source = await asyncpg.connect(database_url)
+    try:  # the source's store was dropped in a maintenance it recorded (migration 0021)
+        recorded = await source.fetchrow("SELECT who, why FROM stations_guard.maintenance WHERE id = $1",
+                                         moved.maintenance)
+    finally:
+        await source.close()
+    assert recorded is not None and f"move-district {district.code}" in recorded["why"], recorded
     with pytest.raises(MoveRefused):
         move_district(runtime.datastore, database_url, district.code, second_server, second_server,
                       open_server=partial(open_server, settings))

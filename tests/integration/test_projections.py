@@ -175,8 +175,11 @@ async def test_a_store_that_leaves_the_server_is_let_go_and_the_others_still_fol
         async with worker_followed(pool, runtime, database_url) as (task, progress):
             for sample in (district, other_district):
                 assert await progress.wait_for(sample.code, await asyncio.to_thread(record, sample))
-            for table in (events_table(district.code), records_table(district.code), chain_table(district.code)):
-                await pool.execute(f'DROP TABLE eventstore."{table}"')
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.execute("SELECT stations_guard.enter_maintenance('a test drops a store')")
+                for table in (events_table(district.code), records_table(district.code), chain_table(district.code)):
+                    await conn.execute(f'DROP TABLE eventstore."{table}"')
+                await conn.execute("SELECT stations_guard.leave_maintenance()")
             for _ in range(2):  # the first may have begun before the drop
                 swept.clear()
                 await asyncio.wait_for(swept.wait(), 5)

@@ -1,0 +1,198 @@
+"""The database's own users cannot rewrite what was recorded (migration 0021): the writer may only
+add rows, the reader cannot widen its scope, and DDL on the event stores and the checkpoints is
+refused outside a maintenance that is recorded."""
+
+from collections.abc import Iterator
+
+import asyncpg
+import psycopg
+import pytest
+from psycopg.errors import InsufficientPrivilege, RaiseException
+from psycopg.sql import SQL, Identifier
+
+from audit import checkpoints
+from domain.records import parse_record
+from tenants.event_store import SCHEMA, chain_table, events_table, records_table
+from tests.builders import service_delivered
+from tests.support import context
+
+REFUSED = (InsufficientPrivilege, RaiseException)
+
+
+@pytest.fixture
+async def recorded(runtime, database_url, district, other_district):
+    """Two districts with an event each, and a signed checkpoint of the first's log."""
+    for d in (district, other_district):
+        runtime.tenants.ledger(d.code).record([parse_record(service_delivered(d.town))], context(runtime, d))
+    conn = await asyncpg.connect(database_url)
+    try:
+        await checkpoints.make(conn, runtime.signing_key, district.code, "a test")
+    finally:
+        await conn.close()
+    return district, other_district
+
+
+def session_as(database_url: str, role: str) -> Iterator[psycopg.Connection]:
+    """A session whose user is `role` (the superuser's own cannot be taken back by `RESET ROLE`)."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(SQL("SET SESSION AUTHORIZATION {}").format(Identifier(role)))
+        yield conn
+
+
+@pytest.fixture
+def writer(database_url, recorded) -> Iterator[psycopg.Connection]:
+    yield from session_as(database_url, "stations_writer")
+
+
+@pytest.fixture
+def owner(database_url, recorded) -> Iterator[psycopg.Connection]:
+    yield from session_as(database_url, "stations_owner")
+
+
+@pytest.fixture
+def reader(database_url, recorded) -> Iterator[psycopg.Connection]:
+    yield from session_as(database_url, "stations_reader")
+
+
+@pytest.fixture
+def superuser(database_url, recorded) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        yield conn
+
+
+def events_of(code: str) -> Identifier:
+    return Identifier(SCHEMA, events_table(code))
+
+
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE {events} DISABLE TRIGGER append_only",
+    "ALTER TABLE {events} DISABLE TRIGGER ALL",
+    "DROP TABLE {events}",
+    "DROP TABLE {chain}",
+    "UPDATE {events} SET state = state",
+    "DELETE FROM {events}",
+    "DELETE FROM {records}",
+    "UPDATE {chain} SET chain = leaf",
+    "TRUNCATE {chain}",
+    "DELETE FROM audit.checkpoints",
+    "UPDATE audit.checkpoints SET signature = signature",
+    "ALTER TABLE audit.checkpoints DISABLE TRIGGER append_only",
+    "DELETE FROM audit.access_log",
+    "SELECT stations_guard.enter_maintenance('the writer wants to rewrite')",
+    "CREATE TABLE eventstore.d000000_events (id int)",
+])
+def test_the_writer_may_not_change_or_remove_what_was_recorded(writer, recorded, statement):
+    mine, _ = recorded
+    tables = {"events": events_of(mine.code), "records": Identifier(SCHEMA, records_table(mine.code)),
+              "chain": Identifier(SCHEMA, chain_table(mine.code))}
+    with pytest.raises(REFUSED):
+        writer.execute(SQL(statement).format(**tables))
+
+
+def test_the_writer_adds_and_reads_every_district_s_events(writer, recorded):
+    for d in recorded:
+        assert writer.execute(SQL("SELECT count(*) FROM {}").format(events_of(d.code))).fetchone()[0] == 1
+    assert writer.execute("SELECT count(*) FROM audit.checkpoints WHERE district = %s",
+                          [recorded[0].code]).fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("statement", [
+    "DELETE FROM audit.checkpoints WHERE district = %(code)s",
+    "UPDATE audit.checkpoints SET reason = 'rewritten' WHERE district = %(code)s",
+])
+def test_the_checkpoints_are_append_only_for_their_owner_too(owner, recorded, statement):
+    with pytest.raises(REFUSED):
+        owner.execute(statement, {"code": recorded[0].code})
+
+
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE {events} DISABLE TRIGGER append_only",
+    "ALTER TABLE {events} NO FORCE ROW LEVEL SECURITY",
+    "DROP TRIGGER append_only ON {events}",
+    "DROP POLICY district_scope ON {events}",
+    "DROP TABLE {events}",
+    "ALTER TABLE audit.checkpoints DISABLE TRIGGER append_only",
+    "DROP TRIGGER append_only ON audit.checkpoints",
+    "ALTER TABLE audit.access_log DISABLE TRIGGER append_only_truncate",
+    "DROP TABLE audit.checkpoints",
+    "DROP TABLE stations_guard.maintenance",
+])
+def test_ddl_on_the_guarded_tables_is_refused_outside_a_maintenance_even_to_a_superuser(superuser, recorded,
+                                                                                      statement):
+    with pytest.raises(REFUSED, match="outside a maintenance"):
+        superuser.execute(SQL(statement).format(events=events_of(recorded[0].code)))
+
+
+def test_a_maintenance_allows_ddl_and_is_recorded_with_who_and_why(superuser, recorded):
+    why = f"a test disables a trigger of {recorded[0].code} and takes it back"
+    with superuser.transaction(force_rollback=True):
+        entered = superuser.execute("SELECT stations_guard.enter_maintenance(%s)", [why]).fetchone()[0]
+        superuser.execute(SQL("ALTER TABLE {} DISABLE TRIGGER append_only").format(events_of(recorded[0].code)))
+        superuser.execute("DELETE FROM audit.checkpoints WHERE district = %s", [recorded[0].code])
+        logged = superuser.execute("SELECT who = session_user, why, at <= clock_timestamp() FROM"
+                                   " stations_guard.maintenance WHERE id = %s", [entered]).fetchone()
+        assert logged == (True, why, True)
+        superuser.execute("SELECT stations_guard.leave_maintenance()")
+        with pytest.raises(REFUSED):
+            superuser.execute(SQL("ALTER TABLE {} ENABLE TRIGGER append_only").format(events_of(recorded[0].code)))
+
+
+def test_the_maintenance_log_cannot_be_rewritten(superuser, recorded):
+    with superuser.transaction(force_rollback=True):
+        superuser.execute("SELECT stations_guard.enter_maintenance('a test tries to erase its own line')")
+        with pytest.raises(REFUSED):
+            superuser.execute("DELETE FROM stations_guard.maintenance")
+
+
+# -- the reader: FORCEd row-level security, a scope bound for the transaction ---------------------
+
+def visible(conn: psycopg.Connection, code: str) -> int:
+    return conn.execute(SQL("SELECT count(*) FROM {}").format(events_of(code))).fetchone()[0]
+
+
+def test_the_reader_sees_only_the_district_its_transaction_is_bound_to(reader, recorded):
+    mine, theirs = recorded
+    with reader.transaction(force_rollback=True):
+        reader.execute("SELECT stations_guard.bind_scope(%s)", [mine.code])
+        assert visible(reader, mine.code) == 1 and visible(reader, theirs.code) == 0
+        assert reader.execute("SELECT count(*) FROM audit.checkpoints WHERE district = %s",
+                              [mine.code]).fetchone()[0] == 1
+
+
+def test_an_unbound_reader_sees_nothing(reader, recorded):
+    with reader.transaction(force_rollback=True):
+        reader.execute("SELECT set_config('stations.scope', '*', true)")
+        assert [visible(reader, d.code) for d in recorded] == [0, 0]
+
+
+@pytest.mark.parametrize("escape", [
+    "RESET ROLE",
+    "SELECT set_config('stations.scope', '*', true)",
+    "SET LOCAL stations.scope = '*'",
+    "DISCARD TEMP",
+])
+def test_the_reader_cannot_widen_its_scope(reader, recorded, escape):
+    mine, theirs = recorded
+    with reader.transaction(force_rollback=True):
+        reader.execute("SELECT stations_guard.bind_scope(%s)", [mine.code])
+        reader.execute(escape)
+        assert reader.execute("SELECT current_user").fetchone()[0] == "stations_reader"
+        assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
+
+
+@pytest.mark.parametrize("escape", [
+    "SELECT stations_guard.bind_scope('*')",
+    "SET ROLE stations_writer",
+    "SET ROLE stations_owner",
+    "SET ROLE postgres",
+    "SELECT pg_advisory_xact_lock_shared(727, 1000000000)",
+    "SELECT pg_try_advisory_lock(727, 1000000000)",
+    "SELECT stations_guard.enter_maintenance('the reader wants out')",
+])
+def test_the_reader_cannot_rebind_its_scope_nor_take_another_role(reader, recorded, escape):
+    mine, theirs = recorded
+    with reader.transaction(force_rollback=True):
+        reader.execute("SELECT stations_guard.bind_scope(%s)", [mine.code])
+        with pytest.raises(psycopg.Error), reader.transaction():  # a savepoint: the transaction stays usable
+            reader.execute(escape)
+        assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
