@@ -18,7 +18,7 @@ from stations.database import migrate, wait_until_reachable
 from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import open_datastore, server_label
-from tenants.tenancy import Tenants
+from tenants.tenancy import HOME, Tenants
 
 
 OTHER_SERVER_WAIT_SECONDS = 5.0  # a request must not hang on a server that is down
@@ -36,21 +36,49 @@ def tune_garbage_collection() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
+def migrates_at_start(settings: Settings) -> bool:
+    """Outside production the start migrates (through a superuser's URL); in production the
+    database's owner does, with `stations migrate` (docs/database-roles.md)."""
+    return settings.environment != "production"
+
+
 def open_server(settings: Settings, url: str) -> PostgresDatastore:
     """Another server districts are placed on: the same schema, its own pool. One that is
     down fails fast as the database being unavailable (a 503 for its districts only)."""
     try:
         wait_until_reachable(url, within=OTHER_SERVER_WAIT_SECONDS)
-        migrate(url)
+        if migrates_at_start(settings):
+            migrate(url)
     except psycopg.OperationalError as exc:
         raise OperationalError(f"{server_label(url)}: {exc}") from exc
     return open_datastore(url, pool_size=settings.write_pool_size, max_overflow=settings.write_pool_overflow,
                           statement_timeout=settings.statement_timeout)
 
 
+def prepare(settings: Settings, owner_url: str) -> None:
+    """The owner's part (`stations migrate`): the migrations, the registry's seed, and the event
+    store of every district on this server and the city's, created by their owner."""
+    wait_until_reachable(owner_url)
+    migrate(owner_url)
+    datastore = open_datastore(owner_url, pool_size=1, max_overflow=0, statement_timeout=settings.statement_timeout)
+    try:
+        registry.seed(datastore)
+    except BaseException:
+        datastore.close()
+        raise
+    tenants = Tenants(datastore)
+    try:
+        for store in tenants.stores():
+            if tenants.server_of(store) is HOME:
+                tenants.ledger(store)
+    finally:
+        tenants.close()
+
+
 def bootstrap(settings: Settings, database_url: str) -> Runtime:
     wait_until_reachable(database_url)
-    migrate(database_url)
+    if migrates_at_start(settings):
+        migrate(database_url)
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
                                max_overflow=settings.write_pool_overflow, statement_timeout=settings.statement_timeout)
     registry.seed(datastore)

@@ -31,7 +31,7 @@ from service.callers import Role
 from service.moving import MoveRefused, move_district
 from service.runtime import Runtime
 from stations import demo_cli, logs
-from stations.bootstrap import bootstrap, open_server, tune_garbage_collection
+from stations.bootstrap import bootstrap, open_server, prepare, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
 from stations.settings import Settings, get_settings
@@ -84,6 +84,17 @@ def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -
         get_settings.cache_clear()
         uvicorn.run("stations.app:create_app", factory=True, host=host, port=port, workers=workers,
                     timeout_graceful_shutdown=settings.shutdown_grace_seconds, log_config=logs.UVICORN)
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply the migrations and create every district's event store, as the database's owner."""
+    logs.configure()
+    settings = get_settings()
+    with database(settings.migrate_database_url or settings.database_url, settings.data_dir) as url:
+        prepare(settings, url)
+    console.print(f"[green]✓ 已迁移 / migrated[/] {server_label(url)}: the schema, the registry and every"
+                  " district's event store, owned by stations_owner (docs/database-roles.md)")
 
 
 @app.command()

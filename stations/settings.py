@@ -24,8 +24,14 @@ class Settings(BaseSettings):
         default="development", description="`production` refuses unsafe defaults; `development` allows dev sign-in")
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("STATIONS_DATABASE_URL", "DATABASE_URL"),
-        description="PostgreSQL to use; when unset, an embedded server is started in data_dir.",
+        description="PostgreSQL the service and its projection worker log in to: stations_writer in production"
+                    " (docs/database-roles.md); a superuser's in development and tests, through which the start"
+                    " also migrates; when unset, an embedded server is started in data_dir.",
     )
+    migrate_database_url: str | None = Field(
+        default=None, description="the login `stations migrate` applies the migrations and creates every"
+                                  " district's event store with: stations_owner (a superuser's the first time, for"
+                                  " migration 0021); unset: DATABASE_URL")
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("stations"),
                            description="where the embedded PostgreSQL and the development signing key live")
     jwt_secret: SecretStr = Field(default=SecretStr(DEVELOPMENT_SECRET),

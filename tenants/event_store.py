@@ -137,6 +137,7 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, district: str):
         super().__init__(datastore, events_table_name=events_table(district))
+        self.district = district
         schema = Identifier(datastore.schema)
         records = Identifier(records_table(district))
         events = Identifier(self.events_table_name)
@@ -187,7 +188,7 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         # `begin_reserving` puts the count in). The sequence is named once, in a subquery: named
         # in each `nextval` call, it was looked up in the catalog once a position.
         self.begin_reserving_parts = (SQL("; ").join([
-            SQL("BEGIN"), *self.lock_table_statements, SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
+            SQL("BEGIN"), *self._lock_statements(), SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
             SQL("SELECT (SELECT array_agg(nextval((SELECT pg_get_serial_sequence({events}, 'notification_id')::regclass)))"
                 " FROM generate_series(1, ").format(events=Literal(f"{self.datastore.schema}.{self.events_table_name}"))]),
             SQL(")) AS positions, (SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1) AS head").format(
@@ -217,13 +218,25 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
             " ORDER BY e.originator_id, e.originator_version"
         ).format(schema=schema, events=events)
 
+    def _lock_statements(self) -> list[Any]:
+        """The library's lock of the events table; in the service's schema, taken through
+        `stations_guard.lock_store`, as the writer may not LOCK a table it may not change."""
+        if self.datastore.schema != SCHEMA:
+            return self.lock_table_statements
+        events = Literal(f"{SCHEMA}.{self.events_table_name}")
+        return [*self.lock_table_statements[:-1], SQL("SELECT stations_guard.lock_store({})").format(events)]
+
     def _create_table(self, curs: Any) -> None:
-        """The store's DDL, in a maintenance that records it: outside one, the database's event
-        trigger refuses any DDL on the event stores (migration 0021)."""
+        """The store's DDL by its owner (`stations migrate`, or a superuser's start), in a
+        maintenance that records it: outside one, the database's event trigger refuses any DDL on
+        the event stores (migration 0021). Every store is owned by stations_owner."""
         curs.execute("SELECT stations_guard.enter_maintenance(%s)", [f"create the event store {self.events_table_name}"])
         super()._create_table(curs)
         curs.execute(SQL("GRANT USAGE, SELECT ON SEQUENCE {} TO stations_writer").format(
             Identifier(self.datastore.schema, f"{self.events_table_name}_notification_id_seq")))
+        if self.datastore.schema == SCHEMA:
+            for table in (self.events_table_name, records_table(self.district), self.chain_table_name):
+                curs.execute(SQL("ALTER TABLE {} OWNER TO stations_owner").format(Identifier(SCHEMA, table)))
         curs.execute("SELECT stations_guard.leave_maintenance()")
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

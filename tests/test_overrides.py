@@ -110,8 +110,11 @@ def test_a_store_is_created_by_the_library_s_statements_under_a_lock(runtime):
     ours = sent["ours"].sent
     assert ours[0].startswith("SELECT stations_guard.enter_maintenance(")
     assert ours[1].startswith("SELECT pg_advisory_xact_lock(")
-    assert ours[2:-2] == sent["theirs"].sent and sent["theirs"].sent
-    assert ours[-2].startswith("GRANT USAGE, SELECT ON SEQUENCE") and ours[-1] == "SELECT stations_guard.leave_maintenance()"
+    theirs = sent["theirs"].sent
+    assert ours[2:2 + len(theirs)] == theirs and theirs
+    assert ours[2 + len(theirs)].startswith("GRANT USAGE, SELECT ON SEQUENCE")
+    assert [s.endswith("OWNER TO stations_owner") for s in ours[3 + len(theirs):-1]] == [True] * 3
+    assert ours[-1] == "SELECT stations_guard.leave_maintenance()"
 
 
 def test_processes_creating_one_new_store_at_once_both_succeed(runtime):

@@ -155,6 +155,23 @@ BEGIN
 END
 $$;
 
+-- A write takes its store's events table's lock (one writer at a time: positions in commit order),
+-- which LOCK TABLE grants only to those who may UPDATE or DELETE: the writer takes it through this.
+CREATE FUNCTION stations_guard.lock_store(events regclass) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog
+    AS $$
+    BEGIN
+        IF NOT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                       WHERE c.oid = events AND n.nspname = 'eventstore' AND c.relname ~ '^d([0-9]{6}|city)_events$') THEN
+            RAISE EXCEPTION 'not an event store: %', events USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', events);
+    END
+    $$;
+ALTER FUNCTION stations_guard.lock_store(regclass) OWNER TO stations_owner;
+REVOKE ALL ON FUNCTION stations_guard.lock_store(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION stations_guard.lock_store(regclass) TO stations_writer;
+
 -- The read scope, bound for one transaction by a transaction-level advisory lock the session
 -- cannot take itself (the two-integer lock functions are revoked from PUBLIC below) nor release
 -- before the transaction ends: `set_config('stations.scope', ...)` binds nothing, and a second

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import psycopg
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -47,6 +48,17 @@ def commands(group: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ..
         found.append(((*path, name), command))
         found += commands(command, (*path, name)) if hasattr(command, "commands") else []
     return found
+
+
+def test_migrate_makes_every_store_owned_by_the_owner_and_runs_again(runner, monkeypatch, database_url):
+    monkeypatch.setenv("STATIONS_MIGRATE_DATABASE_URL", database_url)
+    for _ in range(2):
+        result = runner.invoke(app, ["migrate"])
+        assert result.exit_code == 0, result.output
+    with psycopg.connect(database_url) as conn:
+        stores = conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'eventstore'").fetchall()
+    assert {"dcity_events", "d350203_events", "d350203_chain"} <= {name for name, _ in stores}
+    assert {owner for _, owner in stores} == {"stations_owner"}
 
 
 def test_every_command_says_what_it_does_in_one_line(runner):

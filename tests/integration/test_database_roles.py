@@ -2,17 +2,23 @@
 add rows, the reader cannot widen its scope, and DDL on the event stores and the checkpoints is
 refused outside a maintenance that is recorded."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import asyncpg
 import psycopg
 import pytest
+from psycopg import Connection
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.errors import InsufficientPrivilege, RaiseException
 from psycopg.sql import SQL, Identifier
 
 from audit import checkpoints
 from domain.records import parse_record
-from tenants.event_store import SCHEMA, chain_table, events_table, records_table
+from projections import connections
+from projections.worker import ProjectionWorker
+from tenants.event_store import SCHEMA, BoundedDatastore, DistrictRecorder, chain_table, events_table, records_table
+from writes.ledger import DistrictLedger
 from tests.builders import service_delivered
 from tests.support import context
 
@@ -196,3 +202,44 @@ def test_the_reader_cannot_rebind_its_scope_nor_take_another_role(reader, record
         with pytest.raises(psycopg.Error), reader.transaction():  # a savepoint: the transaction stays usable
             reader.execute(escape)
         assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
+
+
+# -- the service's own work, as the writer: record, project, sign ------------------------------
+
+class WriterDatastore(BoundedDatastore):
+    """The write path's sessions as the writer (the superuser's URL of the tests, `SET ROLE`)."""
+
+    def after_connect_func(self) -> Callable[[Connection[Any]], None]:
+        setup = super().after_connect_func()
+
+        def after_connect(conn: Connection[Any]) -> None:
+            setup(conn)
+            conn.execute("SET ROLE stations_writer")
+
+        return after_connect
+
+
+async def test_the_writer_records_projects_and_signs_but_creates_no_store(runtime, database_url, district):
+    params = conninfo_to_dict(database_url)
+    datastore = WriterDatastore(dbname=params.get("dbname", "postgres"), host=params.get("host", "localhost"),
+                                port=params.get("port", 5432), user=params.get("user", "postgres"),
+                                password=params.get("password", ""), schema=SCHEMA, pool_size=2, max_overflow=0,
+                                statement_timeout="30s")
+    pool = await connections.create_pool(database_url, min_size=1, max_size=2,
+                                         init=lambda conn: conn.execute("SET ROLE stations_writer"))
+    try:
+        ledger = DistrictLedger(district.code, DistrictRecorder(datastore, district.code))
+        written = ledger.record([parse_record(service_delivered(district.town))], context(runtime, district))
+        assert written.position >= 1
+        assert await ProjectionWorker(pool).catch_up(district.code) >= 1
+        async with pool.acquire() as conn:
+            assert await conn.fetchval("SELECT current_user") == "stations_writer"
+            assert await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1",
+                                       district.code) == written.position
+            made = await checkpoints.make(conn, runtime.signing_key, district.code, "the writer signs")
+        assert made.tree_size >= 1
+        with pytest.raises(Exception, match="permission denied|outside a maintenance"):
+            DistrictRecorder(datastore, "999998").create_table()
+    finally:
+        await pool.close()
+        datastore.close()
