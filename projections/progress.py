@@ -15,6 +15,7 @@ from tenants.event_store import server_label
 
 
 WAIT_SECONDS = 10.0  # how long a read waits for the position it asks for, unless set otherwise
+UNHEARD = 2**63 - 1  # notices may have been missed: any position is worth reading the table for
 
 
 class Progress:
@@ -29,7 +30,8 @@ class Progress:
     def __init__(self, pools: ServerPools, timeout: float = WAIT_SECONDS):
         self.pools = pools
         self.timeout = timeout
-        self.reached: dict[str, int] = {}
+        self.reached: dict[str, int] = {}  # read from reports.tracking: facts
+        self.heard: dict[str, int] = {}  # what notices claimed: only whether reading the table is worth it
         self.changed: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.listening: list[asyncio.Task] = []
         self._hearing: set[asyncio.Task] = set()
@@ -60,7 +62,8 @@ class Progress:
             heard = _Senders(listener)
             try:
                 await listener.add_listener(PROGRESS_CHANNEL, partial(self._on_notify, heard))
-                for changed in self.changed.values():  # notices may have been sent while deaf
+                for district, changed in self.changed.items():  # notices may have been sent while deaf
+                    self.heard[district] = UNHEARD
                     changed.set()
                 await lost.wait()
             except LOST_DATABASE:
@@ -93,11 +96,14 @@ class Progress:
                      report_cache.changes_of(notice["changed"]))
         except (ValueError, KeyError, TypeError, AttributeError):
             return  # not a worker's notice
-        with contextlib.suppress(*LOST_DATABASE):  # a lost listener is connected again (`_listen`)
-            if await senders.ours(pid):
-                report_cache.MOVES.moved(district, *moved)
-        if (waiting := self.changed.get(district)) is not None:
-            waiting.set()
+        try:
+            with contextlib.suppress(*LOST_DATABASE):  # a lost listener is connected again (`_listen`)
+                if await senders.ours(pid):
+                    report_cache.MOVES.moved(district, *moved)
+        finally:
+            if (waiting := self.changed.get(district)) is not None:  # kept only for districts waited for
+                self.heard[district] = max(self.heard.get(district, 0), position)
+                waiting.set()
 
     async def position(self, district: str) -> int:
         async with (await self.pools.of_store(district)).acquire() as conn:
@@ -110,9 +116,10 @@ class Progress:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         changed = self.changed[district]
+        read = True  # the table, at first and whenever a notice claims the position
         while True:
             changed.clear()  # before looking, so a notice that comes meanwhile is not missed
-            if self.reached.get(district, 0) >= position or await self.position(district) >= position:
+            if self.reached.get(district, 0) >= position or read and await self.position(district) >= position:
                 return True
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -121,6 +128,7 @@ class Progress:
                 await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
                 return await self.position(district) >= position
+            read = self.heard.get(district, 0) >= position
 
 
 class _Senders:
