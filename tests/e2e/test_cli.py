@@ -14,8 +14,11 @@ SECRET = "a-cli-test-secret-of-at-least-32-characters"
 
 
 @pytest.fixture
-def runner(monkeypatch) -> CliRunner:
+def runner(monkeypatch, tmp_path) -> CliRunner:
+    """Production settings, as an operator's shell has them (`token` never connects to the database)."""
     monkeypatch.setenv("STATIONS_JWT_SECRET", SECRET)
+    monkeypatch.setenv("STATIONS_DATABASE_URL", "postgresql://db.invalid/stations")
+    monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "signing-key.pem"))
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
@@ -25,7 +28,7 @@ def test_token_mints_a_token_the_service_accepts(runner):
     result = runner.invoke(app, ["token", "--role", "station", "--district", "350203", "--town", "350203001"])
 
     assert result.exit_code == 0, result.output
-    caller = auth.decode(SECRET, result.output.strip())
+    caller = auth.decode(SECRET, result.stdout.strip())
     assert (caller.role, caller.district, caller.town) == ("station", "350203", "350203001")
 
 
