@@ -1,0 +1,162 @@
+"""The service as an attacker meets it: no body read before the token, security headers on every
+answer, readiness details for the city and admins only, its own `/docs` assets, request ids it
+can trust."""
+
+import asyncio
+import re
+import uuid
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from api.headers import SECURITY_HEADERS
+from tests.builders import service_delivered
+from tests.support import SampleDistrict, bearer, make_district
+
+FOUR_MIB = 4 * 1024 * 1024
+
+
+def writes(app: FastAPI) -> list[str]:
+    """Every path template of the app that takes a POST, as its document lists them."""
+    return sorted(path for path, operations in app.openapi()["paths"].items() if "post" in operations)
+
+
+async def call_without_reading(app: FastAPI, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, int]:
+    """POST a body of 4 MiB, the most the service takes, straight into the app; its status and how
+    many times the app asked for the body (an app that parses the body must ask)."""
+    asked, status = 0, 0
+    body = b'{"records": [' + b" " * (FOUR_MIB - 15) + b"]}"
+
+    async def receive():
+        nonlocal asked
+        asked += 1
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"test"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(body)).encode()), *headers],
+             "client": ("127.0.0.1", 5000), "server": ("test", 80), "state": {}, "app": app}
+    await app(scope, receive, send)
+    return status, asked
+
+
+@pytest.mark.parametrize("authorization", [None, b"Bearer not-a-token", b"Basic dXNlcjpwYXNz"],
+                         ids=["no-token", "bad-token", "not-bearer"])
+async def test_an_anonymous_4_mib_body_is_answered_401_without_being_read(app, authorization):
+    district = make_district(app.state.runtime)
+    headers = [(b"authorization", authorization)] if authorization else []
+    paths = [re.sub(r"\{district\}", district.code, p).replace("{period}", "2025H1").replace("{town}", district.town)
+             .replace("{year}", "2025") for p in writes(app)]
+    assert "/v1/districts/{district}/records" in writes(app) and len(paths) >= 10
+
+    answers = [await call_without_reading(app, path, headers) for path in paths]
+
+    assert answers == [(401, 0)] * len(paths), dict(zip(paths, answers, strict=True))
+
+
+async def test_a_token_is_checked_before_the_write_routes_body_is_parsed(app):
+    district = make_district(app.state.runtime)
+    other = make_district(app.state.runtime)
+    path = f"/v1/districts/{district.code}/records"
+    someone_elses = [(b"authorization", bearer("district", other.code)["Authorization"].encode())]
+    city = [(b"authorization", bearer("city")["Authorization"].encode())]
+
+    assert await call_without_reading(app, path, someone_elses) == (404, 0)
+    assert await call_without_reading(app, path, city) == (403, 0)
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/openapi.json", "/v1/vocabulary", "/v1/districts",
+                                  "/v1/no-such-thing", "/v1/districts/{d}/reports/2025H1",
+                                  "/v1/districts/{d}/reports/2025H1.xlsx", "/ui/", "/docs"])
+async def test_every_answer_carries_the_security_headers(client, district, path):
+    answer = await client.get(path.format(d=district.code), headers=bearer("district", district.code))
+
+    assert answer.headers["x-content-type-options"] == "nosniff", answer.headers
+    assert answer.headers["x-frame-options"] == "DENY" and answer.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    if not path.startswith(("/ui/", "/docs")):  # the dashboard's files are revalidated, not refetched
+        assert answer.headers["cache-control"] == "no-store"
+
+
+async def test_a_refused_write_carries_them_too(client, district):
+    answer = await client.post(f"/v1/districts/{district.code}/records", json={"records": []})
+    assert answer.status_code == 401
+    assert {k.lower(): v for k, v in SECURITY_HEADERS.items()}.items() <= dict(answer.headers).items()
+
+
+async def test_docs_load_nothing_from_another_origin(client):
+    pages = [await client.get("/docs"), await client.get("/redoc")]
+
+    for page in pages:
+        assert page.status_code == 200
+        assets = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+        assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), assets
+        for asset in assets:
+            assert (await client.get(asset)).status_code == 200, asset
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+
+
+# -- readiness ------------------------------------------------------------------------------
+
+@pytest.fixture
+async def unready_app(settings) -> FastAPI:
+    """A service whose background work has stopped (a finished task named after a district)."""
+    from stations.app import create_app
+
+    app = create_app(settings.model_copy(update={"run_projections": False}))
+    async with app.router.lifespan_context(app):
+        stopped = asyncio.get_running_loop().create_task(asyncio.sleep(0), name="projections-of-350203")
+        await stopped
+        app.state.background.append(stopped)
+        yield app
+
+
+@pytest.mark.parametrize("headers", [{}, bearer("district", "350203"), bearer("auditor"),
+                                     {"Authorization": "Bearer forged"}],
+                         ids=["anonymous", "district", "auditor", "bad-token"])
+async def test_readyz_tells_anyone_but_the_city_and_admins_only_not_ready(unready_app, headers):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=unready_app), base_url="http://test") as c:
+        answer = await c.get("/readyz", headers=headers)
+
+    assert answer.status_code == 503 and answer.headers["retry-after"]
+    assert "350203" not in answer.text and "background" not in answer.text
+    assert answer.json()["detail"] == "未就绪 / not ready"
+
+
+@pytest.mark.parametrize("role", ["city", "admin"])
+async def test_readyz_tells_the_city_and_admins_why(unready_app, role):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=unready_app), base_url="http://test") as c:
+        answer = await c.get("/readyz", headers=bearer(role))
+
+    assert answer.status_code == 503 and "projections-of-350203" in answer.json()["detail"]
+
+
+# -- X-Request-ID ---------------------------------------------------------------------------
+
+async def stored_request_id(client: httpx.AsyncClient, district: SampleDistrict, given: str) -> str:
+    staff = bearer("district", district.code)
+    written = await client.post(f"/v1/districts/{district.code}/records", json={"records": [
+        service_delivered(district.town)]}, headers={**staff, "X-Request-ID": given})
+    assert written.status_code == 200, written.text
+    position = written.json()["position"]
+    log = await client.get(f"/v1/districts/{district.code}/events", params={"after": position - 1, "limit": 1},
+                           headers=staff)
+    return log.json()["events"][0]["request_id"]
+
+
+async def test_a_safe_request_id_is_kept_with_the_events(client, district):
+    assert await stored_request_id(client, district, "batch-2025.03:17_a") == "batch-2025.03:17_a"
+
+
+@pytest.mark.parametrize("given", ["13912345678", "R-139 1234 5678", "x" * 129, "<script>alert(1)</script>",
+                                   "id with spaces", "35020319900101123X", "-leading-dash"])
+async def test_an_unsafe_request_id_is_replaced_by_a_fresh_one(client, district, given):
+    stored = await stored_request_id(client, district, given)
+    assert stored != given and uuid.UUID(stored)
