@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.deps import (
     AuditedRead, CallerDep, DistrictDep, KnownDistrict, RequestIdDep, RuntimeDep, allow,
 )
-from domain.values import PERIOD_PATTERN, POSITION_MAX, TOWN_PATTERN
+from domain.values import PERIOD_PATTERN, POSITION_MAX, TOWN_PATTERN, text
 from service import commands, queries
 from service.callers import Caller, Role
 from service.queries import CityReport, DistrictReport, TownReport
@@ -33,7 +33,8 @@ DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.
 CityReader = Annotated[Caller, Depends(allow(Role.city, Role.auditor, Role.admin))]
 DistrictWriter = Annotated[Caller, Depends(allow(Role.district))]
 CityWriter = Annotated[Caller, Depends(allow(Role.city))]
-Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, description="why it is returned")]
+# Screened for personal data like every free text: it is stored in the district's events.
+Reason = Annotated[text(1000), Body(embed=True, description="why it is returned")]
 
 
 def answer(report: Any) -> Response:

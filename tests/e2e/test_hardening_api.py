@@ -160,3 +160,24 @@ async def test_a_safe_request_id_is_kept_with_the_events(client, district):
 async def test_an_unsafe_request_id_is_replaced_by_a_fresh_one(client, district, given):
     stored = await stored_request_id(client, district, given)
     assert stored != given and uuid.UUID(stored)
+
+
+# -- return reasons: free text stored in events, screened like every other ------------------
+
+@pytest.mark.parametrize("reason", ["请联系 139 1234 5678", "身份证３５０２０３１９８５１２３１００２６", "+86-13912345678 退回"])
+async def test_a_return_reason_holding_personal_data_is_refused_and_nothing_changes(client, district, reason):
+    staff, city, base = bearer("district", district.code), bearer("city"), f"/v1/districts/{district.code}"
+    written = await client.post(f"{base}/records", json={"records": [service_delivered(district.town)]}, headers=staff)
+    assert (await client.post(f"{base}/reports/2025H1/towns/{district.town}/submit", headers=staff)).status_code == 200
+    assert (await client.post(f"{base}/reports/2025H1/submit", headers=staff)).status_code == 200
+    log = await client.get(f"{base}/events", params={"after": written.json()["position"]}, headers=staff)
+
+    returns = [(f"{base}/reports/2025H1/towns/{district.town}/return", staff),
+               (f"/v1/city/reports/2025H1/districts/{district.code}/return", city),
+               (f"/v1/city/plans/2025/districts/{district.code}/return", city)]
+    answers = [await client.post(path, json={"reason": reason}, headers=headers) for path, headers in returns]
+
+    assert [a.status_code for a in answers] == [422] * 3, [a.text for a in answers]
+    assert all(a.json()["errors"][0]["field"] == "reason" for a in answers)
+    assert (await client.get(f"{base}/events", params={"after": written.json()["position"]},
+                             headers=staff)).json() == log.json()
