@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from api.deps import (
     AuditedRead, CallerDep, DistrictDep, KnownDistrict, RequestIdDep, RuntimeDep, allow,
@@ -24,9 +25,19 @@ TownQuery = Annotated[str | None, Query(pattern=TOWN_PATTERN)]
 Version = Annotated[Literal["submitted", "approved"] | None,
                     Query(description="the report exactly as it was submitted or approved")]
 MinPosition = Annotated[int | None, Query(ge=0, le=POSITION_MAX, description="wait (up to 10 s) until projections reach it")]
+
+
+def _positions_in_range(pairs: str | None) -> str | None:
+    if pairs and any(int(pair.rpartition(":")[2]) > POSITION_MAX for pair in pairs.split(",")):
+        raise ValueError(f"位置不得大于 {POSITION_MAX} / a position is at most {POSITION_MAX}")
+    return pairs
+
+
+# Positions of 1 to 19 digits, each a bigint: a number of thousands of digits is a 422, never a 500.
 CityMinPosition = Annotated[str | None, Query(
-    pattern=r"^([0-9]{6}|city):[0-9]+(,([0-9]{6}|city):[0-9]+)*$",
-    description="district:position pairs, comma-separated ('city' for the city's own store)")]
+    pattern=r"^([0-9]{6}|city):[0-9]{1,19}(,([0-9]{6}|city):[0-9]{1,19})*$", max_length=4000,
+    description="district:position pairs, comma-separated ('city' for the city's own store)"),
+    AfterValidator(_positions_in_range)]
 AsOf = Annotated[datetime | None, Query(description="the report as the records known at this moment (RFC 3339,"
                                                     " with its offset) made it", examples=["2025-07-10T17:00:00+08:00"])]
 DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]

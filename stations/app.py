@@ -51,7 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Off unless asked for: FastAPI otherwise looks for configured providers on every request.
         telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.tokens = Tokens(settings.jwt_secret.get_secret_value(), settings.token_hours)
+    app.state.tokens = Tokens(settings.jwt_secret.get_secret_value(), settings.token_hours,
+                              settings.token_issuer, settings.token_audience, settings.revoked_token_ids)
     problems.install(app, records.BODY_MODELS)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthenticateFirst)  # added later runs first: the token, then the body's size

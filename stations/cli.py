@@ -287,7 +287,8 @@ def token(role: Annotated[Role, typer.Option(help="station, district, city, audi
           district: Annotated[str | None, typer.Option(help="district code, for station and district")] = None,
           town: Annotated[str | None, typer.Option(help="town code, for station")] = None,
           sub: Annotated[str | None, typer.Option(help="subject (defaults to the role and scope)")] = None,
-          hours: Annotated[int | None, typer.Option(help="hours until it expires")] = None) -> None:
+          hours: Annotated[int | None, typer.Option(min=1, max=auth.MAX_TOKEN_HOURS, help="hours until it expires"
+                                                    " (default STATIONS_TOKEN_HOURS, 8)")] = None) -> None:
     """Mint a bearer token signed with this service's secret."""
     settings = settings_or_exit()
     if settings.environment == "production":
@@ -296,10 +297,12 @@ def token(role: Annotated[Role, typer.Option(help="station, district, city, audi
     subject = sub or "-".join(filter(None, [role.value, district, town]))
     try:
         minted = auth.mint(settings.jwt_secret.get_secret_value(), sub=subject, role=role, district=district,
-                           town=town, hours=hours or settings.token_hours)
+                           town=town, hours=hours or settings.token_hours, issuer=settings.token_issuer,
+                           audience=settings.token_audience)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(minted)
+    Console(stderr=True).print(f"令牌编号 / token id (jti): {auth.token_id(minted)} (STATIONS_REVOKED_TOKENS revokes it)")
 
 
 if __name__ == "__main__":

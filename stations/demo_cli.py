@@ -207,6 +207,7 @@ def tokens(token: str | None):
 
     def mint(district: str) -> str:
         if district not in minted:
-            minted[district] = auth.mint(secret, sub="import", role=auth.Role.district, district=district)
+            minted[district] = auth.mint(secret, sub="import", role=auth.Role.district, district=district,
+                                         issuer=settings.token_issuer, audience=settings.token_audience)
         return minted[district]
     return mint

@@ -8,7 +8,7 @@ import platformdirs
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.auth import TOKEN_HOURS
+from api.auth import AUDIENCE, ISSUER, MAX_TOKEN_HOURS, TOKEN_HOURS
 from projections.progress import WAIT_SECONDS
 from projections.reports import Deadlines
 from projections.worker import SNAPSHOT_EVERY
@@ -47,7 +47,16 @@ class Settings(BaseSettings):
                                   description="the HS256 key bearer tokens are signed with (32+ random bytes in production)")
     signing_key_file: Path | None = Field(
         default=None, description="Ed25519 private key (PEM) that signs checkpoints; made in data_dir when unset")
-    token_hours: int = Field(default=TOKEN_HOURS, ge=1, le=24 * 30, description="lifetime of a token `stations token` mints")
+    token_hours: int = Field(default=TOKEN_HOURS, ge=1, le=MAX_TOKEN_HOURS,
+                             description="lifetime of a token `stations token` mints (no token is taken that lives longer"
+                                         f" than {MAX_TOKEN_HOURS})")
+    token_issuer: str = Field(default=ISSUER, min_length=1, description="the `iss` claim tokens are minted with and must carry")
+    token_audience: str = Field(default=AUDIENCE, min_length=1,
+                                description="the `aud` claim tokens are minted with and must carry: give each deployment"
+                                            " its own, so that one's tokens are not another's")
+    revoked_tokens: str = Field(default="", pattern=r"^[0-9a-f,\s]*$",
+                                description="ids (`jti`, which `stations token` prints) of tokens refused before they"
+                                            " expire, comma-separated; read at start")
     write_pool_size: int = Field(default=4, ge=1, le=64, description="write connections per PostgreSQL server")
     write_pool_overflow: int = Field(default=4, ge=0, le=64, description="extra write connections under load")
     read_pool_size: int = Field(default=4, ge=1, le=64, description="read (asyncpg) connections per server")
@@ -85,6 +94,10 @@ class Settings(BaseSettings):
                 raise ValueError(" ".join(refused) + " (STATIONS_ENVIRONMENT=development runs without these, on"
                                  " this machine only)")
         return self
+
+    @property
+    def revoked_token_ids(self) -> frozenset[str]:
+        return frozenset(filter(None, (jti.strip() for jti in self.revoked_tokens.split(","))))
 
     @property
     def signing_key_path(self) -> Path:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import jwt
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -82,3 +83,18 @@ def test_production_refuses_the_development_secret(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="STATIONS_JWT_SECRET"):
         get_settings()
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("hours, lives", [(None, 8), ("1", 1), ("720", 720)])
+def test_token_lives_8_hours_by_default_and_at_most_720(runner, hours, lives):
+    result = runner.invoke(app, ["token", "--role", "city", *(["--hours", hours] if hours else [])])
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(result.stdout.strip(), SECRET, algorithms=[auth.ALGORITHM], audience=auth.AUDIENCE)
+    assert claims["exp"] - claims["iat"] == lives * 3600
+    assert claims["jti"] in result.stderr
+
+
+@pytest.mark.parametrize("hours", ["0", "721", "100000"])
+def test_token_refuses_hours_out_of_bounds(runner, hours):
+    result = runner.invoke(app, ["token", "--role", "city", "--hours", hours])
+    assert result.exit_code != 0 and not result.stdout.strip()

@@ -125,7 +125,7 @@ async def test_a_development_token_works_on_the_api(development, development_app
     assert own.status_code == 200, own.text
     assert other.status_code == 403
     assert minted.json() | {"token": None} == {"token": None, "role": "station", "district": district.code,
-                                               "town": district.town, "expires_in_hours": 12}
+                                               "town": district.town, "expires_in_hours": 8}
 
 
 @pytest.mark.parametrize("request_", [

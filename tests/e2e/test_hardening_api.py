@@ -3,16 +3,25 @@ answer, readiness details for the city and admins only, its own `/docs` assets, 
 can trust."""
 
 import asyncio
+import csv
+import io
+import random
 import re
 import uuid
 
 import httpx
+import openpyxl
 import pytest
+from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 
+from api import auth
 from api.headers import SECURITY_HEADERS
+from domain.divisions import DistrictVersion, TownVersion
+from exports.model import FORMULA_STARTS
 from tests.builders import service_delivered
-from tests.support import SampleDistrict, bearer, make_district
+from tenants import registry
+from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
 
 FOUR_MIB = 4 * 1024 * 1024
 
@@ -47,8 +56,13 @@ async def call_without_reading(app: FastAPI, path: str, headers: list[tuple[byte
     return status, asked
 
 
-@pytest.mark.parametrize("authorization", [None, b"Bearer not-a-token", b"Basic dXNlcjpwYXNz"],
-                         ids=["no-token", "bad-token", "not-bearer"])
+OTHER_AUDIENCE = auth.mint(TEST_SECRET, sub="x", role=auth.Role.admin, audience="another-service")
+OTHER_ISSUER = auth.mint(TEST_SECRET, sub="x", role=auth.Role.admin, issuer="someone-else")
+
+
+@pytest.mark.parametrize("authorization", [None, b"Bearer not-a-token", b"Basic dXNlcjpwYXNz",
+                                           f"Bearer {OTHER_AUDIENCE}".encode(), f"Bearer {OTHER_ISSUER}".encode()],
+                         ids=["no-token", "bad-token", "not-bearer", "another-audience", "another-issuer"])
 async def test_an_anonymous_4_mib_body_is_answered_401_without_being_read(app, authorization):
     district = make_district(app.state.runtime)
     headers = [(b"authorization", authorization)] if authorization else []
@@ -181,3 +195,67 @@ async def test_a_return_reason_holding_personal_data_is_refused_and_nothing_chan
     assert all(a.json()["errors"][0]["field"] == "reason" for a in answers)
     assert (await client.get(f"{base}/events", params={"after": written.json()["position"]},
                              headers=staff)).json() == log.json()
+
+
+# -- exports: a name that looks like a formula stays text ----------------------------------
+
+FORMULAS = ['=HYPERLINK("http://203.0.113.9/x","点此查看")', "+SUM(1,2)", "-2+3", "@cmd", "\tTAB", "\r=1"]
+
+
+def district_named_like_formulas(runtime) -> SampleDistrict:
+    while True:
+        code = f"{random.randrange(700_000, 1_000_000)}"
+        towns = {f"{code}{n:03d}": name for n, name in enumerate(FORMULAS, start=1)}
+        try:
+            registry.register(runtime.datastore, [DistrictVersion(code, f"={code}+1区")],
+                              [TownVersion(t, code, n, "街道") for t, n in towns.items()])
+        except IntegrityError:
+            continue
+        runtime.tenants.refresh()
+        return SampleDistrict(code, f"={code}+1区", towns)
+
+
+async def test_exports_neutralise_cells_that_look_like_formulas(client, app):
+    district = district_named_like_formulas(app.state.runtime)
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/2025H1"
+    written = await client.post(f"/v1/districts/{district.code}/records", headers=staff,
+                                json={"records": [service_delivered(t) for t in district.towns]})
+    position = written.json()["position"]
+
+    book = await client.get(f"{base}.xlsx", params={"min_position": position}, headers=staff)
+    sheet = await client.get(f"{base}.csv", params={"min_position": position}, headers=staff)
+
+    assert book.status_code == sheet.status_code == 200, (book.text, sheet.text)
+    cells = [c for ws in openpyxl.load_workbook(io.BytesIO(book.content)).worksheets for row in ws.iter_rows()
+             for c in row if c.value is not None]
+    assert not [c.value for c in cells if c.data_type == "f" or str(c.value).startswith(FORMULA_STARTS)]
+    assert {f"'{name}" for name in FORMULAS[:-1]} <= {c.value for c in cells}  # XML keeps no bare CR
+    fields = [f for line in csv.reader(io.StringIO(sheet.text.removeprefix("\ufeff"))) for f in line]
+    assert not [f for f in fields if f.startswith(FORMULA_STARTS) and not re.fullmatch(r"-[0-9.]+", f)]
+    assert any(f.startswith(f"'{FORMULAS[0]}") for f in fields)
+
+
+# -- numeric query parameters are bounded -----------------------------------------------------
+
+HUGE = "9" * 4300
+
+
+@pytest.mark.parametrize("path, params", [
+    ("/v1/districts/{d}/reports/2025H1", {"min_position": HUGE}),
+    ("/v1/districts/{d}/reports/2025H1", {"min_position": "9" * 5000}),
+    ("/v1/districts/{d}/reports/2025H1", {"min_position": str(2**63)}),
+    ("/v1/districts/{d}/reports/2025H1/towns/{t}", {"min_position": HUGE}),
+    ("/v1/districts/{d}/reports/2025H1.xlsx", {"min_position": HUGE}),
+    ("/v1/districts/{d}/events", {"after": HUGE}),
+    ("/v1/districts/{d}/events", {"limit": HUGE}),
+    ("/v1/city/reports/2025H1", {"min_position": f"{{d}}:{HUGE}"}),
+    ("/v1/city/reports/2025H1", {"min_position": f"{{d}}:{2**63}"}),
+    ("/v1/city/reports/2025H1.csv", {"min_position": f"city:{HUGE}"}),
+    ("/v1/districts/{d}/plans/2025", {"min_position": HUGE}),
+])
+async def test_a_numeric_query_parameter_out_of_bounds_is_a_422_problem(client, district, path, params):
+    answer = await client.get(path.format(d=district.code, t=district.town),
+                              params={k: v.format(d=district.code) for k, v in params.items()}, headers=bearer("city"))
+
+    assert answer.status_code == 422, answer.text[:300]
+    assert answer.headers["content-type"] == "application/problem+json" and answer.json()["errors"]
