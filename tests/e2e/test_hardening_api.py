@@ -7,23 +7,26 @@ import csv
 import io
 import random
 import re
+import time
 import uuid
 
 import httpx
+import jwt
 import openpyxl
 import pytest
 from eventsourcing.persistence import IntegrityError
 from fastapi import FastAPI
 
-from api import auth
-from api.headers import SECURITY_HEADERS
 from domain.divisions import DistrictVersion, TownVersion
-from exports.model import FORMULA_STARTS
 from tests.builders import service_delivered
 from tenants import registry
 from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
 
 FOUR_MIB = 4 * 1024 * 1024
+# Spelled out here rather than imported, so that this module runs against code that lacks them.
+SECURITY_HEADERS = {"cache-control": "no-store", "x-content-type-options": "nosniff", "x-frame-options": "DENY",
+                    "referrer-policy": "no-referrer"}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def writes(app: FastAPI) -> list[str]:
@@ -56,8 +59,14 @@ async def call_without_reading(app: FastAPI, path: str, headers: list[tuple[byte
     return status, asked
 
 
-OTHER_AUDIENCE = auth.mint(TEST_SECRET, sub="x", role=auth.Role.admin, audience="another-service")
-OTHER_ISSUER = auth.mint(TEST_SECRET, sub="x", role=auth.Role.admin, issuer="someone-else")
+def signed(**claims) -> str:
+    """An admin token signed with the service's secret, with these claims instead of the right ones."""
+    now = int(time.time())
+    return jwt.encode({"sub": "x", "role": "admin", "iat": now, "exp": now + 3600, "iss": "stations",
+                       "aud": "stations-api", "jti": uuid.uuid4().hex, **claims}, TEST_SECRET, algorithm="HS256")
+
+
+OTHER_AUDIENCE, OTHER_ISSUER = signed(aud="another-service"), signed(iss="someone-else")
 
 
 @pytest.mark.parametrize("authorization", [None, b"Bearer not-a-token", b"Basic dXNlcjpwYXNz",
@@ -102,7 +111,7 @@ async def test_every_answer_carries_the_security_headers(client, district, path)
 async def test_a_refused_write_carries_them_too(client, district):
     answer = await client.post(f"/v1/districts/{district.code}/records", json={"records": []})
     assert answer.status_code == 401
-    assert {k.lower(): v for k, v in SECURITY_HEADERS.items()}.items() <= dict(answer.headers).items()
+    assert SECURITY_HEADERS.items() <= dict(answer.headers).items()
 
 
 async def test_docs_load_nothing_from_another_origin(client):
