@@ -21,7 +21,9 @@ _SEP = r"[\s\-.\u2010-\u2015\u2212\u00b7\u30fb]?"
 _RESIDENT_ID = re.compile(rf"(?<![0-9])[1-9](?:{_SEP}[0-9]){{16}}{_SEP}[0-9Xx](?![0-9])")
 _MOBILE = re.compile(rf"(?<![0-9])(?:\(?(?:\+|00)?86\)?{_SEP})?1{_SEP}[3-9](?:{_SEP}[0-9]){{9}}(?![0-9])")
 _SEPARATORS = re.compile(_SEP.removesuffix("?"))
-_CHINESE_DIGITS = str.maketrans("〇零一二三四五六七八九幺", "001234567891")
+_CHINESE_DIGITS = dict(zip("〇零一二三四五六七八九幺", "001234567891", strict=True))
+_CHINESE_DIGIT = re.compile(f"[{''.join(_CHINESE_DIGITS)}]")
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")  # a decimal digit of another script (\d is Unicode's)
 
 KINDS = {"resident_id": ("居民身份证号", "a resident ID number"), "mobile": ("手机号", "a mobile number")}
 
@@ -29,8 +31,10 @@ KINDS = {"resident_id": ("居民身份证号", "a resident ID number"), "mobile"
 def as_read(text: str) -> str:
     """The text with every digit as an ASCII digit (full-width, other scripts', Chinese numerals)
     and full-width punctuation as ASCII (NFKC): what a reader would take the numbers in it for."""
-    text = unicodedata.normalize("NFKC", text).translate(_CHINESE_DIGITS)
-    return "".join(str(unicodedata.decimal(c)) if not c.isascii() and c.isdecimal() else c for c in text)
+    if text.isascii():
+        return text
+    text = _CHINESE_DIGIT.sub(lambda digit: _CHINESE_DIGITS[digit.group()], unicodedata.normalize("NFKC", text))
+    return _OTHER_DIGIT.sub(lambda digit: str(unicodedata.decimal(digit.group())), text)
 
 
 def is_resident_id(value: str) -> bool:
