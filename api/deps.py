@@ -6,6 +6,7 @@ known): FastAPI runs a plain `def` dependency in a worker thread, a hop per depe
 costing more than the work itself.
 """
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api import auth
 from api.problems import ApiProblem, forbidden, not_found
+from domain import personal_data
 from domain.values import DISTRICT_PATTERN
 from service import audit_trail, queries
 from service.callers import Caller, Role
@@ -44,10 +46,11 @@ DistrictPath = Annotated[str, Path(pattern=DISTRICT_PATTERN, examples=["350203"]
 
 
 async def get_caller(request: Request, credentials: Credentials) -> Caller:
-    return _caller(request, credentials)
+    return authenticate(request, credentials)
 
 
-def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+    """The caller the bearer token names; 401 without a valid one."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:
         raise ApiProblem(401, "unauthorized", "未认证 / Unauthorized",
@@ -103,7 +106,7 @@ def acting_in(*roles: Role) -> Callable[..., Awaitable[Acting]]:
     """`DistrictDep` and `allow(*roles)` as one dependency: the same checks in the same order
     (401 without a valid token, 404 for a district out of scope, 403 for another role)."""
     async def acting(district: DistrictPath, request: Request, credentials: Credentials) -> Acting:
-        caller = _caller(request, credentials)
+        caller = authenticate(request, credentials)
         await _check_district(request, caller, district)
         _check_role(caller, roles)
         return Acting(district, caller)
@@ -130,11 +133,17 @@ async def log_auditor_read(request: Request, caller: CallerDep, runtime: Runtime
 AuditedRead = Depends(log_auditor_read)
 
 
-REQUEST_ID_MAX = 128
+# An id the caller's systems can find the request by, stored in its events: letters, digits and
+# a few separators, and no personal data.
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 
 
-async def request_id(x_request_id: Annotated[str | None, Header(max_length=REQUEST_ID_MAX)] = None) -> str:
-    return x_request_id or str(uuid.uuid4())
+async def request_id(x_request_id: Annotated[str | None, Header(
+        description="stored with the events of the request when it is 1-128 letters, digits and `._:-`"
+                    " holding no personal data; else a new UUID is")] = None) -> str:
+    if x_request_id and REQUEST_ID.fullmatch(x_request_id) and not personal_data.found_in(x_request_id):
+        return x_request_id
+    return str(uuid.uuid4())
 
 
 RequestIdDep = Annotated[str, Depends(request_id)]

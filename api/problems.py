@@ -26,6 +26,7 @@ from domain.report import ChainViolation
 from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
 from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
 from service.health import NotReady, Unavailable
+from api.headers import SECURITY_HEADERS
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = 5
@@ -287,7 +288,8 @@ def install(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
         # Starlette logs the exception and re-raises it after this answer: nothing is hidden.
         return problem_response(ProblemDetails(
             type="/problems/internal", title="服务器内部错误 / Internal server error", status=500,
-            detail="服务器出错，已记录，请稍后重试或联系管理员 / the server failed; it is logged"))
+            detail="服务器出错，已记录，请稍后重试或联系管理员 / the server failed; it is logged"),
+            SECURITY_HEADERS)  # answered outside the middleware that adds them to every other answer
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -51,20 +51,21 @@ BODY_MODELS = (RecordBatch,)
 
 class _WriteRoute(APIRoute):
     """The busiest route, answered without FastAPI's solving of its dependencies when the
-    request's path and headers are well formed: the same functions check it in the order FastAPI
-    calls them (body, token, district, role, request id). Any other request goes the standard
+    request's path is well formed: the same functions check it, the caller before the body is
+    read (token, district, role, then body and request id). Any other request goes the standard
     way, and is refused as FastAPI refuses it."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         standard = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
-            district, given_id = request.path_params["district"], request.headers.get("x-request-id")
-            if not _DISTRICT.fullmatch(district) or (given_id is not None and len(given_id) > deps.REQUEST_ID_MAX):
+            district = request.path_params["district"]
+            if not _DISTRICT.fullmatch(district):
                 return await standard(request)
-            batch = await _record_batch(request)
             writer = await _acting(district, request, await deps.bearer(request))
-            return await post_records(batch, writer, await deps.request_id(given_id), request.app.state.runtime)
+            batch = await _record_batch(request)
+            return await post_records(batch, writer, await deps.request_id(request.headers.get("x-request-id")),
+                                      request.app.state.runtime)
 
         return handle
 

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from api.deps import (
     AuditedRead, CallerDep, DistrictDep, KnownDistrict, RequestIdDep, RuntimeDep, allow,
 )
-from domain.values import PERIOD_PATTERN, POSITION_MAX, TOWN_PATTERN
+from domain.values import PERIOD_PATTERN, POSITION_MAX, TOWN_PATTERN, text
 from service import commands, queries
 from service.callers import Caller, Role
 from service.queries import CityReport, DistrictReport, TownReport
@@ -24,16 +25,27 @@ TownQuery = Annotated[str | None, Query(pattern=TOWN_PATTERN)]
 Version = Annotated[Literal["submitted", "approved"] | None,
                     Query(description="the report exactly as it was submitted or approved")]
 MinPosition = Annotated[int | None, Query(ge=0, le=POSITION_MAX, description="wait (up to 10 s) until projections reach it")]
+
+
+def _positions_in_range(pairs: str | None) -> str | None:
+    if pairs and any(int(pair.rpartition(":")[2]) > POSITION_MAX for pair in pairs.split(",")):
+        raise ValueError(f"位置不得大于 {POSITION_MAX} / a position is at most {POSITION_MAX}")
+    return pairs
+
+
+# Positions of 1 to 19 digits, each a bigint: a number of thousands of digits is a 422, never a 500.
 CityMinPosition = Annotated[str | None, Query(
-    pattern=r"^([0-9]{6}|city):[0-9]+(,([0-9]{6}|city):[0-9]+)*$",
-    description="district:position pairs, comma-separated ('city' for the city's own store)")]
+    pattern=r"^([0-9]{6}|city):[0-9]{1,19}(,([0-9]{6}|city):[0-9]{1,19})*$", max_length=4000,
+    description="district:position pairs, comma-separated ('city' for the city's own store)"),
+    AfterValidator(_positions_in_range)]
 AsOf = Annotated[datetime | None, Query(description="the report as the records known at this moment (RFC 3339,"
                                                     " with its offset) made it", examples=["2025-07-10T17:00:00+08:00"])]
 DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]
 CityReader = Annotated[Caller, Depends(allow(Role.city, Role.auditor, Role.admin))]
 DistrictWriter = Annotated[Caller, Depends(allow(Role.district))]
 CityWriter = Annotated[Caller, Depends(allow(Role.city))]
-Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, description="why it is returned")]
+# Screened for personal data like every free text: it is stored in the district's events.
+Reason = Annotated[text(1000), Body(embed=True, description="why it is returned")]
 
 
 def answer(report: Any) -> Response:

@@ -112,7 +112,8 @@ def running_service(database_url: str, **env: str) -> Iterator[Service]:
         port = s.getsockname()[1]
     data_dir = Path(tempfile.mkdtemp(prefix="stations-bench-data-"))
     environment = {**os.environ, "STATIONS_DATABASE_URL": database_url, "STATIONS_JWT_SECRET": SECRET,
-                   "STATIONS_ENVIRONMENT": "test", "STATIONS_DATA_DIR": str(data_dir),
+                   "STATIONS_ENVIRONMENT": "production", "STATIONS_DATA_DIR": str(data_dir),
+                   "STATIONS_SIGNING_KEY_FILE": str(data_dir / "signing-key.pem"),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
     with (data_dir / "service.log").open("wb") as log:

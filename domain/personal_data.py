@@ -2,21 +2,43 @@
 
 Events cannot be changed or removed, so what is refused here is refused before it is stored.
 People are named in events only by the pseudonyms their district keeps the key to.
+
+Every free text of a record or a request is screened by `found_in`, every reference to a person
+by `in_reference`. Both read the text as a person would: full-width and other scripts' digits as
+digits, Chinese numerals too, and a number split by spaces, hyphens or dots, or behind `+86`, as
+the number it is.
 """
 
 import re
+import unicodedata
 
 # GB 11643-1999: an 18-character resident ID number ends in an ISO 7064 MOD 11-2 check character.
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
-_RESIDENT_ID = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
-_PREFIX = re.compile(r"^[A-Za-z]{0,8}[-_.:]?")
+
+# One separator may stand between any two digits: "139 1234 5678", "139-1234-5678", "139.1234.5678".
+_SEP = r"[\s\-.\u2010-\u2015\u2212\u00b7\u30fb]?"
+_RESIDENT_ID = re.compile(rf"(?<![0-9])[1-9](?:{_SEP}[0-9]){{16}}{_SEP}[0-9Xx](?![0-9])")
+_MOBILE = re.compile(rf"(?<![0-9])(?:\(?(?:\+|00)?86\)?{_SEP})?1{_SEP}[3-9](?:{_SEP}[0-9]){{9}}(?![0-9])")
+_SEPARATORS = re.compile(_SEP.removesuffix("?"))
+_CHINESE_DIGITS = dict(zip("〇零一二三四五六七八九幺", "001234567891", strict=True))
+_CHINESE_DIGIT = re.compile(f"[{''.join(_CHINESE_DIGITS)}]")
+_OTHER_DIGIT = re.compile(r"[^\D0-9]")  # a decimal digit of another script (\d is Unicode's)
 
 KINDS = {"resident_id": ("居民身份证号", "a resident ID number"), "mobile": ("手机号", "a mobile number")}
 
 
+def as_read(text: str) -> str:
+    """The text with every digit as an ASCII digit (full-width, other scripts', Chinese numerals)
+    and full-width punctuation as ASCII (NFKC): what a reader would take the numbers in it for."""
+    if text.isascii():
+        return text
+    text = _CHINESE_DIGIT.sub(lambda digit: _CHINESE_DIGITS[digit.group()], unicodedata.normalize("NFKC", text))
+    return _OTHER_DIGIT.sub(lambda digit: str(unicodedata.decimal(digit.group())), text)
+
+
 def is_resident_id(value: str) -> bool:
+    value = _SEPARATORS.sub("", value)
     if len(value) != 18 or not value[:17].isascii() or not value[:17].isdigit():
         return False
     total = sum(int(digit) * weight for digit, weight in zip(value[:17], _WEIGHTS, strict=True))
@@ -24,19 +46,23 @@ def is_resident_id(value: str) -> bool:
 
 
 def found_in(text: str) -> str | None:
-    """The kind of personal data the text holds anywhere, if any."""
-    if any(is_resident_id(m.group()) for m in _RESIDENT_ID.finditer(text)):
+    """The kind of personal data the text holds anywhere, if any (an 18-digit number counts as a
+    resident ID when its check character fits: contract and document numbers that long exist)."""
+    read = as_read(text)
+    if any(is_resident_id(m.group()) for m in _RESIDENT_ID.finditer(read)):
         return "resident_id"
-    if _MOBILE.search(text):
+    if _MOBILE.search(read):
         return "mobile"
     return None
 
 
-def is_identifying(reference: str) -> str | None:
-    """The kind of personal data a reference is, bare or behind a short prefix ("R-139...")."""
-    bare = _PREFIX.sub("", reference, count=1)
-    if is_resident_id(bare):
+def in_reference(reference: str) -> str | None:
+    """The kind of personal data a reference to a person holds anywhere (`R-13912345678-1`), if
+    any: a resident ID's shape is enough here, check character or not (a pseudonym needs no
+    run of 18 digits)."""
+    read = as_read(reference)
+    if _RESIDENT_ID.search(read):
         return "resident_id"
-    if _MOBILE.fullmatch(bare):
+    if _MOBILE.search(read):
         return "mobile"
     return None

@@ -180,7 +180,7 @@ class FundSpent(_Record):
     source: FundSource
     amount: Money
     purpose: text(500)
-    voucher: text(100, screened=False) | None = None
+    voucher: text(100) | None = None
     town: TownCode | None = Field(default=None, description="区统筹项目的支出所属镇(街道)，此类项目必填"
                                                            " / the town spent for, required on a district purchase")
     level: FundLevel | None = Field(default=None, description="资金级次；项目该来源只有一条资金时可省略"

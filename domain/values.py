@@ -97,11 +97,11 @@ def _free_of_personal_data(value: str) -> str:
     return value
 
 
-def text(max_length: int, min_length: int = 1, *, screened: bool = True) -> Any:
-    """Free text, NFC-normalised and stripped, within length limits, and (unless it is a
-    number of another kind, such as a voucher's) refused when it holds personal data."""
-    checks = (AfterValidator(_free_of_personal_data),) if screened else ()
-    return Annotated[str, BeforeValidator(_nfc), Field(min_length=min_length, max_length=max_length), *checks]
+def text(max_length: int, min_length: int = 1) -> Any:
+    """Free text, NFC-normalised and stripped, within length limits, and refused when it holds
+    personal data (`personal_data.found_in`): every free text of a record or a request is one."""
+    return Annotated[str, BeforeValidator(_nfc), Field(min_length=min_length, max_length=max_length),
+                     AfterValidator(_free_of_personal_data)]
 
 
 # The codes every edge checks, in one place: a district (6 digits), a town (9), a half year.
@@ -117,10 +117,9 @@ Count = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
 
 
 def _pseudonymous(value: str) -> str:
-    # A UUID or a hash that merely holds a run of digits is not refused.
-    if kind := personal_data.is_identifying(value):
+    if kind := personal_data.in_reference(value):
         zh, en = personal_data.KINDS[kind]
-        raise ValueError(f"人员编号须为假名化编号，不得为{zh} / a person reference must be a pseudonym, not {en}")
+        raise ValueError(f"人员编号须为假名化编号，不得含有{zh} / a person reference must be a pseudonym, not hold {en}")
     return value
 
 

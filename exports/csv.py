@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from exports.model import Sheet, plain
+from exports.model import Sheet, Value, inert, plain
 from exports.sheets import sheets
 from kernel import clock
 
@@ -40,12 +40,17 @@ def csv_text(report: Mapping[str, Any], *, generated_at: datetime | None = None,
 
 def _lines(sheet: Sheet) -> Iterator[tuple[str, str, str, str, str]]:
     for fact in (*sheet.heading, *sheet.notes):
-        yield sheet.scope, "report", fact.key, fact.label, plain(fact.value)
+        yield sheet.scope, "report", fact.key, inert(fact.label), _value(fact.value)
     for table in sheet.tables:
         for row in table.rows:
             for column, value, key in zip(table.columns, row.values, row.keys, strict=True):
                 if key is not None:
                     label = row.label if len(table.columns) == 1 else f"{row.label} {column.label}"
-                    yield row.scope, table.section, key, label, plain(value)
+                    yield row.scope, table.section, key, inert(label), _value(value)
     for fact in sheet.footer:
-        yield sheet.scope, "report", fact.key, fact.label, plain(fact.value)
+        yield sheet.scope, "report", fact.key, inert(fact.label), _value(fact.value)
+
+
+def _value(value: Value) -> str:
+    """A number exactly (a negative adjustment stays a number); text made inert."""
+    return inert(value) if isinstance(value, str) else plain(value)

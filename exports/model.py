@@ -107,6 +107,16 @@ def shown(value: Value, kind: Kind) -> str:
     return f"{value:,}"
 
 
+# What a spreadsheet takes for the start of a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """Text that a spreadsheet shows as text: one that begins like a formula gets a leading
+    apostrophe, so a name such as `=HYPERLINK(...)` is never evaluated on an officer's machine."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def plain(value: Value) -> str:
     """A value as text, exactly: counts and decimals as the JSON report writes them."""
     return "" if value is None else str(value)

@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from exports.model import Fact, Kind, Sheet, Table, Value, shown
+from exports.model import Fact, Kind, Sheet, Table, Value, inert, shown
 from exports.sheets import sheets
 from kernel import clock
 
@@ -63,6 +63,7 @@ class _Writer:
         return self.row
 
     def cell(self, column: int, value: Value, kind: Kind = Kind.text, *, size: bool = True) -> Any:
+        value = inert(value) if isinstance(value, str) else value  # openpyxl writes "=..." as a formula
         cell = self.ws.cell(self.row, column, value)
         if kind in FORMATS and value is not None and not isinstance(value, str):
             cell.number_format = FORMATS[kind]

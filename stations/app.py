@@ -4,18 +4,20 @@ API's routes and the dashboard's included."""
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import audit, events, exports, plans, problems, records, reports
+from api import audit, events, exports, health, plans, problems, records, reports
 from api.auth import Tokens
+from api.guards import AuthenticateFirst
+from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from projections.runner import run_worker
-from service import health
 from stations.bootstrap import bootstrap, tune_garbage_collection
 from stations.database import database
 from stations.settings import Settings, get_settings
 from tenants.event_store import server_label
+from web import api_docs
 from web import routes as dashboard
 
 
@@ -45,12 +47,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="镇(街道)民政服务站的事件溯源、多租户报表服务 / Event-sourced, multi-tenant reporting "
                 "for town civil-affairs service stations",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # FastAPI's pages load from a CDN: `web.api_docs` serves its own
         # Off unless asked for: FastAPI otherwise looks for configured providers on every request.
         telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
-    app.state.tokens = Tokens(settings.jwt_secret.get_secret_value(), settings.token_hours)
+    app.state.tokens = Tokens(settings.jwt_secret.get_secret_value(), settings.token_hours,
+                              settings.token_issuer, settings.token_audience, settings.revoked_token_ids)
     problems.install(app, records.BODY_MODELS)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(AuthenticateFirst)  # added later runs first: the token, then the body's size
+    app.add_middleware(SecurityHeaders)
     app.include_router(records.router)
     app.include_router(events.router)
     app.include_router(exports.router)  # before reports, whose {period} would take `2025H1.xlsx`
@@ -58,15 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(plans.router)
     app.include_router(dashboard.router(development=settings.environment == "development"))
-
-    @app.get("/healthz", tags=["service 服务"], summary="存活检查 / Liveness: the process answers")
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["service 服务"], summary="就绪检查 / Readiness: the database answers and the"
-                                                       " background work runs")
-    async def readyz(request: Request) -> dict[str, str]:
-        await health.check_ready(request.app.state.runtime, request.app.state.background, settings.readiness_max_lag)
-        return {"status": "ready"}
+    app.include_router(health.router(settings.readiness_max_lag))
+    app.include_router(api_docs.router(app.title, app.openapi_url))
 
     return app

@@ -34,13 +34,14 @@ from stations import demo_cli, logs
 from stations.bootstrap import bootstrap, open_server, prepare, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
-from stations.settings import Settings, get_settings
+from stations.settings import Settings, get_settings, settings_or_exit
 from stations.worker_process import projection_process
 from tenants import registry
 from tenants.event_store import server_label, store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
-                  no_args_is_help=True, add_completion=False)
+                  no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_show_locals=False)  # a crash's locals would print the secrets in settings
 console = Console()
 
 
@@ -51,7 +52,7 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
           demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False) -> None:
     """Run the API; with no DATABASE_URL, on an embedded PostgreSQL kept in the data directory."""
     logs.configure()
-    settings = get_settings()
+    settings = settings_or_exit()
     if settings.database_url is None:
         console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
     signal.signal(signal.SIGTERM, _stop)
@@ -102,7 +103,7 @@ def project(parent: Annotated[int | None, typer.Option(
         help="stop when this process (the `serve` that started it) is gone")] = None) -> None:
     """Run the projection worker and the daily checkpoints alone (API processes with run_projections off)."""
     logs.configure()
-    settings = get_settings()
+    settings = settings_or_exit()
     os.nice(settings.projection_nice)  # before any thread starts: every thread of the process is niced
 
     async def follow(url: str, key: SigningKey) -> None:
@@ -149,7 +150,7 @@ async def server_urls(url: str) -> list[str]:
 def rebuild(district: Annotated[str | None, typer.Option(help="one district's code (default: every store)")] = None
             ) -> None:
     """Rebuild the report tables from the event logs; reads go on meanwhile."""
-    settings = get_settings()
+    settings = settings_or_exit()
 
     async def run(url: str) -> None:
         for server in await server_urls(url):
@@ -194,7 +195,7 @@ app.add_typer(report_app, name="report")
 def audit_verify(district: Annotated[str | None, typer.Option(help="one district's code (default: every store)")]
                  = None) -> None:
     """Recompute the hash chain and every checkpoint's root; name the first bad position."""
-    settings = get_settings()
+    settings = settings_or_exit()
 
     async def run(url: str, key: SigningKey) -> list[dict]:
         results = []
@@ -236,7 +237,7 @@ def audit_export(district: Annotated[str, typer.Option(help="district code")],
                  out: Annotated[Path, typer.Option(help="file to write the bundle to")],
                  version: Annotated[str, typer.Option(help="submitted or approved")] = "submitted") -> None:
     """Write the report as submitted, the events behind it, their proofs and the public key."""
-    settings = get_settings()
+    settings = settings_or_exit()
 
     async def run(runtime: Runtime) -> dict:
         async with runtime.reading(follow=False, pool_size=1):
@@ -272,7 +273,7 @@ def move_district_command(
         to: Annotated[str, typer.Option(help="the target server's postgresql:// URL, or 'home' for DATABASE_URL's")],
 ) -> None:
     """Move a district's event store and checkpoints to another PostgreSQL server (service stopped)."""
-    settings = get_settings()
+    settings = settings_or_exit()
     with database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)
         try:
@@ -298,19 +299,22 @@ def token(role: Annotated[Role, typer.Option(help="station, district, city, audi
           district: Annotated[str | None, typer.Option(help="district code, for station and district")] = None,
           town: Annotated[str | None, typer.Option(help="town code, for station")] = None,
           sub: Annotated[str | None, typer.Option(help="subject (defaults to the role and scope)")] = None,
-          hours: Annotated[int | None, typer.Option(help="hours until it expires")] = None) -> None:
+          hours: Annotated[int | None, typer.Option(min=1, max=auth.MAX_TOKEN_HOURS, help="hours until it expires"
+                                                    " (default STATIONS_TOKEN_HOURS, 8)")] = None) -> None:
     """Mint a bearer token signed with this service's secret."""
-    settings = get_settings()
+    settings = settings_or_exit()
     if settings.environment == "production":
         Console(stderr=True).print("[bold yellow]注意：正在用生产环境的密钥签发令牌 / warning: minting a token with"
                                    " production settings[/]")
     subject = sub or "-".join(filter(None, [role.value, district, town]))
     try:
         minted = auth.mint(settings.jwt_secret.get_secret_value(), sub=subject, role=role, district=district,
-                           town=town, hours=hours or settings.token_hours)
+                           town=town, hours=hours or settings.token_hours, issuer=settings.token_issuer,
+                           audience=settings.token_audience)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(minted)
+    Console(stderr=True).print(f"令牌编号 / token id (jti): {auth.token_id(minted)} (STATIONS_REVOKED_TOKENS revokes it)")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from stations import importer
 from service.runtime import Runtime
 from stations.bootstrap import bootstrap
 from stations.database import database
-from stations.settings import Settings, get_settings
+from stations.settings import Settings, settings_or_exit
 
 console = Console()
 
@@ -88,7 +88,7 @@ def demo(seed: Annotated[int, typer.Option(help="the random seed: the same seed 
     if jsonl is not None:
         write_jsonl(year, jsonl)
         return
-    settings = get_settings()
+    settings = settings_or_exit()
     refuse_in_production(settings)
     with database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)
@@ -199,7 +199,7 @@ def tokens(token: str | None):
     """The given token for every district, or one minted per district with the development secret."""
     if token is not None:
         return lambda _: token
-    settings = get_settings()
+    settings = settings_or_exit()
     if settings.environment == "production":
         raise typer.BadParameter("生产环境须提供 --token / give --token in production")
     secret = settings.jwt_secret.get_secret_value()
@@ -207,6 +207,7 @@ def tokens(token: str | None):
 
     def mint(district: str) -> str:
         if district not in minted:
-            minted[district] = auth.mint(secret, sub="import", role=auth.Role.district, district=district)
+            minted[district] = auth.mint(secret, sub="import", role=auth.Role.district, district=district,
+                                         issuer=settings.token_issuer, audience=settings.token_audience)
         return minted[district]
     return mint

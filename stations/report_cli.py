@@ -25,7 +25,7 @@ from service.errors import NotFound
 from service.runtime import Runtime
 from stations.bootstrap import bootstrap
 from stations.database import database
-from stations.settings import get_settings
+from stations.settings import settings_or_exit
 
 report_app = typer.Typer(help="报表：在终端查看半年报表 / Reports: read a half-year report in the terminal.",
                          no_args_is_help=True)
@@ -47,7 +47,7 @@ def show(district: Annotated[str, typer.Option(help="district code, e.g. 350203"
         raise typer.BadParameter(f"{period!r} 不是半年期，应如 2025H1 / not a half year such as 2025H1",
                                  param_hint="--period")
     console = Console()
-    settings = get_settings()
+    settings = settings_or_exit()
     with console.status("读取报表 / reading the report…"), database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)
         try:

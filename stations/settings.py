@@ -5,23 +5,38 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.auth import TOKEN_HOURS
+from api.auth import AUDIENCE, ISSUER, MAX_TOKEN_HOURS, TOKEN_HOURS
 from projections.progress import WAIT_SECONDS
 from projections.reports import Deadlines
 from projections.worker import SNAPSHOT_EVERY
 from tenants.event_store import STATEMENT_TIMEOUT
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-in-production"
+SECRET_MIN_BYTES = 32
+MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+DATABASE_URL_MISSING = "STATIONS_DATABASE_URL (or DATABASE_URL) must name the PostgreSQL to use in production."
+SIGNING_KEY_MISSING = "STATIONS_SIGNING_KEY_FILE must name the checkpoint signing key in production."
+
+
+def _weak_secret(secret: str) -> str | None:
+    """Why the secret may not sign production tokens, if it may not: anyone could mint a token."""
+    if secret == DEVELOPMENT_SECRET:
+        return f"STATIONS_JWT_SECRET is unset (the public development secret); make one with {MAKE_A_SECRET}."
+    if len(secret.encode()) < SECRET_MIN_BYTES:
+        return (f"STATIONS_JWT_SECRET is shorter than {SECRET_MIN_BYTES} bytes; make a strong one with"
+                f" {MAKE_A_SECRET}.")
+    return None
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STATIONS_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = Field(
-        default="development", description="`production` refuses unsafe defaults; `development` allows dev sign-in")
+    environment: Literal["development", "production"] = Field(
+        default="production", description="`production` (the default) refuses to start on unsafe settings;"
+                                          " `development` (`scripts/serve`) allows them and the dev sign-in")
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("STATIONS_DATABASE_URL", "DATABASE_URL"),
         description="PostgreSQL the service and its projection worker log in to: stations_writer in production"
@@ -35,10 +50,19 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default_factory=lambda: platformdirs.user_data_path("stations"),
                            description="where the embedded PostgreSQL and the development signing key live")
     jwt_secret: SecretStr = Field(default=SecretStr(DEVELOPMENT_SECRET),
-                                  description="the HS256 key bearer tokens are signed with (32+ characters in production)")
+                                  description="the HS256 key bearer tokens are signed with (32+ random bytes in production)")
     signing_key_file: Path | None = Field(
         default=None, description="Ed25519 private key (PEM) that signs checkpoints; made in data_dir when unset")
-    token_hours: int = Field(default=TOKEN_HOURS, ge=1, le=24 * 30, description="lifetime of a token `stations token` mints")
+    token_hours: int = Field(default=TOKEN_HOURS, ge=1, le=MAX_TOKEN_HOURS,
+                             description="lifetime of a token `stations token` mints (no token is taken that lives longer"
+                                         f" than {MAX_TOKEN_HOURS})")
+    token_issuer: str = Field(default=ISSUER, min_length=1, description="the `iss` claim tokens are minted with and must carry")
+    token_audience: str = Field(default=AUDIENCE, min_length=1,
+                                description="the `aud` claim tokens are minted with and must carry: give each deployment"
+                                            " its own, so that one's tokens are not another's")
+    revoked_tokens: str = Field(default="", pattern=r"^[0-9a-f,\s]*$",
+                                description="ids (`jti`, which `stations token` prints) of tokens refused before they"
+                                            " expire, comma-separated; read at start")
     write_pool_size: int = Field(default=4, ge=1, le=64, description="write connections per PostgreSQL server")
     write_pool_overflow: int = Field(default=4, ge=0, le=64, description="extra write connections under load")
     read_pool_size: int = Field(default=4, ge=1, le=64, description="read (asyncpg) connections per server")
@@ -69,14 +93,17 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _safe_outside_development(self) -> "Settings":
         if self.environment == "production":
-            secret = self.jwt_secret.get_secret_value()
-            if secret == DEVELOPMENT_SECRET or len(secret) < 32:
-                raise ValueError("STATIONS_JWT_SECRET must be set to a secret of 32+ characters in production")
-            if self.signing_key_file is None:
-                raise ValueError("STATIONS_SIGNING_KEY_FILE must name the checkpoint signing key in production")
-            if self.database_url is None:
-                raise ValueError("STATIONS_DATABASE_URL (or DATABASE_URL) must be set in production")
+            refused = [why for why in (_weak_secret(self.jwt_secret.get_secret_value()),
+                                       None if self.database_url else DATABASE_URL_MISSING,
+                                       None if self.signing_key_file else SIGNING_KEY_MISSING) if why]
+            if refused:
+                raise ValueError(" ".join(refused) + " (STATIONS_ENVIRONMENT=development runs without these, on"
+                                 " this machine only)")
         return self
+
+    @property
+    def revoked_token_ids(self) -> frozenset[str]:
+        return frozenset(filter(None, (jti.strip() for jti in self.revoked_tokens.split(","))))
 
     @property
     def signing_key_path(self) -> Path:
@@ -86,3 +113,13 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or the process ended with why they are refused, in a line: a traceback would
+    show the values they were made from."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        reasons = " ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise SystemExit(f"stations: 拒绝启动 / refusing to start: {reasons}") from None

@@ -39,8 +39,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(environment="test", database_url=database_url, jwt_secret=TEST_SECRET,
-                    data_dir=tmp_path_factory.mktemp("data"), min_position_timeout=1.0)
+    data_dir = tmp_path_factory.mktemp("data")
+    return Settings(environment="production", database_url=database_url, jwt_secret=TEST_SECRET,
+                    data_dir=data_dir, signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
 
 
 @pytest.fixture(scope="session")

@@ -1,20 +1,33 @@
 """Development sign-in: mint a token for any role from the dashboard's sign-in page.
 
 Included only when `STATIONS_ENVIRONMENT=development` (`web.routes.router`): in any other
-environment these routes do not exist at all, so they answer 404 like any unknown path.
+environment these routes do not exist at all, so they answer 404 like any unknown path. Even in
+development they answer only a caller on this machine (loopback), and 404 to any other.
 """
 
+import ipaddress
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends, Request
 from pydantic import BaseModel, Field
 
 from service.callers import Role
 from api.deps import RuntimeDep, TokensDep
-from api.problems import ApiProblem
+from api.problems import ApiProblem, not_found
 from web.divisions import District, listed
 
-router = APIRouter(prefix="/v1/dev", tags=["development 开发"])
+
+async def loopback_only(request: Request) -> None:
+    """A development server reachable from the network mints no token for the network."""
+    try:
+        loopback = request.client is not None and ipaddress.ip_address(request.client.host).is_loopback
+    except ValueError:  # not an address (a test client's name, a Unix socket's path)
+        loopback = False
+    if not loopback:
+        raise not_found("开发登录", "the development sign-in")
+
+
+router = APIRouter(prefix="/v1/dev", tags=["development 开发"], dependencies=[Depends(loopback_only)])
 
 
 class SignInChoices(BaseModel):

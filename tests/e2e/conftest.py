@@ -15,7 +15,8 @@ def cli(database_url, tmp_path):
     """Runs `stations ...` on the test database, in a thread: the command runs its own event
     loop, and the test's (with the service on it) must go on turning meanwhile."""
     env = {"DATABASE_URL": database_url, "STATIONS_DATA_DIR": str(tmp_path), "STATIONS_JWT_SECRET": TEST_SECRET,
-           "STATIONS_ENVIRONMENT": "test", "COLUMNS": "200"}
+           "STATIONS_ENVIRONMENT": "production", "STATIONS_SIGNING_KEY_FILE": str(tmp_path / "signing-key.pem"),
+           "COLUMNS": "200"}
 
     async def run(*args: str):
         get_settings.cache_clear()

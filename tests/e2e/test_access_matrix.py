@@ -41,10 +41,9 @@ from api import deps, problems
 from projections.connections import scoped
 from service.queries import read_pool
 from stations.app import create_app
-from stations.settings import Settings
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered, training_held
-from tests.support import TEST_SECRET, SampleDistrict, bearer, caught_up, make_district
+from tests.support import SampleDistrict, bearer, caught_up, make_district, unstarted_settings
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"
@@ -144,8 +143,7 @@ def served_routes(app: FastAPI) -> list[tuple[str, str]]:
 
 def _collection_app() -> FastAPI:
     # Routes are added when the app is made; its lifespan (and so the database) is never started.
-    return create_app(Settings(environment="test", database_url="postgresql://unused@localhost/unused",
-                               jwt_secret=TEST_SECRET))
+    return create_app(unstarted_settings())
 
 
 _COLLECTED = _collection_app()

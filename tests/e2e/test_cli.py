@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import jwt
 import psycopg
 import pytest
 import typer
@@ -15,8 +16,11 @@ SECRET = "a-cli-test-secret-of-at-least-32-characters"
 
 
 @pytest.fixture
-def runner(monkeypatch) -> CliRunner:
+def runner(monkeypatch, tmp_path) -> CliRunner:
+    """Production settings, as an operator's shell has them (`token` never connects to the database)."""
     monkeypatch.setenv("STATIONS_JWT_SECRET", SECRET)
+    monkeypatch.setenv("STATIONS_DATABASE_URL", "postgresql://db.invalid/stations")
+    monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "signing-key.pem"))
     get_settings.cache_clear()
     yield CliRunner()
     get_settings.cache_clear()
@@ -26,7 +30,7 @@ def test_token_mints_a_token_the_service_accepts(runner):
     result = runner.invoke(app, ["token", "--role", "station", "--district", "350203", "--town", "350203001"])
 
     assert result.exit_code == 0, result.output
-    caller = auth.decode(SECRET, result.output.strip())
+    caller = auth.decode(SECRET, result.stdout.strip())
     assert (caller.role, caller.district, caller.town) == ("station", "350203", "350203001")
 
 
@@ -91,3 +95,18 @@ def test_production_refuses_the_development_secret(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="STATIONS_JWT_SECRET"):
         get_settings()
     get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("hours, lives", [(None, 8), ("1", 1), ("720", 720)])
+def test_token_lives_8_hours_by_default_and_at_most_720(runner, hours, lives):
+    result = runner.invoke(app, ["token", "--role", "city", *(["--hours", hours] if hours else [])])
+    assert result.exit_code == 0, result.output
+    claims = jwt.decode(result.stdout.strip(), SECRET, algorithms=[auth.ALGORITHM], audience=auth.AUDIENCE)
+    assert claims["exp"] - claims["iat"] == lives * 3600
+    assert claims["jti"] in result.stderr
+
+
+@pytest.mark.parametrize("hours", ["0", "721", "100000"])
+def test_token_refuses_hours_out_of_bounds(runner, hours):
+    result = runner.invoke(app, ["token", "--role", "city", "--hours", hours])
+    assert result.exit_code != 0 and not result.stdout.strip()

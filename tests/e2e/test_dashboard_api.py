@@ -63,11 +63,12 @@ async def test_the_development_sign_in_does_not_exist_outside_development(client
     assert minted.headers["content-type"] == "application/problem+json"
 
 
-@pytest.mark.parametrize("environment", ["test", "production"])
-def test_only_development_routes_the_sign_in(environment):
-    settings = Settings(environment=environment, database_url="postgresql://unused@localhost/unused",
-                        jwt_secret="x" * 40, signing_key_file="/unused/key.pem")
+def test_with_no_environment_set_the_service_routes_no_sign_in(monkeypatch):
+    monkeypatch.delenv("STATIONS_ENVIRONMENT", raising=False)
+    settings = Settings(database_url="postgresql://unused@localhost/unused", jwt_secret="x" * 40,
+                        signing_key_file="/unused/key.pem")
     document = create_app(settings).openapi()
+    assert settings.environment == "production"
     assert not [path for path in document["paths"] if path.startswith("/v1/dev")]
     development = create_app(settings.model_copy(update={"environment": "development"})).openapi()
     assert "/v1/dev/sign-in" in development["paths"]
@@ -86,6 +87,17 @@ async def development(development_app: FastAPI) -> AsyncIterator[httpx.AsyncClie
     transport = httpx.ASGITransport(app=development_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
+
+
+@pytest.mark.parametrize("caller", ["203.0.113.7", "10.0.0.2", "::ffff:198.51.100.1", "testclient"])
+async def test_the_development_sign_in_answers_only_this_machine(caller, development_app):
+    transport = httpx.ASGITransport(app=development_app, client=(caller, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as remote:
+        listed = await remote.get("/v1/dev/sign-in")
+        minted = await remote.post("/v1/dev/sign-in", json={"role": "admin"})
+
+    assert listed.status_code == minted.status_code == 404, minted.text
+    assert "token" not in minted.text
 
 
 async def test_the_development_sign_in_offers_every_role_and_district(development, development_app):
@@ -113,7 +125,7 @@ async def test_a_development_token_works_on_the_api(development, development_app
     assert own.status_code == 200, own.text
     assert other.status_code == 403
     assert minted.json() | {"token": None} == {"token": None, "role": "station", "district": district.code,
-                                               "town": district.town, "expires_in_hours": 12}
+                                               "town": district.town, "expires_in_hours": 8}
 
 
 @pytest.mark.parametrize("request_", [

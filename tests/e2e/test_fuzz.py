@@ -39,16 +39,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from stations.app import create_app
-from stations.settings import Settings
 from tests.builders import service_delivered
-from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
+from tests.support import SampleDistrict, bearer, make_district, unstarted_settings
 
 EXAMPLES = int(os.environ.get("STATIONS_FUZZ_EXAMPLES", "15"))
 
 # The document the app makes (no database needed to make it); the first test checks it is the
 # very document the running app serves at /openapi.json.
-DOCUMENT = create_app(Settings(environment="test", database_url="postgresql://unused@localhost/unused",
-                               jwt_secret=TEST_SECRET)).openapi()
+DOCUMENT = create_app(unstarted_settings()).openapi()
 schema = schemathesis.openapi.from_dict(DOCUMENT).include(path_regex=r"^/v1/")
 
 PROBLEM_KEYS = ("type", "title", "status", "detail")

@@ -12,7 +12,7 @@ from domain.records import parse_record
 
 
 def test_the_embedded_database_keeps_its_data_across_restarts(tmp_path):
-    settings = Settings(environment="test", database_url=None, data_dir=tmp_path)
+    settings = Settings(environment="development", database_url=None, data_dir=tmp_path)
     xiagang = SampleDistrict("350203", "思明区", {"350203001": "厦港街道", "350203003": "中华街道"})
     record = station_established(xiagang.town)
 

@@ -139,7 +139,8 @@ class Process:
     def __init__(self, name: str, args: list[str], database_url: str, log_dir: Path, **env: str):
         self.name, self.args, self.log_dir = name, args, log_dir
         self.env = {**os.environ, "STATIONS_DATABASE_URL": database_url, "STATIONS_JWT_SECRET": SECRET,
-                    "STATIONS_ENVIRONMENT": "test", "STATIONS_DATA_DIR": str(log_dir), **env}
+                    "STATIONS_ENVIRONMENT": "production", "STATIONS_DATA_DIR": str(log_dir),
+                    "STATIONS_SIGNING_KEY_FILE": str(log_dir / "signing-key.pem"), **env}
         self.env.pop("DATABASE_URL", None)
         self.process: subprocess.Popen | None = None
         self.starts = self.kills = 0
