@@ -87,13 +87,14 @@ GRANT EXECUTE ON FUNCTION stations_guard.enter_maintenance(text), stations_guard
     stations_guard.in_maintenance() TO stations_owner;
 
 -- The tables no DDL may touch outside a maintenance: the event stores (every object of the
--- schema), the checkpoints, the access log and this guard itself.
+-- schema), the checkpoints, the access log and this guard itself. A trigger or a policy is named
+-- by its table ("append_only on audit.checkpoints"), its schema not always given.
 CREATE FUNCTION stations_guard.guarded(schema_name text, identity text) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT schema_name IN ('eventstore', 'stations_guard')
-        OR coalesce(identity, '') ~ '(^|\.| on )(audit\.)?(checkpoints|access_log)($|_)'
-           AND schema_name = 'audit'
+    SELECT coalesce(schema_name, '') IN ('eventstore', 'stations_guard')
+        OR coalesce(identity, '') ~ '(^| on )(eventstore|stations_guard)\.'
+        OR coalesce(identity, '') ~ '(^| on )audit\.(checkpoints|access_log)($|_)'
     $$;
 
 CREATE FUNCTION stations_guard.refuse_ddl() RETURNS event_trigger
