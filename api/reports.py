@@ -34,6 +34,9 @@ CityReader = Annotated[Caller, Depends(allow(Role.city, Role.auditor, Role.admin
 DistrictWriter = Annotated[Caller, Depends(allow(Role.district))]
 CityWriter = Annotated[Caller, Depends(allow(Role.city))]
 Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, description="why it is returned")]
+IncompleteReason = Annotated[str | None, Body(
+    embed=True, min_length=1, max_length=1000,
+    description="why the report goes up without every child approved (frozen with it, the children under `missing`)")]
 
 
 def answer(report: Any) -> Response:
@@ -95,8 +98,10 @@ async def return_town_report(district: DistrictDep, period: Period, town: TownCo
 @router.post("/v1/districts/{district}/reports/{period}/submit",
              summary="向市报送区报表 / Submit the district's report to the city")
 async def submit_district_report(district: DistrictDep, period: Period, caller: DistrictWriter,
-                                 runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
-    return await commands.submit_report(runtime, caller, district, period, "", request_id)
+                                 runtime: RuntimeDep, request_id: RequestIdDep,
+                                 incomplete_reason: IncompleteReason = None) -> dict[str, Any]:
+    return await commands.submit_report(runtime, caller, district, period, "", request_id,
+                                        incomplete_reason=incomplete_reason)
 
 
 @router.get("/v1/districts/{district}/reports/{period}/lineage", summary="数字溯源 / The events behind a figure",
@@ -147,5 +152,6 @@ async def return_district_report(period: Period, caller: CityWriter, district: K
 
 @router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province")
 async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep,
-                             request_id: RequestIdDep) -> dict[str, Any]:
-    return await commands.submit_city_report(runtime, caller, period, request_id)
+                             request_id: RequestIdDep, incomplete_reason: IncompleteReason = None) -> dict[str, Any]:
+    return await commands.submit_city_report(runtime, caller, period, request_id,
+                                             incomplete_reason=incomplete_reason)

@@ -19,6 +19,7 @@ from kernel.clock import CST
 
 TOWN_RETURN = "服务人次与服务台账不一致，请核实后重新报送"
 DISTRICT_RETURN = "部分镇(街道)资金支出数据与财务台账不符，请核实后重新报送"
+INCOMPLETE = "个别镇(街道)报表尚未审核通过，先行报送已审核部分"
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class ReportStep:
     by: str  # the role that takes the step: station, district or city
     at: datetime  # when it happened in the demo year (China Standard Time)
     reason: str | None = None
+    incomplete_reason: str | None = None  # a district's submission without every town approved
 
     @property
     def status(self) -> str:
@@ -70,8 +72,11 @@ def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) 
     for district in districts:
         fate = fates.get(district.code, "approved")
         last_town = datetime.combine(date(year, 7, 1), time(9), CST)
+        incomplete = None
         for town in district.towns:
             road = odd.get((district.code, town.code), "approved")
+            if road in ("returned", "silent", "waiting"):
+                incomplete = INCOMPLETE
             if road == "silent":
                 continue
             # Due 15 days after the half year; one town is a few days late, in time for its district.
@@ -87,7 +92,8 @@ def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) 
             continue
         # Due 30 days after the half year: after its towns' decisions, and on time.
         submitted = max(last_town + timedelta(hours=4), _moment(rng, date(year, 7, 22), 6))
-        steps.append(ReportStep(period, district.code, "", "submit", "district", submitted))
+        steps.append(ReportStep(period, district.code, "", "submit", "district", submitted,
+                                incomplete_reason=incomplete))
         decided = submitted + timedelta(days=rng.randint(2, 8), hours=rng.randint(0, 5))
         if fate == "returned":
             steps.append(ReportStep(period, district.code, "", "return", "city", decided, DISTRICT_RETURN))

@@ -11,7 +11,7 @@ from anyio import to_thread
 from audit import checkpoints
 from domain import records as r
 from projections.reports import city_of
-from service import queries
+from service import chain, queries
 from service.callers import Caller
 from service.runtime import Runtime
 from tenants.event_store import CITY
@@ -40,9 +40,12 @@ async def checkpoint(runtime: Runtime, store: str, reason: str, position: int) -
 
 
 async def submit_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str,
-                        request_id: str, *, at: datetime | None = None) -> dict[str, Any]:
+                        request_id: str, *, at: datetime | None = None,
+                        incomplete_reason: str | None = None) -> dict[str, Any]:
     """Freeze the figures at the log's head, then record the submission that carries them
-    (`town` '' for the district's report to the city)."""
+    (`town` '' for the district's report to the city, once its towns are approved or
+    `incomplete_reason` says why it goes without them)."""
+    chain.check_period_ended(period, at or runtime.now())
     if town:
         queries.known_town(runtime, district, town)
         queries.own_town(caller, town)
@@ -51,6 +54,8 @@ async def submit_report(runtime: Runtime, caller: Caller, district: str, period:
     await queries.caught_up(runtime, district, head)
     report = await (queries.town_report(runtime, caller, district, period, town) if town
                     else queries.district_report(runtime, caller, district, period))
+    if not town:
+        report = {**report, **chain.children_first("towns", chain.unapproved_towns(report), incomplete_reason)}
     who = runtime.provenance(caller, request_id, at=at)
     position = await to_thread.run_sync(ledger.submit_report, period, town, head, report, who)
     return {"period": period, "district": district, "town": town or None, "status": "submitted",
@@ -76,11 +81,15 @@ async def decide_report(runtime: Runtime, caller: Caller, district: str, period:
     return answer
 
 
-async def submit_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str) -> dict[str, Any]:
-    """The city's report, its districts' figures frozen as they stand, to the province."""
+async def submit_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str, *,
+                             at: datetime | None = None, incomplete_reason: str | None = None) -> dict[str, Any]:
+    """The city's report to the province, once its districts are approved (or
+    `incomplete_reason` says why it goes without them)."""
+    chain.check_period_ended(period, at or runtime.now())
     report = city_of(period, await queries.on_their_servers(runtime, period))
+    report = {**report, **chain.children_first("districts", chain.unapproved_districts(report), incomplete_reason)}
     ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
-    who = runtime.provenance(caller, request_id)
+    who = runtime.provenance(caller, request_id, at=at)
     position = await to_thread.run_sync(ledger.submit_report, period, "", 0, report, who)
     return {"period": period, "status": "submitted", "position": position,
             "checkpoint": await checkpoint(runtime, CITY, "report_submitted", position)}

@@ -98,7 +98,7 @@ async def take_steps(runtime: Runtime, steps: list[ReportStep], tally: Tally, ad
             if step.action == "submit":
                 await worker.catch_up(step.district)
                 await commands.submit_report(runtime, who, step.district, step.period, step.town, request_id,
-                                             at=step.at)
+                                             at=step.at, incomplete_reason=step.incomplete_reason)
             else:
                 await commands.decide_report(runtime, who, step.district, step.period, step.town, request_id,
                                              reason=step.reason, at=step.at)
