@@ -55,7 +55,8 @@ async def submit_report(runtime: Runtime, caller: Caller, district: str, period:
     report = await (queries.town_report(runtime, caller, district, period, town) if town
                     else queries.district_report(runtime, caller, district, period))
     if not town:
-        report = {**report, **chain.children_first("towns", chain.unapproved_towns(report), incomplete_reason)}
+        missing = chain.children_first("towns", chain.unapproved_towns(report), incomplete_reason)
+        report = {**await queries.at_the_cut(runtime, caller, district, period, report), **missing}
     who = runtime.provenance(caller, request_id, at=at)
     position = await to_thread.run_sync(ledger.submit_report, period, town, head, report, who)
     return {"period": period, "district": district, "town": town or None, "status": "submitted",

@@ -15,7 +15,7 @@ import asyncpg
 from anyio import to_thread
 
 from kernel.clock import CST
-from projections import report_cache
+from projections import cut, report_cache
 from projections.as_of import position_at, shadow_tables
 from projections.connections import ALL_DISTRICTS, scoped
 from projections.lineage import UnknownFigure as NoSuchFigure
@@ -132,6 +132,19 @@ async def town_report(runtime: Runtime, caller: Caller, district: str, period: s
     await caught_up(runtime, district, min_position)
     return await _read(await read_pool(runtime, district), read_scope(caller), runtime.scope(district, period),
                        town, version, as_of)
+
+
+async def at_the_cut(runtime: Runtime, caller: Caller, district: str, period: str,
+                     report: dict[str, Any]) -> dict[str, Any]:
+    """The district's `report` as a submission now would freeze it: at the cut of its towns'
+    approved versions (`projections.cut`)."""
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    async with scoped(await read_pool(runtime, district), read_scope(caller)) as conn:
+        approved = await cut.approved_towns(conn, district, period)
+        services = await cut.cut_services(conn, district, period,
+                                          {town: version["position"] for town, version in approved.items()},
+                                          ledger.mapper)
+    return cut.at_the_cut(report, approved, services)
 
 
 async def figure_lineage(runtime: Runtime, caller: Caller, district: str, period: str, figure: str,

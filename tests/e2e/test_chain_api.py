@@ -1,11 +1,13 @@
 """The chain composes (`../shared/API.md`, "The chain composes"): a level submits once the half
 year has ended and the reports of the level below are approved, or says why it goes without them."""
 
+from decimal import Decimal
+
 import httpx
 
 from kernel import clock
 from projections.periods import period_of
-from tests.builders import service_delivered, station_established
+from tests.builders import record_voided, service_delivered, station_established
 from tests.support import SampleDistrict, bearer, caught_up, record, report
 
 
@@ -76,3 +78,71 @@ async def test_a_district_whose_towns_are_all_approved_lists_nothing_missing(cli
     assert submitted.status_code == 200, submitted.text
     frozen = await report(client, district, submitted.json()["position"], version="submitted")
     assert "missing" not in frozen and "incomplete_reason" not in frozen
+
+
+async def _events(client: httpx.AsyncClient, district: SampleDistrict) -> list[dict]:
+    answer = await client.get(f"/v1/districts/{district.code}/events", params={"limit": 1000},
+                              headers=bearer("auditor"))
+    assert answer.status_code == 200, answer.text
+    return answer.json()["events"]
+
+
+def _recomputed(events: list[dict], cut: dict[str, int]) -> dict:
+    """The service figures over exactly the events of the cut, counted here from the log: each
+    town's services at or below its position, less those voided at or below it."""
+    towns = {e["record_id"]: e["payload"]["town"] for e in events if e["type"] == "service_delivered"}
+    in_cut = [e for e in events if e["type"] in ("service_delivered", "record_voided")
+              and (town := towns.get(e["record_id"] if e["type"] == "service_delivered" else e["payload"]["record"]))
+              in cut and e["position"] <= cut[town]]
+    voided = {e["payload"]["record"] for e in in_cut if e["type"] == "record_voided"}
+    services = [e["payload"] for e in in_cut if e["type"] == "service_delivered" and e["record_id"] not in voided]
+    by_domain: dict[str, dict] = {}
+    for s in services:
+        cell = by_domain.setdefault(s["domain"], {"person_times": 0, "recipients": set(), "hours": Decimal(0)})
+        cell["person_times"] += s["person_times"]
+        cell["recipients"].add(s["recipient_ref"])
+        cell["hours"] += Decimal(s["hours"])
+    return {"person_times": sum(s["person_times"] for s in services),
+            "recipients": len({s["recipient_ref"] for s in services}),
+            "service_hours": str(sum((Decimal(s["hours"]) for s in services), Decimal("0.00"))),
+            "by_domain": {d: {"person_times": c["person_times"], "recipients": len(c["recipients"]),
+                              "hours": str(c["hours"].quantize(Decimal("0.01")))} for d, c in by_domain.items()}}
+
+
+async def test_a_district_freezes_the_cut_of_its_towns_approved_versions(client, district: SampleDistrict):
+    first, second, _ = district.towns
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/2025H1"
+    both = "R-" + district.code  # a person served in both towns: one recipient of the district
+    voided = service_delivered(first, person_times=7)
+    await record(client, district, [
+        station_established(first), station_established(second), voided,
+        service_delivered(first, recipient_ref=both, person_times=2, hours="2.5"),
+        service_delivered(first, domain="social_assistance", recipient_category="low_income_margin", hours="1.25"),
+        service_delivered(second, recipient_ref=both, hours="0.75"), service_delivered(second)])
+    await record(client, district, [record_voided(voided["id"])])
+
+    cut = {}
+    for town, late in ((first, service_delivered(first, recipient_ref="late-" + district.code, person_times=5)),
+                       (second, service_delivered(second, person_times=11))):
+        submitted = await _post(client, f"{base}/towns/{town}/submit", staff)
+        assert submitted.status_code == 200, submitted.text
+        cut[town] = submitted.json()["frozen_position"]
+        assert (await _post(client, f"{base}/towns/{town}/approve", staff)).status_code == 200
+        await record(client, district, [late])  # after its town's approval: outside the cut
+
+    submitted = await _post(client, f"{base}/submit", staff)
+    assert submitted.status_code == 200, submitted.text
+    frozen = await report(client, district, submitted.json()["position"], version="submitted")
+    live = await report(client, district, submitted.json()["position"])
+
+    assert frozen["cut"] == cut
+    expected = _recomputed(await _events(client, district), cut)
+    figures = frozen["figures"]
+    assert {k: figures[k] for k in ("person_times", "recipients", "service_hours")} == {
+        k: expected[k] for k in ("person_times", "recipients", "service_hours")}
+    assert (figures["person_times"], figures["recipients"]) == (2 + 1 + 1 + 1, 3)
+    assert {d: figures["by_domain"][d] for d in expected["by_domain"]} == expected["by_domain"]
+    towns = {t["town"]: t["figures"] for t in frozen["towns"]}
+    assert figures["person_times"] == towns[first]["person_times"] + towns[second]["person_times"]
+    assert figures["recipients"] < towns[first]["recipients"] + towns[second]["recipients"]
+    assert live["figures"]["person_times"] == figures["person_times"] + 5 + 11  # the live view has the late ones
