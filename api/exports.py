@@ -88,9 +88,10 @@ def add_routes(extension: str) -> None:
     @router.get(f"/v1/city/reports/{{period}}.{extension}", response_class=response_class,
                 responses=documented(extension), summary=f"市半年报表（{what}）/ The city's half-year report as {what}")
     async def city_download(period: Period, _: CityReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
-                            as_of: AsOf = None) -> Response:
+                            as_of: AsOf = None, version: Version = None) -> Response:
         return await download(extension, await queries.city_download(runtime, period, min_position=min_position,
-                                                                     as_of=as_of), f"stations-city-{period}")
+                                                                     as_of=as_of, version=version),
+                              f"stations-city-{period}")
 
 
 for _extension in FORMATS:

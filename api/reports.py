@@ -132,8 +132,9 @@ async def get_restatement(district: DistrictDep, period: Period, caller: Distric
 @router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report",
             **documented(CityReport))
 async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
-                          as_of: AsOf = None) -> Response:
-    return answer(await queries.city_report_text(runtime, period, min_position=min_position, as_of=as_of))
+                          as_of: AsOf = None, version: Version = None) -> Response:
+    return answer(await queries.city_report_text(runtime, period, min_position=min_position, as_of=as_of,
+                                                 version=version))
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",

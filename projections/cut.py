@@ -14,11 +14,15 @@ from typing import Any
 import asyncpg
 from eventsourcing.persistence import Mapper
 
+from kernel.digest import figures_digest
+
+from audit import checkpoints
 from domain.events import RecordKeeping
 from domain.service import ServiceDelivery
 from projections.event_log import stored_event
 from projections.figures import add
 from projections.periods import month_of
+from projections.reports import district_reports
 from tenants.event_store import SCHEMA, events_table
 
 # A report's service cells by group, and what a service counts under in each.
@@ -30,10 +34,25 @@ DISTRICT_OWN = ("projects",)
 
 
 async def approved_towns(conn: asyncpg.Connection, district: str, period: str) -> dict[str, dict[str, Any]]:
-    """Each town's approved version: the position it froze and the report it froze."""
+    """Each town's approved version: the position it froze, the report it froze, and the
+    district's checkpoint covering it."""
     rows = await conn.fetch("SELECT town, position, figures FROM report_versions WHERE district = $1"
                             " AND period = $2 AND town <> '' AND version = 'approved'", district, period)
-    return {row["town"]: {"position": row["position"], "report": json.loads(row["figures"])} for row in rows}
+    return {row["town"]: {"position": row["position"], "report": json.loads(row["figures"]),
+                          "checkpoint": await _covering(conn, district, row["position"])} for row in rows}
+
+
+async def _covering(conn: asyncpg.Connection, store: str, position: int) -> dict[str, Any] | None:
+    """The store's first checkpoint covering `position`; None while none is signed yet (the
+    signer may be behind: the version records what is there)."""
+    signed = await checkpoints.covering(conn, store, position)
+    return {"tree_size": signed.tree_size, "root": signed.root.hex()} if signed else None
+
+
+def child(code: str, position: int, report: dict[str, Any], checkpoint: dict[str, Any] | None) -> dict[str, Any]:
+    """A child's approved version as its parent's version records it."""
+    return {"code": code, "version": "approved", "position": position, "digest": figures_digest(report["figures"]),
+            "checkpoint": checkpoint}
 
 
 async def cut_services(conn: asyncpg.Connection, district: str, period: str, cut: dict[str, int],
@@ -101,4 +120,26 @@ def at_the_cut(report: dict[str, Any], approved: dict[str, dict[str, Any]],
     figures = cut_figures([approved[t]["report"]["figures"] for t in sorted(approved)], services)
     summed = {**report["figures"], **figures} if figures else zeroed(report["figures"])
     return {**report, "towns": towns, "figures": {**summed, **{key: report["figures"][key] for key in DISTRICT_OWN}},
-            "cut": {town: approved[town]["position"] for town in sorted(approved)}}
+            "cut": {town: approved[town]["position"] for town in sorted(approved)},
+            "children": [child(town, v["position"], v["report"], v["checkpoint"]) for town, v in sorted(approved.items())]}
+
+
+async def approved_districts(conn: asyncpg.Connection, scopes: list[Any]) -> list[dict[str, Any]]:
+    """Each district as the city's submission takes it: its approved version (its status now), or,
+    without one, its report now counting nothing."""
+    if not scopes:
+        return []
+    rows = await conn.fetch("SELECT district, position, figures FROM report_versions WHERE district = ANY($1::text[])"
+                            " AND period = $2 AND town = '' AND version = 'approved'",
+                            [s.district for s in scopes], scopes[0].period)
+    approved = {row["district"]: (row["position"], json.loads(row["figures"])) for row in rows}
+    parts = []
+    for live in await district_reports(conn, scopes):
+        found = approved.get(live["district"])
+        if found is None:
+            parts.append({**live, "figures": zeroed(live["figures"])})
+        else:
+            position, report = found
+            signed = await _covering(conn, live["district"], position)
+            parts.append({**report, "status": live["status"], "child": child(live["district"], position, report, signed)})
+    return parts

@@ -10,6 +10,8 @@ from anyio import to_thread
 
 from audit import checkpoints
 from domain import records as r
+from kernel.digest import figures_digest
+from projections import cut
 from projections.reports import city_of
 from service import chain, queries
 from service.callers import Caller
@@ -39,6 +41,11 @@ async def checkpoint(runtime: Runtime, store: str, reason: str, position: int) -
         return (await checkpoints.make(conn, runtime.signing_key, store, reason, up_to=position)).as_json()
 
 
+def with_digest(report: dict[str, Any]) -> dict[str, Any]:
+    """The version as frozen, with the digest of its figures (docs/audit.md)."""
+    return {**report, "digest": figures_digest(report["figures"])}
+
+
 async def submit_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str,
                         request_id: str, *, at: datetime | None = None,
                         incomplete_reason: str | None = None) -> dict[str, Any]:
@@ -58,7 +65,7 @@ async def submit_report(runtime: Runtime, caller: Caller, district: str, period:
         missing = chain.children_first("towns", chain.unapproved_towns(report), incomplete_reason)
         report = {**await queries.at_the_cut(runtime, caller, district, period, report), **missing}
     who = runtime.provenance(caller, request_id, at=at)
-    position = await to_thread.run_sync(ledger.submit_report, period, town, head, report, who)
+    position = await to_thread.run_sync(ledger.submit_report, period, town, head, with_digest(report), who)
     return {"period": period, "district": district, "town": town or None, "status": "submitted",
             "frozen_position": head, "position": position,
             "checkpoint": await checkpoint(runtime, district, "report_submitted", position)}
@@ -87,11 +94,12 @@ async def submit_city_report(runtime: Runtime, caller: Caller, period: str, requ
     """The city's report to the province, once its districts are approved (or
     `incomplete_reason` says why it goes without them)."""
     chain.check_period_ended(period, at or runtime.now())
-    report = city_of(period, await queries.on_their_servers(runtime, period))
+    districts = await queries.on_their_servers(runtime, period, cut.approved_districts)
+    report = {**city_of(period, districts), "children": [d["child"] for d in districts if "child" in d]}
     report = {**report, **chain.children_first("districts", chain.unapproved_districts(report), incomplete_reason)}
     ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
     who = runtime.provenance(caller, request_id, at=at)
-    position = await to_thread.run_sync(ledger.submit_report, period, "", 0, report, who)
+    position = await to_thread.run_sync(ledger.submit_report, period, "", 0, with_digest(report), who)
     return {"period": period, "status": "submitted", "position": position,
             "checkpoint": await checkpoint(runtime, CITY, "report_submitted", position)}
 

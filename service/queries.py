@@ -90,12 +90,16 @@ async def _as_of(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, momen
                                 "replayed_events": replayed}}
 
 
+def one_reading(version: str | None, as_of: datetime | None) -> None:
+    if as_of is not None and version is not None:
+        raise Invalid("as_of 与 version 只能选一", "use as_of or version, not both")
+
+
 async def _read(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, version: str | None,
                 as_of: datetime | None = None) -> Any:
     """A district's (town == '') or a town's report: now, as of a moment, or a frozen version."""
+    one_reading(version, as_of)
     if as_of is not None:
-        if version is not None:
-            raise Invalid("as_of 与 version 只能选一", "use as_of or version, not both")
         return await _as_of(pool, scope_, scope, town, as_of)
     async with scoped(pool, scope_) as conn:
         if version is not None:
@@ -235,10 +239,23 @@ async def city_report(runtime: Runtime, period: str, *, min_position: str | None
     return {**city_of(period, parts), "status": await city_status(runtime, period)}, parts
 
 
+async def city_version(runtime: Runtime, period: str, version: str) -> dict[str, Any]:
+    """The city's report exactly as it was submitted to the province (or approved by it)."""
+    async with scoped(runtime.reads.home, ALL_DISTRICTS) as conn:
+        report = await frozen_version(conn, runtime.scope(CITY, period), "", version)
+    if report is None:
+        raise NotFound(f"{period} 的{'已报送' if version == 'submitted' else '已审核'}市报表 ",
+                       f"a {version} {period} city report", kind="report")
+    return report
+
+
 async def city_report_text(runtime: Runtime, period: str, *, min_position: str | None = None,
-                           as_of: datetime | None = None) -> bytes:
+                           as_of: datetime | None = None, version: str | None = None) -> bytes:
     """The city's report as JSON text: made from the districts' kept texts, and kept itself
-    (`city_json`), unless it is read as of a moment."""
+    (`city_json`), unless it is read as of a moment or as frozen (`version`)."""
+    one_reading(version, as_of)
+    if version is not None:
+        return report_cache.encode(await city_version(runtime, period, version))
     if as_of is not None:
         return report_cache.encode((await city_report(runtime, period, min_position=min_position, as_of=as_of))[0])
     await city_caught_up(runtime, min_position)
@@ -247,9 +264,12 @@ async def city_report_text(runtime: Runtime, period: str, *, min_position: str |
 
 
 async def city_download(runtime: Runtime, period: str, *, min_position: str | None = None,
-                        as_of: datetime | None = None) -> dict[str, Any]:
+                        as_of: datetime | None = None, version: str | None = None) -> dict[str, Any]:
     """The city's report with its districts' projects, for a download's budget columns (the
-    city's JSON leaves them out)."""
+    city's JSON leaves them out); a frozen version as it was frozen."""
+    one_reading(version, as_of)
+    if version is not None:
+        return await city_version(runtime, period, version)
     city, parts = await city_report(runtime, period, min_position=min_position, as_of=as_of)
     districts = [{**d, "projects_detail": p["projects_detail"]} for d, p in zip(city["districts"], parts, strict=True)]
     return {**city, "districts": districts}

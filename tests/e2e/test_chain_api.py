@@ -1,6 +1,8 @@
 """The chain composes (`../shared/API.md`, "The chain composes"): a level submits once the half
 year has ended and the reports of the level below are approved, or says why it goes without them."""
 
+import hashlib
+import json
 from decimal import Decimal
 
 import httpx
@@ -146,3 +148,19 @@ async def test_a_district_freezes_the_cut_of_its_towns_approved_versions(client,
     assert figures["person_times"] == towns[first]["person_times"] + towns[second]["person_times"]
     assert figures["recipients"] < towns[first]["recipients"] + towns[second]["recipients"]
     assert live["figures"]["person_times"] == figures["person_times"] + 5 + 11  # the live view has the late ones
+
+    assert frozen["digest"] == _digest(figures)
+    children = {c["code"]: c for c in frozen["children"]}
+    assert set(children) == {first, second}
+    for town, child in children.items():
+        approved = (await caught_up(lambda town=town: client.get(
+            f"{base}/towns/{town}", params={"version": "approved"}, headers=staff))).json()
+        assert (child["version"], child["position"]) == ("approved", cut[town])
+        assert child["digest"] == approved["digest"] == _digest(approved["figures"])
+        assert child["checkpoint"]["tree_size"] >= cut[town] and len(child["checkpoint"]["root"]) == 64
+
+
+def _digest(figures: dict) -> str:
+    """docs/audit.md: SHA-256 of the canonical encoding of the figures."""
+    text = json.dumps(figures, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(b"stations-figures-v1\n" + text.encode("utf-8")).hexdigest()
