@@ -31,8 +31,10 @@ AsOf = Annotated[datetime | None, Query(description="the report as the records k
                                                     " with its offset) made it", examples=["2025-07-10T17:00:00+08:00"])]
 DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]
 CityReader = Annotated[Caller, Depends(allow(Role.city, Role.auditor, Role.admin))]
+CityReportReader = Annotated[Caller, Depends(allow(Role.city, Role.province, Role.auditor, Role.admin))]  # and the province
 DistrictWriter = Annotated[Caller, Depends(allow(Role.district))]
 CityWriter = Annotated[Caller, Depends(allow(Role.city))]
+ProvinceWriter = Annotated[Caller, Depends(allow(Role.province))]
 Reason = Annotated[str, Body(embed=True, min_length=1, max_length=1000, description="why it is returned")]
 IncompleteReason = Annotated[str | None, Body(
     embed=True, min_length=1, max_length=1000,
@@ -131,7 +133,7 @@ async def get_restatement(district: DistrictDep, period: Period, caller: Distric
 
 @router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report",
             **documented(CityReport))
-async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
+async def get_city_report(period: Period, _: CityReportReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
                           as_of: AsOf = None, version: Version = None) -> Response:
     return answer(await queries.city_report_text(runtime, period, min_position=min_position, as_of=as_of,
                                                  version=version))
@@ -156,3 +158,15 @@ async def submit_city_report(period: Period, caller: CityWriter, runtime: Runtim
                              request_id: RequestIdDep, incomplete_reason: IncompleteReason = None) -> dict[str, Any]:
     return await commands.submit_city_report(runtime, caller, period, request_id,
                                              incomplete_reason=incomplete_reason)
+
+
+@router.post("/v1/city/reports/{period}/approve", summary="省厅审核通过市报表 / The province approves the city's report")
+async def approve_city_report(period: Period, caller: ProvinceWriter, runtime: RuntimeDep,
+                              request_id: RequestIdDep) -> dict[str, Any]:
+    return await commands.decide_city_report(runtime, caller, period, request_id)
+
+
+@router.post("/v1/city/reports/{period}/return", summary="省厅退回市报表 / The province returns the city's report")
+async def return_city_report(period: Period, caller: ProvinceWriter, runtime: RuntimeDep,
+                             request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
+    return await commands.decide_city_report(runtime, caller, period, request_id, reason=reason)

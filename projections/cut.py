@@ -126,7 +126,7 @@ def at_the_cut(report: dict[str, Any], approved: dict[str, dict[str, Any]],
 
 async def approved_districts(conn: asyncpg.Connection, scopes: list[Any]) -> list[dict[str, Any]]:
     """Each district as the city's submission takes it: its approved version (its status now), or,
-    without one, its report now counting nothing."""
+    without one, its report now counting nothing; `stations_now` its stations in the period now."""
     if not scopes:
         return []
     rows = await conn.fetch("SELECT district, position, figures FROM report_versions WHERE district = ANY($1::text[])"
@@ -135,11 +135,12 @@ async def approved_districts(conn: asyncpg.Connection, scopes: list[Any]) -> lis
     approved = {row["district"]: (row["position"], json.loads(row["figures"])) for row in rows}
     parts = []
     for live in await district_reports(conn, scopes):
-        found = approved.get(live["district"])
+        found, stations = approved.get(live["district"]), live["figures"]["stations"]
         if found is None:
-            parts.append({**live, "figures": zeroed(live["figures"])})
+            parts.append({**live, "figures": zeroed(live["figures"]), "stations_now": stations})
         else:
             position, report = found
             signed = await _covering(conn, live["district"], position)
-            parts.append({**report, "status": live["status"], "child": child(live["district"], position, report, signed)})
+            parts.append({**report, "status": live["status"], "stations_now": stations,
+                          "child": child(live["district"], position, report, signed)})
     return parts

@@ -22,10 +22,11 @@ def unapproved_towns(district_report: dict[str, Any]) -> list[dict[str, str]]:
             if "no_station" not in t["compliance"]["gap_codes"] and t["status"] != "approved"]
 
 
-def unapproved_districts(city_report: dict[str, Any]) -> list[dict[str, str]]:
-    """Each district with a station in the period whose report is not approved, with its status."""
+def unapproved_districts(districts: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Each district with a station in the period now (`stations_now`) whose report is not
+    approved, with its status."""
     return [{"district": d["district"], "name": d["name"] or "", "status": d["status"]}
-            for d in city_report["districts"] if d["figures"]["stations"] > 0 and d["status"] != "approved"]
+            for d in districts if d["stations_now"] > 0 and d["status"] != "approved"]
 
 
 def children_first(kind: str, blocking: list[dict[str, str]], incomplete_reason: str | None) -> dict[str, Any]:

@@ -57,6 +57,7 @@ async def submit_report(runtime: Runtime, caller: Caller, district: str, period:
         queries.known_town(runtime, district, town)
         queries.own_town(caller, town)
     ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    await to_thread.run_sync(ledger.check_can_submit, period, town)
     head = await to_thread.run_sync(ledger.recorder.max_notification_id) or 0
     await queries.caught_up(runtime, district, head)
     report = await (queries.town_report(runtime, caller, district, period, town) if town
@@ -94,14 +95,23 @@ async def submit_city_report(runtime: Runtime, caller: Caller, period: str, requ
     """The city's report to the province, once its districts are approved (or
     `incomplete_reason` says why it goes without them)."""
     chain.check_period_ended(period, at or runtime.now())
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
+    await to_thread.run_sync(ledger.check_can_submit, period, "")
     districts = await queries.on_their_servers(runtime, period, cut.approved_districts)
     report = {**city_of(period, districts), "children": [d["child"] for d in districts if "child" in d]}
-    report = {**report, **chain.children_first("districts", chain.unapproved_districts(report), incomplete_reason)}
-    ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
+    report = {**report, **chain.children_first("districts", chain.unapproved_districts(districts), incomplete_reason)}
     who = runtime.provenance(caller, request_id, at=at)
     position = await to_thread.run_sync(ledger.submit_report, period, "", 0, with_digest(report), who)
     return {"period": period, "status": "submitted", "position": position,
             "checkpoint": await checkpoint(runtime, CITY, "report_submitted", position)}
+
+
+async def decide_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str, *,
+                             reason: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """The province approves the city's submitted report (signing the city's log), or returns it
+    with `reason`; either is recorded in the city's store."""
+    answer = await decide_report(runtime, caller, CITY, period, "", request_id, reason=reason, at=at)
+    return {key: value for key, value in answer.items() if key not in ("district", "town")}
 
 
 # -- purchase plans ---------------------------------------------------------------------------

@@ -239,8 +239,9 @@ async def city_report(runtime: Runtime, period: str, *, min_position: str | None
     return {**city_of(period, parts), "status": await city_status(runtime, period)}, parts
 
 
-async def city_version(runtime: Runtime, period: str, version: str) -> dict[str, Any]:
+async def city_version(runtime: Runtime, period: str, version: str, min_position: str | None = None) -> dict[str, Any]:
     """The city's report exactly as it was submitted to the province (or approved by it)."""
+    await city_caught_up(runtime, min_position)
     async with scoped(runtime.reads.home, ALL_DISTRICTS) as conn:
         report = await frozen_version(conn, runtime.scope(CITY, period), "", version)
     if report is None:
@@ -255,7 +256,7 @@ async def city_report_text(runtime: Runtime, period: str, *, min_position: str |
     (`city_json`), unless it is read as of a moment or as frozen (`version`)."""
     one_reading(version, as_of)
     if version is not None:
-        return report_cache.encode(await city_version(runtime, period, version))
+        return report_cache.encode(await city_version(runtime, period, version, min_position))
     if as_of is not None:
         return report_cache.encode((await city_report(runtime, period, min_position=min_position, as_of=as_of))[0])
     await city_caught_up(runtime, min_position)
@@ -269,7 +270,7 @@ async def city_download(runtime: Runtime, period: str, *, min_position: str | No
     city's JSON leaves them out); a frozen version as it was frozen."""
     one_reading(version, as_of)
     if version is not None:
-        return await city_version(runtime, period, version)
+        return await city_version(runtime, period, version, min_position)
     city, parts = await city_report(runtime, period, min_position=min_position, as_of=as_of)
     districts = [{**d, "projects_detail": p["projects_detail"]} for d, p in zip(city["districts"], parts, strict=True)]
     return {**city, "districts": districts}

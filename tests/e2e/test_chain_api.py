@@ -10,7 +10,7 @@ import httpx
 from kernel import clock
 from projections.periods import period_of
 from tests.builders import record_voided, service_delivered, station_established
-from tests.support import SampleDistrict, bearer, caught_up, record, report
+from tests.support import SampleDistrict, approve_towns, bearer, caught_up, record, report
 
 
 async def _post(client: httpx.AsyncClient, path: str, headers: dict[str, str], **body) -> httpx.Response:
@@ -164,3 +164,90 @@ def _digest(figures: dict) -> str:
     """docs/audit.md: SHA-256 of the canonical encoding of the figures."""
     text = json.dumps(figures, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(b"stations-figures-v1\n" + text.encode("utf-8")).hexdigest()
+
+
+async def _unreported_period(client: httpx.AsyncClient) -> str:
+    """The latest half year before 2025 the city has not submitted: the city's store is shared by
+    every run on this database."""
+    for year in range(2024, 2000, -1):
+        for period in (f"{year}H2", f"{year}H1"):
+            frozen = await client.get(f"/v1/city/reports/{period}", params={"version": "submitted"},
+                                      headers=bearer("city"))
+            if frozen.status_code == 404:
+                return period
+    raise AssertionError("no half year left for the city's test on this database")
+
+
+async def test_the_city_reports_its_approved_districts_to_the_province(client, district, other_district):
+    """Other tests' districts may have stations in the half year too: the city goes without those
+    (`incomplete_reason`), and the assertions speak of this test's districts."""
+    period = await _unreported_period(client)
+    day = f"{period[:4]}-{'03' if period.endswith('H1') else '09'}-10"
+    city, province = bearer("city"), bearer("province")
+    mine = sorted((district, other_district), key=lambda d: d.code)
+    codes = [d.code for d in mine]
+    written = [f"{d.code}:" + str(await record(client, d, [station_established(d.town, established_on=day),
+                                                          service_delivered(d.town, occurred_on=day, person_times=3)]))
+               for d in mine]
+    cities = f"/v1/city/reports/{period}"
+    assert (await client.get(cities, params={"min_position": ",".join(written)}, headers=city)).status_code == 200
+
+    def of_mine(problem: dict) -> list[dict]:
+        return [d for d in problem["districts"] if d["district"] in codes]
+
+    refused = await _problem(await _post(client, f"{cities}/submit", city), 409, "children-not-approved")
+    assert of_mine(refused) == [{"district": d.code, "name": d.name, "status": "draft"} for d in mine]
+    await _problem(await _post(client, f"{cities}/approve", province), 409, "report-state")  # nothing submitted
+
+    for d in mine:
+        await approve_towns(client, d, [d.town], period=period)
+        staff = bearer("district", d.code)
+        assert (await _post(client, f"/v1/districts/{d.code}/reports/{period}/submit", staff)).status_code == 200
+    first, second = mine
+    approved = await _post(client, f"{cities}/districts/{first.code}/approve", city)
+    returned = await _post(client, f"{cities}/districts/{second.code}/return", city, reason="请核实")
+    waits = f"{first.code}:{approved.json()['position']},{second.code}:{returned.json()['position']}"
+    assert (await client.get(cities, params={"min_position": waits}, headers=city)).status_code == 200
+    refused = await _problem(await _post(client, f"{cities}/submit", city), 409, "children-not-approved")
+    assert [(d["district"], d["status"]) for d in of_mine(refused)] == [(second.code, "returned")]
+    assert (await _post(client, f"/v1/districts/{second.code}/reports/{period}/submit",
+                        bearer("district", second.code))).status_code == 200
+    approved = await _post(client, f"{cities}/districts/{second.code}/approve", city)
+    await client.get(cities, params={"min_position": f"{second.code}:{approved.json()['position']}"}, headers=city)
+
+    submitted = await _post(client, f"{cities}/submit", city)
+    others = submitted.json().get("districts", []) if submitted.status_code == 409 else []
+    if others:  # districts of other tests only
+        assert not of_mine(submitted.json())
+        submitted = await _post(client, f"{cities}/submit", city, incomplete_reason="其他区未报")
+    assert submitted.status_code == 200, submitted.text
+    await _problem(await _post(client, f"{cities}/submit", city), 409, "report-state")  # submitting twice
+    await _problem(await _post(client, f"{cities}/districts/{first.code}/approve", province), 403, "forbidden")
+    behind = f"city:{submitted.json()['position']}"
+    frozen = (await client.get(cities, params={"version": "submitted", "min_position": behind},
+                               headers=province)).json()
+    assert frozen.get("missing", []) == others
+    versions = {c["code"]: (await client.get(f"/v1/districts/{c['code']}/reports/{period}",
+                                             params={"version": "approved"}, headers=city)).json()
+                for c in frozen["children"]}
+    assert set(codes) <= set(versions)
+    assert [c["digest"] for c in frozen["children"]] == [v["digest"] for v in versions.values()]
+    for figure in ("person_times", "recipients", "stations"):
+        assert frozen["figures"][figure] == sum(v["figures"][figure] for v in versions.values())
+    assert all(versions[code]["figures"]["person_times"] == 3 for code in codes)
+    assert frozen["digest"] == _digest(frozen["figures"])
+    assert (await client.get(f"/v1/districts/{first.code}/reports/{period}", headers=province)).status_code == 404
+
+    sent_back = await _post(client, f"{cities}/return", province, reason="请补充说明")
+    assert sent_back.json()["status"] == "returned"
+    again = await _post(client, f"{cities}/submit", city, **({"incomplete_reason": "其他区未报"} if others else {}))
+    assert again.status_code == 200, again.text  # after a return, the city submits again
+    final = await _post(client, f"{cities}/approve", province)
+    assert final.json()["status"] == "approved"
+    behind = f"city:{final.json()['position']}"
+    approved_version = await client.get(cities, params={"version": "approved", "min_position": behind}, headers=city)
+    assert approved_version.json()["status"] == "approved"
+    assert approved_version.json()["figures"] == frozen["figures"]
+    sheet = await client.get(f"{cities}.csv", params={"version": "approved"}, headers=province)
+    assert sheet.status_code == 200, sheet.text
+    assert "approved" in sheet.headers["content-disposition"]
