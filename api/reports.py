@@ -106,6 +106,15 @@ async def submit_district_report(district: DistrictDep, period: Period, caller: 
                                         incomplete_reason=incomplete_reason)
 
 
+@router.get("/v1/districts/{district}/reports/{period}/preview",
+            summary="报送口径：此刻报送将冻结的报表 / What a submission would freeze now")
+async def get_district_preview(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
+                               min_position: MinPosition = None) -> Response:
+    """The district's report at the cut of its towns' approved versions (报送口径), beside the
+    live report (实时数据); `blocking` lists the towns whose reports stop a submission."""
+    return answer(await queries.district_preview(runtime, caller, district, period, min_position=min_position))
+
+
 @router.get("/v1/districts/{district}/reports/{period}/lineage", summary="数字溯源 / The events behind a figure",
             dependencies=[AuditedRead])
 async def get_lineage(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
@@ -137,6 +146,14 @@ async def get_city_report(period: Period, _: CityReportReader, runtime: RuntimeD
                           as_of: AsOf = None, version: Version = None) -> Response:
     return answer(await queries.city_report_text(runtime, period, min_position=min_position, as_of=as_of,
                                                  version=version))
+
+
+@router.get("/v1/city/reports/{period}/preview",
+            summary="报送口径：此刻市报表报送将冻结的内容 / What the city's submission would freeze now")
+async def get_city_preview(period: Period, _: CityReportReader, runtime: RuntimeDep,
+                           min_position: CityMinPosition = None) -> Response:
+    """The sum of the districts' approved versions (报送口径), with `blocking` districts."""
+    return answer(await queries.city_preview(runtime, period, min_position=min_position))
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",

@@ -90,7 +90,9 @@ class Report(RecordKeeping):
                      position=submitted.position, figures=submitted.figures)
 
     def send_back(self, reason: str, record_id: str, provenance: Provenance) -> None:
-        self._check_status(("submitted",), "退回", "returned")
+        # An approved report may be returned too, to be corrected: the reports above that took its
+        # approved version then show it among their `stale_children`.
+        self._check_status(("submitted", "approved"), "退回", "returned")
         self._record(self.Returned, record_id, provenance, period=self.period, town=self.town, reason=reason)
 
     def check_can_void(self, record_id: str) -> None:

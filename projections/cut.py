@@ -106,10 +106,18 @@ def zeroed(figures: Any) -> Any:
     return 0 if isinstance(figures, int) else figures
 
 
+async def earlier_children(conn: asyncpg.Connection, district: str, period: str) -> list[dict[str, Any]] | None:
+    """The children of the district's last submitted version, if it has one (None: a first submission)."""
+    text = await conn.fetchval("SELECT figures FROM report_versions WHERE district = $1 AND period = $2"
+                               " AND town = '' AND version = 'submitted'", district, period)
+    return None if text is None else json.loads(text).get("children", [])
+
+
 def at_the_cut(report: dict[str, Any], approved: dict[str, dict[str, Any]],
-               services: list[ServiceDelivery.Delivered]) -> dict[str, Any]:
+               services: list[ServiceDelivery.Delivered], earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The district's report as its submission freezes it: its towns' rows from their approved
-    versions (a town without one counts nothing), its figures at the cut, the cut itself."""
+    versions (a town without one counts nothing), its figures at the cut, the cut itself; submitted
+    again, each child says whether it `changed` since the `earlier` version."""
     towns = []
     for row in report["towns"]:
         version = approved.get(row["town"])
@@ -121,7 +129,15 @@ def at_the_cut(report: dict[str, Any], approved: dict[str, dict[str, Any]],
     summed = {**report["figures"], **figures} if figures else zeroed(report["figures"])
     return {**report, "towns": towns, "figures": {**summed, **{key: report["figures"][key] for key in DISTRICT_OWN}},
             "cut": {town: approved[town]["position"] for town in sorted(approved)},
-            "children": [child(town, v["position"], v["report"], v["checkpoint"]) for town, v in sorted(approved.items())]}
+            "children": _compared([child(town, v["position"], v["report"], v["checkpoint"])
+                                   for town, v in sorted(approved.items())], earlier)}
+
+
+def _compared(children: list[dict[str, Any]], earlier: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    if earlier is None:
+        return children
+    before = {c["code"]: c["position"] for c in earlier}
+    return [{**c, "changed": before.get(c["code"]) != c["position"]} for c in children]
 
 
 async def approved_districts(conn: asyncpg.Connection, scopes: list[Any]) -> list[dict[str, Any]]:
@@ -144,3 +160,25 @@ async def approved_districts(conn: asyncpg.Connection, scopes: list[Any]) -> lis
             parts.append({**report, "status": live["status"], "stations_now": stations,
                           "child": child(live["district"], position, report, signed)})
     return parts
+
+
+async def stale_children(conn: asyncpg.Connection, district: str, period: str,
+                         version: dict[str, Any]) -> list[dict[str, Any]]:
+    """The towns whose approved version is no longer the one the district's `version` took: returned
+    or submitted again since, approved again at another position, or approved since it went
+    without them; each with what the version took and what stands now."""
+    rows = await conn.fetch(
+        "SELECT s.town, s.status, v.position, v.figures FROM report_states s LEFT JOIN report_versions v"
+        " ON v.district = s.district AND v.period = s.period AND v.town = s.town AND v.version = 'approved'"
+        " WHERE s.district = $1 AND s.period = $2 AND s.town <> '' ORDER BY s.town", district, period)
+    took = {c["code"]: c for c in version.get("children", [])}
+    stale = []
+    for row in rows:
+        was, approved = took.get(row["town"]), row["status"] == "approved"
+        if (was is None and not approved) or (was is not None and approved and row["position"] == was["position"]):
+            continue
+        now = {"status": row["status"], "position": row["position"] if approved else None,
+               "digest": figures_digest(json.loads(row["figures"])["figures"]) if approved else None}
+        stale.append({"code": row["town"], "took": {key: was[key] for key in ("position", "digest")} if was else None,
+                      "now": now})
+    return stale

@@ -11,8 +11,6 @@ from anyio import to_thread
 from audit import checkpoints
 from domain import records as r
 from kernel.digest import figures_digest
-from projections import cut
-from projections.reports import city_of
 from service import chain, queries
 from service.callers import Caller
 from service.runtime import Runtime
@@ -97,9 +95,8 @@ async def submit_city_report(runtime: Runtime, caller: Caller, period: str, requ
     chain.check_period_ended(period, at or runtime.now())
     ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
     await to_thread.run_sync(ledger.check_can_submit, period, "")
-    districts = await queries.on_their_servers(runtime, period, cut.approved_districts)
-    report = {**city_of(period, districts), "children": [d["child"] for d in districts if "child" in d]}
-    report = {**report, **chain.children_first("districts", chain.unapproved_districts(districts), incomplete_reason)}
+    report, blocking = await queries.city_at_the_cut(runtime, period)
+    report = {**report, **chain.children_first("districts", blocking, incomplete_reason)}
     who = runtime.provenance(caller, request_id, at=at)
     position = await to_thread.run_sync(ledger.submit_report, period, "", 0, with_digest(report), who)
     return {"period": period, "status": "submitted", "position": position,

@@ -27,6 +27,7 @@ from projections.reports import (
 from projections.report_rows import CITY_SERVER
 from projections.report_shapes import CityReport, DistrictReport, TownReport
 from projections.restatement import compare
+from service import chain
 from service.callers import Caller, Role
 from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
 from service.runtime import Runtime
@@ -107,6 +108,8 @@ async def _read(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, versio
             if report is None:
                 raise NotFound(f"{scope.period} 的{'已报送' if version == 'submitted' else '已审核'}报表 ",
                                f"a {version} {scope.period} report", kind="report")
+            if "cut" in report:  # a district's version taken at its towns' approved versions
+                report["stale_children"] = await cut.stale_children(conn, scope.district, scope.period, report)
             return report
         report = await (read_town(conn, scope, town) if town else read_district(conn, scope))
         if report is None:
@@ -148,7 +151,21 @@ async def at_the_cut(runtime: Runtime, caller: Caller, district: str, period: st
         services = await cut.cut_services(conn, district, period,
                                           {town: version["position"] for town, version in approved.items()},
                                           ledger.mapper)
-    return cut.at_the_cut(report, approved, services)
+        earlier = await cut.earlier_children(conn, district, period)
+    return cut.at_the_cut(report, approved, services, earlier)
+
+
+SUBMISSION_BASIS = {"basis": "submission", "basis_zh": "报送口径"}
+
+
+async def district_preview(runtime: Runtime, caller: Caller, district: str, period: str, *,
+                           min_position: int | None = None) -> dict[str, Any]:
+    """What the district's submission would freeze now (报送口径: the cut of its towns' approved
+    versions), and the towns that block it (`blocking`), beside the live report (实时数据)."""
+    await caught_up(runtime, district, min_position)
+    report = await district_report(runtime, caller, district, period)
+    return {**await at_the_cut(runtime, caller, district, period, report), **SUBMISSION_BASIS,
+            "blocking": chain.unapproved_towns(report)}
 
 
 async def figure_lineage(runtime: Runtime, caller: Caller, district: str, period: str, figure: str,
@@ -237,6 +254,21 @@ async def city_report(runtime: Runtime, period: str, *, min_position: str | None
         return {**city_of(period, parts), "as_of": {"moment": as_of.astimezone(CST).isoformat()}}, parts
     parts = await on_their_servers(runtime, period)
     return {**city_of(period, parts), "status": await city_status(runtime, period)}, parts
+
+
+async def city_at_the_cut(runtime: Runtime, period: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The city's report as its submission would freeze it now: the sum of its districts' approved
+    versions, each named among its `children`; and the districts that block it."""
+    districts = await on_their_servers(runtime, period, cut.approved_districts)
+    report = {**city_of(period, districts), "children": [d["child"] for d in districts if "child" in d]}
+    return report, chain.unapproved_districts(districts)
+
+
+async def city_preview(runtime: Runtime, period: str, *, min_position: str | None = None) -> dict[str, Any]:
+    """What the city's submission would freeze now (报送口径), and the districts that block it."""
+    await city_caught_up(runtime, min_position)
+    report, blocking = await city_at_the_cut(runtime, period)
+    return {**report, **SUBMISSION_BASIS, "blocking": blocking, "status": await city_status(runtime, period)}
 
 
 async def city_version(runtime: Runtime, period: str, version: str, min_position: str | None = None) -> dict[str, Any]:

@@ -67,6 +67,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}"): READERS | {STATION},
     ("GET", "/v1/districts/{district}/reports/{period}/lineage"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}/restatement"): READERS,
+    ("GET", "/v1/districts/{district}/reports/{period}/preview"): READERS,
+    ("GET", "/v1/city/reports/{period}/preview"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/submit"): frozenset({STATION, DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/approve"): frozenset({DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/return"): frozenset({DISTRICT}),

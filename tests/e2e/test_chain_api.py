@@ -57,6 +57,8 @@ async def test_a_district_submits_once_its_towns_with_a_station_are_approved(cli
     assert (await _post(client, f"{base}/towns/{second}/submit", staff)).status_code == 200
     refused = await _problem(await _post(client, f"{base}/submit", staff), 409, "children-not-approved")
     assert [(t["town"], t["status"]) for t in refused["towns"]] == [(second, "submitted")]
+    preview = (await caught_up(lambda: client.get(f"{base}/preview", headers=staff))).json()
+    assert preview["blocking"] == refused["towns"] and list(preview["cut"]) == [first]
     assert second in refused["detail"] and "incomplete_reason" in refused["detail"]
     assert (await report(client, district, 0))["status"] == "draft"  # nothing stored
 
@@ -132,11 +134,14 @@ async def test_a_district_freezes_the_cut_of_its_towns_approved_versions(client,
         assert (await _post(client, f"{base}/towns/{town}/approve", staff)).status_code == 200
         await record(client, district, [late])  # after its town's approval: outside the cut
 
+    preview = (await caught_up(lambda: client.get(f"{base}/preview", headers=staff))).json()
     submitted = await _post(client, f"{base}/submit", staff)
     assert submitted.status_code == 200, submitted.text
     frozen = await report(client, district, submitted.json()["position"], version="submitted")
     live = await report(client, district, submitted.json()["position"])
 
+    assert (preview["basis_zh"], preview["blocking"]) == ("报送口径", [])
+    assert (preview["figures"], preview["cut"]) == (frozen["figures"], frozen["cut"])  # what it would freeze, it froze
     assert frozen["cut"] == cut
     expected = _recomputed(await _events(client, district), cut)
     figures = frozen["figures"]
@@ -251,3 +256,36 @@ async def test_the_city_reports_its_approved_districts_to_the_province(client, d
     sheet = await client.get(f"{cities}.csv", params={"version": "approved"}, headers=province)
     assert sheet.status_code == 200, sheet.text
     assert "approved" in sheet.headers["content-disposition"]
+
+
+async def test_a_town_returned_after_its_district_submitted_shows_as_stale(client, district: SampleDistrict):
+    first, second, _ = district.towns
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/2025H1"
+    await record(client, district, [station_established(first), station_established(second),
+                                    service_delivered(first), service_delivered(second)])
+    await approve_towns(client, district, [first, second])
+    submitted = await _post(client, f"{base}/submit", staff)
+    assert submitted.status_code == 200, submitted.text
+    taken = await report(client, district, submitted.json()["position"], version="submitted")
+    assert taken["stale_children"] == []
+    assert all("changed" not in c for c in taken["children"])  # a first submission
+
+    returned = await _post(client, f"{base}/towns/{second}/return", staff, reason="台账需更正")
+    assert returned.status_code == 200, returned.text  # an approved town's report, returned to be corrected
+    stale = (await report(client, district, returned.json()["position"], version="submitted"))["stale_children"]
+    took = next(c for c in taken["children"] if c["code"] == second)
+    assert stale == [{"code": second, "took": {"position": took["position"], "digest": took["digest"]},
+                      "now": {"status": "returned", "position": None, "digest": None}}]
+
+    position = await record(client, district, [service_delivered(second, person_times=4)])
+    await report(client, district, position)
+    await approve_towns(client, district, [second])
+    city_returned = await _post(client, f"/v1/city/reports/2025H1/districts/{district.code}/return", bearer("city"),
+                                reason="乙街道已更正，请重新报送")
+    assert city_returned.status_code == 200, city_returned.text
+    again = await _post(client, f"{base}/submit", staff)
+    assert again.status_code == 200, again.text
+    fresh = await report(client, district, again.json()["position"], version="submitted")
+    assert fresh["stale_children"] == []
+    assert {c["code"]: c["changed"] for c in fresh["children"]} == {first: False, second: True}
+    assert fresh["figures"]["person_times"] == taken["figures"]["person_times"] + 4
