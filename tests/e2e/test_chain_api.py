@@ -10,7 +10,7 @@ import httpx
 from kernel import clock
 from projections.periods import period_of
 from tests.builders import record_voided, service_delivered, station_established
-from tests.support import SampleDistrict, approve_towns, bearer, caught_up, record, report
+from tests.support import SampleDistrict, approve_towns, bearer, caught_up, record, report, unreported_city_period
 
 
 async def _post(client: httpx.AsyncClient, path: str, headers: dict[str, str], **body) -> httpx.Response:
@@ -171,22 +171,10 @@ def _digest(figures: dict) -> str:
     return hashlib.sha256(b"stations-figures-v1\n" + text.encode("utf-8")).hexdigest()
 
 
-async def _unreported_period(client: httpx.AsyncClient) -> str:
-    """The latest half year before 2025 the city has not submitted: the city's store is shared by
-    every run on this database."""
-    for year in range(2024, 2000, -1):
-        for period in (f"{year}H2", f"{year}H1"):
-            frozen = await client.get(f"/v1/city/reports/{period}", params={"version": "submitted"},
-                                      headers=bearer("city"))
-            if frozen.status_code == 404:
-                return period
-    raise AssertionError("no half year left for the city's test on this database")
-
-
 async def test_the_city_reports_its_approved_districts_to_the_province(client, district, other_district):
     """Other tests' districts may have stations in the half year too: the city goes without those
     (`incomplete_reason`), and the assertions speak of this test's districts."""
-    period = await _unreported_period(client)
+    period = await unreported_city_period(client)
     day = f"{period[:4]}-{'03' if period.endswith('H1') else '09'}-10"
     city, province = bearer("city"), bearer("province")
     mine = sorted((district, other_district), key=lambda d: d.code)
