@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api.deps import CallerDep, DistrictDep, RuntimeDep
-from api.reports import AsOf, CityMinPosition, CityReader, DistrictReader, MinPosition, Period, TownCode, Version
+from api.reports import AsOf, CityMinPosition, CityReportReader, DistrictReader, MinPosition, Period, TownCode, Version
 from exports import csv, xlsx
 from exports.sheets import organisation, title
 from service import queries
@@ -87,10 +87,11 @@ def add_routes(extension: str) -> None:
 
     @router.get(f"/v1/city/reports/{{period}}.{extension}", response_class=response_class,
                 responses=documented(extension), summary=f"市半年报表（{what}）/ The city's half-year report as {what}")
-    async def city_download(period: Period, _: CityReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
-                            as_of: AsOf = None) -> Response:
+    async def city_download(period: Period, _: CityReportReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
+                            as_of: AsOf = None, version: Version = None) -> Response:
         return await download(extension, await queries.city_download(runtime, period, min_position=min_position,
-                                                                     as_of=as_of), f"stations-city-{period}")
+                                                                     as_of=as_of, version=version),
+                              f"stations-city-{period}")
 
 
 for _extension in FORMATS:

@@ -24,7 +24,9 @@ from domain.records import RECORD_TYPES
 from domain.plan import PlanForbidden, PlanStateViolation
 from domain.report import ChainViolation
 from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
-from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
+from service.errors import (
+    ChildrenNotApproved, Forbidden, Invalid, NotFound, PeriodOpen, ProjectionBehind, UnknownFigure,
+)
 from service.health import NotReady, Unavailable
 from api.headers import SECURITY_HEADERS
 
@@ -59,6 +61,8 @@ class ProblemDetails(BaseModel):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+    towns: list[dict[str, str]] | None = None  # /problems/children-not-approved: each town and its status
+    districts: list[dict[str, str]] | None = None  # the same, for the city's submission
 
 
 class ApiProblem(Exception):
@@ -218,6 +222,17 @@ def install(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
         return problem_response(ProblemDetails(
             type="/problems/report-state", title="报表状态不允许此操作 / Not allowed in the report's state",
             status=409, detail=f"{exc.zh} / {exc.en}"))
+
+    @app.exception_handler(PeriodOpen)
+    async def _period_open(_: Request, exc: PeriodOpen) -> JSONResponse:
+        return problem_response(ProblemDetails(type="/problems/period-open", title="报告期尚未结束 / The period is open",
+                                               status=409, detail=str(exc)))
+
+    @app.exception_handler(ChildrenNotApproved)
+    async def _children(_: Request, exc: ChildrenNotApproved) -> JSONResponse:
+        return problem_response(ProblemDetails(
+            type="/problems/children-not-approved", title="下级报表尚未审核通过 / Reports below not approved",
+            status=409, detail=str(exc), **{exc.kind: exc.children}))
 
     @app.exception_handler(PlanStateViolation)
     async def _plan_state(_: Request, exc: PlanStateViolation) -> JSONResponse:

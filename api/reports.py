@@ -42,10 +42,14 @@ AsOf = Annotated[datetime | None, Query(description="the report as the records k
                                                     " with its offset) made it", examples=["2025-07-10T17:00:00+08:00"])]
 DistrictReader = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor, Role.admin))]
 CityReader = Annotated[Caller, Depends(allow(Role.city, Role.auditor, Role.admin))]
+CityReportReader = Annotated[Caller, Depends(allow(Role.city, Role.province, Role.auditor, Role.admin))]  # and the province
 DistrictWriter = Annotated[Caller, Depends(allow(Role.district))]
 CityWriter = Annotated[Caller, Depends(allow(Role.city))]
-# Screened for personal data like every free text: it is stored in the district's events.
+ProvinceWriter = Annotated[Caller, Depends(allow(Role.province))]
+# Screened for personal data like every free text: both are stored in the district's events.
 Reason = Annotated[text(1000), Body(embed=True, description="why it is returned")]
+IncompleteReason = Annotated[text(1000) | None, Body(
+    embed=True, description="why the report goes up without every child approved (frozen with it, the children under `missing`)")]
 
 
 def answer(report: Any) -> Response:
@@ -107,8 +111,19 @@ async def return_town_report(district: DistrictDep, period: Period, town: TownCo
 @router.post("/v1/districts/{district}/reports/{period}/submit",
              summary="向市报送区报表 / Submit the district's report to the city")
 async def submit_district_report(district: DistrictDep, period: Period, caller: DistrictWriter,
-                                 runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
-    return await commands.submit_report(runtime, caller, district, period, "", request_id)
+                                 runtime: RuntimeDep, request_id: RequestIdDep,
+                                 incomplete_reason: IncompleteReason = None) -> dict[str, Any]:
+    return await commands.submit_report(runtime, caller, district, period, "", request_id,
+                                        incomplete_reason=incomplete_reason)
+
+
+@router.get("/v1/districts/{district}/reports/{period}/preview",
+            summary="报送口径：此刻报送将冻结的报表 / What a submission would freeze now")
+async def get_district_preview(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
+                               min_position: MinPosition = None) -> Response:
+    """The district's report at the cut of its towns' approved versions (报送口径), beside the
+    live report (实时数据); `blocking` lists the towns whose reports stop a submission."""
+    return answer(await queries.district_preview(runtime, caller, district, period, min_position=min_position))
 
 
 @router.get("/v1/districts/{district}/reports/{period}/lineage", summary="数字溯源 / The events behind a figure",
@@ -138,9 +153,18 @@ async def get_restatement(district: DistrictDep, period: Period, caller: Distric
 
 @router.get("/v1/city/reports/{period}", summary="市半年报表 / The city's half-year report",
             **documented(CityReport))
-async def get_city_report(period: Period, _: CityReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
-                          as_of: AsOf = None) -> Response:
-    return answer(await queries.city_report_text(runtime, period, min_position=min_position, as_of=as_of))
+async def get_city_report(period: Period, _: CityReportReader, runtime: RuntimeDep, min_position: CityMinPosition = None,
+                          as_of: AsOf = None, version: Version = None) -> Response:
+    return answer(await queries.city_report_text(runtime, period, min_position=min_position, as_of=as_of,
+                                                 version=version))
+
+
+@router.get("/v1/city/reports/{period}/preview",
+            summary="报送口径：此刻市报表报送将冻结的内容 / What the city's submission would freeze now")
+async def get_city_preview(period: Period, _: CityReportReader, runtime: RuntimeDep,
+                           min_position: CityMinPosition = None) -> Response:
+    """The sum of the districts' approved versions (报送口径), with `blocking` districts."""
+    return answer(await queries.city_preview(runtime, period, min_position=min_position))
 
 
 @router.post("/v1/city/reports/{period}/districts/{district}/approve",
@@ -159,5 +183,18 @@ async def return_district_report(period: Period, caller: CityWriter, district: K
 
 @router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province")
 async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep,
-                             request_id: RequestIdDep) -> dict[str, Any]:
-    return await commands.submit_city_report(runtime, caller, period, request_id)
+                             request_id: RequestIdDep, incomplete_reason: IncompleteReason = None) -> dict[str, Any]:
+    return await commands.submit_city_report(runtime, caller, period, request_id,
+                                             incomplete_reason=incomplete_reason)
+
+
+@router.post("/v1/city/reports/{period}/approve", summary="省厅审核通过市报表 / The province approves the city's report")
+async def approve_city_report(period: Period, caller: ProvinceWriter, runtime: RuntimeDep,
+                              request_id: RequestIdDep) -> dict[str, Any]:
+    return await commands.decide_city_report(runtime, caller, period, request_id)
+
+
+@router.post("/v1/city/reports/{period}/return", summary="省厅退回市报表 / The province returns the city's report")
+async def return_city_report(period: Period, caller: ProvinceWriter, runtime: RuntimeDep,
+                             request_id: RequestIdDep, reason: Reason) -> dict[str, Any]:
+    return await commands.decide_city_report(runtime, caller, period, request_id, reason=reason)

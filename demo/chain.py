@@ -6,8 +6,12 @@ districts are approved by the city, one is returned, one never reports. The seco
 is partly reported. Each step carries the moment it would have happened in that year, so the
 reports' timeliness reads as a real year's would.
 
-Pure: a plan of steps. No report goes through the same status twice in a plan, so the status a
-report has tells which of its steps are done (`steps_left`).
+The city sends the first half year to the province once its districts are decided (going
+without the one that never reported); the province returns it once, and approves it submitted again.
+
+Pure: a plan of steps. No report but the city's goes through the same status twice in a plan, so
+the status a report has tells which of its steps are done (`steps_left`: the city's, from the last
+step that leaves it so).
 """
 
 import random
@@ -19,17 +23,22 @@ from kernel.clock import CST
 
 TOWN_RETURN = "服务人次与服务台账不一致，请核实后重新报送"
 DISTRICT_RETURN = "部分镇(街道)资金支出数据与财务台账不符，请核实后重新报送"
+INCOMPLETE = "个别镇(街道)报表尚未审核通过，先行报送已审核部分"
+CITY_INCOMPLETE = "个别区报表尚未审核通过，先行报送已审核的区"
+PROVINCE_RETURN = "请补充各区服务站建设情况说明后重新报送"
+CITY = "city"  # the city's own report, to the province (`tenants.event_store.CITY`)
 
 
 @dataclass(frozen=True)
 class ReportStep:
     period: str  # 2025H1
-    district: str
+    district: str  # 'city' for the city's report (to the province)
     town: str  # '' for the district's own report (to the city)
     action: str  # submit | approve | return
-    by: str  # the role that takes the step: station, district or city
+    by: str  # the role that takes the step: station, district, city or province
     at: datetime  # when it happened in the demo year (China Standard Time)
     reason: str | None = None
+    incomplete_reason: str | None = None  # a district's submission without every town approved
 
     @property
     def status(self) -> str:
@@ -50,7 +59,7 @@ def steps_left(steps: list[ReportStep], status: str | None) -> list[ReportStep]:
     if status is None:
         return steps
     reached = [s.status for s in steps]
-    return steps[reached.index(status) + 1:] if status in reached else []
+    return steps[len(reached) - reached[::-1].index(status):] if status in reached else []
 
 
 def _moment(rng: random.Random, first: date, days: int) -> datetime:
@@ -67,11 +76,15 @@ def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) 
     unusual = ("silent", "returned")[:max(0, len(districts) - 1)]
     fates = dict(zip(rng.sample([d.code for d in districts], len(unusual)), unusual, strict=True))
     steps: list[ReportStep] = []
+    last_district = datetime.combine(date(year, 7, 1), time(9), CST)
     for district in districts:
         fate = fates.get(district.code, "approved")
         last_town = datetime.combine(date(year, 7, 1), time(9), CST)
+        incomplete = None
         for town in district.towns:
             road = odd.get((district.code, town.code), "approved")
+            if road in ("returned", "silent", "waiting"):
+                incomplete = INCOMPLETE
             if road == "silent":
                 continue
             # Due 15 days after the half year; one town is a few days late, in time for its district.
@@ -87,13 +100,29 @@ def _first_half(rng: random.Random, districts: tuple[District, ...], year: int) 
             continue
         # Due 30 days after the half year: after its towns' decisions, and on time.
         submitted = max(last_town + timedelta(hours=4), _moment(rng, date(year, 7, 22), 6))
-        steps.append(ReportStep(period, district.code, "", "submit", "district", submitted))
+        steps.append(ReportStep(period, district.code, "", "submit", "district", submitted,
+                                incomplete_reason=incomplete))
         decided = submitted + timedelta(days=rng.randint(2, 8), hours=rng.randint(0, 5))
+        last_district = max(last_district, decided)
         if fate == "returned":
             steps.append(ReportStep(period, district.code, "", "return", "city", decided, DISTRICT_RETURN))
         else:
             steps.append(ReportStep(period, district.code, "", "approve", "city", decided))
-    return steps
+    # The reason goes with the city's submission whatever the plan: on a database of more districts
+    # than the demo's, others may have a station without an approved report (it is kept only if one does).
+    return [*steps, *_to_the_province(rng, period, last_district, CITY_INCOMPLETE)]
+
+
+def _to_the_province(rng: random.Random, period: str, after: datetime, incomplete: str) -> list[ReportStep]:
+    """The city's report: submitted once its districts are decided, returned once by the province,
+    submitted again and approved."""
+    submitted = after + timedelta(days=rng.randint(2, 5), hours=rng.randint(0, 5))
+    returned = submitted + timedelta(days=rng.randint(3, 6))
+    again = returned + timedelta(days=rng.randint(2, 4))
+    return [ReportStep(period, CITY, "", "submit", "city", submitted, incomplete_reason=incomplete),
+            ReportStep(period, CITY, "", "return", "province", returned, PROVINCE_RETURN),
+            ReportStep(period, CITY, "", "submit", "city", again, incomplete_reason=incomplete),
+            ReportStep(period, CITY, "", "approve", "province", again + timedelta(days=rng.randint(3, 7)))]
 
 
 def _second_half(rng: random.Random, districts: tuple[District, ...], year: int) -> list[ReportStep]:

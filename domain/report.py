@@ -75,8 +75,11 @@ class Report(RecordKeeping):
             raise ChainViolation("status", f"报表状态为“{STATUS_ZH[self.status]}”，不能{action_zh}",
                                  f"a report that is {self.status or 'a draft'} cannot be {action_en}")
 
-    def submit(self, position: int, figures: dict, record_id: str, provenance: Provenance) -> None:
+    def check_can_submit(self) -> None:
         self._check_status(("returned",), "报送", "submitted")
+
+    def submit(self, position: int, figures: dict, record_id: str, provenance: Provenance) -> None:
+        self.check_can_submit()
         self._record(self.Submitted, record_id, provenance, period=self.period, town=self.town,
                      position=position, figures=figures)
 
@@ -87,7 +90,9 @@ class Report(RecordKeeping):
                      position=submitted.position, figures=submitted.figures)
 
     def send_back(self, reason: str, record_id: str, provenance: Provenance) -> None:
-        self._check_status(("submitted",), "退回", "returned")
+        # An approved report may be returned too, to be corrected: the reports above that took its
+        # approved version then show it among their `stale_children`.
+        self._check_status(("submitted", "approved"), "退回", "returned")
         self._record(self.Returned, record_id, provenance, period=self.period, town=self.town, reason=reason)
 
     def check_can_void(self, record_id: str) -> None:

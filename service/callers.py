@@ -10,6 +10,7 @@ class Role(StrEnum):
     city = "city"
     auditor = "auditor"
     admin = "admin"
+    province = "province"  # the provincial department: reads, approves or returns the city's report
 
 
 @dataclass(frozen=True)

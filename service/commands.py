@@ -10,8 +10,8 @@ from anyio import to_thread
 
 from audit import checkpoints
 from domain import records as r
-from projections.reports import city_of
-from service import queries
+from kernel.digest import figures_digest
+from service import chain, queries
 from service.callers import Caller
 from service.runtime import Runtime
 from tenants.event_store import CITY
@@ -39,20 +39,32 @@ async def checkpoint(runtime: Runtime, store: str, reason: str, position: int) -
         return (await checkpoints.make(conn, runtime.signing_key, store, reason, up_to=position)).as_json()
 
 
+def with_digest(report: dict[str, Any]) -> dict[str, Any]:
+    """The version as frozen, with the digest of its figures (docs/audit.md)."""
+    return {**report, "digest": figures_digest(report["figures"])}
+
+
 async def submit_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str,
-                        request_id: str, *, at: datetime | None = None) -> dict[str, Any]:
+                        request_id: str, *, at: datetime | None = None,
+                        incomplete_reason: str | None = None) -> dict[str, Any]:
     """Freeze the figures at the log's head, then record the submission that carries them
-    (`town` '' for the district's report to the city)."""
+    (`town` '' for the district's report to the city, once its towns are approved or
+    `incomplete_reason` says why it goes without them)."""
+    chain.check_period_ended(period, at or runtime.now())
     if town:
         queries.known_town(runtime, district, town)
         queries.own_town(caller, town)
     ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    await to_thread.run_sync(ledger.check_can_submit, period, town)
     head = await to_thread.run_sync(ledger.recorder.max_notification_id) or 0
     await queries.caught_up(runtime, district, head)
     report = await (queries.town_report(runtime, caller, district, period, town) if town
                     else queries.district_report(runtime, caller, district, period))
+    if not town:
+        missing = chain.children_first("towns", chain.unapproved_towns(report), incomplete_reason)
+        report = {**await queries.at_the_cut(runtime, caller, district, period, report), **missing}
     who = runtime.provenance(caller, request_id, at=at)
-    position = await to_thread.run_sync(ledger.submit_report, period, town, head, report, who)
+    position = await to_thread.run_sync(ledger.submit_report, period, town, head, with_digest(report), who)
     return {"period": period, "district": district, "town": town or None, "status": "submitted",
             "frozen_position": head, "position": position,
             "checkpoint": await checkpoint(runtime, district, "report_submitted", position)}
@@ -76,14 +88,27 @@ async def decide_report(runtime: Runtime, caller: Caller, district: str, period:
     return answer
 
 
-async def submit_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str) -> dict[str, Any]:
-    """The city's report, its districts' figures frozen as they stand, to the province."""
-    report = city_of(period, await queries.on_their_servers(runtime, period))
+async def submit_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str, *,
+                             at: datetime | None = None, incomplete_reason: str | None = None) -> dict[str, Any]:
+    """The city's report to the province, once its districts are approved (or
+    `incomplete_reason` says why it goes without them)."""
+    chain.check_period_ended(period, at or runtime.now())
     ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
-    who = runtime.provenance(caller, request_id)
-    position = await to_thread.run_sync(ledger.submit_report, period, "", 0, report, who)
+    await to_thread.run_sync(ledger.check_can_submit, period, "")
+    report, blocking = await queries.city_at_the_cut(runtime, period)
+    report = {**report, **chain.children_first("districts", blocking, incomplete_reason)}
+    who = runtime.provenance(caller, request_id, at=at)
+    position = await to_thread.run_sync(ledger.submit_report, period, "", 0, with_digest(report), who)
     return {"period": period, "status": "submitted", "position": position,
             "checkpoint": await checkpoint(runtime, CITY, "report_submitted", position)}
+
+
+async def decide_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str, *,
+                             reason: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """The province approves the city's submitted report (signing the city's log), or returns it
+    with `reason`; either is recorded in the city's store."""
+    answer = await decide_report(runtime, caller, CITY, period, "", request_id, reason=reason, at=at)
+    return {key: value for key, value in answer.items() if key not in ("district", "town")}
 
 
 # -- purchase plans ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from datetime import datetime, time
 from itertools import groupby
 
 from demo.areas import District
-from demo.chain import ReportStep, reporting_plan, steps_left
+from demo.chain import CITY, ReportStep, reporting_plan, steps_left
 from demo.generator import DemoYear
 from domain.records import parse_record
 from kernel import clock
@@ -86,19 +86,25 @@ def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[Report
 
 async def take_steps(runtime: Runtime, steps: list[ReportStep], tally: Tally, advance: Callable[[int], None]) -> None:
     """Each step through the command its API route calls: figures frozen at the log's head,
-    checkpoints signed. A district's steps in their order; districts side by side. (The runtime
-    is `reading`; the demo's districts are on the service's own database.)"""
+    checkpoints signed. A district's steps in their order; districts side by side; then the
+    city's, on its districts' decisions. (The runtime is `reading`; the demo's districts are on
+    the service's own database.)"""
     worker = ProjectionWorker(runtime.reads.home)
 
     async def take(district_steps: list[ReportStep]) -> None:
         for step in district_steps:
+            request_id = f"demo-{step.period}-{step.district}-{step.town or 'district'}-{step.action}-{step.at:%m%d}"
+            if step.district == CITY:
+                await _city_step(runtime, step, request_id)
+                tally.steps_taken += 1
+                advance(1)
+                continue
             who = Caller(f"demo-{step.by}-{step.town or step.district}", Role(step.by), step.district,
                          step.town or None)
-            request_id = f"demo-{step.period}-{step.district}-{step.town or 'district'}-{step.action}"
             if step.action == "submit":
                 await worker.catch_up(step.district)
                 await commands.submit_report(runtime, who, step.district, step.period, step.town, request_id,
-                                             at=step.at)
+                                             at=step.at, incomplete_reason=step.incomplete_reason)
             else:
                 await commands.decide_report(runtime, who, step.district, step.period, step.town, request_id,
                                              reason=step.reason, at=step.at)
@@ -108,7 +114,21 @@ async def take_steps(runtime: Runtime, steps: list[ReportStep], tally: Tally, ad
     by_district: dict[str, list[ReportStep]] = {}
     for step in steps:
         by_district.setdefault(step.district, []).append(step)
+    city = by_district.pop(CITY, [])
     await asyncio.gather(*map(take, by_district.values()))
+    for district in by_district:  # the city's submission reads its districts' decisions
+        await worker.catch_up(district)
+    await take(city)
+
+
+async def _city_step(runtime: Runtime, step: ReportStep, request_id: str) -> None:
+    """The city's report to the province: submitted by the city, returned or approved by the province."""
+    who = Caller(f"demo-{step.by}", Role(step.by))
+    if step.action == "submit":
+        await commands.submit_city_report(runtime, who, step.period, request_id, at=step.at,
+                                          incomplete_reason=step.incomplete_reason)
+    else:
+        await commands.decide_city_report(runtime, who, step.period, request_id, reason=step.reason, at=step.at)
 
 
 async def behind(url: str, stores: list[str]) -> dict[str, int]:

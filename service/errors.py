@@ -37,3 +37,26 @@ class UnknownFigure(ServiceError):
 
     def __init__(self, figure: str):
         super().__init__(f"报表中没有可溯源的数字 {figure}", f"no traceable figure {figure} in the report")
+
+
+class PeriodOpen(ServiceError):
+    """A report submitted before its half year has ended (China Standard Time)."""
+
+    def __init__(self, period: str, end: str):
+        super().__init__(f"{period} 尚未结束（截至 {end}），不能报送", f"{period} has not ended (it ends {end}): nothing to submit yet")
+
+
+class ChildrenNotApproved(ServiceError):
+    """A level's report submitted while reports of the level below with a station in the period
+    are not approved; `children` names each (`{"town"|"district", "name", "status"}`) with its
+    status (`kind`: towns or districts)."""
+
+    def __init__(self, kind: str, children: list[dict[str, str]]):
+        en_kind = kind.removesuffix("s")
+        zh_kind = "镇(街道)" if kind == "towns" else "区"
+        names = ", ".join(child[en_kind] for child in children)
+        super().__init__(f"{len(children)} 个{zh_kind}的报表尚未审核通过：{names}；"
+                         "可待其审核通过后报送，或在请求中写明 incomplete_reason 后报送",
+                         f"{len(children)} {en_kind} report(s) not approved: {names}; submit once they are,"
+                         " or give incomplete_reason")
+        self.kind, self.children = kind, children

@@ -15,7 +15,7 @@ import asyncpg
 from anyio import to_thread
 
 from kernel.clock import CST
-from projections import report_cache
+from projections import cut, report_cache
 from projections.as_of import position_at, shadow_tables
 from projections.connections import ALL_DISTRICTS, scoped
 from projections.lineage import UnknownFigure as NoSuchFigure
@@ -27,6 +27,7 @@ from projections.reports import (
 from projections.report_rows import CITY_SERVER
 from projections.report_shapes import CityReport, DistrictReport, TownReport
 from projections.restatement import compare
+from service import chain
 from service.callers import Caller, Role
 from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
 from service.runtime import Runtime
@@ -90,12 +91,16 @@ async def _as_of(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, momen
                                 "replayed_events": replayed}}
 
 
+def one_reading(version: str | None, as_of: datetime | None) -> None:
+    if as_of is not None and version is not None:
+        raise Invalid("as_of 与 version 只能选一", "use as_of or version, not both")
+
+
 async def _read(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, version: str | None,
                 as_of: datetime | None = None) -> Any:
     """A district's (town == '') or a town's report: now, as of a moment, or a frozen version."""
+    one_reading(version, as_of)
     if as_of is not None:
-        if version is not None:
-            raise Invalid("as_of 与 version 只能选一", "use as_of or version, not both")
         return await _as_of(pool, scope_, scope, town, as_of)
     async with scoped(pool, scope_) as conn:
         if version is not None:
@@ -103,6 +108,8 @@ async def _read(pool: asyncpg.Pool, scope_: str, scope: Scope, town: str, versio
             if report is None:
                 raise NotFound(f"{scope.period} 的{'已报送' if version == 'submitted' else '已审核'}报表 ",
                                f"a {version} {scope.period} report", kind="report")
+            if "cut" in report:  # a district's version taken at its towns' approved versions
+                report["stale_children"] = await cut.stale_children(conn, scope.district, scope.period, report)
             return report
         report = await (read_town(conn, scope, town) if town else read_district(conn, scope))
         if report is None:
@@ -132,6 +139,33 @@ async def town_report(runtime: Runtime, caller: Caller, district: str, period: s
     await caught_up(runtime, district, min_position)
     return await _read(await read_pool(runtime, district), read_scope(caller), runtime.scope(district, period),
                        town, version, as_of)
+
+
+async def at_the_cut(runtime: Runtime, caller: Caller, district: str, period: str,
+                     report: dict[str, Any]) -> dict[str, Any]:
+    """The district's `report` as a submission now would freeze it: at the cut of its towns'
+    approved versions (`projections.cut`)."""
+    ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
+    async with scoped(await read_pool(runtime, district), read_scope(caller)) as conn:
+        approved = await cut.approved_towns(conn, district, period)
+        services = await cut.cut_services(conn, district, period,
+                                          {town: version["position"] for town, version in approved.items()},
+                                          ledger.mapper)
+        earlier = await cut.earlier_children(conn, district, period)
+    return cut.at_the_cut(report, approved, services, earlier)
+
+
+SUBMISSION_BASIS = {"basis": "submission", "basis_zh": "报送口径"}
+
+
+async def district_preview(runtime: Runtime, caller: Caller, district: str, period: str, *,
+                           min_position: int | None = None) -> dict[str, Any]:
+    """What the district's submission would freeze now (报送口径: the cut of its towns' approved
+    versions), and the towns that block it (`blocking`), beside the live report (实时数据)."""
+    await caught_up(runtime, district, min_position)
+    report = await district_report(runtime, caller, district, period)
+    return {**await at_the_cut(runtime, caller, district, period, report), **SUBMISSION_BASIS,
+            "blocking": chain.unapproved_towns(report)}
 
 
 async def figure_lineage(runtime: Runtime, caller: Caller, district: str, period: str, figure: str,
@@ -222,10 +256,39 @@ async def city_report(runtime: Runtime, period: str, *, min_position: str | None
     return {**city_of(period, parts), "status": await city_status(runtime, period)}, parts
 
 
+async def city_at_the_cut(runtime: Runtime, period: str) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The city's report as its submission would freeze it now: the sum of its districts' approved
+    versions, each named among its `children`; and the districts that block it."""
+    districts = await on_their_servers(runtime, period, cut.approved_districts)
+    report = {**city_of(period, districts), "children": [d["child"] for d in districts if "child" in d]}
+    return report, chain.unapproved_districts(districts)
+
+
+async def city_preview(runtime: Runtime, period: str, *, min_position: str | None = None) -> dict[str, Any]:
+    """What the city's submission would freeze now (报送口径), and the districts that block it."""
+    await city_caught_up(runtime, min_position)
+    report, blocking = await city_at_the_cut(runtime, period)
+    return {**report, **SUBMISSION_BASIS, "blocking": blocking, "status": await city_status(runtime, period)}
+
+
+async def city_version(runtime: Runtime, period: str, version: str, min_position: str | None = None) -> dict[str, Any]:
+    """The city's report exactly as it was submitted to the province (or approved by it)."""
+    await city_caught_up(runtime, min_position)
+    async with scoped(runtime.reads.home, ALL_DISTRICTS) as conn:
+        report = await frozen_version(conn, runtime.scope(CITY, period), "", version)
+    if report is None:
+        raise NotFound(f"{period} 的{'已报送' if version == 'submitted' else '已审核'}市报表 ",
+                       f"a {version} {period} city report", kind="report")
+    return report
+
+
 async def city_report_text(runtime: Runtime, period: str, *, min_position: str | None = None,
-                           as_of: datetime | None = None) -> bytes:
+                           as_of: datetime | None = None, version: str | None = None) -> bytes:
     """The city's report as JSON text: made from the districts' kept texts, and kept itself
-    (`city_json`), unless it is read as of a moment."""
+    (`city_json`), unless it is read as of a moment or as frozen (`version`)."""
+    one_reading(version, as_of)
+    if version is not None:
+        return report_cache.encode(await city_version(runtime, period, version, min_position))
     if as_of is not None:
         return report_cache.encode((await city_report(runtime, period, min_position=min_position, as_of=as_of))[0])
     await city_caught_up(runtime, min_position)
@@ -234,9 +297,12 @@ async def city_report_text(runtime: Runtime, period: str, *, min_position: str |
 
 
 async def city_download(runtime: Runtime, period: str, *, min_position: str | None = None,
-                        as_of: datetime | None = None) -> dict[str, Any]:
+                        as_of: datetime | None = None, version: str | None = None) -> dict[str, Any]:
     """The city's report with its districts' projects, for a download's budget columns (the
-    city's JSON leaves them out)."""
+    city's JSON leaves them out); a frozen version as it was frozen."""
+    one_reading(version, as_of)
+    if version is not None:
+        return await city_version(runtime, period, version, min_position)
     city, parts = await city_report(runtime, period, min_position=min_position, as_of=as_of)
     districts = [{**d, "projects_detail": p["projects_detail"]} for d, p in zip(city["districts"], parts, strict=True)]
     return {**city, "districts": districts}

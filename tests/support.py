@@ -141,3 +141,30 @@ async def forging(login: str, district: str, position: int) -> AsyncIterator[Non
             sending.cancel()
             with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
                 await sending
+
+
+async def approve_towns(client: httpx.AsyncClient, district: SampleDistrict, towns: list[str] | None = None,
+                        period: str = "2025H1") -> int:
+    """Each town's report (every town of the district unless named) submitted and approved, as
+    a district's own submission counts only its towns' approved versions; the last position."""
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/{period}"
+    position = 0
+    for town in district.towns if towns is None else towns:
+        for step in ("submit", "approve"):
+            answer = await caught_up(lambda town=town, step=step: client.post(f"{base}/towns/{town}/{step}",
+                                                                               headers=staff))
+            assert answer.status_code == 200, answer.text
+            position = answer.json()["position"]
+    return position
+
+
+async def unreported_city_period(client: httpx.AsyncClient) -> str:
+    """The latest half year before 2025 the city has not submitted: the city's store is shared by
+    every test (and every run) on the database, and its report of a half year is submitted once."""
+    for year in range(2024, 2000, -1):
+        for period in (f"{year}H2", f"{year}H1"):
+            frozen = await client.get(f"/v1/city/reports/{period}", params={"version": "submitted"},
+                                      headers=bearer("city"))
+            if frozen.status_code == 404:
+                return period
+    raise AssertionError("no half year left for the city's report on this database")

@@ -45,6 +45,8 @@ def listed(divisions: Divisions, codes: list[str], only_town: str | None = None)
 def in_scope(caller: Caller, divisions: Divisions) -> list[District]:
     if caller.sees_all_districts():
         return listed(divisions, divisions.district_codes)
+    if caller.district is None:  # the province: the city's report is its scope, no district
+        return []
     return listed(divisions, [caller.district], caller.town if caller.role is Role.station else None)
 
 
@@ -52,5 +54,5 @@ def in_scope(caller: Caller, divisions: Divisions) -> list[District]:
             summary="可见的区及其镇(街道) / The districts and towns in the caller's scope")
 def districts(caller: CallerDep, runtime: RuntimeDep) -> DistrictList:
     """Every district the service knows (those of the city's report) for the city, auditors and
-    admins; a district its own; a station its own district with its own town only."""
+    admins; a district its own; a station its own district with its own town only; the province none."""
     return DistrictList(districts=in_scope(caller, runtime.tenants.divisions))

@@ -190,6 +190,12 @@ class DistrictLedger(Application):
             return report
         return self._advance_report(period, town, send_back)
 
+    def check_can_submit(self, period: str, town: str) -> None:
+        """Refuse early (before its figures are worked out) a report already submitted or approved."""
+        report = _LedgerHistory(self).load(self._report_stream(period, town))
+        if isinstance(report, Report):
+            report.check_can_submit()
+
     def report_status(self, period: str, town: str) -> str | None:
         report = _LedgerHistory(self).load(self._report_stream(period, town))
         return report.status if isinstance(report, Report) else None

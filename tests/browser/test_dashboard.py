@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from tests.browser.conftest import SignIn, keep_screenshot
-from tests.builders import service_delivered
+from tests.builders import service_delivered, station_established
 from tests.conftest import SampleDistrict, bearer, make_district
+from tests.support import unreported_city_period
 
 PERIOD = "2025H1"
 
@@ -43,7 +44,53 @@ async def test_a_district_officer_sees_each_town_with_its_figures(signed_in: Sig
     assert (await second.locator("td.num").first.inner_text()) == "2"
     assert (await total.locator("td.num").first.inner_text()) == "5"
     assert district.name in await page.locator("#toolbar h1").inner_text()
+    assert "实时数据" in await page.locator("h2.basis").inner_text()
     await keep_screenshot(page, "district")
+
+
+async def test_a_district_officer_sees_which_towns_block_a_submission(signed_in: SignIn, app, served):
+    """The submission basis (报送口径) beside the live figures: nothing approved counts nothing, and
+    each town with a station and no approved report is named with its status."""
+    district = make_district(app.state.runtime)
+    async with httpx.AsyncClient(base_url=served) as client:
+        written = await client.post(f"/v1/districts/{district.code}/records", headers=bearer("district", district.code),
+                                    json={"records": [station_established(district.town), service_delivered(district.town)]})
+        assert written.status_code == 200, written.text
+        read = await client.get(f"/v1/districts/{district.code}/reports/{PERIOD}", headers=bearer("district", district.code),
+                                params={"min_position": written.json()["position"]})
+        assert read.status_code == 200, read.text
+    page = await signed_in("district", district.code)
+    await page.goto(page.url.split("?")[0] + f"?period={PERIOD}")
+
+    blocking = page.locator("#submission .blocking li")
+    await blocking.wait_for()
+    assert district.towns[district.town] in await blocking.inner_text()
+    assert "草稿" in await blocking.inner_text()
+    assert (await page.locator("#submission .card .value").first.inner_text()).startswith("0")
+    assert (await page.locator("#status .actions button").inner_text()) == "说明原因后报送"
+    await keep_screenshot(page, "district-blocking")
+
+
+async def test_the_province_approves_the_citys_report(signed_in: SignIn, served):
+    # The city's submission reads every district of the database: give it time on a loaded machine.
+    async with httpx.AsyncClient(base_url=served, timeout=120) as client:
+        period = await unreported_city_period(client)
+        submitted = await client.post(f"/v1/city/reports/{period}/submit", headers=bearer("city"),
+                                      json={"incomplete_reason": "浏览器测试"})
+        assert submitted.status_code == 200, submitted.text
+        frozen = await client.get(f"/v1/city/reports/{period}", headers=bearer("province"),
+                                  params={"version": "submitted", "min_position": f"city:{submitted.json()['position']}"})
+        assert frozen.status_code == 200, frozen.text
+    page = await signed_in("province")
+    assert page.url.split("?")[0].endswith("province.html")
+    await page.goto(page.url.split("?")[0] + f"?period={period}")
+
+    status = page.locator("#status .status-line .item").first
+    await status.locator("text=已报送").wait_for()
+    await page.click("#status button.approve")
+    await status.locator("text=已审核").wait_for()
+    assert "省厅审核" in await page.locator("#toolbar h1").inner_text()
+    await keep_screenshot(page, "province")
 
 
 async def test_the_city_sees_the_district_beside_the_others(signed_in: SignIn, seeded):

@@ -11,6 +11,8 @@ For each route × role × scope the matrix expects:
 - a district or station caller naming another district in a `/v1/districts/{district}/...`
   path: 404, the very answer an unknown district gets (no hint that the district exists);
 - a role the table does not list, inside its scope: 403;
+- the province naming any district in a `/v1/districts/{district}/...` path: 404 (it sees no
+  district; its own is the city's report);
 - a station naming another town of its own district (in the path, or in a record it sends): 403;
 - an allowed role in scope: "through": 2xx, or 409 when the report's state forbids the step
   (approving a draft), or 503 with `Retry-After` when the projections are behind;
@@ -18,7 +20,7 @@ For each route × role × scope the matrix expects:
 
 Scopes: `own` (the caller's district, and for a station its town), `foreign` (another district),
 `other-town` (a station's own district, another town), `any` (city, auditor and admin see every
-district; also any caller on a route naming no district). City-level routes
+district; the province none; also any caller on a route naming no district). City-level routes
 (`/v1/city/...`) lie in no district's scope: a district or station caller is refused them with
 403 whichever district the path names, and that 403 is the same for its own, another and an
 unknown district (`test_city_routes_refuse_district_callers_alike`).
@@ -47,10 +49,10 @@ from tests.support import SampleDistrict, bearer, caught_up, make_district, unst
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"
-ROLES = ("station", "district", "city", "auditor", "admin")
+ROLES = ("station", "district", "city", "auditor", "admin", "province")
 ANONYMOUS = "anonymous"
 
-STATION, DISTRICT, CITY, AUDITOR, ADMIN = ROLES
+STATION, DISTRICT, CITY, AUDITOR, ADMIN, PROVINCE = ROLES
 READERS = frozenset({DISTRICT, CITY, AUDITOR, ADMIN})
 PUBLIC = frozenset({*ROLES, ANONYMOUS})  # no token needed
 
@@ -64,21 +66,26 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}"): READERS | {STATION},
     ("GET", "/v1/districts/{district}/reports/{period}/lineage"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}/restatement"): READERS,
+    ("GET", "/v1/districts/{district}/reports/{period}/preview"): READERS,
+    ("GET", "/v1/city/reports/{period}/preview"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/submit"): frozenset({STATION, DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/approve"): frozenset({DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/return"): frozenset({DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/submit"): frozenset({DISTRICT}),
-    ("GET", "/v1/city/reports/{period}"): frozenset({CITY, AUDITOR, ADMIN}),
+    ("GET", "/v1/city/reports/{period}"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
     # The downloads answer whoever may read the JSON report they render.
     ("GET", "/v1/districts/{district}/reports/{period}.xlsx"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}.csv"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.xlsx"): READERS | {STATION},
     ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.csv"): READERS | {STATION},
-    ("GET", "/v1/city/reports/{period}.xlsx"): frozenset({CITY, AUDITOR, ADMIN}),
-    ("GET", "/v1/city/reports/{period}.csv"): frozenset({CITY, AUDITOR, ADMIN}),
+    ("GET", "/v1/city/reports/{period}.xlsx"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
+    ("GET", "/v1/city/reports/{period}.csv"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
     ("POST", "/v1/city/reports/{period}/districts/{district}/approve"): frozenset({CITY}),
     ("POST", "/v1/city/reports/{period}/districts/{district}/return"): frozenset({CITY}),
     ("POST", "/v1/city/reports/{period}/submit"): frozenset({CITY}),
+    # API.md, "The chain composes": the province reads, approves or returns the city's report, nothing else.
+    ("POST", "/v1/city/reports/{period}/approve"): frozenset({PROVINCE}),
+    ("POST", "/v1/city/reports/{period}/return"): frozenset({PROVINCE}),
     # docs/audit.md: the key is published, for anyone to check a bundle's checkpoints with.
     ("GET", "/v1/audit/public-key"): PUBLIC,
     # The dashboard's (web/): codes and labels are no secret; each caller is listed its own scope.
@@ -112,6 +119,8 @@ CONTRACT_ROUTES = sorted({
     ("POST", "/v1/city/reports/{period}/districts/{district}/approve"),
     ("POST", "/v1/city/reports/{period}/districts/{district}/return"),
     ("POST", "/v1/city/reports/{period}/submit"),
+    ("POST", "/v1/city/reports/{period}/approve"),
+    ("POST", "/v1/city/reports/{period}/return"),
     ("GET", "/v1/districts/{district}/events"),
     ("GET", "/v1/districts/{district}/reports/{period}/lineage"),
     ("GET", "/v1/districts/{district}/audit/verify"),
@@ -187,6 +196,8 @@ class Case:
             return "through" if ANONYMOUS in POLICY[(self.method, self.template)] else "401"
         if self.scope == "foreign" and district_scoped(self.template):
             return "404"
+        if self.role == PROVINCE and district_scoped(self.template):
+            return "404"  # the province sees no district: every one is outside its scope
         if self.role not in POLICY[(self.method, self.template)]:
             return "403"
         if self.scope == "other-town":
@@ -195,7 +206,7 @@ class Case:
 
 
 def scopes(template: str, role: str) -> list[str]:
-    if role == ANONYMOUS or role in (CITY, AUDITOR, ADMIN) or "{district}" not in template:
+    if role == ANONYMOUS or role in (CITY, AUDITOR, ADMIN, PROVINCE) or "{district}" not in template:
         return ["any"]
     found = ["own", "foreign"]
     if role == STATION and town_scoped(template):
@@ -292,6 +303,8 @@ def body(method: str, template: str, town: str) -> dict | None:
         return {"records": [service_delivered(town)]}
     if template.endswith("/return"):
         return {"reason": "数据有误"}
+    if template.endswith("/submit"):  # its body is optional
+        return None
     pytest.fail(f"{method} {template} takes a body the access matrix does not know:"
                 " teach body() in tests/e2e/test_access_matrix.py")
 

@@ -10,7 +10,7 @@ from service import audit_bundle as bundle
 from audit.signing import public_key_from_b64
 from projections import connections
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
-from tests.support import bearer, record
+from tests.support import approve_towns, bearer, record
 
 
 async def submitted_district(client, district) -> dict:
@@ -19,6 +19,7 @@ async def submitted_district(client, district) -> dict:
     await record(client, district, [contract, fund_spent(contract["project"]), voided,
                                     service_delivered(district.town, person_times=2)])
     await record(client, district, [record_voided(voided["id"])])
+    await approve_towns(client, district, [district.town])
     answer = await client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
                                headers=bearer("district", district.code))
     assert answer.status_code == 200, answer.text
@@ -144,6 +145,7 @@ async def test_a_restatement_explains_each_change_since_submission(client, distr
     base = f"/v1/districts/{district.code}/reports/2025H1"
     early = service_delivered(district.town, person_times=2)
     await record(client, district, [early, service_delivered(district.town)])
+    await approve_towns(client, district, [district.town])
     submitted = await client.post(f"{base}/submit", headers=staff)
     late = service_delivered(district.town, domain="social_assistance", person_times=4)
     void = record_voided(early["id"])

@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from exports.sheets import dig
 from exports.xlsx import display_width
 from tests.builders import fund_spent, inspection_done, project_contracted, service_delivered, training_held
-from tests.support import SampleDistrict, bearer, record, report
+from tests.support import SampleDistrict, approve_towns, bearer, record, report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CST_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00$")
@@ -232,6 +232,7 @@ async def test_the_submitted_version_exports_the_frozen_figures(client, district
     staff = bearer("district", district.code)
     base = f"/v1/districts/{district.code}/reports/2025H1"
     await report(client, district, await record(client, district, [service_delivered(district.town)]))
+    await approve_towns(client, district, [district.town])
     submitted = await client.post(f"{base}/submit", headers=staff)
     assert submitted.status_code == 200, submitted.text
     position = await record(client, district, [service_delivered(district.town)])

@@ -4,7 +4,7 @@
 from tests.builders import (
     compliant_station, fund_spent, inspection_done, project_contracted, record_voided, rid, service_delivered,
 )
-from tests.support import bearer, forging, record, report, sign
+from tests.support import approve_towns, bearer, forging, record, report, sign
 
 
 async def test_services_are_counted_by_period_scope_and_dimension(client, district):
@@ -123,6 +123,7 @@ async def test_a_submitted_report_never_changes_and_lists_later_records(client, 
     staff = bearer("district", district.code)
     base = f"/v1/districts/{district.code}/reports/2025H1"
     await record(client, district, [service_delivered(town)])
+    await approve_towns(client, district, [town])
     submitted = await client.post(f"{base}/submit", headers=staff)
     assert submitted.status_code == 200
     frozen = await report(client, district, submitted.json()["position"], version="submitted")

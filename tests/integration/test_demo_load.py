@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 
 from demo import DemoYear, from_divisions, reporting_plan
+from demo.chain import CITY
 from domain.errors import RecordConflict
 from projections import connections
 from projections.reports import Scope, district_report
@@ -37,7 +38,9 @@ def test_every_record_is_stored_and_every_planned_step_taken(loaded, runtime):
     year, tally = loaded
     plan = reporting_plan(year.districts, year.seed, year.year)
     assert (tally.accepted, tally.duplicates) == (year.total(), 0)
-    assert (tally.steps_taken, tally.steps_done_before) == (len(plan), 0)
+    city = sum(s.district == CITY for s in plan)
+    assert tally.steps_taken + tally.steps_done_before == len(plan)
+    assert tally.steps_done_before in (0, city)  # the city's store is shared by every demo on the database
     for district in year.districts:
         stored = runtime.tenants.ledger(district.code).recorder.max_notification_id()
         steps = sum(s.district == district.code for s in plan)

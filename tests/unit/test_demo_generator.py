@@ -7,7 +7,7 @@ from itertools import islice
 import pytest
 
 from demo import DemoYear, generate, xiamen
-from demo.chain import reporting_plan, steps_left
+from demo.chain import CITY, reporting_plan, steps_left
 from domain import personal_data
 from domain.records import MAX_BATCH, parse_record
 from tests.unit.support import History, context
@@ -105,14 +105,20 @@ def test_the_reporting_plan_has_every_fate_once_and_no_report_goes_back():
     districts = xiamen()
     plan = reporting_plan(districts, 7, 2025)
     first = [s for s in plan if s.period == "2025H1"]
-    district_steps = Counter((s.district, s.action) for s in first if not s.town)
+    district_steps = Counter((s.district, s.action) for s in first if not s.town and s.district != CITY)
     submitted = {d for d, action in district_steps if action == "submit"}
     assert len(submitted) == len(districts) - 1
     assert sum(action == "return" for _, action in district_steps) == 1
     assert sum(1 for s in first if s.town and s.action == "return") == 1
     assert plan == sorted(plan, key=lambda s: s.at)
-    reports = Counter((s.period, s.district, s.town, s.status) for s in plan)
+    reports = Counter((s.period, s.district, s.town, s.status) for s in plan if s.district != CITY)
     assert max(reports.values()) == 1  # so a report's status tells which of its steps are done
+    city = [s for s in first if s.district == CITY]
+    assert [(s.action, s.by) for s in city] == [("submit", "city"), ("return", "province"), ("submit", "city"),
+                                                ("approve", "province")]
+    assert min(s.at for s in city) > max(s.at for s in first if s.district != CITY)
+    assert city[0].incomplete_reason  # one district never reported
+    assert steps_left(city, "returned") == city[2:] and steps_left(city, "submitted") == city[3:]
     steps = [s for s in first if s.town == first[0].town]
     assert steps_left(steps, None) == steps and steps_left(steps, "submitted") == steps[1:]
     assert steps_left(steps, steps[-1].status) == []

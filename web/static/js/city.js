@@ -51,11 +51,17 @@ async function untilStatus(status) {
   return get(cityPath());
 }
 
-function statusPanel(report) {
+function statusPanel(report, blocking) {
   const actions = [];
   if (caller.role === "city" && ["draft", "returned"].includes(report.status)) {
-    actions.push(button("向省报送市报表", "primary", () => post(`${cityPath()}/submit`), "市报表已报送",
-      async () => render(await untilStatus("submitted"))));
+    const submit = blocking.length
+      ? async () => {
+        const reason = await askReason("市报表（部分区未审核）", "报送", "请说明未待其审核即报送的原因（必填）");
+        return reason ? post(`${cityPath()}/submit`, { incomplete_reason: reason }) : null;
+      }
+      : () => post(`${cityPath()}/submit`);
+    actions.push(button(blocking.length ? "说明原因后报送" : "向省报送市报表", "primary", submit, "市报表已报送",
+      async () => { await untilStatus("submitted"); await load(); }));
   }
   return [
     h("h2", {}, `厦门市报表 · ${periodLabel(report.period)}`),
@@ -64,6 +70,21 @@ function statusPanel(report) {
       h("div", { class: "item" }, h("span", { class: "label" }, "区报表"),
         `已报送 ${report.completeness.submitted} / ${report.completeness.expected}，已审核 ${report.completeness.approved}`),
       h("div", { class: "actions" }, actions)),
+  ];
+}
+
+// What the city's submission would freeze now (报送口径), and the districts that stop it.
+function submissionPanel(preview) {
+  const f = preview.figures;
+  return [
+    h("div", { class: "cards" }, [
+      card("服务人次", count(f.person_times), "人次"), card("服务对象", count(f.recipients), "人"),
+      card("服务时长", money(f.service_hours), "小时"), card("资金支出", money(f.funds_spent), "元"),
+    ]),
+    preview.blocking.length
+      ? h("div", { class: "blocking" }, h("p", { class: "bad" }, "以下区有服务站但报表尚未审核通过，市报表暂不能报送（或说明原因后报送）："),
+        h("ul", {}, preview.blocking.map((d) => h("li", {}, `${d.name || d.district}（${d.district}）`, statusBadge(d.status)))))
+      : h("p", { class: "ok" }, "有服务站的区报表均已审核通过，可以报送。"),
   ];
 }
 
@@ -126,8 +147,9 @@ function districtsTable(report) {
         h("td", { class: "num" }, money(f.service_hours)), h("td", { class: "num" }, money(f.funds_spent)), h("td", {}))));
 }
 
-function render(report) {
-  replace("status", statusPanel(report));
+function render(report, preview) {
+  replace("status", statusPanel(report, preview?.blocking || []));
+  if (preview) replace("submission", submissionPanel(preview));
   replace("completeness", completenessCards(report));
   replace("deadline-rule", deadlineRule(report));
   replace("districts", report.districts.length ? districtsTable(report) : h("div", { class: "empty" }, "尚无区"));
@@ -143,7 +165,8 @@ async function load(params = {}) {
     h("span", { class: "spacer" }),
     downloadButtons(cityPath(), "厦门市", state.period));
   try {
-    render(await get(cityPath(), params));
+    const [report, preview] = await Promise.all([get(cityPath(), params), get(`${cityPath()}/preview`, params)]);
+    render(report, preview);
   } catch (error) {
     showError(error);
     replace("status", h("div", { class: "empty" }, "报表无法加载"));

@@ -41,10 +41,15 @@ function townActions(town, reload) {
   return buttons;
 }
 
-function districtActions(report, reload) {
+function districtActions(report, reload, blocking) {
   const buttons = [];
   if (mayActInDistrict() && ["draft", "returned"].includes(report.status)) {
-    buttons.push(button("向市报送区报表", "primary", async () => post(`${districtPath()}/submit`), "区报表已报送", reload));
+    buttons.push(blocking.length
+      ? button("说明原因后报送", "primary", async () => {
+        const reason = await askReason("区报表（部分镇(街道)未审核）", "报送", "请说明未待其审核即报送的原因（必填）");
+        return reason ? post(`${districtPath()}/submit`, { incomplete_reason: reason }) : null;
+      }, "区报表已报送", reload)
+      : button("向市报送区报表", "primary", async () => post(`${districtPath()}/submit`), "区报表已报送", reload));
   }
   if (caller.role === "city" && report.status === "submitted") {
     const city = `/v1/city/reports/${state.period}/districts/${state.district}`;
@@ -83,6 +88,22 @@ function statusPanel(report, actions, what) {
       h("div", { class: "actions" }, actions)),
     report.return_reason ? h("p", { class: "bad" }, `退回原因：${report.return_reason}`) : null,
     h("p", { class: "note" }, "报送即冻结当时的数字；此后录入的本期记录作为调整列出，不会悄然改变已报送的报表。"),
+  ];
+}
+
+// What a submission would freeze now (报送口径), and the towns that stop it.
+function submissionPanel(preview) {
+  const f = preview.figures;
+  return [
+    h("div", { class: "cards" }, [
+      ["服务人次", count(f.person_times), "人次"], ["服务对象", count(f.recipients), "人"],
+      ["服务时长", money(f.service_hours), "小时"], ["资金支出", money(f.funds_spent), "元"],
+    ].map(([text, value, unit]) => h("div", { class: "card" }, h("div", { class: "label" }, text),
+      h("div", { class: "value" }, value, h("small", {}, unit))))),
+    preview.blocking.length
+      ? h("div", { class: "blocking" }, h("p", { class: "bad" }, "以下镇(街道)有服务站但报表尚未审核通过，区报表暂不能报送（或说明原因后报送）："),
+        h("ul", {}, preview.blocking.map((t) => h("li", {}, `${t.name}（${t.town}）`, statusBadge(t.status)))))
+      : h("p", { class: "ok" }, "有服务站的镇(街道)报表均已审核通过，可以报送。"),
   ];
 }
 
@@ -191,9 +212,17 @@ async function load(minPosition) {
     replace("status", statusPanel(report, townActions(report, reload), `${report.name}报表`));
     replace("compliance", complianceCell(report.compliance));
   } else {
-    replace("status", statusPanel(report, districtActions(report, reload), `${report.name}报表`));
+    let preview = null;
+    try {
+      preview = await get(`${districtPath()}/preview`);
+    } catch (error) {
+      showError(error);
+    }
+    replace("status", statusPanel(report, districtActions(report, reload, preview?.blocking || []), `${report.name}报表`));
     replace("towns", townsTable(report, reload));
+    if (preview) replace("submission", submissionPanel(preview));
   }
+  document.getElementById("submission-panel").hidden = Boolean(state.town);
   document.getElementById("towns-panel").hidden = Boolean(state.town);
   document.getElementById("compliance-panel").hidden = !state.town;
   document.getElementById("projects-panel").hidden = false;

@@ -7,6 +7,7 @@ import { periodLabel, periods, defaultPeriod } from "./format.js";
 // Words of the screens themselves; the wire vocabulary's labels come from /v1/vocabulary.
 export const ROLE_LABELS = {
   station: "服务站", district: "区民政局", city: "市民政局", auditor: "审计人员", admin: "系统管理员",
+  province: "省民政厅",
 };
 export const TIMELINESS_LABELS = {
   on_time: "按时报送", late: "逾期报送", overdue: "已逾期未报送", pending: "未到截止日",
@@ -16,6 +17,7 @@ const PAGES = [
   { href: "district.html", text: "区县报表", roles: ["station", "district", "city", "auditor", "admin"] },
   { href: "city.html", text: "全市汇总", roles: ["city", "auditor", "admin"] },
   { href: "audit.html", text: "审计", roles: ["district", "city", "auditor", "admin"] },
+  { href: "province.html", text: "省厅审核", roles: ["province", "city", "auditor", "admin"] },
 ];
 
 // h("td", {class: "num"}, "1,000"): text is always set as text, never parsed as HTML.
@@ -90,15 +92,15 @@ export async function act(button, action, done) {
 }
 
 // Ask why a report is returned; resolves to the reason, or null if cancelled.
-export function askReason(what) {
+export function askReason(what, verb = "退回", placeholder = "请填写退回原因（必填）") {
   return new Promise((resolve) => {
-    const text = h("textarea", { maxlength: "1000", required: true, placeholder: "请填写退回原因（必填）" });
+    const text = h("textarea", { maxlength: "1000", required: true, placeholder });
     const dialog = h("dialog", {},
-      h("h3", {}, `退回${what}`),
+      h("h3", {}, `${verb}${what}`),
       h("form", { method: "dialog" }, text,
         h("div", { class: "actions" },
           h("button", { class: "btn", value: "cancel", formnovalidate: true }, "取消"),
-          h("button", { class: "btn return", value: "ok" }, "确认退回"))));
+          h("button", { class: "btn return", value: "ok" }, `确认${verb}`))));
     dialog.addEventListener("close", () => {
       const reason = text.value.trim();
       dialog.remove();
@@ -128,6 +130,7 @@ export function requireCaller(allowed) {
 export function homeOf(caller) {
   if (caller.role === "station" || caller.role === "district") return "district.html";
   if (caller.role === "auditor") return "audit.html";
+  if (caller.role === "province") return "province.html";
   return "city.html";
 }
 
