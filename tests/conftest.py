@@ -20,7 +20,7 @@ from psycopg.conninfo import make_conninfo
 from projections import connections
 from service.runtime import Runtime
 from stations.app import create_app
-from stations.bootstrap import bootstrap
+from stations.bootstrap import bootstrap, prepare
 from stations.database import embedded_postgres
 from stations.settings import Settings
 from tests.builders import service_delivered
@@ -39,9 +39,13 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Production's settings, on a database migrated first by its owner's part, as `stations
+    migrate` does before a production start (which does not migrate)."""
     data_dir = tmp_path_factory.mktemp("data")
-    return Settings(environment="production", database_url=database_url, jwt_secret=TEST_SECRET,
-                    data_dir=data_dir, signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
+    settings = Settings(environment="production", database_url=database_url, jwt_secret=TEST_SECRET,
+                        data_dir=data_dir, signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
+    prepare(settings, database_url)
+    return settings
 
 
 @pytest.fixture(scope="session")

@@ -28,6 +28,8 @@ import psycopg
 
 from api import auth
 from projections.tables import REPORT_TABLES
+from stations.bootstrap import prepare
+from tests.support import unstarted_settings
 
 SECRET = "reliability-secret-that-is-long-enough-for-hs256-0123"
 DISTRICT = "350203"
@@ -109,12 +111,15 @@ def embedded_server(data_dir: Path) -> Iterator[tuple[str, Embedded]]:
 
 @contextmanager
 def fresh_database(server_url: str) -> Iterator[str]:
-    """A new, empty database on the server, dropped afterwards."""
+    """A new database on the server, migrated by its owner's part as `stations migrate` does
+    before a production start, dropped afterwards."""
     name = f"stations_reliability_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        yield urlsplit(server_url)._replace(path=f"/{name}").geturl()
+        url = urlsplit(server_url)._replace(path=f"/{name}").geturl()
+        prepare(unstarted_settings(), url)
+        yield url
     finally:
         try:
             with psycopg.connect(server_url, autocommit=True, connect_timeout=10) as conn:
