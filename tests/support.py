@@ -2,6 +2,7 @@
 districts of their own, tokens, and writing and reading through the API or a ledger. Not a test
 module."""
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -93,6 +94,21 @@ async def caught_up(ask: Callable[[], Awaitable[httpx.Response]], tries: int = 1
         if answer.status_code != 503:
             break
     return answer
+
+
+async def signed(client: httpx.AsyncClient, answer: dict, within: float = 120) -> dict:
+    """A report step's checkpoint: as the answer carries it, or, pending (the signer busy signing the
+    stores earlier tests left, as the module's service starts), fetched where the answer says."""
+    checkpoint = answer["checkpoint"]
+    deadline = asyncio.get_running_loop().time() + within
+    while checkpoint.get("pending"):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"no checkpoint signed within {within} s: {checkpoint}")
+        await asyncio.sleep(0.2)
+        listed = await client.get(checkpoint["href"], headers=bearer("auditor"))
+        assert listed.status_code == 200, listed.text
+        checkpoint = next(iter(listed.json()["checkpoints"]), checkpoint)
+    return checkpoint
 
 
 async def report(client: httpx.AsyncClient, district: SampleDistrict, position: int, period: str = "2025H1",

@@ -44,7 +44,7 @@ from stations.app import create_app
 from stations.settings import Settings
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered, training_held
-from tests.support import TEST_SECRET, SampleDistrict, bearer, caught_up, make_district
+from tests.support import TEST_SECRET, SampleDistrict, bearer, caught_up, make_district, signed
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"
@@ -250,6 +250,7 @@ async def tenants(app: FastAPI) -> Tenants:
         for step in (f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
             submitted = await caught_up(lambda step=step: client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff))
             assert submitted.status_code == 200, submitted.text
+            await signed(client, submitted.json())
         listed = await client.get(f"{base}/audit/checkpoints", headers=staff)
         assert listed.status_code == 200, listed.text
     tree_size = str(listed.json()["checkpoints"][-1]["tree_size"])

@@ -10,7 +10,7 @@ from service import audit_bundle as bundle
 from audit.signing import public_key_from_b64
 from projections import connections, lineage
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
-from tests.support import bearer, record
+from tests.support import bearer, caught_up, record, signed
 
 
 async def submitted_district(client, district) -> dict:
@@ -19,10 +19,10 @@ async def submitted_district(client, district) -> dict:
     await record(client, district, [contract, fund_spent(contract["project"]), voided,
                                     service_delivered(district.town, person_times=2)])
     await record(client, district, [record_voided(voided["id"])])
-    answer = await client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
-                               headers=bearer("district", district.code))
+    answer = await caught_up(lambda: client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
+                                                 headers=bearer("district", district.code)))
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    return {**answer.json(), "checkpoint": await signed(client, answer.json())}
 
 
 async def test_a_submission_carries_a_signed_checkpoint(client, district):
@@ -48,12 +48,12 @@ async def test_proofs_and_verification_through_the_api(client, district, monkeyp
     assert returned.status_code == 200
     resubmitted = await client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
                                     headers=bearer("district", district.code))
-    second = resubmitted.json()["checkpoint"]
+    second = await signed(client, resubmitted.json())
 
     listed = (await client.get(f"{base}/checkpoints", headers=staff)).json()["checkpoints"]
     # Every step of the chain has its checkpoint: the submission, the return, the submission again.
-    assert [c["tree_size"] for c in listed][-3:] == [first["tree_size"], returned.json()["checkpoint"]["tree_size"],
-                                                     second["tree_size"]]
+    assert [c["tree_size"] for c in listed][-3:] == [first["tree_size"], (await signed(client, returned.json()))[
+        "tree_size"], second["tree_size"]]
     inclusion = (await client.get(f"{base}/proofs/inclusion", params={"position": 2}, headers=staff)).json()
     logged = (await client.get(f"/v1/districts/{district.code}/events", params={"after": 1, "limit": 1},
                                headers=staff)).json()["events"][0]

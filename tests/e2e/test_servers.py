@@ -21,7 +21,7 @@ from tenants import registry
 from tenants.event_store import SCHEMA, events_table
 from service.moving import MoveRefused, move_district
 from tests.builders import compliant_station, service_delivered, training_held
-from tests.support import SampleDistrict, bearer, make_district
+from tests.support import SampleDistrict, bearer, make_district, signed
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
 
@@ -148,6 +148,7 @@ async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_c
     await record(client, district, person_times=5)
     submitted = await client.post(f"{base}/submit", headers=staff)  # freezes the figures, signs a checkpoint
     assert submitted.status_code == 200, submitted.text
+    await signed(client, submitted.json())
     head = submitted.json()["position"]
     before = (await client.get(base, params={"min_position": head}, headers=staff)).json()
 
