@@ -3,12 +3,15 @@ WORKDIR /app
 COPY . .
 RUN pip install --no-cache-dir . \
     && useradd --system stations \
-    && mkdir -p /var/lib/stations && chown stations /var/lib/stations
+    && mkdir -p /var/lib/stations /var/lib/stations-keys && chown stations /var/lib/stations /var/lib/stations-keys
 USER stations
-# The checkpoint signing key lives here (made on first start); keep it on a volume and back it up.
+# The checkpoint signing key (`stations keys init` makes it; only the signer reads it) lives in a
+# directory of its own, apart from the keyring and the witness directory the API reads: keep it on
+# a volume the API does not mount, and back it up.
 ENV STATIONS_ENVIRONMENT=production \
     STATIONS_DATA_DIR=/var/lib/stations \
-    STATIONS_SIGNING_KEY_FILE=/var/lib/stations/signing-key.pem
-VOLUME /var/lib/stations
+    STATIONS_SIGNING_KEY_FILE=/var/lib/stations-keys/signing-key.pem \
+    STATIONS_KEYRING_FILE=/var/lib/stations/keyring.pem
+VOLUME /var/lib/stations /var/lib/stations-keys
 EXPOSE 8000
 CMD ["stations", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -15,13 +15,16 @@ Auditor = Annotated[Caller, Depends(allow(Role.district, Role.city, Role.auditor
 
 
 @router.get("/v1/audit/public-key", summary="检查点签名公钥 / The key that signs checkpoints")
-def public_key(runtime: RuntimeDep) -> dict[str, str]:
+def public_key(runtime: RuntimeDep) -> dict[str, Any]:
     return audit_trail.public_key(runtime)
 
 
 @router.get("/v1/districts/{district}/audit/checkpoints", summary="签名检查点 / Signed checkpoints")
-async def list_checkpoints(district: DistrictDep, caller: Auditor, runtime: RuntimeDep) -> dict[str, Any]:
-    return await audit_trail.listed(runtime, caller, district)
+async def list_checkpoints(district: DistrictDep, caller: Auditor, runtime: RuntimeDep,
+                           position: Annotated[int | None, Query(ge=0, le=POSITION_MAX, description=(
+                               "only the checkpoint of the log up to this position (a report step's)"))] = None
+                           ) -> dict[str, Any]:
+    return await audit_trail.listed(runtime, caller, district, position)
 
 
 @router.get("/v1/districts/{district}/audit/proofs/inclusion",

@@ -4,21 +4,28 @@ A checkpoint is made at every report submission and approval, and at least daily
 that grew. Its signed message is a short text (docs/audit.md) anyone can rebuild.
 """
 
-import asyncio
-import logging
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 import asyncpg
 
 from kernel import merkle
 from audit.signing import SigningKey
+from audit.witness import Witness
 from kernel import clock
-from tenants.event_store import SCHEMA, chain_table, store_codes
-
-log = logging.getLogger(__name__)
+from tenants.event_store import SCHEMA, chain_table
 
 DAILY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Signer:
+    """What makes a checkpoint: the private key (held by the signer's process alone) and the witness."""
+    key: SigningKey
+    witness: Witness
 
 
 @dataclass(frozen=True)
@@ -58,15 +65,30 @@ def _leaves_query(district: str) -> str:
             f" WHERE $1::bigint IS NULL OR position <= $1 ORDER BY position")
 
 
+def in_transaction(conn: asyncpg.Connection) -> AbstractAsyncContextManager[Any]:
+    """The connection's transaction (a scoped reading session is in one already), or a new one:
+    a cursor lives in one."""
+    return nullcontext() if conn.is_in_transaction() else conn.transaction()
+
+
+async def streamed_leaves(conn: asyncpg.Connection, district: str, count: int) -> AsyncIterator[bytes]:
+    """The first `count` leaf hashes of the district's log, in order, fetched a page at a time."""
+    async with in_transaction(conn):
+        async for row in conn.cursor(f'SELECT leaf FROM {SCHEMA}."{chain_table(district)}" ORDER BY position'
+                                     f" LIMIT $1", count, prefetch=LEAVES_AT_ONCE):
+            yield bytes(row["leaf"])
+
+
 async def leaves(conn: asyncpg.Connection, district: str, up_to: int | None = None) -> list[tuple[int, bytes, bytes]]:
     """(position, leaf, chain value) of the district's events in log order, as the chain table holds them."""
     return [(r["position"], bytes(r["leaf"]), bytes(r["chain"]))
             for r in await conn.fetch(_leaves_query(district), up_to)]
 
 
-async def make(conn: asyncpg.Connection, key: SigningKey, district: str, reason: str,
-               up_to: int | None = None) -> Checkpoint:
-    """Sign the district's log as it stands (or up to a position); an equal one is reused.
+async def make(conn: asyncpg.Connection, signer: Signer, district: str, reason: str,
+                up_to: int | None = None) -> Checkpoint:
+    """Sign the district's log as it stands (or up to a position), and have it witnessed; an
+    equal one is reused.
 
     The leaves stream through the root's computation: a long log is never held all at once."""
     tree, position, head = merkle.RootBuilder(), 0, bytes(32)
@@ -78,24 +100,25 @@ async def make(conn: asyncpg.Connection, key: SigningKey, district: str, reason:
     existing = await conn.fetchrow("SELECT * FROM audit.checkpoints WHERE district = $1 AND tree_size = $2",
                                    district, size)
     if existing is not None:
-        return _from_row(existing)
+        return from_row(existing)
     root = tree.root()
     made_at = clock.now()
-    signature = key.sign(signed_message(district, size, position, root, head, made_at))
-    # The checkpoints are append-only (migration 0021): one made meanwhile by another process is kept.
+    signature = signer.key.sign(signed_message(district, size, position, root, head, made_at))
     row = await conn.fetchrow(
         "INSERT INTO audit.checkpoints (district, tree_size, position, root, chain_head, made_at, reason, key_id,"
         " signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         " ON CONFLICT (district, tree_size) DO NOTHING RETURNING *",
-        district, size, position, root, head, made_at, reason, key.key_id, signature)
-    if row is None:
-        row = await conn.fetchrow("SELECT * FROM audit.checkpoints WHERE district = $1 AND tree_size = $2",
-                                  district, size)
-    return _from_row(row)
+        district, size, position, root, head, made_at, reason, signer.key.key_id, signature)
+    if row is None:  # another signer's, made meanwhile (and witnessed by it)
+        return from_row(await conn.fetchrow(
+            "SELECT * FROM audit.checkpoints WHERE district = $1 AND tree_size = $2", district, size))
+    made = from_row(row)
+    await signer.witness.checkpoint_made(district, made.as_json())
+    return made
 
 
 async def listed(conn: asyncpg.Connection, district: str) -> list[Checkpoint]:
-    return [_from_row(r) for r in await conn.fetch(
+    return [from_row(r) for r in await conn.fetch(
         "SELECT * FROM audit.checkpoints WHERE district = $1 ORDER BY tree_size", district)]
 
 
@@ -103,37 +126,9 @@ async def covering(conn: asyncpg.Connection, district: str, position: int) -> Ch
     """The first checkpoint whose log includes `position`."""
     row = await conn.fetchrow("SELECT * FROM audit.checkpoints WHERE district = $1 AND position >= $2"
                               " ORDER BY tree_size LIMIT 1", district, position)
-    return _from_row(row) if row else None
+    return from_row(row) if row else None
 
 
-async def _checkpoint_stale_stores(pool: asyncpg.Pool, key: SigningKey) -> None:
-    async with pool.acquire() as conn:
-        stores = await store_codes(conn)
-    for district in stores:
-        async with pool.acquire() as conn:
-            try:
-                head = await conn.fetchval(f'SELECT max(position) FROM {SCHEMA}."{chain_table(district)}"')
-            except asyncpg.UndefinedTableError:
-                continue  # registered by another process, its store not opened yet
-            last = await conn.fetchrow("SELECT made_at, position FROM audit.checkpoints WHERE district = $1"
-                                       " ORDER BY tree_size DESC LIMIT 1", district)
-            if head and (last is None or (head > last["position"] and clock.now() - last["made_at"] >= DAILY)):
-                await make(conn, key, district, "daily")
-
-
-def _from_row(row: asyncpg.Record) -> Checkpoint:
+def from_row(row: asyncpg.Record) -> Checkpoint:
     return Checkpoint(row["district"], row["tree_size"], row["position"], bytes(row["root"]),
                       bytes(row["chain_head"]), row["made_at"], row["reason"], row["key_id"], bytes(row["signature"]))
-
-
-async def keep_daily(pool: asyncpg.Pool, key: SigningKey, stopping: asyncio.Event, every: float = 3600.0) -> None:
-    """Every `every` seconds, checkpoint each store whose log grew and whose last checkpoint is a day old."""
-    while not stopping.is_set():
-        try:
-            await _checkpoint_stale_stores(pool, key)
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
-            log.warning("daily checkpoints skipped this round (%s: %s)", type(exc).__name__, exc)
-        try:
-            await asyncio.wait_for(stopping.wait(), every)
-        except TimeoutError:
-            pass

@@ -117,9 +117,10 @@ def running_service(database_url: str, **env: str) -> Iterator[Service]:
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
     with (data_dir / "service.log").open("wb") as log:
-        # A production start does not migrate: the owner's part comes first, as in a deployment.
-        subprocess.run([sys.executable, "-m", "stations.cli", "migrate"], env=environment, stdout=log, stderr=log,
-                       check=True)
+        # A production start neither migrates nor makes keys: both come first, as in a deployment.
+        for step in (["migrate"], ["keys", "init"]):
+            subprocess.run([sys.executable, "-m", "stations.cli", *step], env=environment, stdout=log, stderr=log,
+                           check=True)
         process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port)],
                                    env=environment, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"

@@ -11,7 +11,7 @@ several tree sizes can share: the sizes must come from the signed tree heads.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain
 
 # RFC 6962 §2.1: "The hash of an empty list is the hash of an empty string: MTH({}) = SHA-256()."
@@ -114,6 +114,76 @@ def consistency_proof(leaves: Sequence[bytes], old_size: int) -> list[bytes]:
         return subproof(m - k, lo + k, hi, False) + [_mth(leaves, lo, lo + k)]
 
     return subproof(old_size, 0, n, True)  # PROOF(m, D[n]) = SUBPROOF(m, D[n], true)
+
+
+# -- the same proofs from leaves that stream past once --------------------------------------
+# A proof's hashes are the roots of disjoint subtrees [lo, hi): which ones depends on the sizes
+# alone, so a log can stream through once, each leaf into the subtree it belongs to, in memory
+# of the proof's length times log2(n) (tests/unit/test_merkle.py compares them with the above).
+
+def inclusion_ranges(index: int, size: int) -> list[tuple[int, int]]:
+    """The subtrees whose roots are PATH(index, D[size]), in the proof's order."""
+    if not 0 <= index < size:
+        raise ValueError(f"index {index} is outside a tree of size {size}")
+    ranges: list[tuple[int, int]] = []
+    m, lo, hi = index, 0, size
+    while hi - lo > 1:
+        k = _split(hi - lo)
+        if m < k:
+            ranges.append((lo + k, hi))
+            hi = lo + k
+        else:
+            ranges.append((lo, lo + k))
+            m, lo = m - k, lo + k
+    return ranges[::-1]  # the recursion appends on the way back: leaf-most first
+
+
+def consistency_ranges(old_size: int, size: int) -> list[tuple[int, int]]:
+    """The subtrees whose roots are PROOF(old_size, D[size]), in the proof's order."""
+    if not 0 <= old_size <= size:
+        raise ValueError(f"old size {old_size} is outside 0..{size}")
+    if old_size in (0, size):
+        return []
+    ranges: list[tuple[int, int]] = []
+    m, lo, hi, b = old_size, 0, size, True
+    while m != hi - lo:
+        k = _split(hi - lo)
+        if m <= k:
+            ranges.append((lo + k, hi))
+            hi = lo + k
+        else:
+            ranges.append((lo, lo + k))
+            m, lo, b = m - k, lo + k, False
+    if not b:
+        ranges.append((lo, hi))
+    return ranges[::-1]
+
+
+class RangeRoots:
+    """The root of each of disjoint ranges of leaves, given every leaf in order, one at a time."""
+
+    def __init__(self, ranges: Sequence[tuple[int, int]]):
+        self.ranges = list(ranges)
+        self._builders = {r: RootBuilder() for r in self.ranges}
+        self._order = sorted(self.ranges)
+        self._at = self._index = 0
+
+    def add(self, leaf: bytes) -> None:
+        index, self._index = self._index, self._index + 1
+        while self._at < len(self._order) and self._order[self._at][1] <= index:
+            self._at += 1
+        if self._at < len(self._order) and self._order[self._at][0] <= index:
+            self._builders[self._order[self._at]].add(leaf)
+
+    def roots(self) -> list[bytes]:
+        return [self._builders[r].root() for r in self.ranges]
+
+
+def roots_of_ranges(ranges: Sequence[tuple[int, int]], leaves: Iterable[bytes]) -> list[bytes]:
+    found = RangeRoots(ranges)
+    for leaf in leaves:
+        found.add(leaf)
+    return found.roots()
 
 
 # -- verification (RFC 9162 §2.1.3.2 and §2.1.4.2, step by step) --------------------------

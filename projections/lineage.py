@@ -1,11 +1,13 @@
 """Lineage: the events behind one figure of a report, voided ones marked, adding up to it."""
 
 from decimal import Decimal
+from collections.abc import Iterable
 from typing import Any
 
 import asyncpg
 from eventsourcing.persistence import Mapper
 
+from audit.checkpoints import in_transaction
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
 from domain.project import Project
@@ -59,53 +61,86 @@ def _service(matches, measure: str):
     return selected, lambda e: e.hours, "money"
 
 
+PAGE = 2_000  # events a lineage's cursor fetches at a time
+_PERIOD_EVENTS = (f"SELECT {EVENT_COLUMNS} FROM record_periods r"
+                  ' JOIN {events} e ON e.notification_id = r.position JOIN {chained} c ON c.position = r.position'
+                  " WHERE r.district = $1 AND r.period = $2 AND ($3::text IS NULL OR r.town = $3)"
+                  " AND ($4::text IS NULL OR r.record_type = $4) ORDER BY r.position")
+
+
+def _period_query(scope: Scope) -> str:
+    return _PERIOD_EVENTS.format(events=f'{SCHEMA}."{events_table(scope.district)}"',
+                                 chained=f'{SCHEMA}."{chain_table(scope.district)}"')
+
+
 async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None,
                         mapper: Mapper) -> list[tuple[asyncpg.Record, RecordEvent]]:
     """Every event of the period (of one town, or the whole district), in log order."""
-    rows = await conn.fetch(
-        f'SELECT {EVENT_COLUMNS}'
-        f' FROM record_periods r JOIN {SCHEMA}."{events_table(scope.district)}" e ON e.notification_id = r.position'
-        f' JOIN {SCHEMA}."{chain_table(scope.district)}" c ON c.position = r.position'
-        f' WHERE r.district = $1 AND r.period = $2 AND ($3::text IS NULL OR r.town = $3) ORDER BY r.position',
-        scope.district, scope.period, town)
+    rows = await conn.fetch(_period_query(scope), scope.district, scope.period, town, None)
     return [(row, mapper.to_domain_event(stored_event(row))) for row in rows]
+
+
+class Tracer:
+    """A figure's value and the events behind it, from the period's events given one at a time in
+    log order, the voids among them known first (to explain a change between two positions: only
+    those recorded, or voided, after `after` and not after `until`)."""
+
+    def __init__(self, figure: str, mapper: Mapper, voids: dict[str, tuple[str, int]], after: int = 0,
+                 until: int | None = None):
+        self.figure, self.mapper, self.voids, self.after, self.until = figure, mapper, voids, after, until
+        self.selected, self.contribution, self.adds_up = _select(figure.split("."))
+        self.listed: list[dict[str, Any]] = []
+        self.total, self.distinct = Decimal(0), set()
+
+    def between(self, position: int) -> bool:
+        return position > self.after and (self.until is None or position <= self.until)
+
+    def add(self, row: asyncpg.Record, event: RecordEvent) -> None:
+        if isinstance(event, RecordKeeping.RecordVoided) or not self.selected(event):
+            return
+        part = self.contribution(event)
+        void = self.voids.get(event.record_id)
+        if void is None:
+            if self.adds_up == "distinct":
+                self.distinct.add(part)
+            else:
+                self.total += part
+        if self.between(row["notification_id"]) or (void is not None and self.between(void[1])):
+            self.listed.append({**describe(row, self.mapper), "contribution": str(part),
+                                "voided": void is not None, "voided_by": void[0] if void else None})
+
+    def result(self) -> dict[str, Any]:
+        value: Any = {"distinct": len(self.distinct), "count": int(self.total),
+                      "money": money(self.total)}[self.adds_up]
+        return {"figure": self.figure, "value": value, "events": self.listed}
+
+
+def voids_of(events: Iterable[tuple[asyncpg.Record, RecordEvent]]) -> dict[str, tuple[str, int]]:
+    """The voided records: (the void's record id, its position), by the voided record's id."""
+    return {e.record: (e.record_id, row["notification_id"]) for row, e in events
+            if isinstance(e, RecordKeeping.RecordVoided)}
 
 
 def trace(events: list[tuple[asyncpg.Record, RecordEvent]], figure: str, mapper: Mapper,
           after: int = 0, until: int | None = None) -> dict[str, Any]:
-    """The figure's value from the events, and the events behind it (to explain a change between
-    two positions: only those recorded, or voided, after `after` and not after `until`)."""
-    def between(position: int) -> bool:
-        return position > after and (until is None or position <= until)
-
-    selected, contribution, adds_up = _select(figure.split("."))
-    voids = {e.record: (e.record_id, row["notification_id"]) for row, e in events
-             if isinstance(e, RecordKeeping.RecordVoided)}
-    listed, total, distinct = [], Decimal(0), set()
+    tracer = Tracer(figure, mapper, voids_of(events), after, until)
     for row, event in events:
-        position = row["notification_id"]
-        if isinstance(event, RecordKeeping.RecordVoided) or not selected(event):
-            continue
-        part = contribution(event)
-        void = voids.get(event.record_id)
-        if void is None:
-            if adds_up == "distinct":
-                distinct.add(part)
-            else:
-                total += part
-        if between(position) or (void is not None and between(void[1])):
-            listed.append({**describe(row, mapper),
-                           "contribution": str(part),
-                           "voided": void is not None, "voided_by": void[0] if void else None})
-    value: Any = {"distinct": len(distinct), "count": int(total), "money": money(total)}[adds_up]
-    return {"figure": figure, "value": value, "events": listed}
+        tracer.add(row, event)
+    return tracer.result()
 
 
 async def lineage(conn: asyncpg.Connection, scope: Scope, figure: str, town: str | None,
                   mapper: Mapper) -> dict[str, Any]:
+    """The figure traced through the period's events, which stream past a page at a time: memory
+    holds the answer (and the period's voids), never the period's whole log."""
     _select(figure.split("."))  # an unknown figure is refused before anything is read
-    events = await period_events(conn, scope, town, mapper)
-    return {"period": scope.period, "district": scope.district, "town": town, **trace(events, figure, mapper)}
+    query, args = _period_query(scope), (scope.district, scope.period, town)
+    voided = await conn.fetch(query, *args, "record_voided")
+    tracer = Tracer(figure, mapper, voids_of((row, mapper.to_domain_event(stored_event(row))) for row in voided))
+    async with in_transaction(conn):
+        async for row in conn.cursor(query, *args, None, prefetch=PAGE):
+            tracer.add(row, mapper.to_domain_event(stored_event(row)))
+    return {"period": scope.period, "district": scope.district, "town": town, **tracer.result()}
 
 
 def traceable(figure: str) -> bool:

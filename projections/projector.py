@@ -19,6 +19,7 @@ from domain.project import Project
 from domain.report import Report
 from domain.service import ServiceDelivery
 from domain.station import Station
+from domain.witness import CheckpointWitness
 from projections.duties import DutyHandlers
 from projections.periods import month_of, period_of
 from projections.service_counts import ServiceRow
@@ -82,6 +83,7 @@ class Projector(DutyHandlers):
             Report.Submitted: self.report_submitted,
             Report.Approved: self.report_approved,
             Report.Returned: self.report_returned,
+            CheckpointWitness.Witnessed: lambda *_: None,  # the audit trail's, no report's
             **self.duty_handlers(),
         }
         self.position = 0  # of the event being projected

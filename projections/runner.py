@@ -1,13 +1,14 @@
-"""The projection worker and the daily checkpoints of one server's stores, run as background
-tasks of a process (`stations project`, or an API process that projects itself)."""
+"""The projection worker and the checkpoint signer of one server's stores, run as background
+tasks of a process (`stations project`, or an API process that projects itself: then it signs
+only if it is given the signer)."""
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from audit import checkpoints
-from audit.signing import SigningKey
+from audit.checkpoints import Signer
+from audit.signer import run_signer
 from projections import connections
 from projections.worker import SNAPSHOT_EVERY, ProjectionWorker
 
@@ -20,7 +21,7 @@ def _report_failure(task: asyncio.Task) -> None:
 
 
 @asynccontextmanager
-async def run_worker(url: str, key: SigningKey, *, pool_size: int, snapshot_every: int = SNAPSHOT_EVERY,
+async def run_worker(url: str, signer: Signer | None, *, pool_size: int, snapshot_every: int = SNAPSHOT_EVERY,
                      label: str = "") -> AsyncIterator[list[asyncio.Task]]:
     """The server's worker and checkpoints until the block ends (each finishes what it has in
     hand); the tasks, named with `label`, for a readiness check to see they still run."""
@@ -29,8 +30,9 @@ async def run_worker(url: str, key: SigningKey, *, pool_size: int, snapshot_ever
     pool = await connections.create_pool(url, min_size=0, max_size=pool_size)
     worker = ProjectionWorker(pool, snapshot_every=snapshot_every)
     stopping = asyncio.Event()
-    tasks = [asyncio.create_task(worker.run(url, stopping), name=f"projection-worker{label}"),
-             asyncio.create_task(checkpoints.keep_daily(pool, key, stopping), name=f"daily-checkpoints{label}")]
+    tasks = [asyncio.create_task(worker.run(url, stopping), name=f"projection-worker{label}")]
+    if signer is not None:
+        tasks.append(asyncio.create_task(run_signer(pool, signer, stopping), name=f"checkpoint-signer{label}"))
     for task in tasks:
         task.add_done_callback(_report_failure)
     try:

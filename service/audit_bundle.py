@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 
 from audit import checkpoints
+from audit.signing import public_b64
 from kernel import merkle
 from projections.reports import Scope, frozen_version
 from service.queries import read_pool
@@ -53,7 +54,7 @@ async def _export(conn: asyncpg.Connection, runtime: Runtime, scope: Scope, vers
         "version": version,
         "report": report,
         "checkpoint": signed,
-        "public_key": runtime.signing_key.public_b64(),
+        "public_key": public_b64(runtime.keyring()[signed["key_id"]]),
         "events": [{
             "position": row["notification_id"],
             "stream": str(row["originator_id"]),

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import anyio
 from anyio import to_thread
 
-from audit import checkpoints
+from audit import signer
 from domain import records as r
 from kernel.digest import figures_digest
 from service import chain, queries
@@ -33,10 +34,24 @@ async def record_city_batch(runtime: Runtime, caller: Caller, records: Sequence[
     return await record_batch(runtime, caller, CITY, records, request_id)
 
 
+CHECKPOINT_LOOKS_EVERY = 0.05  # seconds between looks for the signer's checkpoint
+
+
 async def checkpoint(runtime: Runtime, store: str, reason: str, position: int) -> dict[str, Any]:
-    """Sign the store's log up to a report's step, so the report carries proof of what it stood on."""
-    async with (await queries.read_pool(runtime, store)).acquire() as conn:
-        return (await checkpoints.make(conn, runtime.signing_key, store, reason, up_to=position)).as_json()
+    """Ask the signer to sign the store's log up to a report's step, so the report carries proof of
+    what it stood on: the checkpoint once signed, or (the signer being slow or away) that it is
+    pending and where it will be listed."""
+    pool = await queries.read_pool(runtime, store)
+    async with pool.acquire() as conn:
+        await signer.ask(conn, store, position, reason)
+    with anyio.move_on_after(runtime.audit.checkpoint_wait):
+        while True:
+            async with pool.acquire() as conn:
+                if (made := await signer.signed(conn, store, position)) is not None:
+                    return made.as_json()
+            await anyio.sleep(CHECKPOINT_LOOKS_EVERY)
+    return {"district": store, "position": position, "reason": reason, "pending": True,
+            "href": f"/v1/districts/{store}/audit/checkpoints?position={position}"}
 
 
 def with_digest(report: dict[str, Any]) -> dict[str, Any]:
@@ -83,8 +98,8 @@ async def decide_report(runtime: Runtime, caller: Caller, district: str, period:
         position = await to_thread.run_sync(ledger.return_report, period, town, reason, who)
     answer = {"period": period, "district": district, "town": town or None,
               "status": "approved" if reason is None else "returned", "position": position}
-    if reason is None:
-        answer["checkpoint"] = await checkpoint(runtime, district, "report_approved", position)
+    answer["checkpoint"] = await checkpoint(runtime, district, "report_approved" if reason is None
+                                            else "report_returned", position)
     return answer
 
 

@@ -1,7 +1,8 @@
 """What the use cases run in, and the one place that makes what they hand down: a batch's
 `Context`, its `Provenance`, a report's `Scope`.
 
-The runtime holds every district's store on its server (the write side), the signing key, the
+The runtime holds every district's store on its server (the write side), where the keyring of
+public keys and the witness are kept (never the private key: the signer's process alone reads it), the
 deadlines and rules reports are judged by and the clock; while `reading`, the read pools of every server
 and the projections' progress too. The composition root (`stations.bootstrap`) makes it.
 """
@@ -10,10 +11,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from eventsourcing.postgres import PostgresDatastore
 
-from audit.signing import SigningKey
+from audit.signing import Keyring
 from domain.decisions import Context
 from domain.events import Provenance
 from kernel import clock
@@ -33,12 +35,19 @@ class ReadOptions:
     min_position_timeout: float  # seconds a read waits for the position it asks for
 
 
+@dataclass(frozen=True)
+class AuditOptions:
+    keyring: Path  # the trusted public keys, read afresh when asked (a rotation needs no restart)
+    witness_dir: Path
+    checkpoint_wait: float  # seconds a report step waits for its checkpoint before saying it is pending
+
+
 @dataclass
 class Runtime:
     database_url: str
     datastore: PostgresDatastore
     tenants: Tenants
-    signing_key: SigningKey
+    audit: AuditOptions
     deadlines: Deadlines
     rules: Rules
     read_options: ReadOptions
@@ -49,6 +58,9 @@ class Runtime:
 
     def today(self) -> date:
         return self.now().date()
+
+    def keyring(self) -> Keyring:
+        return Keyring.load(self.audit.keyring)
 
     def scope(self, district: str, period: str) -> Scope:
         return Scope(district, period, self.tenants.divisions, self.today(), self.deadlines, rules=self.rules)

@@ -15,6 +15,7 @@ from api.limits import BodySizeLimit
 from projections.runner import run_worker
 from stations.bootstrap import bootstrap, tune_garbage_collection
 from stations.database import database
+from stations.keys import require_keys, signer
 from stations.settings import Settings, get_settings
 from tenants.event_store import server_label
 from web import api_docs
@@ -27,16 +28,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            require_keys(settings)
             url = stack.enter_context(database(settings.database_url, settings.data_dir))
             runtime = await run_in_threadpool(bootstrap, settings, url)
             stack.callback(runtime.close)
             await stack.enter_async_context(runtime.reading())  # another server's pool opens on its first read
             app.state.runtime = runtime
             app.state.background = []
-            if settings.run_projections:
+            if settings.run_projections:  # and signs: `serve` leaves both to a process of their own
+                signs = await run_in_threadpool(signer, settings, runtime.tenants, url)
                 for server in runtime.tenants.servers():
                     app.state.background += await stack.enter_async_context(run_worker(
-                        runtime.reads.url(server), runtime.signing_key, pool_size=settings.projection_pool_size,
+                        runtime.reads.url(server), signs, pool_size=settings.projection_pool_size,
                         snapshot_every=settings.snapshot_every, label=server_label(server)))
             tune_garbage_collection()
             yield

@@ -10,10 +10,9 @@ import psycopg
 from eventsourcing.persistence import OperationalError
 from eventsourcing.postgres import PostgresDatastore
 
-from audit.signing import SigningKey
 from projections.gaps import Rules
 from projections.reports import Deadlines
-from service.runtime import ReadOptions, Runtime
+from service.runtime import AuditOptions, ReadOptions, Runtime
 from stations.database import migrate, wait_until_reachable
 from stations.settings import Settings
 from tenants import registry
@@ -85,7 +84,8 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
 
     tenants = Tenants(datastore, partial(open_server, settings))
     tenants.open_all()
-    return Runtime(database_url, datastore, tenants, SigningKey.load_or_create(settings.signing_key_path),
+    return Runtime(database_url, datastore, tenants,
+                   AuditOptions(settings.keyring_path, settings.witness_path, settings.checkpoint_wait_seconds),
                    Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
                    Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days),
                    ReadOptions(settings.read_pool_size, settings.statement_timeout, settings.min_position_timeout))

@@ -19,7 +19,9 @@ from rich.table import Table
 
 from api import auth
 from audit import offline
-from audit.signing import SigningKey
+from audit.checkpoints import Signer
+from audit.signing import Keyring
+from audit.witness import witnesses
 from audit.verify import verify
 from bench.cli import bench
 from projections import connections
@@ -30,7 +32,7 @@ from service import audit_bundle as bundle
 from service.callers import Role
 from service.moving import MoveRefused, move_district
 from service.runtime import Runtime
-from stations import demo_cli, logs
+from stations import demo_cli, keys, logs
 from stations.bootstrap import bootstrap, open_server, prepare, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
@@ -74,6 +76,7 @@ def _stop(*_: object) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -> None:
+    keys.require_keys(settings)
     with database(settings.database_url, settings.data_dir) as url, ExitStack() as stack:
         if demo:
             demo_cli.load_once(settings, url)
@@ -106,7 +109,7 @@ def project(parent: Annotated[int | None, typer.Option(
     settings = settings_or_exit()
     os.nice(settings.projection_nice)  # before any thread starts: every thread of the process is niced
 
-    async def follow(url: str, key: SigningKey) -> None:
+    async def follow(url: str, signs: Signer) -> None:
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -116,16 +119,19 @@ def project(parent: Annotated[int | None, typer.Option(
                 stack.callback(asyncio.create_task(orphaned(parent, stopping)).cancel)
             for server in await server_urls(url):
                 await stack.enter_async_context(run_worker(
-                    server, key, pool_size=settings.projection_pool_size, snapshot_every=settings.snapshot_every,
+                    server, signs, pool_size=settings.projection_pool_size, snapshot_every=settings.snapshot_every,
                     label="" if server == url else server_label(server)))
             await stopping.wait()
 
     with database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)  # the schema and every store exist before following them
-        runtime.close()
-        console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
-        tune_garbage_collection()
-        asyncio.run(follow(url, runtime.signing_key))
+        try:
+            signs = keys.signer(settings, runtime.tenants, url)  # witnesses in the city's store through it
+            console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
+            tune_garbage_collection()
+            asyncio.run(follow(url, signs))
+        finally:
+            runtime.close()
 
 
 async def orphaned(parent: int, stopping: asyncio.Event) -> None:
@@ -189,6 +195,7 @@ audit_app = typer.Typer(help="审计：验证哈希链与检查点 / Audit: veri
                         no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
+app.add_typer(keys.keys_app, name="keys")
 
 
 @audit_app.command("verify")
@@ -197,27 +204,33 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
     """Recompute the hash chain and every checkpoint's root; name the first bad position."""
     settings = settings_or_exit()
 
-    async def run(url: str, key: SigningKey) -> list[dict]:
+    async def run(url: str, keyring: Keyring) -> list[dict]:
         results = []
-        for server in await server_urls(url):
-            conn = await connections.connect(server)
-            try:
-                stores = [s for s in await store_codes(conn) if district in (None, s)]
-                with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
-                    task = bar.add_task("验证 / verifying", total=len(stores))
-                    for store in stores:
-                        bar.update(task, description=f"验证 / verifying {store}")
-                        results.append((await verify(conn, store, {key.key_id: key.public})).as_json())
-                        bar.advance(task)
-            finally:
-                await conn.close()
+        city = await connections.connect(url)  # the city's store, and the installation the witness names
+        try:
+            for server in await server_urls(url):
+                conn = await connections.connect(server)
+                try:
+                    stores = [s for s in await store_codes(conn) if district in (None, s)]
+                    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as bar:
+                        task = bar.add_task("验证 / verifying", total=len(stores))
+                        for store in stores:
+                            bar.update(task, description=f"验证 / verifying {store}")
+                            witnessed = await witnesses(city, settings.witness_path, store)
+                            results.append((await verify(conn, store, keyring, witnessed)).as_json())
+                            bar.advance(task)
+                finally:
+                    await conn.close()
+        finally:
+            await city.close()
         if district is not None and not results:
             raise typer.BadParameter(f"没有区 {district} 的事件库 / no event store for district {district}")
         return results
 
     with database(settings.database_url, settings.data_dir) as url:
         migrate(url)
-        results = asyncio.run(run(url, SigningKey.load_or_create(settings.signing_key_path)))
+        keyring = Keyring.load(settings.keyring_path) if settings.keyring_path.exists() else Keyring([])
+        results = asyncio.run(run(url, keyring))
     table = Table("区 / store", "事件 / events", "检查点 / checkpoints", "结果 / result", "首个问题位置 / first bad")
     for r in results:
         table.add_row(r["district"], str(r["events"]), str(r["checkpoints"]),

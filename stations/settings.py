@@ -52,7 +52,17 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = Field(default=SecretStr(DEVELOPMENT_SECRET),
                                   description="the HS256 key bearer tokens are signed with (32+ random bytes in production)")
     signing_key_file: Path | None = Field(
-        default=None, description="Ed25519 private key (PEM) that signs checkpoints; made in data_dir when unset")
+        default=None, description="Ed25519 private key (PEM) that signs checkpoints (`stations keys init` makes it;"
+                                  " development makes it on start); in data_dir when unset. Only the signer reads it")
+    keyring_file: Path | None = Field(
+        default=None, description="the public keys (PEM, one after another) checkpoints are verified with: every key"
+                                  " the service has signed with, the current last; beside the signing key when unset")
+    witness_dir: Path | None = Field(
+        default=None, description="an append-only directory where every checkpoint is also written, one JSON line"
+                                  " per checkpoint, to be shipped elsewhere; data_dir/witness when unset")
+    checkpoint_wait_seconds: float = Field(
+        default=5.0, ge=0, le=60, description="how long a report step waits for the signer's checkpoint before"
+                                              " answering that it is pending (and where to fetch it)")
     token_hours: int = Field(default=TOKEN_HOURS, ge=1, le=MAX_TOKEN_HOURS,
                              description="lifetime of a token `stations token` mints (no token is taken that lives longer"
                                          f" than {MAX_TOKEN_HOURS})")
@@ -108,6 +118,14 @@ class Settings(BaseSettings):
     @property
     def signing_key_path(self) -> Path:
         return self.signing_key_file or self.data_dir / "signing-key.pem"
+
+    @property
+    def keyring_path(self) -> Path:
+        return self.keyring_file or self.signing_key_path.with_name("keyring.pem")
+
+    @property
+    def witness_path(self) -> Path:
+        return self.witness_dir or self.data_dir / "witness"
 
 
 @lru_cache

@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 from psycopg.conninfo import make_conninfo
 
+from audit.signing import init_keys
 from projections import connections
 from service.runtime import Runtime
 from stations.app import create_app
@@ -39,12 +40,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Production's settings, on a database migrated first by its owner's part, as `stations
-    migrate` does before a production start (which does not migrate)."""
+    """Production's settings, on a database migrated first by its owner's part and with the keys
+    made, as `stations migrate` and `stations keys init` do before a production start (which
+    does neither)."""
     data_dir = tmp_path_factory.mktemp("data")
     settings = Settings(environment="production", database_url=database_url, jwt_secret=TEST_SECRET,
                         data_dir=data_dir, signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
     prepare(settings, database_url)
+    init_keys(settings.signing_key_path, settings.keyring_path)
     return settings
 
 

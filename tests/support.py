@@ -107,6 +107,21 @@ async def caught_up(ask: Callable[[], Awaitable[httpx.Response]], tries: int = 1
     return answer
 
 
+async def signed(client: httpx.AsyncClient, answer: dict, within: float = 120) -> dict:
+    """A report step's checkpoint: as the answer carries it, or, pending (the signer busy signing the
+    stores earlier tests left, as the module's service starts), fetched where the answer says."""
+    checkpoint = answer["checkpoint"]
+    deadline = asyncio.get_running_loop().time() + within
+    while checkpoint.get("pending"):
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"no checkpoint signed within {within} s: {checkpoint}")
+        await asyncio.sleep(0.2)
+        listed = await client.get(checkpoint["href"], headers=bearer("auditor"))
+        assert listed.status_code == 200, listed.text
+        checkpoint = next(iter(listed.json()["checkpoints"]), checkpoint)
+    return checkpoint
+
+
 async def report(client: httpx.AsyncClient, district: SampleDistrict, position: int, period: str = "2025H1",
                  **params) -> dict:
     """The district's JSON report once the projections reach `position`."""

@@ -29,6 +29,7 @@ from domain.events import Provenance, RecordKeeping, stream_id
 from writes.batching import Pending
 from domain.plan import Plan, PlanStateViolation
 from domain.report import ChainViolation, Report
+from domain.witness import CheckpointWitness
 from writes.transcoding import OrjsonTranscoder
 
 SAVE_ATTEMPTS = 5
@@ -205,6 +206,14 @@ class DistrictLedger(Application):
 
     def _advance_report(self, period: str, town: str, step: Callable[[Report | None, UUID, str], Report]) -> int:
         return self._advance(self._report_stream(period, town), "report", step)
+
+    def witness_checkpoint(self, district: str, checkpoint: dict, provenance: Provenance) -> int | None:
+        """Keep a copy of a district's signed checkpoint in this (the city's) store; None if it already is."""
+        stream = stream_id(self.district, "witness", f"{district}/{checkpoint['tree_size']}")
+        if _LedgerHistory(self).load(stream) is not None:
+            return None
+        return self._advance(stream, "witness", lambda _, s, record_id: CheckpointWitness.witness(
+            s, district, checkpoint, record_id, provenance))
 
     def submit_plan(self, year: int, provenance: Provenance) -> int:
         """Send the year's purchase plan (its current version) to the city for filing."""

@@ -45,7 +45,7 @@ from service.queries import read_pool
 from stations.app import create_app
 from tenants.event_store import SCHEMA, events_table, records_table
 from tests.builders import service_delivered, training_held
-from tests.support import SampleDistrict, bearer, caught_up, make_district, unstarted_settings
+from tests.support import SampleDistrict, bearer, caught_up, make_district, signed, unstarted_settings
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"
@@ -259,6 +259,7 @@ async def tenants(app: FastAPI) -> Tenants:
         for step in (f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
             submitted = await caught_up(lambda step=step: client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff))
             assert submitted.status_code == 200, submitted.text
+            await signed(client, submitted.json())
         listed = await client.get(f"{base}/audit/checkpoints", headers=staff)
         assert listed.status_code == 200, listed.text
     tree_size = str(listed.json()["checkpoints"][-1]["tree_size"])

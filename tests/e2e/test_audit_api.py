@@ -4,13 +4,13 @@ import base64
 import json
 
 
-from audit import offline
+from audit import checkpoints, offline, verify
 from kernel import merkle
 from service import audit_bundle as bundle
 from audit.signing import public_key_from_b64
-from projections import connections
+from projections import connections, lineage
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
-from tests.support import approve_towns, bearer, record
+from tests.support import approve_towns, bearer, caught_up, record, signed
 
 
 async def submitted_district(client, district) -> dict:
@@ -20,10 +20,10 @@ async def submitted_district(client, district) -> dict:
                                     service_delivered(district.town, person_times=2)])
     await record(client, district, [record_voided(voided["id"])])
     await approve_towns(client, district, [district.town])
-    answer = await client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
-                               headers=bearer("district", district.code))
+    answer = await caught_up(lambda: client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
+                                                 headers=bearer("district", district.code)))
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    return {**answer.json(), "checkpoint": await signed(client, answer.json())}
 
 
 async def test_a_submission_carries_a_signed_checkpoint(client, district):
@@ -37,8 +37,11 @@ async def test_a_submission_carries_a_signed_checkpoint(client, district):
     public.verify(bytes.fromhex(checkpoint["signature"]), offline.checkpoint_message(checkpoint))
 
 
-async def test_proofs_and_verification_through_the_api(client, district):
+async def test_proofs_and_verification_through_the_api(client, district, monkeypatch):
     staff, base = bearer("auditor"), f"/v1/districts/{district.code}/audit"
+    # The proofs and the verification stream the log past, two rows a fetch: several pages.
+    monkeypatch.setattr(checkpoints, "LEAVES_AT_ONCE", 2)
+    monkeypatch.setattr(verify, "PAGE", 2)
     first = (await submitted_district(client, district))["checkpoint"]
     await record(client, district, [service_delivered(district.town)])
     returned = await client.post(f"/v1/city/reports/2025H1/districts/{district.code}/return",
@@ -46,10 +49,12 @@ async def test_proofs_and_verification_through_the_api(client, district):
     assert returned.status_code == 200
     resubmitted = await client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
                                     headers=bearer("district", district.code))
-    second = resubmitted.json()["checkpoint"]
+    second = await signed(client, resubmitted.json())
 
     listed = (await client.get(f"{base}/checkpoints", headers=staff)).json()["checkpoints"]
-    assert [c["tree_size"] for c in listed][-2:] == [first["tree_size"], second["tree_size"]]
+    # Every step of the chain has its checkpoint: the submission, the return, the submission again.
+    assert [c["tree_size"] for c in listed][-3:] == [first["tree_size"], (await signed(client, returned.json()))[
+        "tree_size"], second["tree_size"]]
     inclusion = (await client.get(f"{base}/proofs/inclusion", params={"position": 2}, headers=staff)).json()
     logged = (await client.get(f"/v1/districts/{district.code}/events", params={"after": 1, "limit": 1},
                                headers=staff)).json()["events"][0]
@@ -61,7 +66,8 @@ async def test_proofs_and_verification_through_the_api(client, district):
     assert merkle.verify_consistency(first["tree_size"], second["tree_size"], bytes.fromhex(first["root"]),
                                      bytes.fromhex(second["root"]), [bytes.fromhex(h) for h in consistency["proof"]])
     verified = (await client.get(f"{base}/verify", headers=staff)).json()
-    assert verified["ok"] and verified["checkpoints"] >= 2 and verified["first_bad_position"] is None
+    assert verified["ok"] and verified["checkpoints"] >= 3 and verified["first_bad_position"] is None
+    assert verified["witnessed"] == 2 * verified["checkpoints"], "each in the city's store and the witness directory"
     station = bearer("station", district.code, district.town)
     assert (await client.get(f"{base}/verify", headers=station)).status_code == 403
 
@@ -91,8 +97,10 @@ async def test_a_bundle_verifies_offline_and_fails_after_any_change(client, dist
     assert any("person_times" in p for p in offline.verify_bundle(path))
 
 
-async def test_lineage_adds_up_to_each_figure(client, district):
+async def test_lineage_adds_up_to_each_figure(client, district, monkeypatch):
     from tests.integration.halfyear import generate
+
+    monkeypatch.setattr(lineage, "PAGE", 7)  # the period's events stream past in many pages
 
     for batch in generate(district, seed=31, services=120):
         position = await record(client, district, batch)

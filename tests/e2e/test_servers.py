@@ -21,7 +21,7 @@ from tenants import registry
 from tenants.event_store import SCHEMA, events_table
 from service.moving import MoveRefused, move_district
 from tests.builders import compliant_station, service_delivered, training_held
-from tests.support import SampleDistrict, approve_towns, bearer, make_district
+from tests.support import SampleDistrict, approve_towns, bearer, make_district, signed
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
 
@@ -149,9 +149,10 @@ async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_c
     await approve_towns(client, district, [district.town])  # each step signs a checkpoint too
     submitted = await client.post(f"{base}/submit", headers=staff)  # freezes the figures, signs a checkpoint
     assert submitted.status_code == 200, submitted.text
+    await signed(client, submitted.json())
     head = submitted.json()["position"]
     before = (await client.get(base, params={"min_position": head}, headers=staff)).json()
-    signed = (await client.get(f"/v1/districts/{district.code}/audit/checkpoints", headers=bearer("auditor"))).json()
+    checkpoints_before = (await client.get(f"/v1/districts/{district.code}/audit/checkpoints", headers=bearer("auditor"))).json()
 
     moved = await asyncio.to_thread(move_district, runtime.datastore, database_url, district.code, None,
                                     second_server, open_server=partial(open_server, settings))
@@ -180,7 +181,7 @@ async def test_a_district_moved_to_the_second_server_keeps_its_log_reports_and_c
         frozen = await after.get(base, params={"version": "submitted"}, headers=staff)
         assert frozen.json()["figures"] == before["figures"]
         listed = await after.get(f"/v1/districts/{district.code}/audit/checkpoints", headers=bearer("auditor"))
-        assert listed.json()["checkpoints"] == signed["checkpoints"]
+        assert listed.json()["checkpoints"] == checkpoints_before["checkpoints"]
         assert listed.json()["checkpoints"][-1]["position"] == head
         verified = await after.get(f"/v1/districts/{district.code}/audit/verify", headers=bearer("auditor"))
         assert verified.json()["ok"] is True, verified.text

@@ -27,6 +27,7 @@ import httpx
 import psycopg
 
 from api import auth
+from audit.signing import init_keys
 from projections.tables import REPORT_TABLES
 from stations.bootstrap import prepare
 from tests.support import unstarted_settings
@@ -147,6 +148,7 @@ class Process:
                     "STATIONS_ENVIRONMENT": "production", "STATIONS_DATA_DIR": str(log_dir),
                     "STATIONS_SIGNING_KEY_FILE": str(log_dir / "signing-key.pem"), **env}
         self.env.pop("DATABASE_URL", None)
+        init_keys(log_dir / "signing-key.pem", log_dir / "keyring.pem")  # as `stations keys init` does
         self.process: subprocess.Popen | None = None
         self.starts = self.kills = 0
 

@@ -15,10 +15,13 @@ from kernel.merkle import (
     EMPTY_ROOT,
     RootBuilder,
     consistency_proof,
+    consistency_ranges,
     inclusion_proof,
+    inclusion_ranges,
     leaf_hash,
     node_hash,
     root,
+    roots_of_ranges,
     verify_consistency,
     verify_inclusion,
 )
@@ -355,3 +358,12 @@ def test_a_larger_tree():
         assert verify_inclusion(tree[i], i, n, inclusion_proof(tree, i), r)
     for m in (1, 1000, 2048, 4096, 4097, n - 1):
         assert verify_consistency(m, n, root(tree[:m]), r, consistency_proof(tree, m))
+
+
+@pytest.mark.parametrize("n", range(1, 70))
+def test_proofs_from_leaves_streaming_past_once_are_the_proofs(n):
+    leaves = [leaf_hash(str(i).encode()) for i in range(n)]
+    for index in range(n):
+        assert roots_of_ranges(inclusion_ranges(index, n), iter(leaves)) == inclusion_proof(leaves, index)
+    for old in range(n + 1):
+        assert roots_of_ranges(consistency_ranges(old, n), iter(leaves)) == consistency_proof(leaves, old)
