@@ -8,7 +8,7 @@ import pytest
 from tests.browser.conftest import SignIn, keep_screenshot
 from tests.builders import service_delivered, station_established
 from tests.conftest import SampleDistrict, bearer, make_district
-from tests.support import unreported_city_period
+from tests.support import caught_up, unreported_city_period
 
 PERIOD = "2025H1"
 
@@ -24,8 +24,9 @@ async def seeded(app, served) -> tuple[SampleDistrict, int]:
                                     json={"records": [*records, twice]})
         assert written.status_code == 200, written.text
         position = written.json()["position"]
-        read = await client.get(f"/v1/districts/{district.code}/reports/{PERIOD}",
-                                headers=bearer("district", district.code), params={"min_position": position})
+        read = await caught_up(lambda: client.get(f"/v1/districts/{district.code}/reports/{PERIOD}",
+                                                  headers=bearer("district", district.code),
+                                                  params={"min_position": position}))
         assert read.status_code == 200, read.text
     return district, position
 
@@ -56,8 +57,9 @@ async def test_a_district_officer_sees_which_towns_block_a_submission(signed_in:
         written = await client.post(f"/v1/districts/{district.code}/records", headers=bearer("district", district.code),
                                     json={"records": [station_established(district.town), service_delivered(district.town)]})
         assert written.status_code == 200, written.text
-        read = await client.get(f"/v1/districts/{district.code}/reports/{PERIOD}", headers=bearer("district", district.code),
-                                params={"min_position": written.json()["position"]})
+        read = await caught_up(lambda: client.get(f"/v1/districts/{district.code}/reports/{PERIOD}",
+                                                  headers=bearer("district", district.code),
+                                                  params={"min_position": written.json()["position"]}))
         assert read.status_code == 200, read.text
     page = await signed_in("district", district.code)
     await page.goto(page.url.split("?")[0] + f"?period={PERIOD}")
@@ -78,8 +80,9 @@ async def test_the_province_approves_the_citys_report(signed_in: SignIn, served)
         submitted = await client.post(f"/v1/city/reports/{period}/submit", headers=bearer("city"),
                                       json={"incomplete_reason": "浏览器测试"})
         assert submitted.status_code == 200, submitted.text
-        frozen = await client.get(f"/v1/city/reports/{period}", headers=bearer("province"),
-                                  params={"version": "submitted", "min_position": f"city:{submitted.json()['position']}"})
+        frozen = await caught_up(lambda: client.get(
+            f"/v1/city/reports/{period}", headers=bearer("province"),
+            params={"version": "submitted", "min_position": f"city:{submitted.json()['position']}"}))
         assert frozen.status_code == 200, frozen.text
     page = await signed_in("province")
     assert page.url.split("?")[0].endswith("province.html")

@@ -217,8 +217,8 @@ async def test_the_city_reports_its_approved_districts_to_the_province(client, d
     await _problem(await _post(client, f"{cities}/submit", city), 409, "report-state")  # submitting twice
     await _problem(await _post(client, f"{cities}/districts/{first.code}/approve", province), 403, "forbidden")
     behind = f"city:{submitted.json()['position']}"
-    frozen = (await client.get(cities, params={"version": "submitted", "min_position": behind},
-                               headers=province)).json()
+    frozen = (await caught_up(lambda: client.get(cities, params={"version": "submitted", "min_position": behind},
+                                                 headers=province))).json()
     assert frozen.get("missing", []) == others
     versions = {c["code"]: (await client.get(f"/v1/districts/{c['code']}/reports/{period}",
                                              params={"version": "approved"}, headers=city)).json()
@@ -238,7 +238,8 @@ async def test_the_city_reports_its_approved_districts_to_the_province(client, d
     final = await _post(client, f"{cities}/approve", province)
     assert final.json()["status"] == "approved"
     behind = f"city:{final.json()['position']}"
-    approved_version = await client.get(cities, params={"version": "approved", "min_position": behind}, headers=city)
+    approved_version = await caught_up(lambda: client.get(cities, params={"version": "approved", "min_position": behind},
+                                                          headers=city))
     assert approved_version.json()["status"] == "approved"
     assert approved_version.json()["figures"] == frozen["figures"]
     sheet = await client.get(f"{cities}.csv", params={"version": "approved"}, headers=province)

@@ -40,7 +40,7 @@ def test_every_record_is_stored_and_every_planned_step_taken(loaded, runtime):
     assert (tally.accepted, tally.duplicates) == (year.total(), 0)
     city = sum(s.district == CITY for s in plan)
     assert tally.steps_taken + tally.steps_done_before == len(plan)
-    assert tally.steps_done_before in (0, city)  # the city's store is shared by every demo on the database
+    assert tally.steps_done_before <= city  # only the city's: its store is shared by every demo on the database
     for district in year.districts:
         stored = runtime.tenants.ledger(district.code).recorder.max_notification_id()
         steps = sum(s.district == district.code for s in plan)

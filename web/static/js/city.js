@@ -165,8 +165,10 @@ async function load(params = {}) {
     h("span", { class: "spacer" }),
     downloadButtons(cityPath(), "厦门市", state.period));
   try {
-    const [report, preview] = await Promise.all([get(cityPath(), params), get(`${cityPath()}/preview`, params)]);
-    render(report, preview);
+    const report = await get(cityPath(), params);
+    render(report);
+    // The preview sums every district's approved version: shown when it comes, the live view first.
+    get(`${cityPath()}/preview`, params).then((preview) => render(report, preview)).catch(showError);
   } catch (error) {
     showError(error);
     replace("status", h("div", { class: "empty" }, "报表无法加载"));

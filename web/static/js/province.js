@@ -1,7 +1,7 @@
 // The province's page: the city's half-year report as the city submitted it (its figures, the
 // districts' approved versions it sums, those it went without), approved or returned here.
 
-import { get, post } from "./api.js";
+import { ApiError, get, post } from "./api.js";
 import { count, defaultPeriod, periodLabel } from "./format.js";
 import { figureCards, statusBadge } from "./report.js";
 import {
@@ -13,11 +13,21 @@ const caller = requireCaller(["province", "city", "auditor", "admin"]);
 const state = { period: param("period") || defaultPeriod() };
 const cityPath = () => `/v1/city/reports/${state.period}`;
 
+// The city's version as submitted (its status now beside it), or null before its first submission.
+async function submitted() {
+  try {
+    return await get(cityPath(), { version: "submitted" });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    throw error;
+  }
+}
+
 // The city's report is projected from the city's store: read again a few times until the step shows
 // (as the city's page does), rather than wait on a position and risk a 503 while the worker is busy.
 async function untilStatus(status) {
   for (let attempt = 0; attempt < 20; attempt += 1) {
-    if ((await get(`${cityPath()}/preview`)).status === status) return;
+    if ((await submitted())?.status === status) return;
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
@@ -76,10 +86,10 @@ async function load() {
     h("h1", {}, "省厅审核"),
     h("label", { for: "period" }, "报告期"), periodSelect((period) => { state.period = period; setParams({ period }); load(); }));
   try {
-    const preview = await get(`${cityPath()}/preview`);
-    const version = preview.status === "draft" ? null : await get(cityPath(), { version: "submitted" });
-    const shown = version || preview;
-    replace("status", statusPanel(preview.status, version));
+    // The version is one row to read; the preview sums every district now, read only before a submission.
+    const version = await submitted();
+    const shown = version || await get(`${cityPath()}/preview`);
+    replace("status", statusPanel(shown.status, version));
     replace("cards", figureCards(shown.figures));
     replace("children", childrenTable(shown));
   } catch (error) {
