@@ -25,6 +25,13 @@ _CHINESE_DIGITS = dict(zip("〇零一二三四五六七八九幺", "001234567891
 _CHINESE_DIGIT = re.compile(f"[{''.join(_CHINESE_DIGITS)}]")
 _OTHER_DIGIT = re.compile(r"[^\D0-9]")  # a decimal digit of another script (\d is Unicode's)
 
+# A reference is read part by part: the parts between its separators, the first one without a
+# letter prefix, and the numbers that consecutive parts of digits spell together.
+_REFERENCE_SEPARATORS = re.compile(r"[-_.:\s]")
+_LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,8}(?=[0-9])")
+_NUMBER_PART = re.compile(r"[0-9]+[Xx]?")
+_MOBILE_NUMBER = re.compile(r"(?:0086|86)?1[3-9][0-9]{9}")
+
 KINDS = {"resident_id": ("居民身份证号", "a resident ID number"), "mobile": ("手机号", "a mobile number")}
 
 
@@ -57,12 +64,22 @@ def found_in(text: str) -> str | None:
 
 
 def in_reference(reference: str) -> str | None:
-    """The kind of personal data a reference to a person holds anywhere (`R-13912345678-1`), if
-    any: a resident ID's shape is enough here, check character or not (a pseudonym needs no
-    run of 18 digits)."""
-    read = as_read(reference)
-    if _RESIDENT_ID.search(read):
-        return "resident_id"
-    if _MOBILE.search(read):
-        return "mobile"
+    """The kind of personal data a reference to a person holds, if any: a mobile or resident ID
+    number as a part of it between separators (`R-13912345678-1`, `R-139-1234-5678`,
+    `R-8613912345678`), or behind a letter prefix (`R13912345678`). A keyed hash or a UUID that
+    merely holds a run of digits beside its letters (`R-15594847022f`) is no number and passes."""
+    parts = _REFERENCE_SEPARATORS.split(as_read(reference))
+    parts[0] = _LETTER_PREFIX.sub("", parts[0])
+    for first in range(len(parts)):
+        number = ""
+        for part in parts[first:]:
+            if not _NUMBER_PART.fullmatch(part):
+                break
+            number += part
+            if is_resident_id(number):
+                return "resident_id"
+            if _MOBILE_NUMBER.fullmatch(number):
+                return "mobile"
+            if not number[-1].isdigit():  # an ID's X ends the number
+                break
     return None
