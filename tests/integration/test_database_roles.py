@@ -26,13 +26,13 @@ REFUSED = (InsufficientPrivilege, RaiseException)
 
 
 @pytest.fixture
-async def recorded(runtime, database_url, district, other_district):
+async def recorded(runtime, database_url, district, other_district, signer):
     """Two districts with an event each, and a signed checkpoint of the first's log."""
     for d in (district, other_district):
         runtime.tenants.ledger(d.code).record([parse_record(service_delivered(d.town))], context(runtime, d))
     conn = await asyncpg.connect(database_url)
     try:
-        await checkpoints.make(conn, runtime.signing_key, district.code, "a test")
+        await checkpoints.make(conn, signer, district.code, "a test")
     finally:
         await conn.close()
     return district, other_district
@@ -219,7 +219,7 @@ class WriterDatastore(BoundedDatastore):
         return after_connect
 
 
-async def test_the_writer_records_projects_and_signs_but_creates_no_store(runtime, database_url, district):
+async def test_the_writer_records_projects_and_signs_but_creates_no_store(runtime, database_url, district, signer):
     params = conninfo_to_dict(database_url)
     datastore = WriterDatastore(dbname=params.get("dbname", "postgres"), host=params.get("host", "localhost"),
                                 port=params.get("port", 5432), user=params.get("user", "postgres"),
@@ -236,7 +236,7 @@ async def test_the_writer_records_projects_and_signs_but_creates_no_store(runtim
             assert await conn.fetchval("SELECT current_user") == "stations_writer"
             assert await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1",
                                        district.code) == written.position
-            made = await checkpoints.make(conn, runtime.signing_key, district.code, "the writer signs")
+            made = await checkpoints.make(conn, signer, district.code, "the writer signs")
         assert made.tree_size >= 1
         with pytest.raises(Exception, match="permission denied|outside a maintenance"):
             DistrictRecorder(datastore, "999998").create_table()
