@@ -44,10 +44,10 @@ def token_id(token: str) -> str:
 
 
 def check_claims(role: Role, district: str | None, town: str | None) -> None:
-    if role in (Role.station, Role.district) and not district:
+    if role in (Role.station, Role.town, Role.district) and not district:
         raise ValueError(f"a {role} token needs a district")
-    if role is Role.station and not town:
-        raise ValueError("a station token needs a town")
+    if role in (Role.station, Role.town) and not town:
+        raise ValueError(f"a {role} token needs a town")
     if town and (not district or not town.startswith(district)):
         raise ValueError("the town must lie in the token's district")
 

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.records import RECORD_TYPES
 from domain.plan import PlanForbidden, PlanStateViolation
 from domain.report import ChainViolation
-from domain.errors import BatchForbidden, BatchRejected, Problem, RecordConflict
+from domain.errors import BatchForbidden, BatchNotYourDuty, BatchRejected, Problem, RecordConflict
 from service.errors import (
     ChildrenNotApproved, Forbidden, Invalid, NotFound, PeriodOpen, ProjectionBehind, UnknownFigure,
 )
@@ -53,6 +53,7 @@ class FieldError(BaseModel):
     id: str | None = None
     field: str | None = None
     detail: str
+    owner: str | None = None  # /problems/not-your-duty: the level whose duty the record is
 
 
 class ProblemDetails(BaseModel):
@@ -138,7 +139,7 @@ def _field_error(error: dict[str, Any]) -> FieldError:
 
 
 def _from_domain(problems: list[Problem]) -> list[FieldError]:
-    return [FieldError(record=p.index, id=p.record_id, field=p.field, detail=f"{p.zh} / {p.en}")
+    return [FieldError(record=p.index, id=p.record_id, field=p.field, detail=f"{p.zh} / {p.en}", owner=p.owner)
             for p in problems]
 
 
@@ -201,6 +202,15 @@ def install(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
                   " are invalid; nothing of the batch was stored") if records else "请求有误 / the request is invalid"
         return problem_response(ProblemDetails(type="/problems/validation", title="请求有误 / Invalid request",
                                                status=422, detail=detail, errors=errors))
+
+    @app.exception_handler(BatchNotYourDuty)
+    async def _not_your_duty(_: Request, exc: BatchNotYourDuty) -> JSONResponse:
+        owners = ", ".join(sorted({p.owner for p in exc.problems if p.owner}))
+        return problem_response(ProblemDetails(
+            type="/problems/not-your-duty", title="不属于本级职责 / Not your duty", status=403,
+            detail=f"批次中有属于 {owners} 职责的记录，整批未保存 / records that are the duty of {owners};"
+                   " nothing was stored",
+            errors=_from_domain(exc.problems)))
 
     @app.exception_handler(BatchForbidden)
     async def _forbidden_batch(_: Request, exc: BatchForbidden) -> JSONResponse:

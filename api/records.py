@@ -29,7 +29,7 @@ class WriteAnswer(BaseModel):
     position: int
 
 
-_acting = acting_in(Role.station, Role.district)
+_acting = acting_in(Role.station, Role.town, Role.district, Role.city)
 Writer = Annotated[Acting, Depends(_acting)]
 
 

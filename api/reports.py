@@ -89,7 +89,7 @@ async def get_town_report(district: DistrictDep, period: Period, town: TownCode,
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/submit",
              summary="报送镇(街道)报表 / Submit a town's report")
 async def submit_town_report(district: DistrictDep, period: Period, town: TownCode,
-                             caller: Annotated[Caller, Depends(allow(Role.station, Role.district))],
+                             caller: Annotated[Caller, Depends(allow(Role.town, Role.district))],
                              runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
     return await commands.submit_report(runtime, caller, district, period, town, request_id)
 

@@ -22,8 +22,9 @@ from api import auth
 SECRET = secrets.token_hex(32)
 
 
-def bearer(role: auth.Role, district: str | None = None) -> dict[str, str]:
-    return {"Authorization": "Bearer " + auth.mint(SECRET, sub=f"bench-{role.value}", role=role, district=district)}
+def bearer(role: auth.Role, district: str | None = None, town: str | None = None) -> dict[str, str]:
+    return {"Authorization": "Bearer " + auth.mint(SECRET, sub=f"bench-{role.value}", role=role, district=district,
+                                                   town=town)}
 
 
 @contextmanager

@@ -24,6 +24,7 @@ import orjson
 from api import auth
 from bench.environment import bearer
 from demo import DemoYear
+from demo.duties import Division, Part
 
 BATCH = 1000
 CHUNK = 200_000  # records made ahead of a timed send
@@ -38,16 +39,24 @@ class Stream:
     total: int
     sent: int = 0
     position: int = 0  # the district's log position after its last answered batch
-    ready: list[tuple[int, bytes]] = field(default_factory=list)  # encoded batches made ahead: (records, body)
+    # Encoded batches made ahead: (records, each part's writer and body), each part sent by its owner.
+    ready: list[tuple[int, list[tuple[dict[str, str], bytes]]]] = field(default_factory=list)
+    division: Division = field(default_factory=Division)
 
     def make(self, until: int, most: int) -> int:
         """Encode the next batches up to record `until` of the stream, at most `most` records."""
         made = 0
         while made < most and (count := min(BATCH, until - self.sent - self.made_ahead)) > 0:
             batch = list(islice(self.records, count))
-            self.ready.append((len(batch), orjson.dumps({"records": batch})))
+            parts = [(self.writer(part), orjson.dumps({"records": part.records})) for part in self.division.parts(batch)]
+            self.ready.append((len(batch), parts))
             made += len(batch)
         return made
+
+    def writer(self, part: Part) -> dict[str, str]:
+        role = auth.Role(part.level.name)
+        return {**bearer(role, None if role is auth.Role.city else self.district, part.town),
+                "Content-Type": "application/json"}
 
     @property
     def made_ahead(self) -> int:
@@ -85,12 +94,11 @@ async def _send_ready(http: aiohttp.ClientSession, districts: list[Stream], clie
         nonlocal sent
         while not idle.empty():
             stream = idle.get_nowait()
-            count, body = stream.ready.pop(0)
-            async with http.post(f"/v1/districts/{stream.district}/records", data=body,
-                                 headers={**bearer(auth.Role.district, stream.district),
-                                          "Content-Type": "application/json"}) as answer:
-                answer.raise_for_status()
-                stream.position = orjson.loads(await answer.read())["position"]
+            count, parts = stream.ready.pop(0)
+            for headers, body in parts:
+                async with http.post(f"/v1/districts/{stream.district}/records", data=body, headers=headers) as answer:
+                    answer.raise_for_status()
+                    stream.position = orjson.loads(await answer.read())["position"]
             stream.sent += count
             sent += count
             if stream.ready:

@@ -11,10 +11,12 @@ from datetime import date
 from typing import Protocol, TypeVar
 from uuid import UUID
 
+from domain import duties
 from domain import records as r
 from domain.divisions import Divisions
-from domain.errors import BatchForbidden, BatchRejected, OutOfScope, Problem, RuleViolation
-from domain.events import Provenance, RecordKeeping, record_stream, stream_id
+from domain.duties import Level
+from domain.errors import BatchForbidden, BatchNotYourDuty, BatchRejected, NotYourDuty, OutOfScope, Problem, RuleViolation
+from domain.events import Provenance, RecordEvent, RecordKeeping, record_stream, stream_id
 from domain.inspection import Inspection
 from domain.linked import LinkedFigures, linked_key, period_start
 from domain.plan import Plan
@@ -48,7 +50,8 @@ class Context:
     divisions: Divisions
     today: date
     provenance: Provenance
-    town_scope: str | None = None  # a station writes for its own town only
+    town_scope: str | None = None  # a station or a town writes for its own town only
+    level: Level = Level.district  # the caller's level, which writes its own duties and those below
 
 
 def decide(records: Sequence[r.Record], ctx: Context, history: History) -> list[RecordKeeping]:
@@ -131,7 +134,10 @@ class _Batch(DistrictRegisters):
                 self.check_dates(record)
                 if record.town_ref is not None:
                     self.check_town(record)
+                self.check_duty(record)
                 aggregate = self.handlers[record.type](record)
+            except NotYourDuty as v:
+                forbidden.append(Problem(index, record.id, v.field, v.zh, v.en, owner=v.owner))
             except OutOfScope as v:
                 forbidden.append(Problem(index, record.id, v.field, v.zh, v.en))
             except RuleViolation as v:
@@ -139,6 +145,8 @@ class _Batch(DistrictRegisters):
             else:
                 self.refs[record.id] = RecordRef(aggregate.id, record.type)
                 self.changed[aggregate.id] = aggregate
+        if any(p.owner for p in forbidden):
+            raise BatchNotYourDuty(forbidden)
         if forbidden:
             raise BatchForbidden(forbidden)
         if problems:
@@ -170,6 +178,40 @@ class _Batch(DistrictRegisters):
         scope = self.ctx.town_scope
         if scope is not None and town != scope:
             raise OutOfScope("town", "服务站只能报送本镇(街道)的记录", "a station may only record for its own town")
+
+    def check_duty(self, record: r.Record) -> None:
+        """The record is the caller's duty, or a duty below it the caller may write on its behalf."""
+        owner = self.owner_of(record)
+        if owner is None or duties.may_write(self.ctx.level, owner):
+            return
+        raise NotYourDuty(owner.name, f"{record.type} 是{owner.zh}的职责，{self.ctx.level.zh}不能报送",
+                          f"{record.type} is the {owner.name}'s duty: the {self.ctx.level.name} may not record it")
+
+    def owner_of(self, record: r.Record) -> Level | None:
+        """The record's owner (None when what it names is missing, which its handler refuses)."""
+        if record.type in duties.PURCHASED and record.type != "project_contracted":
+            return duties.owner(record.type, vars(record), purchaser_kind=self.project(record.project).purchaser_kind)
+        if record.type == "staff_released":
+            role = self.station_for(record).role_of(record.person_ref)
+            return None if role is None else duties.owner(record.type, vars(record), staff_role=role)
+        if record.type == "record_voided":
+            ref = self.find_record(record.record)
+            aggregate = None if ref is None else self.load(ref.stream)
+            voided = None if aggregate is None else aggregate.active.get(record.record)
+            return None if voided is None else self.event_owner(voided, aggregate)
+        return duties.owner(record.type, vars(record))
+
+    def event_owner(self, event: RecordEvent, aggregate: RecordKeeping) -> Level:
+        """The owner of a recorded record; a report's or a plan's step is the district's (or the city's)."""
+        kind = event.record_type
+        if kind not in duties.FIXED and kind not in duties.BY_CONTENT:
+            return Level.district
+        if kind == "staff_released":
+            assert isinstance(aggregate, Station)
+            return duties.staff_owner(aggregate.role_of(event.person_ref) or "")
+        if kind == "record_voided":
+            return Level.district  # a void is never voided: its handler refuses
+        return duties.owner(kind, vars(event), purchaser_kind=getattr(aggregate, "purchaser_kind", None))
 
     def names(self, town: str, day: date) -> tuple[str, str]:
         district = self.ctx.divisions.district(self.ctx.district, day)
@@ -294,12 +336,7 @@ class _Batch(DistrictRegisters):
 
     # -- the district's and the city's duties (guide, section 四) ------------------------
 
-    def check_district_only(self, what_zh: str, what_en: str) -> None:
-        if self.ctx.town_scope is not None:
-            raise OutOfScope("type", f"服务站不能报送{what_zh}", f"a station may not record {what_en}")
-
     def draft_plan(self, record: r.PurchasePlanDrafted) -> Plan:
-        self.check_district_only("购买计划", "a purchase plan")
         if record.year > self.ctx.today.year + 1:
             raise RuleViolation("year", "只能编制本年度或下一年度的购买计划", "a plan is made for this year or the next")
         for index, item in enumerate(record.projects):
@@ -315,7 +352,6 @@ class _Batch(DistrictRegisters):
         return plan
 
     def exit_provider(self, record: r.ProviderExited) -> Project:
-        self.check_district_only("承接方退出", "a provider's exit")
         project = self.project(record.project)
         successor = None
         if record.successor_project is not None:

@@ -12,6 +12,7 @@ class Problem:
     field: str | None
     zh: str
     en: str
+    owner: str | None = None  # the level whose duty the record is, when the caller's it is not
 
 
 class RuleViolation(Exception):
@@ -28,6 +29,14 @@ class OutOfScope(RuleViolation):
     """The caller may not write this record (a station writing for another town)."""
 
 
+class NotYourDuty(OutOfScope):
+    """The record is another level's duty (职责分工), and the caller is not above it to write on its behalf."""
+
+    def __init__(self, owner: str, zh: str, en: str):
+        super().__init__("type", zh, en)
+        self.owner = owner
+
+
 class BatchRejected(Exception):
     """Some records of a batch are bad; nothing of the batch was stored."""
 
@@ -38,6 +47,10 @@ class BatchRejected(Exception):
 
 class BatchForbidden(BatchRejected):
     """Some records of a batch lie outside the caller's scope; nothing was stored."""
+
+
+class BatchNotYourDuty(BatchForbidden):
+    """Some records of a batch are other levels' duties; nothing was stored."""
 
 
 class RecordConflict(Exception):

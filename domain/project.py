@@ -96,6 +96,12 @@ class Project(RecordKeeping):
         self.exited_on: date | None = None
 
     @property
+    def purchaser_kind(self) -> str:
+        """Who bought it; of a project whose contract is voided, the district (which may act on any)."""
+        contract = self.active.get(self.founded_by) if self.founded_by else None
+        return contract.purchaser_kind if isinstance(contract, Project.Contracted) else "district_bureau"
+
+    @property
     def towns(self) -> list[str]:
         return list(self.shares) if self.shares else [self.town]
 

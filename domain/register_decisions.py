@@ -1,6 +1,6 @@
 """The batch decision's handlers for the district's registers: its villages, the funds it secures
 for the year, and the towns a district purchase covers. Mixed into `decisions._Batch`, which
-provides `ctx`, `load`, `check_scope` and `check_district_only`; kept apart so each file holds one idea.
+provides `ctx`, `load` and `check_scope` (the duty check runs before each handler); kept apart so each file holds one idea.
 """
 
 from uuid import UUID
@@ -19,7 +19,6 @@ def villages_stream(district: str, town: str) -> UUID:
 
 class DistrictRegisters:
     def register_village(self, record: r.VillageRegistered) -> VillageRegistry:
-        self.check_district_only("村(社区)登记", "a village's registration")
         stream = villages_stream(self.ctx.district, record.town)
         registry = self.load(stream)
         if registry is None:
@@ -36,7 +35,6 @@ class DistrictRegisters:
         return registry.resolve(record.village, record.occurred_on) if isinstance(registry, VillageRegistry) else None
 
     def allocate_budget(self, record: r.BudgetAllocated) -> BudgetAllocation:
-        self.check_district_only("资金保障", "the funds secured for a year")
         if record.year > self.ctx.today.year + 1:
             raise RuleViolation("year", "只能落实本年度或下一年度的资金", "funds are secured for this year or the next")
         return BudgetAllocation.allocate(record_stream(self.ctx.district, record.id), record, self.ctx.provenance)
@@ -49,8 +47,6 @@ class DistrictRegisters:
                 raise RuleViolation(f"towns.{index}.town", f"{share.town} 在 {record.contract_start} 不是本区的镇(街道)",
                                     f"{share.town} was not a town of district {self.ctx.district}"
                                     f" on {record.contract_start}")
-        if record.towns:
-            self.check_district_only("区统筹购买的合同", "a district purchase for several towns")
 
     def check_project_scope(self, project: Project) -> None:
         """A station acts on a project of its own town, or on a shared one that covers it."""

@@ -99,6 +99,11 @@ class Station(RecordKeeping):
                 on_duty.pop(event.person_ref, None)
         return on_duty
 
+    def role_of(self, person_ref: str) -> str | None:
+        """The role the person was last assigned at the station (released since, or not)."""
+        roles = [e.role for e in self.active.values() if isinstance(e, Station.StaffAssigned) and e.person_ref == person_ref]
+        return roles[-1] if roles else None
+
     def check_established(self) -> None:
         if self.founded_by is None:
             raise RuleViolation("town", "该镇(街道)的民政服务站尚未建立",

@@ -15,7 +15,9 @@ from itertools import groupby
 
 from demo.areas import District
 from demo.chain import CITY, ReportStep, reporting_plan, steps_left
+from demo.duties import Division, Part
 from demo.generator import DemoYear
+from domain.duties import Level
 from domain.records import parse_record
 from kernel import clock
 from kernel.clock import CST
@@ -55,16 +57,29 @@ async def write_records(runtime: Runtime, demo: DemoYear, tally: Tally, advance:
 
 async def _write_district(runtime: Runtime, demo: DemoYear, district: District, tally: Tally,
                           advance: Callable[[int], None]) -> None:
-    officer = Caller(f"demo-{district.code}", Role.district, district.code)
+    division = Division()
     for number, batch in enumerate(demo.district_batches(district)):
         records = [parse_record(r) for r in batch]
         days = [day for r in records for day in r.business_dates.values()]
         at = min(datetime.combine(max(days), time(18), CST), clock.now()) if days else None
-        written = await commands.record_batch(runtime, officer, district.code, records,
-                                              f"demo-{demo.seed}-{district.code}-{number}", at=at)
-        new = sum(r.status == "accepted" for r in written.results)
-        tally.accepted, tally.duplicates = tally.accepted + new, tally.duplicates + len(written.results) - new
+        for part_number, part in enumerate(division.parts(batch)):
+            written = await commands.record_batch(runtime, writer(part, district.code), district.code,
+                                                  [parse_record(r) for r in part.records],
+                                                  f"demo-{demo.seed}-{district.code}-{number}.{part_number}", at=at)
+            new = sum(r.status == "accepted" for r in written.results)
+            tally.accepted, tally.duplicates = tally.accepted + new, tally.duplicates + len(written.results) - new
         advance(len(batch))
+
+
+_ROLES = {Level.station: Role.station, Level.town: Role.town, Level.district: Role.district, Level.city: Role.city}
+
+
+def writer(part: Part, district: str) -> Caller:
+    """The demo's party that writes the part: a town's station or government, the district, the city."""
+    role = _ROLES[part.level]
+    if role is Role.city:
+        return Caller("demo-city", role)
+    return Caller(f"demo-{role}-{part.town or district}", role, district, part.town)
 
 
 def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[ReportStep]:

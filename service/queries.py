@@ -28,7 +28,7 @@ from projections.report_rows import CITY_SERVER
 from projections.report_shapes import CityReport, DistrictReport, TownReport
 from projections.restatement import compare
 from service import chain
-from service.callers import Caller, Role
+from service.callers import Caller
 from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
 from service.runtime import Runtime
 from tenants.event_store import CITY
@@ -62,8 +62,9 @@ def known_town(runtime: Runtime, district: str, town: str) -> None:
 
 
 def own_town(caller: Caller, town: str) -> None:
-    if caller.role is Role.station and caller.town != town:
-        raise Forbidden("服务站只能查看和报送本镇(街道)的报表", "a station sees and submits its own town's report only")
+    if caller.town_scoped() and caller.town != town:
+        raise Forbidden("服务站和镇(街道)只能查看和报送本镇(街道)的报表",
+                        "a station or a town sees (and a town submits) its own town's report only")
 
 
 async def known_district(runtime: Runtime, district: str) -> str:

@@ -23,7 +23,8 @@ from projections.connections import ServerPools
 from projections.gaps import Rules
 from projections.progress import Progress
 from projections.reports import Deadlines, Scope
-from service.callers import Caller, Role
+from service.callers import Caller
+from service.errors import Forbidden
 from tenants.tenancy import Tenants
 from writes.batching import WriteQueue
 
@@ -70,10 +71,13 @@ class Runtime:
         return Provenance(caller.sub, caller.role, request_id, at or self.now())
 
     def context(self, district: str, caller: Caller, request_id: str, *, at: datetime | None = None) -> Context:
-        """A batch's context: a station records in its own town only."""
+        """A batch's context: a station or a town records in its own town only, each level its
+        own duties and those below it (`domain.duties`)."""
+        if caller.level is None:
+            raise Forbidden(f"角色 {caller.role} 不报送记录", f"role {caller.role} records nothing")
         return Context(district=district, divisions=self.tenants.divisions, today=self.today(),
                        provenance=self.provenance(caller, request_id, at=at),
-                       town_scope=caller.town if caller.role is Role.station else None)
+                       town_scope=caller.town if caller.town_scoped() else None, level=caller.level)
 
     @property
     def reads(self) -> ServerPools:

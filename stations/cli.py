@@ -308,7 +308,7 @@ def move_district_command(
 
 
 @app.command()
-def token(role: Annotated[Role, typer.Option(help="station, district, city, province, auditor or admin")],
+def token(role: Annotated[Role, typer.Option(help="station, town, district, city, province, auditor or admin")],
           district: Annotated[str | None, typer.Option(help="district code, for station and district")] = None,
           town: Annotated[str | None, typer.Option(help="town code, for station")] = None,
           sub: Annotated[str | None, typer.Option(help="subject (defaults to the role and scope)")] = None,

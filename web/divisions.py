@@ -5,7 +5,7 @@ figures)."""
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from service.callers import Caller, Role
+from service.callers import Caller
 from api.deps import CallerDep, RuntimeDep
 from domain.divisions import Divisions
 from kernel import clock
@@ -47,12 +47,12 @@ def in_scope(caller: Caller, divisions: Divisions) -> list[District]:
         return listed(divisions, divisions.district_codes)
     if caller.district is None:  # the province: the city's report is its scope, no district
         return []
-    return listed(divisions, [caller.district], caller.town if caller.role is Role.station else None)
+    return listed(divisions, [caller.district], caller.town if caller.town_scoped() else None)
 
 
 @router.get("/v1/districts", response_model=DistrictList,
             summary="可见的区及其镇(街道) / The districts and towns in the caller's scope")
 def districts(caller: CallerDep, runtime: RuntimeDep) -> DistrictList:
     """Every district the service knows (those of the city's report) for the city, auditors and
-    admins; a district its own; a station its own district with its own town only; the province none."""
+    admins; a district its own; a station or a town its own district with its own town only; the province none."""
     return DistrictList(districts=in_scope(caller, runtime.tenants.divisions))

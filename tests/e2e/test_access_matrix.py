@@ -13,13 +13,13 @@ For each route × role × scope the matrix expects:
 - a role the table does not list, inside its scope: 403;
 - the province naming any district in a `/v1/districts/{district}/...` path: 404 (it sees no
   district; its own is the city's report);
-- a station naming another town of its own district (in the path, or in a record it sends): 403;
+- a station or a town naming another town of its own district (in the path, or in a record it sends): 403;
 - an allowed role in scope: "through": 2xx, or 409 when the report's state forbids the step
   (approving a draft), or 503 with `Retry-After` when the projections are behind;
 - a route open to `anonymous` in the table (the audit public key) answers without a token.
 
-Scopes: `own` (the caller's district, and for a station its town), `foreign` (another district),
-`other-town` (a station's own district, another town), `any` (city, auditor and admin see every
+Scopes: `own` (the caller's district, and for a station or a town its town), `foreign` (another district),
+`other-town` (a station's or a town's own district, another town), `any` (city, auditor and admin see every
 district; the province none; also any caller on a route naming no district). City-level routes
 (`/v1/city/...`) lie in no district's scope: a district or station caller is refused them with
 403 whichever district the path names, and that 403 is the same for its own, another and an
@@ -44,15 +44,16 @@ from projections.connections import scoped
 from service.queries import read_pool
 from stations.app import create_app
 from tenants.event_store import SCHEMA, events_table, records_table
-from tests.builders import service_delivered, training_held
+from tests.builders import inspection_done, service_delivered, training_held
 from tests.support import SampleDistrict, bearer, caught_up, make_district, signed, unstarted_settings
 
 PERIOD = "2025H1"
 UNKNOWN_DISTRICT = "999999"
-ROLES = ("station", "district", "city", "auditor", "admin", "province")
+ROLES = ("station", "town", "district", "city", "auditor", "admin", "province")
 ANONYMOUS = "anonymous"
 
-STATION, DISTRICT, CITY, AUDITOR, ADMIN, PROVINCE = ROLES
+STATION, TOWN, DISTRICT, CITY, AUDITOR, ADMIN, PROVINCE = ROLES
+TOWN_SCOPED = frozenset({STATION, TOWN})  # the provider's station and the town government: one town each
 READERS = frozenset({DISTRICT, CITY, AUDITOR, ADMIN})
 PUBLIC = frozenset({*ROLES, ANONYMOUS})  # no token needed
 
@@ -60,15 +61,15 @@ PUBLIC = frozenset({*ROLES, ANONYMOUS})  # no token needed
 # needed). A station is always limited to its own town (the town in the path, or the town of
 # every record it sends).
 POLICY: dict[tuple[str, str], frozenset[str]] = {
-    ("POST", "/v1/districts/{district}/records"): frozenset({STATION, DISTRICT}),
+    ("POST", "/v1/districts/{district}/records"): frozenset({STATION, TOWN, DISTRICT, CITY}),  # each its duties
     ("GET", "/v1/districts/{district}/events"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}"): READERS,
-    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}"): READERS | {STATION},
+    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}"): READERS | TOWN_SCOPED,
     ("GET", "/v1/districts/{district}/reports/{period}/lineage"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}/restatement"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}/preview"): READERS,
     ("GET", "/v1/city/reports/{period}/preview"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
-    ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/submit"): frozenset({STATION, DISTRICT}),
+    ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/submit"): frozenset({TOWN, DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/approve"): frozenset({DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/return"): frozenset({DISTRICT}),
     ("POST", "/v1/districts/{district}/reports/{period}/submit"): frozenset({DISTRICT}),
@@ -76,8 +77,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # The downloads answer whoever may read the JSON report they render.
     ("GET", "/v1/districts/{district}/reports/{period}.xlsx"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}.csv"): READERS,
-    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.xlsx"): READERS | {STATION},
-    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.csv"): READERS | {STATION},
+    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.xlsx"): READERS | TOWN_SCOPED,
+    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}.csv"): READERS | TOWN_SCOPED,
     ("GET", "/v1/city/reports/{period}.xlsx"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
     ("GET", "/v1/city/reports/{period}.csv"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
     ("POST", "/v1/city/reports/{period}/districts/{district}/approve"): frozenset({CITY}),
@@ -209,7 +210,7 @@ def scopes(template: str, role: str) -> list[str]:
     if role == ANONYMOUS or role in (CITY, AUDITOR, ADMIN, PROVINCE) or "{district}" not in template:
         return ["any"]
     found = ["own", "foreign"]
-    if role == STATION and town_scoped(template):
+    if role in TOWN_SCOPED and town_scoped(template):
         found.append("other-town")
     return found
 
@@ -270,8 +271,8 @@ async def tenants(app: FastAPI) -> Tenants:
 def token(role: str, mine: SampleDistrict) -> dict[str, str]:
     if role == ANONYMOUS:
         return {}
-    if role == STATION:
-        return bearer(STATION, mine.code, mine.town)
+    if role in TOWN_SCOPED:
+        return bearer(role, mine.code, mine.town)
     if role == DISTRICT:
         return bearer(DISTRICT, mine.code)
     return bearer(role)
@@ -295,13 +296,14 @@ def fill(template: str, district: str, town: str) -> str:
     return template.format(**values)
 
 
-def body(method: str, template: str, town: str) -> dict | None:
+def body(method: str, template: str, town: str, role: str | None = None) -> dict | None:
+    """A valid body; for a batch of records, records of the caller's duty (the city's: its inspection)."""
     if (method, template) not in TAKES_A_BODY:
         return None
     if template == "/v1/city/records":
         return {"records": [training_held(town)]}
     if template.endswith("/records"):
-        return {"records": [service_delivered(town)]}
+        return {"records": [inspection_done(town, by="city") if role == CITY else service_delivered(town)]}
     if template.endswith("/return"):
         return {"reason": "数据有误"}
     if template.endswith("/submit"):  # its body is optional
@@ -320,8 +322,8 @@ def query(method: str, template: str, tenants: Tenants) -> dict[str, str]:
 
 
 async def send(client: httpx.AsyncClient, tenants: Tenants, method: str, template: str, district: str, town: str,
-               headers: dict[str, str]) -> httpx.Response:
-    return await client.request(method, fill(template, district, town), json=body(method, template, town),
+               headers: dict[str, str], role: str | None = None) -> httpx.Response:
+    return await client.request(method, fill(template, district, town), json=body(method, template, town, role),
                                 params=query(method, template, tenants), headers=headers)
 
 
@@ -376,7 +378,8 @@ async def test_access(case: Case, client: httpx.AsyncClient, tenants: Tenants):
                     " tests/e2e/test_access_matrix.py with the roles allowed to call it")
     district, town = target(case, tenants)
 
-    answer = await send(client, tenants, case.method, case.template, district, town, token(case.role, tenants.mine))
+    answer = await send(client, tenants, case.method, case.template, district, town, token(case.role, tenants.mine),
+                        case.role)
 
     context = case.id
     match case.expected:

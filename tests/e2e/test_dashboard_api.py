@@ -105,7 +105,7 @@ async def test_the_development_sign_in_offers_every_role_and_district(developmen
 
     choices = (await development.get("/v1/dev/sign-in")).json()
 
-    assert choices["roles"] == ["station", "district", "city", "auditor", "admin", "province"]
+    assert choices["roles"] == ["station", "town", "district", "city", "auditor", "admin", "province"]
     offered = next(d for d in choices["districts"] if d["code"] == district.code)
     assert [t["code"] for t in offered["towns"]] == sorted(district.towns)
 

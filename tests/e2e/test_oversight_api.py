@@ -76,13 +76,14 @@ async def test_progress_notes_and_open_problems(client, district):
     part = await town_report(client, district, town, sent.json()["position"])
     assert (part["progress_notes"], [p["key"] for p in part["open_problems"]]) == (1, ["P1", "P2"])
 
-    resolved = await client.post(f"/v1/districts/{district.code}/records", headers=station, json={"records": [
+    government = bearer("town", district.code, town)  # the town resolves what its provider raised
+    resolved = await client.post(f"/v1/districts/{district.code}/records", headers=government, json={"records": [
         {"id": rid("ps"), "type": "problem_resolved", "progress": note["id"], "problem": "P1",
          "resolved_on": "2025-05-15", "note": "镇里已协调村居"}]})
     assert resolved.status_code == 200, resolved.text
     part = await town_report(client, district, town, resolved.json()["position"])
     assert [p["key"] for p in part["open_problems"]] == ["P2"]
-    unknown = await client.post(f"/v1/districts/{district.code}/records", headers=station, json={"records": [
+    unknown = await client.post(f"/v1/districts/{district.code}/records", headers=government, json={"records": [
         {"id": rid("ps"), "type": "problem_resolved", "progress": note["id"], "problem": "P9",
          "resolved_on": "2025-05-15", "note": "无"}]})
     assert unknown.status_code == 422

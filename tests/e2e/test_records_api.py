@@ -156,7 +156,7 @@ async def test_another_districts_resources_are_not_found(client, district, other
 
 async def test_a_station_writes_for_its_own_town_only(client, district):
     station = bearer("station", district.code, district.town)
-    own = [station_established(district.town)]
+    own = [service_delivered(district.town)]
     assert (await post(client, district.code, own, station)).status_code == 200
 
     answer = await post(client, district.code, [service_delivered(district.other_town)], station)

@@ -95,9 +95,11 @@ async def test_the_reporting_chain(client, district):
     assert premature.status_code == 409
     assert premature.headers["content-type"] == "application/problem+json"
 
-    submitted = await client.post(f"{base}/towns/{town}/submit", headers=station)
+    assert (await client.post(f"{base}/towns/{town}/submit", headers=station)).status_code == 403  # the town's duty
+    government = bearer("town", district.code, town)
+    submitted = await client.post(f"{base}/towns/{town}/submit", headers=government)
     assert submitted.status_code == 200, submitted.text
-    assert (await client.post(f"{base}/towns/{town}/submit", headers=station)).status_code == 409
+    assert (await client.post(f"{base}/towns/{town}/submit", headers=government)).status_code == 409
     assert (await client.post(f"{base}/towns/{town}/approve", headers=station)).status_code == 403
     returned = await client.post(f"{base}/towns/{town}/return", json={"reason": "数据有误"}, headers=staff)
     assert returned.json()["status"] == "returned"

@@ -12,6 +12,8 @@ from uuid import UUID
 
 import pytest
 
+from demo.duties import Division
+from domain.duties import Level
 from domain.decisions import Context, RecordRef, decide
 from domain.divisions import Divisions
 from domain.errors import BatchRejected, Problem
@@ -41,8 +43,10 @@ def rid(prefix: str) -> str:
 
 
 def context(district: str = SIMING, town_scope: str | None = None, today: date = TODAY,
-            divisions: Divisions = DIVISIONS) -> Context:
-    return Context(district, divisions, today, PROVENANCE, town_scope=town_scope)
+            divisions: Divisions = DIVISIONS, level: Level | None = None) -> Context:
+    """A district's context, or a station's (the provider's) when scoped to a town, unless `level` says."""
+    level = level or (Level.station if town_scope else Level.district)
+    return Context(district, divisions, today, PROVENANCE, town_scope=town_scope, level=level)
 
 
 class History:
@@ -263,3 +267,10 @@ EACH_TYPE = {  # a valid new record of each type, given the seeded ids
     "budget_allocated": lambda ids: allocation(),
     "record_voided": lambda ids: void(ids["service"]),
 }
+
+
+def by_their_writers(code: str, batch: list[dict], division: Division) -> list[tuple[list, Context]]:
+    """A demo batch as its parties write it (`demo.duties`): each part's records, with its writer's context."""
+    return [([parse_record(r) for r in part.records],
+             context(code, town_scope=part.town, today=date(2025, 12, 31), level=part.level))
+            for part in division.parts(batch)]

@@ -6,6 +6,7 @@ import dataclasses
 import pytest
 
 from domain.decisions import decide
+from domain.duties import Level
 from domain.errors import BatchForbidden
 from domain.events import Provenance, stream_id
 from domain.plan import Plan, PlanForbidden, PlanStateViolation
@@ -184,7 +185,7 @@ def test_a_problem_is_resolved_once_and_only_if_raised():
 
 def test_training_names_towns_that_exist():
     history = History()
-    city = dataclasses.replace(context(), district="city")
+    city = dataclasses.replace(context(level=Level.city), district="city")
     [event] = history.write(training(), ctx=city)
     assert event.attendance == [{"town": XIAGANG, "district": SIMING, "attendees": 3}]
     assert history.problem(training(town="350299999"), ctx=city).field == "attendance.0.town"

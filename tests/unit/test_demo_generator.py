@@ -1,7 +1,6 @@
 """The demo year generator: deterministic, valid record by record, accepted by the rules in order."""
 
 from collections import Counter
-from datetime import date
 from itertools import islice
 
 import pytest
@@ -10,7 +9,8 @@ from demo import DemoYear, generate, xiamen
 from demo.chain import CITY, reporting_plan, steps_left
 from domain import personal_data
 from domain.records import MAX_BATCH, parse_record
-from tests.unit.support import History, context
+from demo.duties import Division
+from tests.unit.support import by_their_writers, History
 
 SMALL = 1500
 
@@ -56,9 +56,10 @@ def test_every_record_is_valid_and_names_people_only_by_pseudonyms(year):
 def test_the_rules_accept_every_batch_in_order(year):
     """Each batch through the domain's own decision, against what the batches before it recorded."""
     history: dict[str, History] = {}
+    divisions: dict[str, Division] = {}
     for code, batch in year:
-        events = history.setdefault(code, History()).write(*map(parse_record, batch),
-                                                           ctx=context(code, today=date(2025, 12, 31)))
+        parts = by_their_writers(code, batch, divisions.setdefault(code, Division()))
+        events = [e for records, ctx in parts for e in history.setdefault(code, History()).write(*records, ctx=ctx)]
         assert len(events) == len(batch)
 
 

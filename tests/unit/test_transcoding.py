@@ -12,17 +12,18 @@ from eventsourcing.persistence import JSONTranscoder, Mapper
 
 from demo import generate
 from writes.ledger import event_mapper
-from domain.records import parse_record
-from tests.unit.support import CST, History, context, inspection
+from demo.duties import Division
+from tests.unit.support import by_their_writers, CST, History, inspection
 
 
 @pytest.fixture(scope="module")
 def demo_events() -> list:
     histories: dict[str, History] = {}
     events = []
+    divisions: dict[str, Division] = {}
     for code, batch in generate(seed=11, services=600):
-        events += histories.setdefault(code, History()).write(
-            *map(parse_record, batch), ctx=context(code, today=date(2025, 12, 31)))
+        for records, ctx in by_their_writers(code, batch, divisions.setdefault(code, Division())):
+            events += histories.setdefault(code, History()).write(*records, ctx=ctx)
     return events
 
 

@@ -13,7 +13,7 @@ import {
 } from "./ui.js";
 import { label, loadVocabulary } from "./vocabulary.js";
 
-const caller = requireCaller(["station", "district", "city", "auditor", "admin"]);
+const caller = requireCaller(["station", "town", "district", "city", "auditor", "admin"]);
 const state = { period: null, district: null, town: null, districts: [] };
 
 const districtPath = () => `/v1/districts/${state.district}/reports/${state.period}`;
@@ -21,13 +21,18 @@ const townPath = (town) => `${districtPath()}/towns/${town}`;
 
 // -- who may do what (api/reports.py) ----------------------------------------------------------
 
+function townScoped() {
+  return ["station", "town"].includes(caller.role);
+}
+
 function mayActInDistrict() {
   return caller.role === "district" && caller.district === state.district;
 }
 
 function townActions(town, reload) {
   const buttons = [];
-  const mine = caller.role === "station" ? caller.town === town.town : mayActInDistrict();
+  // The town submits its report (or the district on its behalf); a station reads it only.
+  const mine = caller.role === "town" ? caller.town === town.town : mayActInDistrict();
   if (mine && ["draft", "returned"].includes(town.status)) {
     buttons.push(button("报送", "", async () => post(`${townPath(town.town)}/submit`), "已报送", reload));
   }
@@ -175,7 +180,7 @@ function toolbar(report) {
       setParams({ district: code, town: null });
       load();
     }) : null,
-    state.town && caller.role !== "station"
+    state.town && !townScoped()
       ? h("button", { class: "btn", onclick: () => openTown(null) }, "← 返回全区") : null,
     h("span", { class: "spacer" }),
     downloadButtons(state.town ? townPath(state.town) : districtPath(), title, state.period),
@@ -184,7 +189,7 @@ function toolbar(report) {
 
 // The audit page tracing a figure of this report (lineage is for readers, not stations).
 function lineageLink(figure) {
-  if (caller.role === "station") return null;
+  if (townScoped()) return null;
   const query = new URLSearchParams({ district: state.district, period: state.period, figure });
   if (state.town) query.set("town", state.town);
   return `audit.html?${query}`;
@@ -242,7 +247,7 @@ async function start() {
   }
   state.period = param("period") || defaultPeriod();
   state.district = caller.district || param("district") || state.districts[0]?.code;
-  state.town = caller.role === "station" ? caller.town : param("town");
+  state.town = townScoped() ? caller.town : param("town");
   if (!state.district) {
     replace("status", h("div", { class: "empty" }, "尚无可查看的区"));
     return;

@@ -47,8 +47,8 @@ async function offerDevelopmentSignIn() {
     town.replaceChildren(...(chosen?.towns || []).map((t) => option(t.code, `${t.name}（${t.code}）`)));
   };
   const enable = () => {
-    district.disabled = !["station", "district"].includes(role.value);
-    town.disabled = role.value !== "station";
+    district.disabled = !["station", "town", "district"].includes(role.value);
+    town.disabled = !["station", "town"].includes(role.value);
   };
   district.addEventListener("change", fill);
   role.addEventListener("change", enable);

@@ -6,7 +6,7 @@ import { periodLabel, periods, defaultPeriod } from "./format.js";
 
 // Words of the screens themselves; the wire vocabulary's labels come from /v1/vocabulary.
 export const ROLE_LABELS = {
-  station: "服务站", district: "区民政局", city: "市民政局", auditor: "审计人员", admin: "系统管理员",
+  station: "服务站", town: "镇(街道)政府", district: "区民政局", city: "市民政局", auditor: "审计人员", admin: "系统管理员",
   province: "省民政厅",
 };
 export const TIMELINESS_LABELS = {
@@ -14,7 +14,7 @@ export const TIMELINESS_LABELS = {
 };
 
 const PAGES = [
-  { href: "district.html", text: "区县报表", roles: ["station", "district", "city", "auditor", "admin"] },
+  { href: "district.html", text: "区县报表", roles: ["station", "town", "district", "city", "auditor", "admin"] },
   { href: "city.html", text: "全市汇总", roles: ["city", "auditor", "admin"] },
   { href: "audit.html", text: "审计", roles: ["district", "city", "auditor", "admin"] },
   { href: "province.html", text: "省厅审核", roles: ["province", "city", "auditor", "admin"] },
@@ -128,7 +128,7 @@ export function requireCaller(allowed) {
 }
 
 export function homeOf(caller) {
-  if (caller.role === "station" || caller.role === "district") return "district.html";
+  if (["station", "town", "district"].includes(caller.role)) return "district.html";
   if (caller.role === "auditor") return "audit.html";
   if (caller.role === "province") return "province.html";
   return "city.html";
