@@ -104,7 +104,7 @@ def _command(pid: int) -> str:
 
 
 @contextmanager
-def running_service(database_url: str, **env: str) -> Iterator[Service]:
+def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator[Service]:
     """`stations serve` (the API process and its projection worker as a child: what it runs by default) on a
     free port, with `STATIONS_*` settings from `env`; its output goes to a log file, shown if it fails."""
     with socket.socket() as s:
@@ -116,8 +116,12 @@ def running_service(database_url: str, **env: str) -> Iterator[Service]:
                    "STATIONS_SIGNING_KEY_FILE": str(data_dir / "signing-key.pem"),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
+    # A production start migrates nothing: the database's owner does first (a superuser's URL here).
+    subprocess.run([sys.executable, "-m", "stations.cli", "migrate"], env=environment, check=True,
+                   capture_output=True)
     with (data_dir / "service.log").open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port),
+                                    "--workers", str(workers)],
                                    env=environment, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:

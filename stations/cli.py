@@ -5,12 +5,14 @@ import json
 import logging
 import os
 import signal
+import tempfile
 import time
 from contextlib import AsyncExitStack, ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Annotated
 
+import prometheus_client
 import typer
 import uvicorn
 from rich.console import Console
@@ -82,6 +84,9 @@ def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -
         # The API processes (uvicorn's, which read their settings afresh) use the server started
         # here, and leave projecting to the process above.
         os.environ.update(STATIONS_DATABASE_URL=url, STATIONS_RUN_PROJECTIONS="false")
+        if workers > 1:  # each API process counts into files here, and any of them answers /metrics for all
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = stack.enter_context(tempfile.TemporaryDirectory(
+                prefix="stations-metrics-"))
         get_settings.cache_clear()
         uvicorn.run("stations.app:create_app", factory=True, host=host, port=port, workers=workers,
                     timeout_graceful_shutdown=settings.shutdown_grace_seconds, log_config=logs.UVICORN)
@@ -123,9 +128,20 @@ def project(parent: Annotated[int | None, typer.Option(
     with database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)  # the schema and every store exist before following them
         runtime.close()
+        serve_metrics(settings)
         console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
         tune_garbage_collection()
         asyncio.run(follow(url, runtime.signing_key))
+
+
+def serve_metrics(settings: Settings) -> None:
+    """The worker's own /metrics, unless its port is 0 or taken: projecting matters more."""
+    if settings.projection_metrics_port:
+        try:
+            prometheus_client.start_http_server(settings.projection_metrics_port, settings.projection_metrics_host)
+        except OSError as exc:
+            logging.getLogger(__name__).warning("the projection worker's metrics are not served on %s:%s: %s",
+                                                settings.projection_metrics_host, settings.projection_metrics_port, exc)
 
 
 async def orphaned(parent: int, stopping: asyncio.Event) -> None:

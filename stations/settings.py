@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     run_projections: bool = Field(default=True, description="run the projection worker beside `serve`'s API, as its child process")
     projection_nice: int = Field(default=10, ge=0, le=19, description="the projection worker's CPU niceness: when"
                                  " writes and the projection both want the CPU, writes come first and the projection catches up after")
+    projection_metrics_port: int = Field(default=9464, ge=0, le=65535,
+                                         description="port `stations project` serves its own /metrics on (the"
+                                                     " batches it projects); 0: none")
+    projection_metrics_host: str = Field(default="127.0.0.1", description="address that port listens on (0.0.0.0"
+                                         " for a Prometheus on another host of the monitoring network)")
     readiness_max_lag: int = Field(default=10_000, ge=0, description="events a projection may trail by and be ready")
     min_position_timeout: float = Field(default=WAIT_SECONDS, gt=0, le=60, description="seconds a read waits for min_position")
     town_report_deadline_days: int = Field(default=Deadlines.town_days, ge=0, le=180,
