@@ -64,6 +64,7 @@ def peak_rss_mb(pid: int) -> float:
 class Service:
     base: str
     pid: int
+    log: Path  # what it printed, stdout and stderr
 
     def worker_pids(self) -> list[int]:
         """The projection worker `serve` runs as its child process."""
@@ -135,7 +136,7 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
                     time.sleep(0.1)
             else:
                 raise RuntimeError("the service did not start")
-            yield Service(base, process.pid)
+            yield Service(base, process.pid, data_dir / "service.log")
         finally:
             process.terminate()
             process.wait(30)

@@ -45,6 +45,7 @@ app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stat
                   no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)  # a crash's locals would print the secrets in settings
 console = Console()
+log = logging.getLogger("stations.cli")  # by name: `serve`'s worker runs this module as __main__
 
 
 @app.command()
@@ -53,8 +54,8 @@ def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127
           workers: Annotated[int, typer.Option(help="API processes")] = 1,
           demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False) -> None:
     """Run the API; with no DATABASE_URL, on an embedded PostgreSQL kept in the data directory."""
-    logs.configure()
     settings = settings_or_exit()
+    logs.configure(settings.log_lines)
     if settings.database_url is None:
         console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
     signal.signal(signal.SIGTERM, _stop)
@@ -89,14 +90,15 @@ def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -
                 prefix="stations-metrics-"))
         get_settings.cache_clear()
         uvicorn.run("stations.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    timeout_graceful_shutdown=settings.shutdown_grace_seconds, log_config=logs.UVICORN)
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                    log_config=logs.config(settings.log_lines), access_log=False)  # `api.observe` logs requests
 
 
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply the migrations and create every district's event store, as the database's owner."""
-    logs.configure()
     settings = get_settings()
+    logs.configure(settings.log_lines)
     with database(settings.migrate_database_url or settings.database_url, settings.data_dir) as url:
         prepare(settings, url)
     console.print(f"[green]✓ 已迁移 / migrated[/] {server_label(url)}: the schema, the registry and every"
@@ -107,8 +109,8 @@ def migrate_command() -> None:
 def project(parent: Annotated[int | None, typer.Option(
         help="stop when this process (the `serve` that started it) is gone")] = None) -> None:
     """Run the projection worker and the daily checkpoints alone (API processes with run_projections off)."""
-    logs.configure()
     settings = settings_or_exit()
+    logs.configure(settings.log_lines)
     os.nice(settings.projection_nice)  # before any thread starts: every thread of the process is niced
 
     async def follow(url: str, key: SigningKey) -> None:
@@ -129,7 +131,7 @@ def project(parent: Annotated[int | None, typer.Option(
         runtime = bootstrap(settings, url)  # the schema and every store exist before following them
         runtime.close()
         serve_metrics(settings)
-        console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
+        log.info("投影进程已启动 / projection worker running (Ctrl-C stops it)")
         tune_garbage_collection()
         asyncio.run(follow(url, runtime.signing_key))
 
@@ -140,7 +142,7 @@ def serve_metrics(settings: Settings) -> None:
         try:
             prometheus_client.start_http_server(settings.projection_metrics_port, settings.projection_metrics_host)
         except OSError as exc:
-            logging.getLogger(__name__).warning("the projection worker's metrics are not served on %s:%s: %s",
+            log.warning("the projection worker's metrics are not served on %s:%s: %s",
                                                 settings.projection_metrics_host, settings.projection_metrics_port, exc)
 
 
@@ -148,7 +150,7 @@ async def orphaned(parent: int, stopping: asyncio.Event) -> None:
     """Stop once the parent has gone (a `serve` killed outright cannot stop its worker itself)."""
     while not stopping.is_set():
         if os.getppid() != parent:
-            logging.getLogger(__name__).warning("the service (process %s) is gone; stopping", parent)
+            log.warning("the service (process %s) is gone; stopping", parent)
             stopping.set()
         await asyncio.sleep(0.5)
 

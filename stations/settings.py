@@ -92,6 +92,8 @@ class Settings(BaseSettings):
         default=30, ge=0, le=180, description="days after a contract year ends before its final evaluation is overdue")
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=600,
                                           description="how long SIGTERM waits for the requests in flight")
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, description="`json` (one object a line) or `text`; unset: json in production, text in development")
     telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans, metrics and logs, to the"
                                                        " providers the process configures")
 
@@ -109,6 +111,10 @@ class Settings(BaseSettings):
     @property
     def revoked_token_ids(self) -> frozenset[str]:
         return frozenset(filter(None, (jti.strip() for jti in self.revoked_tokens.split(","))))
+
+    @property
+    def log_lines(self) -> Literal["json", "text"]:
+        return self.log_format or ("json" if self.environment == "production" else "text")
 
     @property
     def signing_key_path(self) -> Path:
