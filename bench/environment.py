@@ -117,9 +117,9 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
                    "STATIONS_SIGNING_KEY_FILE": str(data_dir / "signing-key.pem"),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
-    # A production start migrates nothing: the database's owner does first (a superuser's URL here).
-    subprocess.run([sys.executable, "-m", "stations.cli", "migrate"], env=environment, check=True,
-                   capture_output=True)
+    if environment["STATIONS_ENVIRONMENT"] == "production":  # whose start migrates nothing: the owner does first
+        subprocess.run([sys.executable, "-m", "stations.cli", "migrate"], env=environment, check=True,
+                       capture_output=True)
     with (data_dir / "service.log").open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port),
                                     "--workers", str(workers)],

@@ -32,7 +32,7 @@ from service import audit_bundle as bundle
 from service.callers import Role
 from service.moving import MoveRefused, move_district
 from service.runtime import Runtime
-from stations import demo_cli, logs
+from stations import demo_cli, logs, welcome
 from stations.bootstrap import bootstrap, open_server, prepare, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
@@ -52,15 +52,15 @@ log = logging.getLogger("stations.cli")  # by name: `serve`'s worker runs this m
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
           workers: Annotated[int, typer.Option(help="API processes")] = 1,
-          demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False) -> None:
+          demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", help="the embedded server's and the migrations'"
+                                                " every step too")] = False) -> None:
     """Run the API; with no DATABASE_URL, on an embedded PostgreSQL kept in the data directory."""
     settings = settings_or_exit()
-    logs.configure(settings.log_lines)
-    if settings.database_url is None:
-        console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
+    logs.configure(settings.log_lines, verbose)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        _serve(settings, host, port, workers, demo)
+        _serve(settings, host, port, workers, demo, verbose)
     except _Stopped:  # everything above is stopped: end as the signal would have ended us
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.raise_signal(signal.SIGTERM)
@@ -76,7 +76,7 @@ def _stop(*_: object) -> None:
     raise _Stopped
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool, verbose: bool) -> None:
     with database(settings.database_url, settings.data_dir) as url, ExitStack() as stack:
         if demo:
             demo_cli.load_once(settings, url)
@@ -89,9 +89,10 @@ def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = stack.enter_context(tempfile.TemporaryDirectory(
                 prefix="stations-metrics-"))
         get_settings.cache_clear()
+        stack.callback(welcome.announce_when_up(settings, host, port, console))
         uvicorn.run("stations.app:create_app", factory=True, host=host, port=port, workers=workers,
                     timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-                    log_config=logs.config(settings.log_lines), access_log=False)  # `api.observe` logs requests
+                    log_config=logs.config(settings.log_lines, verbose), access_log=False)  # `api.observe` logs requests
 
 
 @app.command("migrate")

@@ -3,12 +3,15 @@
 
 import logging
 import logging.config
+import warnings
 from typing import Any, Literal
 
 from api.observe import REQUEST_ID
 
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(levelname)s %(name)s %(message)s"  # and `ts`, and whatever a line adds (a request's)
+# Their every step at INFO (the embedded server's initdb, each migration's): shown with --verbose.
+CHATTY = ("pgserver", "yoyo")
 
 
 class RequestId(logging.Filter):
@@ -20,7 +23,7 @@ class RequestId(logging.Filter):
         return True
 
 
-def config(log_format: Literal["json", "text"]) -> dict[str, Any]:
+def config(log_format: Literal["json", "text"], verbose: bool = False) -> dict[str, Any]:
     """For `logging.config.dictConfig`, and for uvicorn, which applies it in every API process."""
     formatter = {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": JSON_FIELDS, "timestamp": "ts",
                  "rename_fields": {"levelname": "level", "name": "logger"}, "json_ensure_ascii": False} \
@@ -33,9 +36,12 @@ def config(log_format: Literal["json", "text"]) -> dict[str, Any]:
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line", "filters": ["request_id"],
                                 "stream": "ext://sys.stderr"}},
         "root": {"level": "INFO", "handlers": ["stderr"]},
+        "loggers": {} if verbose else {name: {"level": "WARNING"} for name in CHATTY},
     }
 
 
-def configure(log_format: Literal["json", "text"]) -> None:
-    logging.config.dictConfig(config(log_format))
+def configure(log_format: Literal["json", "text"], verbose: bool = False) -> None:
+    logging.config.dictConfig(config(log_format, verbose))
     logging.captureWarnings(True)  # a library's warning is a line like any other
+    if not verbose:  # platformdirs' (no XDG_RUNTIME_DIR, as in a container): /tmp serves as well
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
