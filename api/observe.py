@@ -1,14 +1,14 @@
 """Each HTTP request given its id, counted and timed (`api.metrics`) and logged in one line.
 
 The id is the caller's `X-Request-ID` when safe to keep (`deps.request_id`), else a new one: put
-in the request's headers, so the events the request records carry the id its log line names,
-and sent back. Lines logged while the request is answered carry it too (`REQUEST_ID`)."""
+in the request's headers, so the events the request records carry the id its log line names.
+It is not sent back: two refusals must be the same bytes (a foreign district's and an unknown
+one's). Lines logged while the request is answered carry it too (`REQUEST_ID`)."""
 
 import logging
 import time
 from contextvars import ContextVar
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import deps
@@ -38,7 +38,6 @@ class ObserveRequests:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
         try:

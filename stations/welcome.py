@@ -2,10 +2,10 @@
 data is; printed once the service answers (whichever of its processes answers first)."""
 
 import logging
+import socket
 import threading
 from collections.abc import Callable
 
-import httpx
 from rich.console import Console
 
 from stations.settings import Settings
@@ -15,9 +15,13 @@ log = logging.getLogger("stations.cli")
 ANY_ADDRESS = ("0.0.0.0", "::", "")
 
 
+def connect_to(host: str) -> str:
+    return "127.0.0.1" if host in ANY_ADDRESS else host
+
+
 def address(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ANY_ADDRESS else f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}"
+    shown = connect_to(host)
+    return f"http://{f'[{shown}]' if ':' in shown else shown}:{port}"
 
 
 def facts(settings: Settings, base: str) -> dict[str, str]:
@@ -54,9 +58,9 @@ def announce_when_up(settings: Settings, host: str, port: int, console: Console)
 
     def watch() -> None:
         while not done.wait(0.2):
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-            except httpx.TransportError:
+            try:  # uvicorn listens once the application has started
+                socket.create_connection((connect_to(host), port), timeout=1).close()
+            except OSError:
                 continue
             if settings.log_lines == "json":
                 log.info("the service is up", extra=facts(settings, base))
