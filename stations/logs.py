@@ -6,10 +6,13 @@ import logging.config
 import warnings
 from typing import Any, Literal
 
+from pythonjsonlogger.core import RESERVED_ATTRS
+
 from api.observe import REQUEST_ID
 
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-JSON_FIELDS = "%(levelname)s %(name)s %(message)s"  # and `ts`, and whatever a line adds (a request's)
+# And `ts`, and whatever a line adds (a request's); not uvicorn's copy of its message in colours.
+JSON_FIELDS = "%(levelname)s %(name)s %(message)s"
 # Their every step at INFO (the embedded server's initdb, each migration's): shown with --verbose.
 CHATTY = ("pgserver", "yoyo")
 
@@ -26,7 +29,8 @@ class RequestId(logging.Filter):
 def config(log_format: Literal["json", "text"], verbose: bool = False) -> dict[str, Any]:
     """For `logging.config.dictConfig`, and for uvicorn, which applies it in every API process."""
     formatter = {"()": "pythonjsonlogger.json.JsonFormatter", "fmt": JSON_FIELDS, "timestamp": "ts",
-                 "rename_fields": {"levelname": "level", "name": "logger"}, "json_ensure_ascii": False} \
+                 "rename_fields": {"levelname": "level", "name": "logger"}, "json_ensure_ascii": False,
+                 "reserved_attrs": [*RESERVED_ATTRS, "color_message"]} \
         if log_format == "json" else {"format": TEXT}
     return {
         "version": 1,

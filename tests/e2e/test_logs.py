@@ -31,6 +31,7 @@ def test_every_line_of_a_short_run_is_a_json_object():
     lines = [json.loads(line) for line in text.splitlines()]  # fails on any line that is not JSON
 
     assert lines and all({"ts", "level", "logger", "message"} <= line.keys() for line in lines)
+    assert not any("color_message" in line for line in lines)  # uvicorn's copy in terminal colours
     loggers = {line["logger"] for line in lines}
     assert {"uvicorn.error", "stations.cli", "stations.requests"} <= loggers  # the API's, uvicorn's, the worker's
     [write] = [line for line in lines if line.get("route") == RECORDS_ROUTE]
