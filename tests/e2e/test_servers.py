@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from stations.app import create_app
 from service.runtime import Runtime
 from stations.bootstrap import open_server
-from stations.database import embedded_postgres
+from stations.database import embedded_postgres, migrate
 from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import SCHEMA, events_table
@@ -34,6 +34,7 @@ def patient(settings: Settings) -> Settings:
 @pytest.fixture(scope="module")
 def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with embedded_postgres(Path(tmp_path_factory.mktemp("second-server"))) as url:
+        migrate(url)  # by its owner, as in production, whose start migrates nothing
         yield url
 
 
