@@ -65,6 +65,7 @@ def peak_rss_mb(pid: int) -> float:
 class Service:
     base: str
     pid: int
+    log: Path  # what it printed, stdout and stderr
 
     def worker_pids(self) -> list[int]:
         """The projection worker `serve` runs as its child process."""
@@ -105,7 +106,7 @@ def _command(pid: int) -> str:
 
 
 @contextmanager
-def running_service(database_url: str, **env: str) -> Iterator[Service]:
+def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator[Service]:
     """`stations serve` (the API process and its projection worker as a child: what it runs by default) on a
     free port, with `STATIONS_*` settings from `env`; its output goes to a log file, shown if it fails."""
     with socket.socket() as s:
@@ -122,7 +123,8 @@ def running_service(database_url: str, **env: str) -> Iterator[Service]:
         for step in (["migrate"], ["keys", "init"]):
             subprocess.run([sys.executable, "-m", "stations.cli", *step], env=environment, stdout=log, stderr=log,
                            check=True)
-        process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port),
+                                    "--workers", str(workers)],
                                    env=environment, stdout=log, stderr=log)
         base = f"http://127.0.0.1:{port}"
         try:
@@ -136,7 +138,7 @@ def running_service(database_url: str, **env: str) -> Iterator[Service]:
                     time.sleep(0.1)
             else:
                 raise RuntimeError("the service did not start")
-            yield Service(base, process.pid)
+            yield Service(base, process.pid, data_dir / "service.log")
         finally:
             process.terminate()
             process.wait(30)

@@ -8,9 +8,11 @@ every write, and announces each committed batch on the `reports_progress` channe
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from prometheus_client import Histogram
 
 from projections import report_cache, snapshots, tables
 from projections.batches import BatchProjection
@@ -26,6 +28,9 @@ SAFETY_SWEEP_SECONDS = 10.0
 LOST_DATABASE = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
                  asyncpg.InterfaceError, OSError)
 SNAPSHOT_EVERY = 50_000  # events between snapshots of a district's report tables (for as_of reads)
+BATCH_SECONDS = Histogram("stations_projection_batch_duration_seconds",
+                          "Time to read, project and commit one batch of a district's events", ["district"],
+                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 
 class ProjectionWorker:
@@ -65,6 +70,7 @@ class ProjectionWorker:
         it writes is derived from events already durable, and its tracking row commits with it:
         a database crash can lose the last batches' rows only together with their position,
         and they are projected again (`progress.py` forgets the positions it heard then)."""
+        started = time.perf_counter()
         async with self.pool.acquire() as conn, conn.transaction():
             if (tracked := await self.batches.read_tracked(conn, district)) is not None:
                 position, moved_by, events = tracked
@@ -83,6 +89,8 @@ class ProjectionWorker:
                     self._touched[district] = snapshots.Touched(last, last)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
+        if events:  # an empty batch (a sweep that found nothing) would only blur the figure
+            BATCH_SECONDS.labels(district).observe(time.perf_counter() - started)
         return len(events)
 
     def _touched_through(self, district: str, position: int, last: int, changes: Changes) -> snapshots.Touched:

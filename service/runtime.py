@@ -21,6 +21,7 @@ from domain.events import Provenance
 from kernel import clock
 from projections.connections import ServerPools
 from projections.gaps import Rules
+from projections.log_figures import LogCounter
 from projections.progress import Progress
 from projections.reports import Deadlines, Scope
 from service.callers import Caller
@@ -54,6 +55,7 @@ class Runtime:
     read_options: ReadOptions
     now: Callable[[], datetime] = clock.now  # China Standard Time
     writes: WriteQueue = field(default_factory=WriteQueue)
+    log_counter: LogCounter = field(default_factory=LogCounter)
     _pools: ServerPools | None = None
     _progress: Progress | None = None
 

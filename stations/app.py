@@ -7,7 +7,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import audit, events, exports, health, plans, problems, records, reports
+from api import audit, events, exports, health, metrics, plans, problems, records, reports
+from api.observe import ObserveRequests
 from api.auth import Tokens
 from api.guards import AuthenticateFirst
 from api.headers import SecurityHeaders
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(AuthenticateFirst)  # added later runs first: the token, then the body's size
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ObserveRequests)  # outermost: every answer counted and logged, a refused one too
     app.include_router(records.router)
     app.include_router(events.router)
     app.include_router(exports.router)  # before reports, whose {period} would take `2025H1.xlsx`
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plans.router)
     app.include_router(dashboard.router(development=settings.environment == "development"))
     app.include_router(health.router(settings.readiness_max_lag))
+    app.include_router(metrics.router())
     app.include_router(api_docs.router(app.title, app.openapi_url))
 
     return app

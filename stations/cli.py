@@ -5,12 +5,14 @@ import json
 import logging
 import os
 import signal
+import tempfile
 import time
 from contextlib import AsyncExitStack, ExitStack
 from functools import partial
 from pathlib import Path
 from typing import Annotated
 
+import prometheus_client
 import typer
 import uvicorn
 from rich.console import Console
@@ -32,7 +34,7 @@ from service import audit_bundle as bundle
 from service.callers import Role
 from service.moving import MoveRefused, move_district
 from service.runtime import Runtime
-from stations import demo_cli, keys, logs
+from stations import demo_cli, keys, logs, welcome
 from stations.bootstrap import bootstrap, open_server, prepare, tune_garbage_collection
 from stations.database import database, migrate
 from stations.report_cli import report_app
@@ -45,21 +47,22 @@ app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stat
                   no_args_is_help=True, add_completion=False,
                   pretty_exceptions_show_locals=False)  # a crash's locals would print the secrets in settings
 console = Console()
+log = logging.getLogger("stations.cli")  # by name: `serve`'s worker runs this module as __main__
 
 
 @app.command()
 def serve(host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
           workers: Annotated[int, typer.Option(help="API processes")] = 1,
-          demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False) -> None:
+          demo: Annotated[bool, typer.Option("--demo", help="first load the demo year, once")] = False,
+          verbose: Annotated[bool, typer.Option("--verbose", help="the embedded server's and the migrations'"
+                                                " every step too")] = False) -> None:
     """Run the API; with no DATABASE_URL, on an embedded PostgreSQL kept in the data directory."""
-    logs.configure()
     settings = settings_or_exit()
-    if settings.database_url is None:
-        console.print(f"[bold]嵌入式 PostgreSQL / embedded PostgreSQL[/] in {settings.data_dir / 'pgdata'}")
+    logs.configure(settings.log_lines, verbose)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        _serve(settings, host, port, workers, demo)
+        _serve(settings, host, port, workers, demo, verbose)
     except _Stopped:  # everything above is stopped: end as the signal would have ended us
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.raise_signal(signal.SIGTERM)
@@ -75,7 +78,7 @@ def _stop(*_: object) -> None:
     raise _Stopped
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool, verbose: bool) -> None:
     keys.require_keys(settings)
     with database(settings.database_url, settings.data_dir) as url, ExitStack() as stack:
         if demo:
@@ -85,16 +88,21 @@ def _serve(settings: Settings, host: str, port: int, workers: int, demo: bool) -
         # The API processes (uvicorn's, which read their settings afresh) use the server started
         # here, and leave projecting to the process above.
         os.environ.update(STATIONS_DATABASE_URL=url, STATIONS_RUN_PROJECTIONS="false")
+        if workers > 1:  # each API process counts into files here, and any of them answers /metrics for all
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = stack.enter_context(tempfile.TemporaryDirectory(
+                prefix="stations-metrics-"))
         get_settings.cache_clear()
+        stack.callback(welcome.announce_when_up(settings, host, port, console))
         uvicorn.run("stations.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    timeout_graceful_shutdown=settings.shutdown_grace_seconds, log_config=logs.UVICORN)
+                    timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+                    log_config=logs.config(settings.log_lines, verbose), access_log=False)  # `api.observe` logs requests
 
 
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply the migrations and create every district's event store, as the database's owner."""
-    logs.configure()
     settings = get_settings()
+    logs.configure(settings.log_lines)
     with database(settings.migrate_database_url or settings.database_url, settings.data_dir) as url:
         prepare(settings, url)
     console.print(f"[green]✓ 已迁移 / migrated[/] {server_label(url)}: the schema, the registry and every"
@@ -105,8 +113,8 @@ def migrate_command() -> None:
 def project(parent: Annotated[int | None, typer.Option(
         help="stop when this process (the `serve` that started it) is gone")] = None) -> None:
     """Run the projection worker and the daily checkpoints alone (API processes with run_projections off)."""
-    logs.configure()
     settings = settings_or_exit()
+    logs.configure(settings.log_lines)
     os.nice(settings.projection_nice)  # before any thread starts: every thread of the process is niced
 
     async def follow(url: str, signs: Signer) -> None:
@@ -127,18 +135,29 @@ def project(parent: Annotated[int | None, typer.Option(
         runtime = bootstrap(settings, url)  # the schema and every store exist before following them
         try:
             signs = keys.signer(settings, runtime.tenants, url)  # witnesses in the city's store through it
-            console.print("投影进程已启动 / projection worker running (Ctrl-C stops it)")
+            serve_metrics(settings)
+            log.info("投影进程已启动 / projection worker running (Ctrl-C stops it)")
             tune_garbage_collection()
             asyncio.run(follow(url, signs))
         finally:
             runtime.close()
 
 
+def serve_metrics(settings: Settings) -> None:
+    """The worker's own /metrics, unless its port is 0 or taken: projecting matters more."""
+    if settings.projection_metrics_port:
+        try:
+            prometheus_client.start_http_server(settings.projection_metrics_port, settings.projection_metrics_host)
+        except OSError as exc:
+            log.warning("the projection worker's metrics are not served on %s:%s: %s",
+                                                settings.projection_metrics_host, settings.projection_metrics_port, exc)
+
+
 async def orphaned(parent: int, stopping: asyncio.Event) -> None:
     """Stop once the parent has gone (a `serve` killed outright cannot stop its worker itself)."""
     while not stopping.is_set():
         if os.getppid() != parent:
-            logging.getLogger(__name__).warning("the service (process %s) is gone; stopping", parent)
+            log.warning("the service (process %s) is gone; stopping", parent)
             stopping.set()
         await asyncio.sleep(0.5)
 

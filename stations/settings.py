@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     run_projections: bool = Field(default=True, description="run the projection worker beside `serve`'s API, as its child process")
     projection_nice: int = Field(default=10, ge=0, le=19, description="the projection worker's CPU niceness: when"
                                  " writes and the projection both want the CPU, writes come first and the projection catches up after")
+    projection_metrics_port: int = Field(default=9464, ge=0, le=65535,
+                                         description="port `stations project` serves its own /metrics on (the"
+                                                     " batches it projects); 0: none")
+    projection_metrics_host: str = Field(default="127.0.0.1", description="address that port listens on (0.0.0.0"
+                                         " for a Prometheus on another host of the monitoring network)")
     readiness_max_lag: int = Field(default=10_000, ge=0, description="events a projection may trail by and be ready")
     min_position_timeout: float = Field(default=WAIT_SECONDS, gt=0, le=60, description="seconds a read waits for min_position")
     town_report_deadline_days: int = Field(default=Deadlines.town_days, ge=0, le=180,
@@ -97,6 +102,8 @@ class Settings(BaseSettings):
         default=30, ge=0, le=180, description="days after a contract year ends before its final evaluation is overdue")
     shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=600,
                                           description="how long SIGTERM waits for the requests in flight")
+    log_format: Literal["json", "text"] | None = Field(
+        default=None, description="`json` (one object a line) or `text`; unset: json in production, text in development")
     telemetry: bool = Field(default=False, description="FastAPI's OpenTelemetry spans, metrics and logs, to the"
                                                        " providers the process configures")
 
@@ -114,6 +121,10 @@ class Settings(BaseSettings):
     @property
     def revoked_token_ids(self) -> frozenset[str]:
         return frozenset(filter(None, (jti.strip() for jti in self.revoked_tokens.split(","))))
+
+    @property
+    def log_lines(self) -> Literal["json", "text"]:
+        return self.log_format or ("json" if self.environment == "production" else "text")
 
     @property
     def signing_key_path(self) -> Path:

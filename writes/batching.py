@@ -23,12 +23,17 @@ from typing import Any, Protocol
 
 from anyio import to_thread
 from eventsourcing.persistence import InterfaceError, OperationalError
+from prometheus_client import Gauge
 
 from domain import records as r
 from domain.decisions import Context
 
 GROUP_RECORDS = 1000  # at most as many records in one group as in one batch
 UNAVAILABLE = (OperationalError, InterfaceError)  # the database is away or too slow
+# Batches on the event loop waiting for their district's turn: a queue that keeps growing means
+# the writes outpace the database.
+QUEUE_DEPTH = Gauge("stations_write_queue_depth", "Write batches waiting for their district's turn to be saved",
+                    multiprocess_mode="livesum")
 
 
 @dataclass(eq=False, slots=True)  # each is one batch of one caller's: compared by identity
@@ -122,23 +127,29 @@ class WriteQueue:
             self._pumps.add(pump)
             pump.add_done_callback(self._pumps.discard)
         waiting.append((Pending(records, ctx), answer))
+        QUEUE_DEPTH.inc()
         return await answer
+
+    def _take(self, ledger: Ledger) -> Waiting:
+        """The ledger's waiting batches, out of the queue."""
+        taken, self._waiting[ledger] = self._waiting[ledger], []
+        QUEUE_DEPTH.dec(len(taken))
+        return taken
 
     async def _pump(self, ledger: Ledger) -> None:
         waiting: Waiting = []
         try:
-            while waiting := self._waiting[ledger]:
-                self._waiting[ledger] = []
+            while waiting := self._take(ledger):
                 if (away := await self._save(ledger, waiting)) is not None:
                     # The database is away: whoever came during this turn hears so now, not after
                     # a turn of their own.
-                    for _, answer in self._waiting[ledger]:
+                    for _, answer in self._take(ledger):
                         if not answer.done():  # a caller that went away has a cancelled answer
                             answer.set_exception(away)
-                    self._waiting[ledger] = []
         finally:  # stopped (the service is stopping): nobody is left waiting for an answer
-            for _, answer in [*waiting, *self._waiting.pop(ledger)]:
+            for _, answer in [*waiting, *self._take(ledger)]:
                 answer.cancel()
+            del self._waiting[ledger]
 
     @staticmethod
     async def _save(ledger: Ledger, waiting: Waiting) -> BaseException | None:
