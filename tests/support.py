@@ -144,18 +144,20 @@ async def forging(login: str, district: str, position: int) -> AsyncIterator[Non
     notice = orjson.dumps({"district": district, "position": position, "server": ["forged", "0"],
                            "before": ["forged", 0], "after": "forged", "changed": {}}).decode()
     async with await psycopg.AsyncConnection.connect(login, autocommit=True) as forger:
-        async def keep_sending() -> None:
-            while True:
+        stop = asyncio.Event()
+
+        async def keep_sending() -> None:  # stops when asked, not by cancelling a query in flight
+            while not stop.is_set():
                 await forger.execute("SELECT pg_notify(%s, %s)", [PROGRESS_CHANNEL, notice])
-                await asyncio.sleep(0.05)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.05)
 
         sending = asyncio.create_task(keep_sending())
         try:
             yield
         finally:
-            sending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
-                await sending
+            stop.set()
+            await asyncio.wait_for(sending, 30)
 
 
 async def approve_towns(client: httpx.AsyncClient, district: SampleDistrict, towns: list[str] | None = None,
