@@ -118,11 +118,13 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
                    "STATIONS_SIGNING_KEY_FILE": str(data_dir / "signing-key.pem"),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
+    # A production start neither migrates nor makes keys: both come first, as in a deployment.
+    for step in (["migrate"], ["keys", "init"]) if environment["STATIONS_ENVIRONMENT"] == "production" else ():
+        done = subprocess.run([sys.executable, "-m", "stations.cli", *step], env=environment, capture_output=True,
+                              text=True)
+        if done.returncode:
+            raise RuntimeError(f"stations {' '.join(step)} failed: {(done.stdout + done.stderr)[-3000:]}")
     with (data_dir / "service.log").open("wb") as log:
-        # A production start neither migrates nor makes keys: both come first, as in a deployment.
-        for step in (["migrate"], ["keys", "init"]):
-            subprocess.run([sys.executable, "-m", "stations.cli", *step], env=environment, stdout=log, stderr=log,
-                           check=True)
         process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port),
                                     "--workers", str(workers)],
                                    env=environment, stdout=log, stderr=log)

@@ -8,6 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from demo import DemoYear, from_divisions
+from demo.duties import Division
+from domain.duties import Level
 from stations import importer
 from stations.cli import app as cli
 from tests.support import bearer
@@ -16,14 +18,26 @@ BATCH = 100
 
 
 def demo_file(runtime, district, tmp_path: Path, services: int = 150) -> tuple[Path, int]:
-    """The demo year of one test district as an import file, one record a line."""
+    """The demo year of one test district as the district's import file, one record a line: what the
+    district may write, so without the city's inspections and what names them."""
     year = DemoYear(seed=5, services=services,
                     districts=from_divisions(runtime.tenants.divisions, [district.code], date(2025, 12, 31)))
     path = tmp_path / "records.jsonl"
+    division, left_out, lines = Division(), set(), 0
     with path.open("w", encoding="utf-8") as f:
         for code, batch in year.batches():
-            f.writelines(json.dumps({"district": code, **r}, ensure_ascii=False) + "\n" for r in batch)
-    return path, year.total()
+            for record in batch:
+                if division.writer(record)[0] is Level.city or left_out & set(references(record)):
+                    left_out.add(record["id"])
+                    continue
+                f.write(json.dumps({"district": code, **record}, ensure_ascii=False) + "\n")
+                lines += 1
+    assert left_out, "the demo year has city inspections for the district's file to leave out"
+    return path, lines
+
+
+def references(record: dict) -> list[str]:
+    return [record[name] for name in ("record", "inspection", "progress") if record.get(name)]
 
 
 def token_for(district: str) -> str:
@@ -87,6 +101,23 @@ async def test_a_refused_batch_stops_the_import_naming_its_line(client, runtime,
     assert any(f"line {bad}" in detail and "colour" in detail for detail in stopped.value.details)
     assert json.loads(importer.state_path(path).read_text())["line"] == BATCH
     assert await event_count(client, district.code) == BATCH
+
+
+async def test_a_record_the_token_may_not_write_stops_the_import_naming_its_line_and_owner(client, runtime, district,
+                                                                                         tmp_path):
+    path, _ = demo_file(runtime, district, tmp_path, services=20)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    inspection = next(n for n, line in enumerate(lines, 1) if json.loads(line)["type"] == "inspection_done")
+    lines[inspection - 1] = json.dumps({**json.loads(lines[inspection - 1]), "by": "city"}, ensure_ascii=False)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    stored_before = BATCH * ((inspection - 1) // BATCH)
+
+    with pytest.raises(importer.ImportStopped) as stopped:
+        await importer.import_file(client, path, token_for=token_for, batch_size=BATCH)
+
+    assert "HTTP 403" in stopped.value.en
+    assert any(f"line {inspection}" in detail and "city" in detail for detail in stopped.value.details)
+    assert await event_count(client, district.code) == stored_before
 
 
 def test_a_line_that_is_not_json_stops_before_anything_is_sent(tmp_path):

@@ -7,6 +7,7 @@ from contextlib import ExitStack
 from bench.environment import fresh_database, running_service
 from stations import logs, welcome
 from stations.settings import Settings
+from tenants.event_store import server_label
 
 
 def wait_for(path, text: str, tries: int = 300) -> str:
@@ -20,14 +21,15 @@ def wait_for(path, text: str, tries: int = 300) -> str:
 
 def test_a_development_start_migrates_quietly_and_ends_with_where_to_go():
     with ExitStack() as stack:
-        service = stack.enter_context(running_service(stack.enter_context(fresh_database(stack)),
-                                                      environment="development", projection_metrics_port="0"))
-        said = wait_for(service.log, "Ctrl-C")
+        database = stack.enter_context(fresh_database(stack))
+        service = stack.enter_context(running_service(database, environment="development",
+                                                      projection_metrics_port="0"))
+        said = wait_for(service.log, "Ctrl-C 停止服务")
 
     assert "yoyo" not in said and "applying" not in said  # the start migrated the fresh database, quietly
     assert f"仪表盘 / dashboard    {service.base}/" in said
     assert "在登录页选择角色 / pick a role on the sign-in page" in said
-    assert "数据库 / database" in said and "stations_bench_" in said  # no data directory: the database's name
+    assert f"数据库 / database  {server_label(database)}" in said  # no data directory: the server and database
 
 
 def test_outside_development_the_block_says_how_to_mint_a_token_and_where_the_data_directory_is(tmp_path):

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from projections.connections import scoped
+from domain.duties import Level
 from domain.records import parse_city_record, parse_record
 from projections import connections
 from projections.as_of import position_at, shadow_tables
@@ -104,10 +105,11 @@ async def test_as_of_sees_the_citys_training_as_its_log_held_it_then(pool, runti
                                                  context(runtime, district))
     city = runtime.tenants.ledger(CITY)
     session = parse_city_record(training_held(town))
-    city.record([session], replace(context(runtime, district), district=CITY))
+    as_city = replace(context(runtime, district), district=CITY, level=Level.city)
+    city.record([session], as_city)
     held = await pool.fetchval("SELECT clock_timestamp()")
     city.record([parse_city_record({"id": f"void-{session.id}", "type": "record_voided", "record": session.id,
-                                    "reason": "录错"})], replace(context(runtime, district), district=CITY))
+                                    "reason": "录错"})], as_city)
     worker = ProjectionWorker(pool)
     await worker.catch_up(district.code)
     await worker.catch_up(CITY)
