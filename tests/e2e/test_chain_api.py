@@ -1,6 +1,7 @@
 """The chain composes (`../shared/API.md`, "The chain composes"): a level submits once the half
 year has ended and the reports of the level below are approved, or says why it goes without them."""
 
+import asyncio
 import hashlib
 import json
 from decimal import Decimal
@@ -82,6 +83,21 @@ async def test_a_district_whose_towns_are_all_approved_lists_nothing_missing(cli
     assert submitted.status_code == 200, submitted.text
     frozen = await report(client, district, submitted.json()["position"], version="submitted")
     assert "missing" not in frozen and "incomplete_reason" not in frozen
+
+
+async def test_two_submissions_racing_store_one_version_and_the_other_is_told_why(client, district: SampleDistrict):
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/2025H1"
+    await record(client, district, [station_established(district.town), service_delivered(district.town)])
+    for step in ("submit", "approve"):
+        assert (await _post(client, f"{base}/towns/{district.town}/{step}", staff)).status_code == 200
+
+    answers = await asyncio.gather(*(_post(client, f"{base}/submit", staff) for _ in range(4)))
+
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409], [a.text for a in answers]
+    for refused in (a for a in answers if a.status_code == 409):
+        await _problem(refused, 409, "report-state")
+    stored = [e for e in await _events(client, district) if e["type"] == "report_submitted" and not e["payload"].get("town")]
+    assert len(stored) == 1
 
 
 async def _events(client: httpx.AsyncClient, district: SampleDistrict) -> list[dict]:
