@@ -168,17 +168,33 @@ async def stale_children(conn: asyncpg.Connection, district: str, period: str,
     or submitted again since, approved again at another position, or approved since it went
     without them; each with what the version took and what stands now."""
     rows = await conn.fetch(
-        "SELECT s.town, s.status, v.position, v.figures FROM report_states s LEFT JOIN report_versions v"
+        "SELECT s.town AS code, s.status, v.position, v.figures FROM report_states s LEFT JOIN report_versions v"
         " ON v.district = s.district AND v.period = s.period AND v.town = s.town AND v.version = 'approved'"
         " WHERE s.district = $1 AND s.period = $2 AND s.town <> '' ORDER BY s.town", district, period)
+    return stale(rows, version)
+
+
+async def standing_districts(conn: asyncpg.Connection, scopes: list[Any]) -> list[asyncpg.Record]:
+    """Each district's own report as it stands now: its status, and its approved version if any
+    (a row per district that has a status), as `stale` reads them."""
+    return await conn.fetch(
+        "SELECT s.district AS code, s.status, v.position, v.figures FROM report_states s LEFT JOIN report_versions v"
+        " ON v.district = s.district AND v.period = s.period AND v.town = s.town AND v.version = 'approved'"
+        " WHERE s.district = ANY($1::text[]) AND s.period = $2 AND s.town = '' ORDER BY s.district",
+        [scope.district for scope in scopes], scopes[0].period) if scopes else []
+
+
+def stale(rows: list[asyncpg.Record], version: dict[str, Any]) -> list[dict[str, Any]]:
+    """The children (`rows`: code, status, approved position and figures now) whose approved
+    version is no longer the one `version` took, with what it took and what stands now."""
     took = {c["code"]: c for c in version.get("children", [])}
-    stale = []
+    found = []
     for row in rows:
-        was, approved = took.get(row["town"]), row["status"] == "approved"
+        was, approved = took.get(row["code"]), row["status"] == "approved"
         if (was is None and not approved) or (was is not None and approved and row["position"] == was["position"]):
             continue
         now = {"status": row["status"], "position": row["position"] if approved else None,
                "digest": figures_digest(json.loads(row["figures"])["figures"]) if approved else None}
-        stale.append({"code": row["town"], "took": {key: was[key] for key in ("position", "digest")} if was else None,
+        found.append({"code": row["code"], "took": {key: was[key] for key in ("position", "digest")} if was else None,
                       "now": now})
-    return stale
+    return found

@@ -280,7 +280,16 @@ async def city_version(runtime: Runtime, period: str, version: str, min_position
     if report is None:
         raise NotFound(f"{period} 的{'已报送' if version == 'submitted' else '已审核'}市报表 ",
                        f"a {version} {period} city report", kind="report")
+    if "children" in report:  # the city's version taken at its districts' approved versions
+        standing = [row for rows in await on_their_servers(runtime, period, _standing) for row in rows]
+        report["stale_children"] = cut.stale(standing, report)
     return report
+
+
+async def _standing(conn: asyncpg.Connection, scopes: list[Scope]) -> list[list[asyncpg.Record]]:
+    """`cut.standing_districts` as `on_their_servers` asks: a part for each district."""
+    rows = {row["code"]: row for row in await cut.standing_districts(conn, scopes)}
+    return [[rows[scope.district]] if scope.district in rows else [] for scope in scopes]
 
 
 async def city_report_text(runtime: Runtime, period: str, *, min_position: str | None = None,

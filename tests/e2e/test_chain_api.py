@@ -258,6 +258,17 @@ async def test_the_city_reports_its_approved_districts_to_the_province(client, d
                                                           headers=city))
     assert approved_version.json()["status"] == "approved"
     assert approved_version.json()["figures"] == frozen["figures"]
+    assert [c for c in approved_version.json()["stale_children"] if c["code"] in codes] == []
+
+    corrected = await _post(client, f"{cities}/districts/{first.code}/return", city, reason="数据需更正")
+    assert corrected.status_code == 200, corrected.text  # an approved district's report, returned to be corrected
+    behind = f"{first.code}:{corrected.json()['position']}"
+    assert (await client.get(cities, params={"min_position": behind}, headers=city)).status_code == 200
+    stale = (await client.get(cities, params={"version": "approved"}, headers=province)).json()["stale_children"]
+    took = next(c for c in frozen["children"] if c["code"] == first.code)
+    assert [c for c in stale if c["code"] in codes] == [
+        {"code": first.code, "took": {"position": took["position"], "digest": took["digest"]},
+         "now": {"status": "returned", "position": None, "digest": None}}]
     sheet = await client.get(f"{cities}.csv", params={"version": "approved"}, headers=province)
     assert sheet.status_code == 200, sheet.text
     assert "approved" in sheet.headers["content-disposition"]
