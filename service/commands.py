@@ -2,6 +2,7 @@
 city's report to the province. Each is recorded in one district's store (or the city's), by the
 caller, through the request they made."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -54,6 +55,11 @@ async def checkpoint(runtime: Runtime, store: str, reason: str, position: int) -
             "href": f"/v1/districts/{store}/audit/checkpoints?position={position}"}
 
 
+def heads(runtime: Runtime, stores: Sequence[str]) -> dict[str, int]:
+    """Each store's log head: the position of its last event (0 for an empty log)."""
+    return {store: runtime.tenants.ledger(store).recorder.max_notification_id() or 0 for store in stores}
+
+
 def with_digest(report: dict[str, Any]) -> dict[str, Any]:
     """The version as frozen, with the digest of its figures (docs/audit.md)."""
     return {**report, "digest": figures_digest(report["figures"])}
@@ -71,7 +77,7 @@ async def submit_report(runtime: Runtime, caller: Caller, district: str, period:
         queries.own_town(caller, town)
     ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
     await to_thread.run_sync(ledger.check_can_submit, period, town)
-    head = await to_thread.run_sync(ledger.recorder.max_notification_id) or 0
+    head = (await to_thread.run_sync(heads, runtime, [district]))[district]
     await queries.caught_up(runtime, district, head)
     report = await (queries.town_report(runtime, caller, district, period, town) if town
                     else queries.district_report(runtime, caller, district, period))
@@ -110,6 +116,9 @@ async def submit_city_report(runtime: Runtime, caller: Caller, period: str, requ
     chain.check_period_ended(period, at or runtime.now())
     ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
     await to_thread.run_sync(ledger.check_can_submit, period, "")
+    # The districts' approvals are read from their projections: each first at its log's head.
+    districts = await to_thread.run_sync(heads, runtime, runtime.tenants.divisions.district_codes)
+    await asyncio.gather(*(queries.caught_up(runtime, d, head) for d, head in districts.items() if head))
     report, blocking = await queries.city_at_the_cut(runtime, period)
     report = {**report, **chain.children_first("districts", blocking, incomplete_reason)}
     who = runtime.provenance(caller, request_id, at=at)

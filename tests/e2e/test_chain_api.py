@@ -274,6 +274,37 @@ async def test_the_city_reports_its_approved_districts_to_the_province(client, d
     assert "approved" in sheet.headers["content-disposition"]
 
 
+async def test_the_city_takes_a_district_approved_while_its_projection_lagged(client, pool, district):
+    """The district's projection is held back (its tracking row locked, as a busy worker would)
+    while the city approves it and submits: the submission waits for it, and takes it."""
+    period = await unreported_city_period(client)
+    day = f"{period[:4]}-{'03' if period.endswith('H1') else '09'}-10"
+    city, cities = bearer("city"), f"/v1/city/reports/{period}"
+    await record(client, district, [station_established(district.town, established_on=day),
+                                    service_delivered(district.town, occurred_on=day)])
+    await approve_towns(client, district, [district.town], period=period)
+    submitted = await _post(client, f"/v1/districts/{district.code}/reports/{period}/submit",
+                            bearer("district", district.code))
+    assert submitted.status_code == 200, submitted.text
+    await report(client, district, submitted.json()["position"], period=period)
+
+    async with pool.acquire() as held, held.transaction():
+        await held.execute("SELECT 1 FROM reports.tracking WHERE district = $1 FOR UPDATE", district.code)
+        approved = await _post(client, f"{cities}/districts/{district.code}/approve", city)
+        assert approved.status_code == 200, approved.text
+        submitting = asyncio.create_task(_post(client, f"{cities}/submit", city, incomplete_reason="其他区未报"))
+        await asyncio.sleep(0.3)
+    answer = await submitting
+
+    assert answer.status_code == 200, answer.text
+    frozen = (await caught_up(lambda: client.get(cities, params={"version": "submitted",
+                                                                 "min_position": f"city:{answer.json()['position']}"},
+                                                 headers=city))).json()
+    taken = {c["code"]: c["position"] for c in frozen["children"]}
+    assert taken.get(district.code) == submitted.json()["frozen_position"]
+    assert district.code not in {d["district"] for d in frozen.get("missing", [])}
+
+
 async def test_a_town_returned_after_its_district_submitted_shows_as_stale(client, district: SampleDistrict):
     first, second, _ = district.towns
     staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/2025H1"
