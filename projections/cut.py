@@ -19,6 +19,7 @@ from kernel.digest import figures_digest
 from audit import checkpoints
 from domain.events import RecordKeeping
 from domain.service import ServiceDelivery
+from projections.cut_sections import sections_at_the_cut
 from projections.event_log import stored_event
 from projections.figures import add
 from projections.periods import month_of
@@ -127,7 +128,8 @@ def at_the_cut(report: dict[str, Any], approved: dict[str, dict[str, Any]],
             towns.append({**row, **{key: version["report"][key] for key in row if key in version["report"]}})
     figures = cut_figures([approved[t]["report"]["figures"] for t in sorted(approved)], services)
     summed = {**report["figures"], **figures} if figures else zeroed(report["figures"])
-    return {**report, "towns": towns, "figures": {**summed, **{key: report["figures"][key] for key in DISTRICT_OWN}},
+    return {**report, **sections_at_the_cut(report, {town: v["report"] for town, v in approved.items()}),
+            "towns": towns, "figures": {**summed, **{key: report["figures"][key] for key in DISTRICT_OWN}},
             "cut": {town: approved[town]["position"] for town in sorted(approved)},
             "children": _compared([child(town, v["position"], v["report"], v["checkpoint"])
                                    for town, v in sorted(approved.items())], earlier)}

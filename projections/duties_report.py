@@ -212,18 +212,19 @@ def exits_section(start: date, end: date, projects: list[asyncpg.Record], town: 
 
 # -- the "N": linked projects' figures, apart from the station's own ----------------------------
 
-def _linked_cell(rows: list[asyncpg.Record]) -> dict[str, Any]:
+def linked_cell(rows: list[Any]) -> dict[str, Any]:
+    """The figures of linked projects' collections: rows of the table, or a report's items."""
     return {"projects": len(rows), "people_served": sum(r["people_served"] for r in rows),
             "person_times": sum(r["person_times"] or 0 for r in rows),
-            "amount": money(sum((r["amount"] for r in rows), Decimal(0)))}
+            "amount": money(sum((Decimal(r["amount"]) for r in rows), Decimal(0)))}
 
 
 def linked_section(rows: list[asyncpg.Record], contracted_linked: int, town: str | None) -> dict[str, Any]:
     mine = [r for r in rows if town is None or r["town"] == town]
     return {
         "contracted_linked_projects": contracted_linked,
-        "collected": _linked_cell(mine),
-        "by_domain": {d: _linked_cell([r for r in mine if r["domain"] == d]) for d in vocabulary_codes("service_domain")},
+        "collected": linked_cell(mine),
+        "by_domain": {d: linked_cell([r for r in mine if r["domain"] == d]) for d in vocabulary_codes("service_domain")},
         "items": [{"record_id": r["record_id"], "town": r["town"], "name": r["name"], "purchaser": r["purchaser"],
                    "domain": r["domain"], "people_served": r["people_served"], "person_times": r["person_times"],
                    "amount": money(r["amount"]), "project": r["project"],
