@@ -100,6 +100,23 @@ async def test_two_submissions_racing_store_one_version_and_the_other_is_told_wh
     assert len(stored) == 1
 
 
+async def test_a_district_cannot_approve_another_district_s_town(client, district, other_district):
+    await record(client, other_district, [station_established(other_district.town),
+                                          service_delivered(other_district.town)])
+    theirs = f"/v1/districts/{other_district.code}/reports/2025H1/towns/{other_district.town}"
+    assert (await _post(client, f"{theirs}/submit", bearer("district", other_district.code))).status_code == 200
+    mine = bearer("district", district.code)
+
+    through_mine = await _post(client, f"/v1/districts/{district.code}/reports/2025H1/towns/{other_district.town}"
+                                       "/approve", mine)
+    through_theirs = await _post(client, f"{theirs}/approve", mine)
+
+    await _problem(through_mine, 404, "not-found")
+    await _problem(through_theirs, 404, "not-found")  # another district is not there for it
+    town = (await caught_up(lambda: client.get(theirs, headers=bearer("district", other_district.code)))).json()
+    assert town["status"] == "submitted"  # nothing stored
+
+
 async def _events(client: httpx.AsyncClient, district: SampleDistrict) -> list[dict]:
     answer = await client.get(f"/v1/districts/{district.code}/events", params={"limit": 1000},
                               headers=bearer("auditor"))
