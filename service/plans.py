@@ -8,9 +8,9 @@ import asyncpg
 
 from domain.vocabulary import label
 from kernel.clock import CST
-from projections.connections import ALL_DISTRICTS, scoped
+from projections.connections import scoped
 from service.callers import Caller
-from service.queries import caught_up, read_pool, read_scope
+from service.queries import caught_up, on_each_server, read_pool, read_scope
 from service.runtime import Runtime
 
 
@@ -46,10 +46,13 @@ async def district_plan(runtime: Runtime, caller: Caller, district: str, year: i
 
 async def city_plans(runtime: Runtime, year: int) -> dict[str, Any]:
     """Every district's plan status for the year, and how many are in each status."""
-    divisions = runtime.tenants.divisions
-    async with scoped(runtime.reads.home, ALL_DISTRICTS) as conn:
-        rows = {r["district"]: r for r in await conn.fetch("SELECT * FROM plans WHERE year = $1", year)}
-    today = runtime.today()
+    async def plans(conn: asyncpg.Connection, districts: list[str]) -> list[asyncpg.Record | None]:
+        rows = {r["district"]: r for r in await conn.fetch(
+            "SELECT * FROM plans WHERE year = $1 AND district = ANY($2::text[])", year, districts)}
+        return [rows.get(code) for code in districts]
+
+    divisions, today = runtime.tenants.divisions, runtime.today()
+    rows = {row["district"]: row for row in await on_each_server(runtime, plans) if row is not None}
     listed = []
     for code in divisions.district_codes:
         version = divisions.district(code, today)

@@ -218,26 +218,34 @@ async def city_status(runtime: Runtime, period: str) -> str:
 
 
 Report = TypeVar("Report", DistrictReport, bytes)
+Part = TypeVar("Part")
+
+
+async def on_each_server(runtime: Runtime,
+                         read: Callable[[asyncpg.Connection, list[str]], Awaitable[list[Part]]]) -> list[Part]:
+    """`read`'s part for every district, asked on the server holding it (one transaction per
+    server, the servers read at once), in the order of the districts' codes: every city-wide
+    read goes through here, so a district placed on another server is never left out."""
+    pools = runtime.reads
+
+    async def on(server: str | None, districts: list[str]) -> list[tuple[str, Part]]:
+        if server is not None:
+            CITY_SERVER.set(pools.home)  # this task's own context: the other servers' reads are theirs
+        async with scoped(await pools.of_server(server), ALL_DISTRICTS) as conn:
+            return list(zip(districts, await read(conn, districts), strict=True))
+
+    held = {server: [d for d in stores if d != CITY] for server, stores in runtime.tenants.servers().items()}
+    parts = await asyncio.gather(*(on(server, districts) for server, districts in held.items()))
+    return [part for _, part in sorted((pair for found in parts for pair in found), key=lambda pair: pair[0])]
 
 
 async def on_their_servers(runtime: Runtime, period: str,
                            reports: Callable[[asyncpg.Connection, list[Scope]], Awaitable[list[Report]]]
                            = district_reports) -> list[Report]:
-    """Every district's report (as `reports` gives them: dicts, or JSON texts), each read on the
-    server holding it (one transaction and one set of queries per server, the servers read at
-    once), in the order of their codes."""
-    pools = runtime.reads
-
-    async def read(server: str | None, districts: list[str]) -> list[tuple[str, Report]]:
-        if server is not None:
-            CITY_SERVER.set(pools.home)  # this task's own context: the other servers' reads are theirs
-        async with scoped(await pools.of_server(server), ALL_DISTRICTS) as conn:
-            return list(zip(districts, await reports(conn, [runtime.scope(d, period) for d in districts]),
-                            strict=True))
-
-    held = {server: [d for d in stores if d != CITY] for server, stores in runtime.tenants.servers().items()}
-    parts = await asyncio.gather(*(read(server, districts) for server, districts in held.items()))
-    return [report for _, report in sorted((pair for part in parts for pair in part), key=lambda pair: pair[0])]
+    """Every district's report of the period (as `reports` gives them: dicts, or JSON texts),
+    each read on the server holding it."""
+    return await on_each_server(runtime, lambda conn, districts: reports(
+        conn, [runtime.scope(d, period) for d in districts]))
 
 
 async def _as_of_on_its_server(runtime: Runtime, scope: Scope, as_of: datetime) -> DistrictReport:
@@ -281,15 +289,15 @@ async def city_version(runtime: Runtime, period: str, version: str, min_position
         raise NotFound(f"{period} 的{'已报送' if version == 'submitted' else '已审核'}市报表 ",
                        f"a {version} {period} city report", kind="report")
     if "children" in report:  # the city's version taken at its districts' approved versions
-        standing = [row for rows in await on_their_servers(runtime, period, _standing) for row in rows]
-        report["stale_children"] = cut.stale(standing, report)
+        standing = await on_their_servers(runtime, period, _standing)
+        report["stale_children"] = cut.stale([row for row in standing if row is not None], report)
     return report
 
 
-async def _standing(conn: asyncpg.Connection, scopes: list[Scope]) -> list[list[asyncpg.Record]]:
-    """`cut.standing_districts` as `on_their_servers` asks: a part for each district."""
+async def _standing(conn: asyncpg.Connection, scopes: list[Scope]) -> list[asyncpg.Record | None]:
+    """`cut.standing_districts` as `on_their_servers` asks: each district's row, if it has one."""
     rows = {row["code"]: row for row in await cut.standing_districts(conn, scopes)}
-    return [[rows[scope.district]] if scope.district in rows else [] for scope in scopes]
+    return [rows.get(scope.district) for scope in scopes]
 
 
 async def city_report_text(runtime: Runtime, period: str, *, min_position: str | None = None,

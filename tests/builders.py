@@ -70,3 +70,18 @@ def training_held(town: str, **fields: Any) -> dict[str, Any]:
     """The city's record of a training session its town's people attended."""
     return {"id": rid("tr"), "type": "training_held", "held_on": "2025-03-12", "topic": "民政服务站运营规范",
             "audiences": ["station_staff", "project_staff"], "attendance": [{"town": town, "attendees": 2}], **fields}
+
+
+def planned(project: str, town: str, **fields: Any) -> dict[str, Any]:
+    return {"project": project, "town": town, "role": "core", "name": "关爱独居老人项目", "domains": ["elderly_care"],
+            "amount": "300000.00", "funds": [{"source": "elderly_care", "amount": "200000.00"},
+                                             {"source": "social_assistance", "amount": "100000.00"}],
+            "purchaser_kind": "district_bureau", "method": "open_tender", "self_evaluation_on": "2025-06-30",
+            "final_evaluation_on": "2025-12-20", "evaluator": "third_party", **fields}
+
+
+def plan_record(*items: dict[str, Any], year: int = 2025) -> dict[str, Any]:
+    return {"id": rid("plan"), "type": "purchase_plan_drafted", "year": year, "projects": list(items),
+            "exit_conditions": [{"condition": "evaluation_failed", "description": "期末评估不合格的，更换承接方"},
+                                {"condition": "provider_withdrew", "description": "承接方主动退出的，启用应急预案"}],
+            "emergency_plan": {"document": "区民政局民政服务站应急预案（2025）", "dated_on": "2025-01-05"}}

@@ -3,23 +3,8 @@ the plan against the contracts, provider exits in compliance, and the city's vie
 
 import httpx
 
-from tests.builders import compliant_station, project_contracted, rid
+from tests.builders import compliant_station, plan_record, planned, project_contracted, rid
 from tests.support import SampleDistrict, bearer, record, report, sign
-
-
-def planned(project: str, town: str, **fields) -> dict:
-    return {"project": project, "town": town, "role": "core", "name": "关爱独居老人项目", "domains": ["elderly_care"],
-            "amount": "300000.00", "funds": [{"source": "elderly_care", "amount": "200000.00"},
-                                             {"source": "social_assistance", "amount": "100000.00"}],
-            "purchaser_kind": "district_bureau", "method": "open_tender", "self_evaluation_on": "2025-06-30",
-            "final_evaluation_on": "2025-12-20", "evaluator": "third_party", **fields}
-
-
-def plan_record(*items: dict, year: int = 2025) -> dict:
-    return {"id": rid("plan"), "type": "purchase_plan_drafted", "year": year, "projects": list(items),
-            "exit_conditions": [{"condition": "evaluation_failed", "description": "期末评估不合格的，更换承接方"},
-                                {"condition": "provider_withdrew", "description": "承接方主动退出的，启用应急预案"}],
-            "emergency_plan": {"document": "区民政局民政服务站应急预案（2025）", "dated_on": "2025-01-05"}}
 
 
 async def plan_of(client: httpx.AsyncClient, district: SampleDistrict, position: int, year: int = 2025) -> dict:

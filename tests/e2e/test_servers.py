@@ -20,7 +20,7 @@ from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import SCHEMA, events_table
 from service.moving import MoveRefused, move_district
-from tests.builders import compliant_station, service_delivered, training_held
+from tests.builders import compliant_station, plan_record, planned, service_delivered, training_held
 from tests.support import SampleDistrict, approve_towns, bearer, make_district, signed
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
@@ -212,6 +212,32 @@ async def test_the_citys_training_shows_in_the_reports_of_a_district_on_the_seco
                             params={"as_of": "2099-01-01T00:00:00+08:00"})
     assert then.status_code == 200, then.text
     assert then.json()["training"]["untrained_stations"] == [{"town": b, "name": away.towns[b]}]
+
+
+async def test_the_city_sees_the_plan_and_filing_of_a_district_on_the_second_server(client, placed):
+    """The city's plan list read only the service's own database: a district placed elsewhere
+    showed no plan, its filing status wrong."""
+    away, home = placed["second"][1], placed["home"][1]
+    for district in (away, home):
+        staff = bearer("district", district.code)
+        drafted = await client.post(f"/v1/districts/{district.code}/records", headers=staff,
+                                    json={"records": [plan_record(planned(f"P-{district.code}", district.town))]})
+        assert drafted.status_code == 200, drafted.text
+        submitted = await client.post(f"/v1/districts/{district.code}/plans/2025/submit", headers=staff)
+        assert submitted.status_code == 200, submitted.text
+    filed = await client.post(f"/v1/city/plans/2025/districts/{away.code}/file", headers=bearer("city"))
+    assert filed.status_code == 200, filed.text
+    own = await client.get(f"/v1/districts/{away.code}/plans/2025", params={"min_position": filed.json()["position"]},
+                           headers=bearer("district", away.code))
+    assert own.status_code == 200 and own.json()["status"] == "filed", own.text
+    await client.get(f"/v1/districts/{home.code}/plans/2025", params={"min_position": submitted.json()["position"]},
+                     headers=bearer("district", home.code))
+
+    city = await client.get("/v1/city/plans/2025", headers=bearer("city"))
+
+    assert city.status_code == 200, city.text
+    statuses = {d["district"]: d["status"] for d in city.json()["districts"]}
+    assert (statuses[away.code], statuses[home.code]) == ("filed", "submitted")
 
 
 async def test_report_show_reads_a_district_on_the_second_server_there(client, placed, cli):
