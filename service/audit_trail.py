@@ -108,7 +108,7 @@ async def consistency(runtime: Runtime, caller: Caller, district: str, first: in
 async def verified(runtime: Runtime, caller: Caller, district: str) -> dict[str, Any]:
     """The chain recomputed, every checkpoint's root and signature checked, and every witness of them."""
     async with (await runtime.own_reads.of_store(CITY)).acquire() as conn:  # the city's store, as the service reads it
-        witnessed = await witnesses(conn, runtime.audit.witness_dir, district)
+        witnessed = await witnesses(conn, runtime.audit.witness_dir, runtime.audit.installation, district)
     try:
         keyring = runtime.keyring()
     except MissingKey:

@@ -42,6 +42,7 @@ class ReadOptions:
 class AuditOptions:
     keyring: Path  # the trusted public keys, read afresh when asked (a rotation needs no restart)
     witness_dir: Path
+    installation: str  # the database's id, pinned (`stations.installation`): its subdirectory of witness_dir
     checkpoint_wait: float  # seconds a report step waits for its checkpoint before saying it is pending
 
 

@@ -14,6 +14,7 @@ from projections.gaps import Rules
 from projections.reports import Deadlines
 from service.runtime import AuditOptions, ReadOptions, Runtime
 from stations.database import migrate, reader_login, wait_until_reachable
+from stations.installation import pinned_installation
 from stations.settings import READER_DATABASE_URL_MISSING, Settings
 from tenants import registry
 from tenants.event_store import open_datastore, server_label
@@ -97,7 +98,8 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
     tenants = Tenants(datastore, partial(open_server, settings))
     tenants.open_all()
     return Runtime(database_url, readers, datastore, tenants,
-                   AuditOptions(settings.keyring_path, settings.witness_path, settings.checkpoint_wait_seconds),
+                   AuditOptions(settings.keyring_path, settings.witness_path, pinned_installation(settings, database_url),
+                                settings.checkpoint_wait_seconds),
                    Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
                    Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days),
                    ReadOptions(settings.read_pool_size, settings.statement_timeout, settings.min_position_timeout))

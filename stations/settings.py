@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     witness_dir: Path | None = Field(
         default=None, description="an append-only directory where every checkpoint is also written, one JSON line"
                                   " per checkpoint, to be shipped elsewhere; data_dir/witness when unset")
+    installation_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="the database's `audit.installation` id, pinned: the witness directory's subdirectory of"
+                    " this database; unset: the id found at the first start, stored in data_dir/installation-id."
+                    " A database with another id is refused (it would move the witnesses without a word)")
     checkpoint_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a report step waits for the signer's checkpoint before"
                                               " answering that it is pending (and where to fetch it)")
@@ -142,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def keyring_path(self) -> Path:
         return self.keyring_file or self.signing_key_path.with_name("keyring.pem")
+
+    @property
+    def installation_path(self) -> Path:
+        return self.data_dir / "installation-id"
 
     @property
     def witness_path(self) -> Path:

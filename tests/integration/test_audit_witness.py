@@ -28,7 +28,7 @@ def trusted(*keys: SigningKey) -> dict:
 
 
 async def checked(conn, code: str, keys: dict, witness_dir=None, **options) -> dict:
-    witnessed = await witnesses(conn, witness_dir, code) if witness_dir else ()
+    witnessed = await witnesses(conn, witness_dir, await installation(conn), code) if witness_dir else ()
     return (await verify(conn, code, keys, witnessed, **options)).as_json()
 
 
