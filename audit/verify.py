@@ -4,7 +4,8 @@ Nothing stored is trusted: each event's leaf is hashed again from its row, the c
 again from the first event, and each checkpoint's root, chain head and position are recomputed
 from those leaves and its signature checked with the keyring of trusted public keys. The
 checkpoints witnessed outside the district's tables (the city's store, the witness directory)
-must all be there, unchanged; every report step (a submission, approval or return) must be
+must all be there, unchanged, and every checkpoint older than `WITNESS_GRACE` witnessed in both;
+every report step (a submission, approval or return) must be
 signed (by its checkpoint or a later one) or asked for. The log streams through in pages: memory does not grow with its length.
 """
 
@@ -12,6 +13,7 @@ import time
 from itertools import pairwise
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -20,13 +22,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.checkpoints import Checkpoint, in_transaction, listed
 from audit.offline import checkpoint_message
-from kernel import chain, merkle
+from audit.witness import IN_CITY, IN_FILE
+from kernel import chain, clock, merkle
 from tenants.event_store import SCHEMA, chain_table, events_table
 
 PAGE = 5_000  # rows the log's cursor fetches at a time
 REPORT_STEPS = frozenset(f"domain.report:Report.{step}" for step in ("Opened", "Submitted", "Approved", "Returned"))
 Source = tuple[str, str]  # where a witness was found, in Chinese and English
 COMPARED = ("tree_size", "position", "root", "chain_head", "made_at", "key_id", "signature")
+# The signer witnesses what a stopped signer left unwitnessed as it starts and hourly
+# (`audit.signer.witness_unwitnessed`): a checkpoint older than this with a witness missing is a fault.
+WITNESS_GRACE = timedelta(hours=2)
 
 
 @dataclass
@@ -158,9 +164,24 @@ def _check_witnesses(result: Verification, stored: list[Checkpoint], witnessed: 
                            f"the log no longer matches checkpoint {size} witnessed in {en}")
 
 
+def _check_witnessed(result: Verification, stored: list[Checkpoint], witnessed: Iterable[tuple[Source, dict]],
+                     before: datetime) -> None:
+    """Every checkpoint made before `before` has its witness in the city's store and in the file."""
+    seen = {(source, w["tree_size"]) for source, w in witnessed}
+    for c in stored:
+        if c.made_at >= before:
+            continue  # the signer may be witnessing it now
+        for zh, en in (IN_CITY, IN_FILE):
+            if ((zh, en), c.tree_size) not in seen:
+                result.problem(c.position, f"检查点 {c.tree_size} 在{zh}中没有见证",
+                               f"checkpoint {c.tree_size} has no witness in {en}")
+
+
 async def verify(conn: asyncpg.Connection, district: str, keys: Mapping[str, Ed25519PublicKey],
-                 witnessed: Iterable[tuple[Source, dict]] = (), *, page: int | None = None) -> Verification:
-    """`witnessed`: (where, checkpoint as JSON) of every witness of the district's checkpoints."""
+                 witnessed: Iterable[tuple[Source, dict]] = (), *, page: int | None = None,
+                 grace: timedelta = WITNESS_GRACE) -> Verification:
+    """`witnessed`: (where, checkpoint as JSON) of every witness of the district's checkpoints; a
+    checkpoint older than `grace` that either lacks is a problem."""
     started = time.perf_counter()
     result = Verification(district)
     witnessed = list(witnessed)
@@ -170,6 +191,7 @@ async def verify(conn: asyncpg.Connection, district: str, keys: Mapping[str, Ed2
     prefixes, steps = await _recompute(conn, district, sizes, result, page or PAGE)
     _check_checkpoints(result, stored, prefixes, keys)
     _check_witnesses(result, stored, witnessed, prefixes, keys)
+    _check_witnessed(result, stored, witnessed, clock.now() - grace)
 
     # A checkpoint at or after a step commits to it (its own may have been deleted: the witnesses say so).
     last_signed = max((c.position for c in stored), default=0)

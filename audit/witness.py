@@ -3,8 +3,11 @@ file of the witness directory (`STATIONS_WITNESS_DIR`, to be shipped elsewhere),
 the city's store. `verify` compares the district's checkpoints with both: one deleted or signed
 again shows, even by someone who may rewrite the district's tables.
 
-A witness directory holds one directory per database (its `audit.installation` id), one file per
-district in it, one JSON line per checkpoint: `Checkpoint.as_json()`.
+A witness directory holds one directory per database (its `audit.installation` id, pinned outside
+the database: `stations.installation`), one file per district in it, one JSON line per checkpoint:
+`Checkpoint.as_json()`. A checkpoint is witnessed in the city's store first and in the file last,
+so a line in the file says both were done; a checkpoint saved and not witnessed (its signer stopped
+in between) has no line, and the signer's sweep (`audit.signer.witness_unwitnessed`) witnesses it.
 """
 
 import asyncio
@@ -43,8 +46,13 @@ class Witness:
     city: CityWitness
 
     async def checkpoint_made(self, district: str, checkpoint: dict) -> None:
+        await asyncio.to_thread(self.city, district, checkpoint)  # once: the city's ledger keeps one per checkpoint
         await asyncio.to_thread(self._append, district, checkpoint)
-        await asyncio.to_thread(self.city, district, checkpoint)
+
+    async def sizes_in_file(self, district: str) -> set[int]:
+        """The tree sizes of the district's checkpoints that have their line in the file."""
+        return await asyncio.to_thread(
+            lambda: {c["tree_size"] for c in from_file(self.directory, self.installation, district)})
 
     def _append(self, district: str, checkpoint: dict) -> None:
         path = witness_file(self.directory, self.installation, district)
@@ -80,9 +88,9 @@ async def from_city(conn: asyncpg.Connection, district: str) -> list[dict]:
     return [json.loads(r["checkpoint"]) for r in rows]
 
 
-async def witnesses(city_conn: asyncpg.Connection, directory: Path, district: str) -> list[tuple[tuple[str, str], dict]]:
+async def witnesses(city_conn: asyncpg.Connection, directory: Path, installation_id: str,
+                    district: str) -> list[tuple[tuple[str, str], dict]]:
     """Every witness of the district's checkpoints: the city's store's (`city_conn` on the city's
-    server, which also names the installation) and the witness directory's."""
+    server) and the witness directory's, in the pinned installation's directory."""
     found = [(IN_CITY, c) for c in await from_city(city_conn, district)]
-    installation_id = await installation(city_conn)
     return found + [(IN_FILE, c) for c in from_file(directory, installation_id, district)]

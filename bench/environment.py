@@ -18,6 +18,7 @@ import httpx
 import psycopg
 
 from api import auth
+from projections.connections import with_login
 
 SECRET = secrets.token_hex(32)
 
@@ -114,6 +115,7 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
         port = s.getsockname()[1]
     data_dir = Path(tempfile.mkdtemp(prefix="stations-bench-data-"))
     environment = {**os.environ, "STATIONS_DATABASE_URL": database_url, "STATIONS_JWT_SECRET": SECRET,
+                   "STATIONS_READER_DATABASE_URL": with_login(database_url, "stations_reader"),
                    "STATIONS_ENVIRONMENT": "production", "STATIONS_DATA_DIR": str(data_dir),
                    "STATIONS_SIGNING_KEY_FILE": str(data_dir / "signing-key.pem"),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
@@ -124,6 +126,9 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
                               text=True)
         if done.returncode:
             raise RuntimeError(f"stations {' '.join(step)} failed: {(done.stdout + done.stderr)[-3000:]}")
+    if environment["STATIONS_ENVIRONMENT"] == "production":  # as a deployment gives the reader its login
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute("ALTER ROLE stations_reader LOGIN")
     with (data_dir / "service.log").open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port),
                                     "--workers", str(workers)],

@@ -15,6 +15,7 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -37,16 +38,50 @@ async def connect(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(url, server_settings=SERVER_SETTINGS)
 
 
+def with_login(url: str, user: str, password: str | None = None) -> str:
+    """The connection URL `url` with another login (its password dropped unless one is given)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    login = quote(user, safe="") + (f":{quote(password, safe='')}" if password is not None else "")
+    return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+
+
+def login_of(url: str) -> tuple[str, str | None]:
+    """The user and password a connection URL names."""
+    parts = urlsplit(url)
+    if not parts.username:
+        raise ValueError("the reader's connection URL must name its login (stations_reader)")
+    return unquote(parts.username), None if parts.password is None else unquote(parts.password)
+
+
+class NotAReader(RuntimeError):
+    """The login given for scoped reads could escape row-level security."""
+
+
+async def refuse_unless_reader(conn: asyncpg.Connection) -> None:
+    """Each connection of a reader pool, as it opens: a superuser, a login that bypasses row-level
+    security or one that may become the writer or the owner could leave its scope, so none reads."""
+    login, escapes = await conn.fetchrow(
+        "SELECT session_user, r.rolsuper OR r.rolbypassrls OR pg_has_role(session_user, 'stations_writer', 'MEMBER')"
+        " OR pg_has_role(session_user, 'stations_owner', 'MEMBER') FROM pg_roles r WHERE r.rolname = session_user")
+    if escapes is not False:
+        raise NotAReader(f"the login {login} may leave the read scope: scoped reads log in as stations_reader"
+                         " (STATIONS_READER_DATABASE_URL, docs/database-roles.md)")
+
+
 class ServerPools:
     """One read pool per PostgreSQL server holding districts; a district's reads go to its own.
 
     `server_of` maps a store to its server's connection string (None for the service's own
-    database, whose pool is `home`). Another server's pool is opened on its first read.
+    database, whose pool is `home`). Another server's pool is opened on its first read, logged in
+    as `login` (user, password) when given, else as that server's own connection string says.
     """
 
-    def __init__(self, home_url: str, server_of: Callable[[str], str | None], **options):
+    def __init__(self, home_url: str, server_of: Callable[[str], str | None], *,
+                 login: tuple[str, str | None] | None = None, **options):
         self.home_url = home_url
         self.server_of = server_of
+        self.login = login
         self.options = options
         self.pools: dict[str | None, asyncpg.Pool] = {}
         self._opening = asyncio.Lock()
@@ -56,7 +91,9 @@ class ServerPools:
         return self.pools[None]
 
     def url(self, server: str | None) -> str:
-        return self.home_url if server is None else server
+        if server is None:
+            return self.home_url
+        return server if self.login is None else with_login(server, *self.login)
 
     async def of_server(self, server: str | None) -> asyncpg.Pool:
         if (pool := self.pools.get(server)) is None:
@@ -82,9 +119,11 @@ async def scoped(pool: asyncpg.Pool, scope: str, *, readonly: bool = True) -> As
     """A snapshot in which the database itself shows only `scope`'s rows (`readonly=False` only
     to fill temporary tables: the role may write nothing else).
 
-    The role and the scope are set for this transaction only (never for the pooled session),
-    so row-level security hides every other district's report rows and events even from a
-    query that forgets its own filter. The scope is bound by `stations_guard.bind_scope`
+    The pool logs in as stations_reader (the runtime's `reads`), so no `RESET ROLE` leads back
+    to a role row-level security does not bind; the role is taken again for the transaction all
+    the same, so that a pool of another login (a test's) reads as the reader too. The scope is set
+    for this transaction only, so row-level security hides every other district's report rows and
+    events even from a query that forgets its own filter. The scope is bound by `stations_guard.bind_scope`
     (migration 0021): the transaction cannot bind another, and setting `stations.scope` binds
     nothing. The transaction begins and both are set in one round trip: a statement with
     parameters holds one command only, so a scope of plain letters, digits or '*' (every scope

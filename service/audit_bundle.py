@@ -12,7 +12,6 @@ from audit import checkpoints
 from audit.signing import public_b64
 from kernel import merkle
 from projections.reports import Scope, frozen_version
-from service.queries import read_pool
 from service.runtime import Runtime
 from tenants.event_store import SCHEMA, events_table
 
@@ -26,7 +25,7 @@ class NothingToExport(LookupError):
 async def export(runtime: Runtime, district: str, period: str, version: str) -> dict[str, Any]:
     """The district's report as submitted (or approved), read on its server (the runtime
     `reading`), with every event behind it and its proof against the checkpoint that covers it."""
-    async with (await read_pool(runtime, district)).acquire() as conn:
+    async with (await runtime.own_reads.of_store(district)).acquire() as conn:
         return await _export(conn, runtime, runtime.scope(district, period), version)
 
 

@@ -107,8 +107,8 @@ async def consistency(runtime: Runtime, caller: Caller, district: str, first: in
 
 async def verified(runtime: Runtime, caller: Caller, district: str) -> dict[str, Any]:
     """The chain recomputed, every checkpoint's root and signature checked, and every witness of them."""
-    async with (await read_pool(runtime, CITY)).acquire() as conn:  # the city's store, as the service reads it
-        witnessed = await witnesses(conn, runtime.audit.witness_dir, district)
+    async with (await runtime.own_reads.of_store(CITY)).acquire() as conn:  # the city's store, as the service reads it
+        witnessed = await witnesses(conn, runtime.audit.witness_dir, runtime.audit.installation, district)
     try:
         keyring = runtime.keyring()
     except MissingKey:
@@ -121,7 +121,7 @@ async def verified(runtime: Runtime, caller: Caller, district: str) -> dict[str,
 async def log_read(runtime: Runtime, caller: Caller, district: str, path: str, query: str) -> None:
     """Record an auditor's read of what shows records (pseudonyms included): who, where, what."""
     if caller.role is Role.auditor:
-        async with (await read_pool(runtime, district)).acquire() as conn:
+        async with (await runtime.own_reads.of_store(district)).acquire() as conn:
             await conn.execute("INSERT INTO audit.access_log (subject, role, district, path, query)"
                                " VALUES ($1, $2, $3, $4, $5)", caller.sub, caller.role, district, path, query)
 

@@ -42,7 +42,7 @@ async def checkpoint(runtime: Runtime, store: str, reason: str, position: int) -
     """Ask the signer to sign the store's log up to a report's step, so the report carries proof of
     what it stood on: the checkpoint once signed, or (the signer being slow or away) that it is
     pending and where it will be listed."""
-    pool = await queries.read_pool(runtime, store)
+    pool = await runtime.own_reads.of_store(store)  # the signer's requests are the service's to write
     async with pool.acquire() as conn:
         await signer.ask(conn, store, position, reason)
     with anyio.move_on_after(runtime.audit.checkpoint_wait):

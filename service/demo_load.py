@@ -104,7 +104,7 @@ async def take_steps(runtime: Runtime, steps: list[ReportStep], tally: Tally, ad
     checkpoints signed. A district's steps in their order; districts side by side; then the
     city's, on its districts' decisions. (The runtime is `reading`; the demo's districts are on
     the service's own database.)"""
-    worker = ProjectionWorker(runtime.reads.home)
+    worker = ProjectionWorker(runtime.own_reads.home)
 
     async def take(district_steps: list[ReportStep]) -> None:
         for step in district_steps:

@@ -25,7 +25,7 @@ async def check_ready(runtime: Runtime, background: Sequence[asyncio.Task], max_
         async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
             behind = {}
             for server, stores in runtime.tenants.servers().items():
-                async with (await runtime.reads.of_server(server)).acquire() as conn:
+                async with (await runtime.own_reads.of_server(server)).acquire() as conn:
                     behind |= {store: lag for store, lag in (await lags(conn, stores)).items() if lag > max_lag}
     except TimeoutError as exc:
         raise Unavailable("数据库两秒内未响应", "the database did not answer within 2 s") from exc

@@ -42,8 +42,9 @@ def read_scope(caller: Caller) -> str:
 
 
 async def read_pool(runtime: Runtime, district: str) -> asyncpg.Pool:
-    """The read pool of the server holding the district; a read there takes the city's training
-    rows from the service's own database (`report_rows.CITY_SERVER`, in this task's context)."""
+    """The reader's pool on the server holding the district (scoped reads only: it logs in as
+    stations_reader); a read there takes the city's training rows from the service's own
+    database (`report_rows.CITY_SERVER`, in this task's context)."""
     pools = runtime.reads
     if pools.server_of(district) is not None:
         CITY_SERVER.set(pools.home)

@@ -4,9 +4,10 @@
 The runtime holds every district's store on its server (the write side), where the keyring of
 public keys and the witness are kept (never the private key: the signer's process alone reads it), the
 deadlines and rules reports are judged by and the clock; while `reading`, the read pools of every server
-and the projections' progress too. The composition root (`stations.bootstrap`) makes it.
+(the reader's login for scoped reads, the service's own for the rest) and the projections' progress too. The composition root (`stations.bootstrap`) makes it.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from audit.signing import Keyring
 from domain.decisions import Context
 from domain.events import Provenance
 from kernel import clock
-from projections.connections import ServerPools
+from projections.connections import ServerPools, login_of, refuse_unless_reader
 from projections.gaps import Rules
 from projections.log_figures import LogCounter
 from projections.progress import Progress
@@ -41,12 +42,14 @@ class ReadOptions:
 class AuditOptions:
     keyring: Path  # the trusted public keys, read afresh when asked (a rotation needs no restart)
     witness_dir: Path
+    installation: str  # the database's id, pinned (`stations.installation`): its subdirectory of witness_dir
     checkpoint_wait: float  # seconds a report step waits for its checkpoint before saying it is pending
 
 
 @dataclass
 class Runtime:
     database_url: str
+    reader_url: str  # stations_reader's login: the API's scoped reads (docs/database-roles.md)
     datastore: PostgresDatastore
     tenants: Tenants
     audit: AuditOptions
@@ -57,6 +60,7 @@ class Runtime:
     writes: WriteQueue = field(default_factory=WriteQueue)
     log_counter: LogCounter = field(default_factory=LogCounter)
     _pools: ServerPools | None = None
+    _own_pools: ServerPools | None = None
     _progress: Progress | None = None
 
     def today(self) -> date:
@@ -83,9 +87,18 @@ class Runtime:
 
     @property
     def reads(self) -> ServerPools:
+        """The reader's pools: every read under a caller's scope (`projections.connections.scoped`)."""
         if self._pools is None:
             raise RuntimeError("the runtime is not reading: use `async with runtime.reading()`")
         return self._pools
+
+    @property
+    def own_reads(self) -> ServerPools:
+        """The service's own login's pools, unscoped: progress, health, metrics, the signer's
+        requests, the access log, an operator's export."""
+        if self._own_pools is None:
+            raise RuntimeError("the runtime is not reading: use `async with runtime.reading()`")
+        return self._own_pools
 
     @property
     def progress(self) -> Progress:
@@ -98,19 +111,21 @@ class Runtime:
         """The read pools of every server (another server's opened on its first read) and the
         projections' progress, heard from every server when `follow`s (else read when asked)."""
         options = self.read_options
-        pools = ServerPools(self.database_url, self.tenants.server_of, min_size=1,
-                            max_size=pool_size or options.pool_size, statement_timeout=options.statement_timeout)
-        progress = Progress(pools, options.min_position_timeout)
+        sizes = {"min_size": 1, "max_size": pool_size or options.pool_size, "statement_timeout": options.statement_timeout}
+        own = ServerPools(self.database_url, self.tenants.server_of, **sizes)
+        pools = ServerPools(self.reader_url, self.tenants.server_of, login=login_of(self.reader_url),
+                            init=refuse_unless_reader, **sizes)
+        progress = Progress(own, options.min_position_timeout)
         try:
-            await pools.of_server(None)
+            await asyncio.gather(own.of_server(None), pools.of_server(None))
             if follow:
                 await progress.start(list(self.tenants.servers()))
-            self._pools, self._progress = pools, progress
+            self._pools, self._own_pools, self._progress = pools, own, progress
             yield self
         finally:
-            self._pools = self._progress = None
+            self._pools = self._own_pools = self._progress = None
             await progress.stop()
-            await pools.close()
+            await asyncio.gather(own.close(), pools.close())
 
     def close(self) -> None:
         self.tenants.close()

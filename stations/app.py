@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 signs = await run_in_threadpool(signer, settings, runtime.tenants, url)
                 for server in runtime.tenants.servers():
                     app.state.background += await stack.enter_async_context(run_worker(
-                        runtime.reads.url(server), signs, pool_size=settings.projection_pool_size,
+                        runtime.own_reads.url(server), signs, pool_size=settings.projection_pool_size,
                         snapshot_every=settings.snapshot_every, label=server_label(server)))
             tune_garbage_collection()
             yield

@@ -13,8 +13,9 @@ from eventsourcing.postgres import PostgresDatastore
 from projections.gaps import Rules
 from projections.reports import Deadlines
 from service.runtime import AuditOptions, ReadOptions, Runtime
-from stations.database import migrate, wait_until_reachable
-from stations.settings import Settings
+from stations.database import migrate, reader_login, wait_until_reachable
+from stations.installation import pinned_installation
+from stations.settings import READER_DATABASE_URL_MISSING, Settings
 from tenants import registry
 from tenants.event_store import open_datastore, server_label
 from tenants.tenancy import HOME, Tenants
@@ -48,6 +49,7 @@ def open_server(settings: Settings, url: str) -> PostgresDatastore:
         wait_until_reachable(url, within=OTHER_SERVER_WAIT_SECONDS)
         if migrates_at_start(settings):
             migrate(url)
+            reader_login(url)
     except psycopg.OperationalError as exc:
         raise OperationalError(f"{server_label(url)}: {exc}") from exc
     return open_datastore(url, pool_size=settings.write_pool_size, max_overflow=settings.write_pool_overflow,
@@ -74,18 +76,30 @@ def prepare(settings: Settings, owner_url: str) -> None:
         tenants.close()
 
 
+def reader_url(settings: Settings, database_url: str) -> str:
+    """The login of the API's scoped reads: the configured one; outside production, with no
+    reader login configured, stations_reader on the start's own (superuser's) database URL."""
+    if settings.reader_database_url:
+        return settings.reader_database_url
+    if not migrates_at_start(settings):
+        raise ValueError(READER_DATABASE_URL_MISSING)  # production never derives a password-less login
+    return reader_login(database_url)
+
+
 def bootstrap(settings: Settings, database_url: str) -> Runtime:
     wait_until_reachable(database_url)
     if migrates_at_start(settings):
         migrate(database_url)
+    readers = reader_url(settings, database_url)
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
                                max_overflow=settings.write_pool_overflow, statement_timeout=settings.statement_timeout)
     registry.seed(datastore)
 
     tenants = Tenants(datastore, partial(open_server, settings))
     tenants.open_all()
-    return Runtime(database_url, datastore, tenants,
-                   AuditOptions(settings.keyring_path, settings.witness_path, settings.checkpoint_wait_seconds),
+    return Runtime(database_url, readers, datastore, tenants,
+                   AuditOptions(settings.keyring_path, settings.witness_path, pinned_installation(settings, database_url),
+                                settings.checkpoint_wait_seconds),
                    Deadlines(settings.town_report_deadline_days, settings.district_report_deadline_days),
                    Rules(settings.evaluation_tolerance_days, settings.final_evaluation_grace_days),
                    ReadOptions(settings.read_pool_size, settings.statement_timeout, settings.min_position_timeout))

@@ -37,6 +37,7 @@ from service.runtime import Runtime
 from stations import demo_cli, keys, logs, welcome
 from stations.bootstrap import bootstrap, open_server, prepare, tune_garbage_collection
 from stations.database import database, migrate
+from stations.installation import InstallationChanged, pinned_installation
 from stations.report_cli import report_app
 from stations.settings import Settings, get_settings, settings_or_exit
 from stations.worker_process import projection_process
@@ -223,9 +224,9 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
     """Recompute the hash chain and every checkpoint's root; name the first bad position."""
     settings = settings_or_exit()
 
-    async def run(url: str, keyring: Keyring) -> list[dict]:
+    async def run(url: str, keyring: Keyring, installation: str) -> list[dict]:
         results = []
-        city = await connections.connect(url)  # the city's store, and the installation the witness names
+        city = await connections.connect(url)  # the city's store
         try:
             for server in await server_urls(url):
                 conn = await connections.connect(server)
@@ -235,7 +236,7 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
                         task = bar.add_task("验证 / verifying", total=len(stores))
                         for store in stores:
                             bar.update(task, description=f"验证 / verifying {store}")
-                            witnessed = await witnesses(city, settings.witness_path, store)
+                            witnessed = await witnesses(city, settings.witness_path, installation, store)
                             results.append((await verify(conn, store, keyring, witnessed)).as_json())
                             bar.advance(task)
                 finally:
@@ -249,7 +250,11 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
     with database(settings.database_url, settings.data_dir) as url:
         migrate(url)
         keyring = Keyring.load(settings.keyring_path) if settings.keyring_path.exists() else Keyring([])
-        results = asyncio.run(run(url, keyring))
+        try:  # the witness directory's, pinned: a database whose id changed is itself a finding
+            installation = pinned_installation(settings, url)
+        except InstallationChanged as exc:
+            raise SystemExit(f"stations: {exc}") from None
+        results = asyncio.run(run(url, keyring, installation))
     table = Table("区 / store", "事件 / events", "检查点 / checkpoints", "结果 / result", "首个问题位置 / first bad")
     for r in results:
         table.add_row(r["district"], str(r["events"]), str(r["checkpoints"]),

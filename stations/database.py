@@ -9,6 +9,8 @@ from pathlib import Path
 import psycopg
 import yoyo
 
+from projections.connections import with_login
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -60,6 +62,15 @@ def migrate(database_url: str) -> None:
     migrations = yoyo.read_migrations(str(MIGRATIONS))
     with backend.lock():
         backend.apply_migrations(backend.to_apply(migrations))
+
+
+def reader_login(superuser_url: str) -> str:
+    """Development and tests only: stations_reader may log in (with no password of its own, so on a
+    server that trusts its local callers), and its URL is the superuser's with the user switched.
+    Production names its own login with a password (STATIONS_READER_DATABASE_URL)."""
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        conn.execute("ALTER ROLE stations_reader LOGIN")
+    return with_login(superuser_url, "stations_reader")
 
 
 def _yoyo_url(database_url: str) -> str:

@@ -8,13 +8,13 @@ the key; in production it must already exist (`stations keys init`), in developm
 
 from pathlib import Path
 
-import psycopg
 import typer
 from rich.console import Console
 
 from audit.checkpoints import Signer
 from audit.signing import Keyring, MissingKey, SigningKey, init_keys, rotate_keys, trust
 from audit.witness import Witness
+from stations.installation import pinned_installation
 from stations.settings import Settings, get_settings
 from service.audit_trail import witness_in_city
 from tenants.tenancy import Tenants
@@ -43,8 +43,7 @@ def signing_key(settings: Settings) -> SigningKey:
 def signer(settings: Settings, tenants: Tenants, database_url: str) -> Signer:
     """The signer of this database's checkpoints: its key, and its witness (the witness directory
     and the city's store)."""
-    with psycopg.connect(database_url) as conn:
-        installation = str(conn.execute("SELECT id FROM audit.installation").fetchone()[0])
+    installation = pinned_installation(settings, database_url)
     return Signer(signing_key(settings), Witness(settings.witness_path, installation, witness_in_city(tenants)))
 
 

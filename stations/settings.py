@@ -18,6 +18,8 @@ DEVELOPMENT_SECRET = "development-only-secret-change-me-in-production"
 SECRET_MIN_BYTES = 32
 MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 DATABASE_URL_MISSING = "STATIONS_DATABASE_URL (or DATABASE_URL) must name the PostgreSQL to use in production."
+READER_DATABASE_URL_MISSING = ("STATIONS_READER_DATABASE_URL must name the login of the API's scoped reads in production:"
+                               " stations_reader, with its own password (docs/database-roles.md).")
 SIGNING_KEY_MISSING = "STATIONS_SIGNING_KEY_FILE must name the checkpoint signing key in production."
 
 
@@ -43,6 +45,12 @@ class Settings(BaseSettings):
                     " (docs/database-roles.md); a superuser's in development and tests, through which the start"
                     " also migrates; when unset, an embedded server is started in data_dir.",
     )
+    reader_database_url: str | None = Field(
+        default=None, description="PostgreSQL the API's scoped reads log in to: stations_reader with its own password"
+                                  " (docs/database-roles.md), required in production; in development derived from the"
+                                  " database URL, its user switched to stations_reader (given LOGIN by the start's"
+                                  " migration). A district on another server is read there with this login's user and"
+                                  " password.")
     migrate_database_url: str | None = Field(
         default=None, description="the login `stations migrate` applies the migrations and creates every"
                                   " district's event store with: stations_owner (a superuser's the first time, for"
@@ -60,6 +68,11 @@ class Settings(BaseSettings):
     witness_dir: Path | None = Field(
         default=None, description="an append-only directory where every checkpoint is also written, one JSON line"
                                   " per checkpoint, to be shipped elsewhere; data_dir/witness when unset")
+    installation_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="the database's `audit.installation` id, pinned: the witness directory's subdirectory of"
+                    " this database; unset: the id found at the first start, stored in data_dir/installation-id."
+                    " A database with another id is refused (it would move the witnesses without a word)")
     checkpoint_wait_seconds: float = Field(
         default=5.0, ge=0, le=60, description="how long a report step waits for the signer's checkpoint before"
                                               " answering that it is pending (and where to fetch it)")
@@ -112,6 +125,7 @@ class Settings(BaseSettings):
         if self.environment == "production":
             refused = [why for why in (_weak_secret(self.jwt_secret.get_secret_value()),
                                        None if self.database_url else DATABASE_URL_MISSING,
+                                       None if self.reader_database_url else READER_DATABASE_URL_MISSING,
                                        None if self.signing_key_file else SIGNING_KEY_MISSING) if why]
             if refused:
                 raise ValueError(" ".join(refused) + " (STATIONS_ENVIRONMENT=development runs without these, on"
@@ -133,6 +147,10 @@ class Settings(BaseSettings):
     @property
     def keyring_path(self) -> Path:
         return self.keyring_file or self.signing_key_path.with_name("keyring.pem")
+
+    @property
+    def installation_path(self) -> Path:
+        return self.data_dir / "installation-id"
 
     @property
     def witness_path(self) -> Path:

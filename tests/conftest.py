@@ -22,7 +22,7 @@ from projections import connections
 from service.runtime import Runtime
 from stations.app import create_app
 from stations.bootstrap import bootstrap, prepare
-from stations.database import embedded_postgres
+from stations.database import embedded_postgres, reader_login
 from stations.settings import Settings
 from tests.builders import service_delivered
 from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
@@ -42,10 +42,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Production's settings, on a database migrated first by its owner's part and with the keys
     made, as `stations migrate` and `stations keys init` do before a production start (which
-    does neither)."""
+    does neither); its reader logs in as stations_reader, given LOGIN here as a deployment gives it."""
     data_dir = tmp_path_factory.mktemp("data")
     settings = Settings(environment="production", database_url=database_url, jwt_secret=TEST_SECRET,
-                        data_dir=data_dir, signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
+                        reader_database_url=reader_login(database_url), data_dir=data_dir, signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
     prepare(settings, database_url)
     init_keys(settings.signing_key_path, settings.keyring_path)
     return settings

@@ -30,7 +30,7 @@ TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 def unstarted_settings(**overrides) -> Settings:
     """Production settings for an app whose routes and document are read, never started."""
     return Settings(environment="production", database_url="postgresql://unused@localhost/unused",
-                    jwt_secret=TEST_SECRET, signing_key_file="/unused/signing-key.pem", **overrides)
+                    reader_database_url="postgresql://stations_reader@localhost/unused", jwt_secret=TEST_SECRET, signing_key_file="/unused/signing-key.pem", **overrides)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ def cli(database_url, settings, tmp_path):
     loop, and the test's (with the service on it) must go on turning meanwhile. It shares the
     service's keys and witness directory, as commands on the service's host do."""
     env = {"DATABASE_URL": database_url, "STATIONS_DATA_DIR": str(tmp_path), "STATIONS_JWT_SECRET": TEST_SECRET,
-           "STATIONS_ENVIRONMENT": "production", "STATIONS_SIGNING_KEY_FILE": str(settings.signing_key_path),
+           "STATIONS_READER_DATABASE_URL": settings.reader_database_url, "STATIONS_ENVIRONMENT": "production", "STATIONS_SIGNING_KEY_FILE": str(settings.signing_key_path),
            "STATIONS_WITNESS_DIR": str(settings.witness_path), "COLUMNS": "200"}
 
     async def run(*args: str):

@@ -467,7 +467,7 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
                                      params={"min_position": written.json()["position"]}, headers=staff)
         assert caught_up.status_code == 200, caught_up.text
 
-    pool = app.state.runtime.reads.home
+    pool = app.state.runtime.own_reads.home
     async with pool.acquire() as conn:  # the service's own role, which row-level security does not bind
         tables = [f'{r["table_schema"]}.{r["table_name"]}' for r in await conn.fetch(
             "SELECT table_schema, table_name FROM information_schema.columns WHERE column_name = 'district'"

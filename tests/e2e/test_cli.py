@@ -20,6 +20,7 @@ def runner(monkeypatch, tmp_path) -> CliRunner:
     """Production settings, as an operator's shell has them (`token` never connects to the database)."""
     monkeypatch.setenv("STATIONS_JWT_SECRET", SECRET)
     monkeypatch.setenv("STATIONS_DATABASE_URL", "postgresql://db.invalid/stations")
+    monkeypatch.setenv("STATIONS_READER_DATABASE_URL", "postgresql://stations_reader@db.invalid/stations")
     monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "signing-key.pem"))
     get_settings.cache_clear()
     yield CliRunner()
@@ -78,6 +79,7 @@ def test_token_warns_when_minted_with_production_settings(runner, monkeypatch, t
     monkeypatch.setenv("STATIONS_ENVIRONMENT", "production")
     monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/stations")
+    monkeypatch.setenv("STATIONS_READER_DATABASE_URL", "postgresql://stations_reader@db.invalid/stations")
     get_settings.cache_clear()
 
     result = runner.invoke(app, ["token", "--role", "city"])
@@ -90,6 +92,7 @@ def test_production_refuses_the_development_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("STATIONS_ENVIRONMENT", "production")
     monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/stations")
+    monkeypatch.setenv("STATIONS_READER_DATABASE_URL", "postgresql://stations_reader@db.invalid/stations")
     monkeypatch.delenv("STATIONS_JWT_SECRET", raising=False)
     get_settings.cache_clear()
     with pytest.raises(ValueError, match="STATIONS_JWT_SECRET"):

@@ -65,7 +65,8 @@ async def test_the_development_sign_in_does_not_exist_outside_development(client
 
 def test_with_no_environment_set_the_service_routes_no_sign_in(monkeypatch):
     monkeypatch.delenv("STATIONS_ENVIRONMENT", raising=False)
-    settings = Settings(database_url="postgresql://unused@localhost/unused", jwt_secret="x" * 40,
+    settings = Settings(database_url="postgresql://unused@localhost/unused",
+                        reader_database_url="postgresql://stations_reader@localhost/unused", jwt_secret="x" * 40,
                         signing_key_file="/unused/key.pem")
     document = create_app(settings).openapi()
     assert settings.environment == "production"

@@ -43,6 +43,7 @@ def test_demo_is_never_loaded_in_production(monkeypatch, tmp_path):
     monkeypatch.setenv("STATIONS_JWT_SECRET", "a-production-secret-of-at-least-32-characters")
     monkeypatch.setenv("STATIONS_SIGNING_KEY_FILE", str(tmp_path / "key.pem"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://db.invalid/stations")
+    monkeypatch.setenv("STATIONS_READER_DATABASE_URL", "postgresql://stations_reader@db.invalid/stations")
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["demo", "--services", "10"])

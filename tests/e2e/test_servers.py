@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from stations.app import create_app
 from service.runtime import Runtime
 from stations.bootstrap import open_server
-from stations.database import embedded_postgres, migrate
+from stations.database import embedded_postgres, migrate, reader_login
 from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import SCHEMA, events_table
@@ -33,9 +33,11 @@ def patient(settings: Settings) -> Settings:
 
 @pytest.fixture(scope="module")
 def second_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A second PostgreSQL, migrated by its owner's part (a production start does not migrate)."""
+    """A second PostgreSQL, migrated by its owner's part (a production start does not migrate), its
+    reader given a login as a deployment gives it one."""
     with embedded_postgres(Path(tmp_path_factory.mktemp("second-server"))) as url:
         migrate(url)
+        reader_login(url)
         yield url
 
 

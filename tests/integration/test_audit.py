@@ -8,7 +8,7 @@ from kernel import merkle
 from audit.checkpoints import Signer
 from audit.signing import SigningKey
 from audit.verify import verify
-from audit.witness import witnesses
+from audit.witness import installation, witnesses
 from domain.records import parse_record
 from tests.builders import service_delivered
 from tests.integration.tampering import change_event, recompute_chain, tamper
@@ -21,7 +21,7 @@ def table(district) -> str:
 
 
 async def check(conn, district, key, witness_dir=None) -> dict:
-    witnessed = await witnesses(conn, witness_dir, district.code) if witness_dir else ()
+    witnessed = await witnesses(conn, witness_dir, await installation(conn), district.code) if witness_dir else ()
     return (await verify(conn, district.code, {key.key_id: key.public}, witnessed)).as_json()
 
 

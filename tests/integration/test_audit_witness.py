@@ -28,7 +28,7 @@ def trusted(*keys: SigningKey) -> dict:
 
 
 async def checked(conn, code: str, keys: dict, witness_dir=None, **options) -> dict:
-    witnessed = await witnesses(conn, witness_dir, code) if witness_dir else ()
+    witnessed = await witnesses(conn, witness_dir, await installation(conn), code) if witness_dir else ()
     return (await verify(conn, code, keys, witnessed, **options)).as_json()
 
 
@@ -203,7 +203,7 @@ def test_keys_made_by_processes_starting_together_are_one_key(tmp_path):
 
 def test_production_never_makes_the_signing_key(tmp_path, database_url):
     settings = Settings(environment="production", database_url=database_url, jwt_secret=TEST_SECRET,
-                        data_dir=tmp_path, signing_key_file=tmp_path / "signing-key.pem")
+                        reader_database_url="postgresql://stations_reader@unused/unused", data_dir=tmp_path, signing_key_file=tmp_path / "signing-key.pem")
     with pytest.raises(MissingKey, match="stations keys init"):
         require_keys(settings)
     with pytest.raises(MissingKey, match="stations keys init"):

@@ -176,6 +176,10 @@ def test_an_unbound_reader_sees_nothing(reader, recorded):
     "SELECT set_config('stations.scope', '*', true)",
     "SET LOCAL stations.scope = '*'",
     "DISCARD TEMP",
+    "SELECT set_config('stations_guard.bound', '*/' || repeat('0', 64), true)",  # a seal made up
+    "SELECT set_config('stations_guard.bound', '*' || substr(current_setting('stations_guard.bound'), 7), true)",
+    "SET LOCAL stations_guard.bound = ''",  # the seal cleared: the scope is read from the lock
+    "RESET ALL",
 ])
 def test_the_reader_cannot_widen_its_scope(reader, recorded, escape):
     mine, theirs = recorded
@@ -194,6 +198,9 @@ def test_the_reader_cannot_widen_its_scope(reader, recorded, escape):
     "SELECT pg_advisory_xact_lock_shared(727, 1000000000)",
     "SELECT pg_try_advisory_lock(727, 1000000000)",
     "SELECT stations_guard.enter_maintenance('the reader wants out')",
+    "SET LOCAL stations_guard.bound = ''; SELECT stations_guard.bind_scope('*')",
+    "SELECT * FROM stations_guard.seal_keys",
+    "SELECT stations_guard.seal('*')",
 ])
 def test_the_reader_cannot_rebind_its_scope_nor_take_another_role(reader, recorded, escape):
     mine, theirs = recorded
@@ -202,6 +209,22 @@ def test_the_reader_cannot_rebind_its_scope_nor_take_another_role(reader, record
         with pytest.raises(psycopg.Error), reader.transaction():  # a savepoint: the transaction stays usable
             reader.execute(escape)
         assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
+
+
+def test_a_seal_copied_from_another_transaction_widens_nothing(reader, recorded):
+    """A session that once read every district keeps that transaction's seal: it is worth nothing after."""
+    mine, theirs = recorded
+    with reader.transaction():
+        reader.execute("SELECT stations_guard.bind_scope('*')")
+        everything = reader.execute("SELECT current_setting('stations_guard.bound')").fetchone()[0]
+        assert visible(reader, theirs.code) == 1
+    with reader.transaction(force_rollback=True):
+        reader.execute("SELECT stations_guard.bind_scope(%s)", [mine.code])
+        reader.execute("SELECT set_config('stations_guard.bound', %s, true)", [everything])
+        assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
+    with reader.transaction(force_rollback=True):
+        reader.execute("SELECT set_config('stations_guard.bound', %s, true)", [everything])
+        assert [visible(reader, d.code) for d in recorded] == [0, 0]
 
 
 # -- the service's own work, as the writer: record, project, sign ------------------------------

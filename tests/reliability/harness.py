@@ -29,7 +29,9 @@ import psycopg
 from api import auth
 from audit.signing import init_keys
 from projections.tables import REPORT_TABLES
+from projections.connections import with_login
 from stations.bootstrap import prepare
+from stations.database import reader_login
 from tests.support import unstarted_settings
 
 SECRET = "reliability-secret-that-is-long-enough-for-hs256-0123"
@@ -120,6 +122,7 @@ def fresh_database(server_url: str) -> Iterator[str]:
     try:
         url = urlsplit(server_url)._replace(path=f"/{name}").geturl()
         prepare(unstarted_settings(), url)
+        reader_login(url)
         yield url
     finally:
         try:
@@ -145,6 +148,7 @@ class Process:
     def __init__(self, name: str, args: list[str], database_url: str, log_dir: Path, **env: str):
         self.name, self.args, self.log_dir = name, args, log_dir
         self.env = {**os.environ, "STATIONS_DATABASE_URL": database_url, "STATIONS_JWT_SECRET": SECRET,
+                    "STATIONS_READER_DATABASE_URL": with_login(database_url, "stations_reader"),
                     "STATIONS_ENVIRONMENT": "production", "STATIONS_DATA_DIR": str(log_dir),
                     "STATIONS_SIGNING_KEY_FILE": str(log_dir / "signing-key.pem"), **env}
         self.env.pop("DATABASE_URL", None)

@@ -11,13 +11,14 @@ from stations.settings import DEVELOPMENT_SECRET, Settings
 
 STRONG = "k" * 32
 WELL_SET = {"database_url": "postgresql://db.invalid/stations", "jwt_secret": STRONG,
+            "reader_database_url": "postgresql://stations_reader@db.invalid/stations",
             "signing_key_file": "/etc/stations/signing-key.pem"}
 
 
 @pytest.fixture(autouse=True)
 def nothing_set(monkeypatch, tmp_path):
     for name in ("STATIONS_ENVIRONMENT", "STATIONS_JWT_SECRET", "STATIONS_DATABASE_URL", "DATABASE_URL",
-                 "STATIONS_SIGNING_KEY_FILE"):
+                 "STATIONS_READER_DATABASE_URL", "STATIONS_SIGNING_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env of the working folder
 
@@ -38,6 +39,12 @@ def test_production_refuses_a_secret_anyone_could_know_or_guess(secret):
 def test_production_refuses_to_start_without_a_database_url():
     with pytest.raises(ValidationError, match="DATABASE_URL"):
         Settings(**{**WELL_SET, "database_url": None})
+
+
+def test_production_refuses_to_start_without_a_reader_login_of_its_own():
+    """Production never derives the reader's login (a password-less one) from the writer's URL."""
+    with pytest.raises(ValidationError, match="STATIONS_READER_DATABASE_URL"):
+        Settings(**{**WELL_SET, "reader_database_url": None})
 
 
 def test_test_is_no_longer_a_way_around_the_checks():
