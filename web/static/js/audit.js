@@ -85,8 +85,10 @@ function matches(event, f) {
     && (!f.actor || actor.includes(f.actor));
 }
 
+// The record's id, with its town's and project's names beside it where the answer gives them (lineage).
 function payload(event) {
-  return h("details", { class: "payload" }, h("summary", {}, event.record_id),
+  const names = [event.town_name, event.project_name && `「${event.project_name}」`].filter(Boolean).join(" · ");
+  return h("details", { class: "payload" }, h("summary", {}, event.record_id, names ? h("span", { class: "note" }, ` ${names}`) : null),
     h("pre", {}, JSON.stringify(event.payload, null, 2)));
 }
 
