@@ -124,7 +124,7 @@ async def _write_district(runtime: Runtime, demo: DemoYear, stream: DistrictStre
 
 async def next_second() -> None:
     """Wait for the clock's next second, so that the next wave is recorded in a later second than
-    this one and an `as_of` given to the second (as the audit page gives it) tells them apart."""
+    this one and an `as_of` given to the second tells them apart."""
     await asyncio.sleep(1 - clock.now().microsecond / 1_000_000)
 
 
