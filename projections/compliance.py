@@ -156,18 +156,18 @@ def _core_project(projects: tuple[ProjectFact, ...], cutoff: date) -> Iterator[G
     cores = [p for p in projects if p.role == "core" and p.contract_start <= cutoff]
     standing = [p for p in cores if p.exited_on is None or p.exited_on > cutoff]
     # "1+1+N": one core project at a time; more in force on one day is a gap, not a spare.
-    in_force = [p.project for p in cores if p.in_force(cutoff)]
+    in_force = [p for p in cores if p.in_force(cutoff)]
     if len(in_force) > 1:
-        yield Gap("core_projects_multiple", f"同时有{len(in_force)}个核心项目：{'、'.join(in_force)}（应为1个）",
-                  f"{len(in_force)} core projects in force at once: {', '.join(in_force)} (one is the rule)")
+        yield Gap("core_projects_multiple", f"同时有{len(in_force)}个核心项目：{'、'.join(p.zh for p in in_force)}（应为1个）",
+                  f"{len(in_force)} core projects in force at once: {', '.join(p.en for p in in_force)} (one is the rule)")
     if standing:
         return
     left = [p for p in cores if p.exited_on is not None]
     if left:
         last = max(left, key=lambda p: p.exited_on)
         yield Gap(f"core_provider_exited:{last.project}",
-                  f"核心项目{last.project}承接方已于{last.exited_on.isoformat()}退出，接续项目尚未开始",
-                  f"the provider of core project {last.project} exited on {last.exited_on.isoformat()}"
+                  f"核心项目{last.zh}承接方已于{last.exited_on.isoformat()}退出，接续项目尚未开始",
+                  f"the provider of core project {last.en} exited on {last.exited_on.isoformat()}"
                   " and no successor has started")
     else:
         yield Gap("no_core_project", "无核心项目", "no core project")
@@ -179,11 +179,11 @@ def _contracts(projects: tuple[ProjectFact, ...], cutoff: date) -> Iterator[Gap]
         if not p.in_force(cutoff):
             continue
         if p.role == "core" and not p.key_recipients:
-            yield Gap(f"core_key_recipients_missing:{p.project}", f"核心项目{p.project}未记录选择的重点民政服务对象",
-                      f"core project {p.project} names no key recipients", before_rules=p.before_rules)
+            yield Gap(f"core_key_recipients_missing:{p.project}", f"核心项目{p.zh}未记录选择的重点民政服务对象",
+                      f"core project {p.en} names no key recipients", before_rules=p.before_rules)
         if not p.credit_code:
-            yield Gap(f"provider_credit_code_missing:{p.project}", f"项目{p.project}未记录承接方统一社会信用代码",
-                      f"project {p.project}: the provider's unified social credit code is not recorded",
+            yield Gap(f"provider_credit_code_missing:{p.project}", f"项目{p.zh}未记录承接方统一社会信用代码",
+                      f"project {p.en}: the provider's unified social credit code is not recorded",
                       before_rules=p.before_rules)
 
 

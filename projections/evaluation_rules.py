@@ -30,6 +30,16 @@ class ProjectFact:
     credit_code: str | None = None  # the provider's unified social credit code
     key_recipients: tuple[str, ...] = ()  # the key recipient categories of a core project
     before_rules: bool = False  # contracted before credit codes and key recipients were required
+    name: str = ""  # what people call it; the id stays in the gaps' codes
+
+    @property
+    def zh(self) -> str:
+        """The project as a person reads it in Chinese: its name (its id, if it has none)."""
+        return f"「{self.name}」" if self.name else self.project
+
+    @property
+    def en(self) -> str:
+        return f"“{self.name}”" if self.name else self.project
 
     @property
     def end(self) -> date:
@@ -89,15 +99,15 @@ def evaluation_gaps(projects: Iterable[ProjectFact], evaluations: Iterable[Evalu
                 elif done:
                     yield _misdated(p, kind, year, start, end, done[0].on_date)
                 elif due < cutoff:
-                    yield Gap(f"{kind}_evaluation_overdue:{p.project}:{year}", f"项目{p.project}第{year}合同年度{KIND_ZH[kind]}逾期",
-                              f"project {p.project}: the {KIND_EN[kind]} of contract year {year} is overdue")
+                    yield Gap(f"{kind}_evaluation_overdue:{p.project}:{year}", f"项目{p.zh}第{year}合同年度{KIND_ZH[kind]}逾期",
+                              f"project {p.en}: the {KIND_EN[kind]} of contract year {year} is overdue")
 
 
 def _misdated(p: ProjectFact, kind: str, year: int, start: date, end: date, on: date) -> Gap:
     return Gap(f"evaluation_misdated:{p.project}:{kind}:{year}",
-               f"项目{p.project}第{year}合同年度{KIND_ZH[kind]}日期{on.isoformat()}不在该合同年度"
+               f"项目{p.zh}第{year}合同年度{KIND_ZH[kind]}日期{on.isoformat()}不在该合同年度"
                f"（{start.isoformat()}至{end.isoformat()}）内，不予计入",
-               f"project {p.project}: the {KIND_EN[kind]} of contract year {year} is dated {on.isoformat()},"
+               f"project {p.en}: the {KIND_EN[kind]} of contract year {year} is dated {on.isoformat()},"
                f" outside the year ({start.isoformat()} to {end.isoformat()}): it does not count")
 
 
@@ -108,7 +118,7 @@ def _focus(p: ProjectFact, year: int, counted: list[EvaluationFact]) -> Iterator
     missing = [area for area in codes("evaluation_focus") if area not in finals[0].focus]
     if missing:
         yield Gap(f"final_evaluation_focus_missing:{p.project}:{year}",
-                  f"项目{p.project}第{year}合同年度期末评估缺少重点评估内容评分："
+                  f"项目{p.zh}第{year}合同年度期末评估缺少重点评估内容评分："
                   f"{'、'.join(label('evaluation_focus', a) for a in missing)}",
-                  f"project {p.project}: the final evaluation of contract year {year} lacks the scores of"
+                  f"project {p.en}: the final evaluation of contract year {year} lacks the scores of"
                   f" {', '.join(missing)}", before_rules=finals[0].before_rules)

@@ -25,7 +25,7 @@ def station_facts(rows: Rows, town: str) -> list[StationFact]:
 
 def project_facts(projects: list[asyncpg.Record]) -> list[ProjectFact]:
     return [ProjectFact(p["project"], p["role"], p["contract_start"], p["contract_end"], p["exited_on"],
-                        p["credit_code"], tuple(_json(p["key_recipients"]) or ()), p["before_rules"])
+                        p["credit_code"], tuple(_json(p["key_recipients"]) or ()), p["before_rules"], p["name"])
             for p in projects]
 
 

@@ -1,7 +1,7 @@
 """Lineage: the events behind one figure of a report, voided ones marked, adding up to it."""
 
 from decimal import Decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import asyncpg
@@ -15,7 +15,7 @@ from domain.service import ServiceDelivery
 from domain.station import Station
 from projections.event_log import EVENT_COLUMNS, describe, stored_event
 from projections.figures import money
-from projections.periods import month_of
+from projections.periods import bounds, month_of
 from projections.reports import Scope
 from tenants.event_store import SCHEMA, chain_table, events_table
 
@@ -140,7 +140,24 @@ async def lineage(conn: asyncpg.Connection, scope: Scope, figure: str, town: str
     async with in_transaction(conn):
         async for row in conn.cursor(query, *args, None, prefetch=PAGE):
             tracer.add(row, mapper.to_domain_event(stored_event(row)))
-    return {"period": scope.period, "district": scope.district, "town": town, **tracer.result()}
+    traced = tracer.result()
+    named = await _namer(conn, scope)
+    return {"period": scope.period, "district": scope.district, "town": town,
+            **traced, "events": [named(e) for e in traced["events"]]}
+
+
+async def _namer(conn: asyncpg.Connection, scope: Scope) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Each lineage row with the names of its town and project beside their ids (the towns as
+    named at the period's end), for the person reading it."""
+    projects = dict(await conn.fetch("SELECT project, name FROM projects WHERE district = $1", scope.district))
+    end = bounds(scope.period)[1]
+
+    def named(event: dict[str, Any]) -> dict[str, Any]:
+        town, project = event["payload"].get("town"), event["payload"].get("project")
+        version = scope.divisions.town(town, end) if isinstance(town, str) else None
+        return {**event, "town_name": version.name if version else None,
+                "project_name": projects.get(project) if isinstance(project, str) else None}
+    return named
 
 
 def traceable(figure: str) -> bool:

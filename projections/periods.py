@@ -1,7 +1,9 @@
-"""Half years: `YYYYH1` is January to June, `YYYYH2` July to December."""
+"""Half years: `YYYYH1` is January to June, `YYYYH2` July to December; and which of them hold records."""
 
 import re
 from datetime import date
+
+import asyncpg
 
 from domain.values import PERIOD_PATTERN
 
@@ -20,3 +22,28 @@ def bounds(period: str) -> tuple[date, date]:
 
 def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous(period: str) -> str:
+    """The half year before `period`."""
+    year, half = int(period[:4]), period[5]
+    return f"{year}H1" if half == "2" else f"{year - 1}H2"
+
+
+# Per district, its latest period with records and whether `due` has any: two walks of the
+# (district, period, position) index that stop at their first row.
+_RECORDED = """
+SELECT max(found.latest) AS latest, coalesce(bool_or(found.due), false) AS due
+FROM unnest($1::text[]) AS d (district), LATERAL (SELECT
+  (SELECT r.period FROM record_periods r WHERE r.district = d.district AND ($3::text IS NULL OR r.town = $3)
+   ORDER BY r.period DESC LIMIT 1) AS latest,
+  EXISTS (SELECT FROM record_periods r WHERE r.district = d.district AND r.period = $2
+          AND ($3::text IS NULL OR r.town = $3)) AS due) AS found
+"""
+
+
+async def recorded(conn: asyncpg.Connection, districts: list[str], due: str,
+                   town: str | None = None) -> tuple[str | None, bool]:
+    """The latest half year the districts (or their one town) have records in, and whether `due` has any."""
+    row = await conn.fetchrow(_RECORDED, districts, due, town)
+    return row["latest"], row["due"]

@@ -1,6 +1,10 @@
 """Loading a demo year into the database: its records and then its reporting chain through the
 very commands the API's routes call (`service.commands`), in process.
 
+The year is recorded in waves, quarter by quarter, each half year's reporting chain after its
+records (`waves`): each wave is written, projected and over before the next begins, in a later
+second, so the log's `recorded_at` and `as_of` tell the waves apart.
+
 Idempotent: records already stored come back as duplicates, and a report's status tells which
 of its planned steps are done, so a second load adds nothing. The demo's events say when they
 would have happened in the demo year (each batch at the end of its latest business day, each
@@ -8,15 +12,15 @@ report step at its planned moment); the log's own `recorded_at` is the real time
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from itertools import groupby
 
 from demo.areas import District
 from demo.chain import CITY, ReportStep, reporting_plan, steps_left
 from demo.duties import Division, Part
-from demo.generator import DemoYear
+from demo.generator import BATCH_SIZE, DemoYear
 from domain.duties import Level
 from domain.records import parse_record
 from kernel import clock
@@ -42,33 +46,86 @@ class Tally:
         return self.accepted == 0 and self.steps_taken == 0
 
 
-async def write_records(runtime: Runtime, demo: DemoYear, tally: Tally, advance: Callable[[int], None],
-                        writers: int = WRITERS) -> None:
-    """Every batch of the demo year recorded as the API records it; `writers` districts side by
-    side, as their ledgers are independent."""
+@dataclass(frozen=True)
+class Wave:
+    """A part of the year recorded at once: the records that happened up to `until` (everything
+    left when None), then the reporting chain of the half year `reports`, if it has ended with it."""
+
+    name: str
+    until: date | None
+    reports: str | None = None
+
+
+def waves(year: int) -> list[Wave]:
+    """The year quarter by quarter, each half year's reporting after its records, as it happened."""
+    return [Wave("一季度 / Q1", date(year, 3, 31)), Wave("二季度 / Q2", date(year, 6, 30), f"{year}H1"),
+            Wave("三季度 / Q3", date(year, 9, 30)), Wave("四季度 / Q4", None, f"{year}H2")]
+
+
+class DistrictStream:
+    """A district's records in the order they happened, taken wave after wave: a record dated
+    after a wave's end waits for the next."""
+
+    def __init__(self, demo: DemoYear, district: District):
+        self.district = district
+        self.division = Division()  # who wrote what so far: the next wave's parts depend on it
+        self.batches = 0
+        self._records = iter(demo.district_records(district))
+        self._waiting: dict | None = None
+
+    def batches_until(self, until: date | None) -> Iterator[list[dict]]:
+        batch: list[dict] = []
+        while (record := self._waiting or next(self._records, None)) is not None:
+            self._waiting = None
+            if until is not None and max(parse_record(record).business_dates.values(), default=until) > until:
+                self._waiting = record
+                break
+            batch.append(record)
+            if len(batch) == BATCH_SIZE:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def streams(demo: DemoYear) -> list[DistrictStream]:
+    return [DistrictStream(demo, district) for district in demo.districts]
+
+
+async def write_records(runtime: Runtime, demo: DemoYear, districts: list[DistrictStream], until: date | None,
+                        tally: Tally, advance: Callable[[int], None], writers: int = WRITERS) -> None:
+    """Each district's records up to `until`, recorded as the API records them; `writers`
+    districts side by side, as their ledgers are independent."""
     turns = asyncio.Semaphore(writers)
 
-    async def write(district: District) -> None:
+    async def write(stream: DistrictStream) -> None:
         async with turns:
-            await _write_district(runtime, demo, district, tally, advance)
+            await _write_district(runtime, demo, stream, until, tally, advance)
 
-    await asyncio.gather(*map(write, demo.districts))
+    await asyncio.gather(*map(write, districts))
 
 
-async def _write_district(runtime: Runtime, demo: DemoYear, district: District, tally: Tally,
-                          advance: Callable[[int], None]) -> None:
-    division = Division()
-    for number, batch in enumerate(demo.district_batches(district)):
+async def _write_district(runtime: Runtime, demo: DemoYear, stream: DistrictStream, until: date | None,
+                          tally: Tally, advance: Callable[[int], None]) -> None:
+    code = stream.district.code
+    for batch in stream.batches_until(until):
+        number, stream.batches = stream.batches, stream.batches + 1
         records = [parse_record(r) for r in batch]
         days = [day for r in records for day in r.business_dates.values()]
         at = min(datetime.combine(max(days), time(18), CST), clock.now()) if days else None
-        for part_number, part in enumerate(division.parts(batch)):
-            written = await commands.record_batch(runtime, writer(part, district.code), district.code,
+        for part_number, part in enumerate(stream.division.parts(batch)):
+            written = await commands.record_batch(runtime, writer(part, code), code,
                                                   [parse_record(r) for r in part.records],
-                                                  f"demo-{demo.seed}-{district.code}-{number}.{part_number}", at=at)
+                                                  f"demo-{demo.seed}-{code}-{number}.{part_number}", at=at)
             new = sum(r.status == "accepted" for r in written.results)
             tally.accepted, tally.duplicates = tally.accepted + new, tally.duplicates + len(written.results) - new
         advance(len(batch))
+
+
+async def next_second() -> None:
+    """Wait for the clock's next second, so that the next wave is recorded in a later second than
+    this one and an `as_of` given to the second tells them apart."""
+    await asyncio.sleep(1 - clock.now().microsecond / 1_000_000)
 
 
 _ROLES = {Level.station: Role.station, Level.town: Role.town, Level.district: Role.district, Level.city: Role.city}
@@ -82,10 +139,11 @@ def writer(part: Part, district: str) -> Caller:
     return Caller(f"demo-{role}-{part.town or district}", role, district, part.town)
 
 
-def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally) -> list[ReportStep]:
-    """The planned steps not yet taken (and none that lies ahead of today)."""
+def pending_steps(runtime: Runtime, demo: DemoYear, tally: Tally, period: str | None = None) -> list[ReportStep]:
+    """The planned steps not yet taken (of one half year, when given; none that lies ahead of today)."""
     now = clock.now()
-    plan = [s for s in reporting_plan(demo.districts, demo.seed, demo.year) if s.at <= now]
+    plan = [s for s in reporting_plan(demo.districts, demo.seed, demo.year)
+            if s.at <= now and period in (None, s.period)]
 
     def report(step: ReportStep) -> tuple[str, str, str]:
         return step.period, step.district, step.town

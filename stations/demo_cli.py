@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -45,7 +46,8 @@ def refuse_in_production(settings: Settings) -> None:
 
 
 def load(runtime: Runtime, url: str, demo: DemoYear) -> demo_load.Tally:
-    """Write the demo year, bring the reports up to it, then take its reporting chain's steps."""
+    """Write the demo year wave after wave (`demo_load.waves`): each wave's records, the reports
+    brought up to them, then the reporting chain's steps of the half year it ends."""
     tally = demo_load.Tally()
     with progress_bar() as bar:
         stores = runtime.tenants.stores()
@@ -59,13 +61,18 @@ def load(runtime: Runtime, url: str, demo: DemoYear) -> demo_load.Tally:
             async with runtime.reading(follow=False, pool_size=demo_load.WRITERS):
                 await demo_load.take_steps(runtime, steps, tally, advance)
 
-        task = bar.add_task("写入记录 / recording", total=demo.total())
-        asyncio.run(demo_load.write_records(runtime, demo, tally, lambda n: bar.advance(task, n)))
-        project("生成报表 / projecting")
-        steps = demo_load.pending_steps(runtime, demo, tally)
-        task = bar.add_task("报送审核 / reporting chain", total=len(steps), unit="steps")
-        asyncio.run(chain(steps, lambda n: bar.advance(task, n)))
-        project("更新报表 / projecting the chain")
+        records = bar.add_task("写入记录 / recording", total=demo.total())
+        districts = demo_load.streams(demo)
+        for wave in demo_load.waves(demo.year):
+            asyncio.run(demo_load.write_records(runtime, demo, districts, wave.until, tally,
+                                                lambda n: bar.advance(records, n)))
+            project(f"生成报表 / projecting {wave.name}")
+            if wave.reports:
+                steps = demo_load.pending_steps(runtime, demo, tally, wave.reports)
+                task = bar.add_task(f"报送审核 / reporting {wave.reports}", total=len(steps), unit="steps")
+                asyncio.run(chain(steps, partial(bar.advance, task)))
+                project(f"更新报表 / projecting {wave.reports}'s chain")
+            asyncio.run(demo_load.next_second())
     return tally
 
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from web import dev_signin, divisions, site, vocabulary
+from web import dev_signin, divisions, periods, site, vocabulary
 
 
 def router(*, development: bool) -> APIRouter:
@@ -10,6 +10,7 @@ def router(*, development: bool) -> APIRouter:
     routes.include_router(site.router)
     routes.include_router(vocabulary.router)
     routes.include_router(divisions.router)
+    routes.include_router(periods.router)
     if development:
         routes.include_router(dev_signin.router)
     return routes

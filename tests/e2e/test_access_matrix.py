@@ -92,6 +92,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # The dashboard's (web/): codes and labels are no secret; each caller is listed its own scope.
     ("GET", "/v1/vocabulary"): PUBLIC,
     ("GET", "/v1/districts"): frozenset(ROLES),
+    ("GET", "/v1/periods"): frozenset(ROLES),
     ("GET", "/v1/districts/{district}/audit/checkpoints"): READERS,
     ("GET", "/v1/districts/{district}/audit/proofs/inclusion"): READERS,
     ("GET", "/v1/districts/{district}/audit/proofs/consistency"): READERS,

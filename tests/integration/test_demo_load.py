@@ -1,6 +1,7 @@
 """`stations demo` against a real PostgreSQL: a small demo year into two fresh districts, twice."""
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -9,10 +10,13 @@ from demo import DemoYear, from_divisions, reporting_plan
 from demo.chain import CITY
 from domain.errors import RecordConflict
 from projections import connections
+from projections.as_of import position_at, shadow_tables
+from projections.connections import scoped
 from projections.reports import Scope, district_report
 from service import demo_load
 from stations import demo_cli
 from kernel.clock import today
+from tenants.event_store import SCHEMA, chain_table
 from tests.support import make_district
 
 SERVICES = 300
@@ -83,3 +87,42 @@ def test_a_demo_of_another_seed_is_refused_and_changes_nothing(loaded, runtime, 
     with pytest.raises(RecordConflict):
         demo_cli.load(runtime, database_url, DemoYear(seed=12, services=SERVICES, districts=year.districts))
     assert [runtime.tenants.ledger(d.code).recorder.max_notification_id() for d in year.districts] == heads
+
+
+def first_wave(year: DemoYear, district) -> list[dict]:
+    """The district's records of the demo's first wave (its first quarter), as the load sends them."""
+    stream = demo_load.DistrictStream(year, district)
+    return [r for batch in stream.batches_until(demo_load.waves(year.year)[0].until) for r in batch]
+
+
+async def test_as_of_between_two_waves_sees_the_first_and_not_the_second(loaded, database_url, runtime):
+    year, _ = loaded
+    district = year.districts[0]
+    wave = first_wave(year, district)
+    voided = {r["record"] for r in wave if r["type"] == "record_voided"}
+    person_times = sum(r.get("person_times", 1) for r in wave if r["type"] == "service_delivered"
+                       and r["id"] not in voided)
+    conn = await connections.connect(database_url)
+    try:
+        times = dict(await conn.fetch(f'SELECT position, recorded_at FROM {SCHEMA}."{chain_table(district.code)}"'
+                                      " WHERE position = ANY($1)", [len(wave), len(wave) + 1]))
+    finally:
+        await conn.close()
+    last_of_first, first_of_second = times[len(wave)], times[len(wave) + 1]
+    assert first_of_second.replace(microsecond=0) > last_of_first, "the waves are recorded in different seconds"
+
+    pool = await connections.create_pool(database_url, min_size=1, max_size=1)
+    try:
+        async with scoped(pool, district.code, readonly=False) as conn:
+            assert await position_at(conn, district.code, last_of_first) == len(wave)
+            await shadow_tables(conn, district.code, len(wave))
+            scope = Scope(district.code, "2025H1", runtime.tenants.divisions, today())
+            then = await district_report(conn, replace(scope, as_of=last_of_first))
+    finally:
+        await pool.close()
+    now = await report(database_url, runtime, district.code, "2025H1")
+    assert {r["type"] for r in wave} >= {"service_delivered", "station_established"}
+    assert all(max(d for d in (r.get("occurred_on"), r.get("contract_start")) if d) <= "2025-03-31"
+               for r in wave if r.get("occurred_on") or r.get("contract_start"))
+    assert then["figures"]["person_times"] == person_times > 0
+    assert now["figures"]["person_times"] > then["figures"]["person_times"]  # the second quarter's, unseen then

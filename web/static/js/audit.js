@@ -2,9 +2,9 @@
 // verification of the hash chain and signed checkpoints.
 
 import { get } from "./api.js";
-import { count, dateTime, defaultPeriod, money, monthLabel, periodLabel } from "./format.js";
+import { count, dateTime, money, monthLabel, periodLabel } from "./format.js";
 import {
-  ROLE_LABELS, act, districtSelect, h, header, pagedTable, param, periodSelect, replace, requireCaller, setParams,
+  ROLE_LABELS, act, districtSelect, h, header, openingPeriod, pagedTable, param, periodSelect, replace, requireCaller, setParams,
   showError,
 } from "./ui.js";
 import { codes, label, loadVocabulary } from "./vocabulary.js";
@@ -20,7 +20,7 @@ const RECORD_TYPES = {
 const PAGE = 500;
 
 const caller = requireCaller(["district", "city", "auditor", "admin"]);
-const state = { district: null, period: param("period") || defaultPeriod(), districts: [], events: [], after: 0, end: false };
+const state = { district: null, period: null, districts: [], events: [], after: 0, end: false };
 
 const districtBase = () => `/v1/districts/${state.district}`;
 
@@ -85,8 +85,10 @@ function matches(event, f) {
     && (!f.actor || actor.includes(f.actor));
 }
 
+// The record's id, with its town's and project's names beside it where the answer gives them (lineage).
 function payload(event) {
-  return h("details", { class: "payload" }, h("summary", {}, event.record_id),
+  const names = [event.town_name, event.project_name && `「${event.project_name}」`].filter(Boolean).join(" · ");
+  return h("details", { class: "payload" }, h("summary", {}, event.record_id, names ? h("span", { class: "note" }, ` ${names}`) : null),
     h("pre", {}, JSON.stringify(event.payload, null, 2)));
 }
 
@@ -265,10 +267,12 @@ async function start() {
   try {
     await loadVocabulary();
     state.districts = (await get("/v1/districts")).districts;
+    state.period = await openingPeriod();
   } catch (error) {
     showError(error);
     return;
   }
+  setParams({ period: state.period });
   const district = caller.district || param("district") || state.districts[0]?.code;
   replace("toolbar",
     h("h1", {}, "审计"),

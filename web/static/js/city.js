@@ -3,15 +3,15 @@
 
 import { get, post } from "./api.js";
 import { dimensionChart, districtsChart } from "./charts.js";
-import { count, date, defaultPeriod, money, periodLabel } from "./format.js";
+import { count, date, money, periodLabel } from "./format.js";
 import { card, downloadButtons, figureCards, statusBadge, timelinessBadge, timelinessText } from "./report.js";
 import {
-  act, askReason, h, header, param, periodSelect, replace, requireCaller, setParams, showError, showSuccess,
+  act, askReason, h, header, openingPeriod, periodSelect, replace, requireCaller, setParams, showError, showSuccess,
 } from "./ui.js";
 import { loadVocabulary } from "./vocabulary.js";
 
 const caller = requireCaller(["city", "auditor", "admin"]);
-const state = { period: param("period") || defaultPeriod() };
+const state = { period: null };
 const cityPath = () => `/v1/city/reports/${state.period}`;
 
 // A step of the chain from a button; `reload` gets the step's answer to read its own write.
@@ -177,13 +177,14 @@ async function load(params = {}) {
 
 async function start() {
   header(caller, "city.html");
-  setParams({ period: state.period });
   try {
     await loadVocabulary();
+    state.period = await openingPeriod();
   } catch (error) {
     showError(error);
     return;
   }
+  setParams({ period: state.period });
   await load();
 }
 

@@ -3,12 +3,12 @@
 
 import { get, post } from "./api.js";
 import { dimensionChart, monthChart } from "./charts.js";
-import { count, defaultPeriod, money, periodLabel } from "./format.js";
+import { count, money, periodLabel } from "./format.js";
 import {
   downloadButtons, figureCards, statusBadge, timelinessBadge, timelinessText,
 } from "./report.js";
 import {
-  act, askReason, districtSelect, h, header, param, periodSelect, replace, requireCaller, setParams, showError,
+  act, askReason, districtSelect, h, header, openingPeriod, param, periodSelect, replace, requireCaller, setParams, showError,
   showSuccess,
 } from "./ui.js";
 import { label, loadVocabulary } from "./vocabulary.js";
@@ -241,11 +241,11 @@ async function start() {
   try {
     await loadVocabulary();
     state.districts = (await get("/v1/districts")).districts;
+    state.period = await openingPeriod();
   } catch (error) {
     showError(error);
     return;
   }
-  state.period = param("period") || defaultPeriod();
   state.district = caller.district || param("district") || state.districts[0]?.code;
   state.town = townScoped() ? caller.town : param("town");
   if (!state.district) {

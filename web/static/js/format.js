@@ -76,9 +76,3 @@ export function periods(first = 2024) {
   }
   return found;
 }
-
-// The half year a dashboard opens on: the last one that has ended, whose reports are due.
-export function defaultPeriod() {
-  const all = periods();
-  return all[1] || all[0];
-}

@@ -2,15 +2,15 @@
 // districts' approved versions it sums, those it went without), approved or returned here.
 
 import { ApiError, get, post } from "./api.js";
-import { count, defaultPeriod, periodLabel } from "./format.js";
+import { count, periodLabel } from "./format.js";
 import { figureCards, statusBadge } from "./report.js";
 import {
-  act, askReason, h, header, param, periodSelect, replace, requireCaller, setParams, showError, showSuccess,
+  act, askReason, h, header, openingPeriod, periodSelect, replace, requireCaller, setParams, showError, showSuccess,
 } from "./ui.js";
 import { loadVocabulary } from "./vocabulary.js";
 
 const caller = requireCaller(["province", "city", "auditor", "admin"]);
-const state = { period: param("period") || defaultPeriod() };
+const state = { period: null };
 const cityPath = () => `/v1/city/reports/${state.period}`;
 
 // The city's version as submitted (its status now beside it), or null before its first submission.
@@ -100,13 +100,14 @@ async function load() {
 
 async function start() {
   header(caller, "province.html");
-  setParams({ period: state.period });
   try {
     await loadVocabulary();
+    state.period = await openingPeriod();
   } catch (error) {
     showError(error);
     return;
   }
+  setParams({ period: state.period });
   await load();
 }
 

@@ -1,8 +1,8 @@
 // What every page shares: building elements, the header, messages, the selectors and the state
 // kept in the address (so a page can be bookmarked or reloaded as it is).
 
-import { ApiError, claims, signOut } from "./api.js";
-import { periodLabel, periods, defaultPeriod } from "./format.js";
+import { ApiError, claims, get, signOut } from "./api.js";
+import { periodLabel, periods } from "./format.js";
 
 // Words of the screens themselves; the wire vocabulary's labels come from /v1/vocabulary.
 export const ROLE_LABELS = {
@@ -145,8 +145,15 @@ export function header(caller, current) {
   document.body.prepend(bar);
 }
 
+// The half year a page opens on: the address's, else the one the service chose for the caller's
+// scope (the one due for reporting, or the latest with records), never an empty one by default.
+export async function openingPeriod() {
+  return param("period") || (await get("/v1/periods")).opening;
+}
+
+// The selector of half years, on the one in the address (each page puts its period there first).
 export function periodSelect(onChange) {
-  const chosen = param("period") || defaultPeriod();
+  const chosen = param("period");
   const select = h("select", { id: "period", "aria-label": "报告期" },
     periods().map((p) => h("option", { value: p, selected: p === chosen }, periodLabel(p))));
   if (!periods().includes(chosen)) select.prepend(h("option", { value: chosen, selected: true }, periodLabel(chosen)));
