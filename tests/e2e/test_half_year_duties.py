@@ -84,9 +84,25 @@ async def test_each_party_writing_its_own_or_the_district_on_their_behalf_makes_
     assert own.pop(other_district.town) == dict(entered_for) == {"station": 17, "town": 9}
     assert all(counts == {} for counts in own.values())  # the district's other towns: nothing written for them
 
-    events = await client.get(f"/v1/districts/{other_district.code}/events",
-                              headers=bearer("district", other_district.code), params={"limit": 1000})
-    written_for = Counter(e["on_behalf_of"] for e in events.json()["events"])
+    # The town's report: submitted by the town itself, or by the district on its behalf.
+    await submit(client, district, "town")
+    await submit(client, other_district, "district")
+    assert Counter(e["on_behalf_of"] for e in await log(client, district)) == {None: 32}
     # The district's own four (its contract, payment, inspection and the funds it allocated) on no one's behalf;
-    # the log counts the problem's resolution the town's rows could not.
-    assert written_for == {"station": 17, "town": 10, None: 4}
+    # the log counts the problem's resolution the town's rows could not, and the town's report.
+    assert Counter(e["on_behalf_of"] for e in await log(client, other_district)) == \
+        {"station": 17, "town": 11, None: 4}
+
+
+async def submit(client: httpx.AsyncClient, district: SampleDistrict, role: str) -> None:
+    headers = bearer(role, district.code, district.town if role == "town" else None)
+    where = f"/v1/districts/{district.code}/reports/{PERIOD}/towns/{district.town}/submit"
+    submitted = await caught_up(lambda: client.post(where, headers=headers))
+    assert submitted.status_code == 200, submitted.text
+
+
+async def log(client: httpx.AsyncClient, district: SampleDistrict) -> list[dict[str, Any]]:
+    page = await client.get(f"/v1/districts/{district.code}/events", headers=bearer("district", district.code),
+                            params={"limit": 1000})
+    assert page.status_code == 200, page.text
+    return page.json()["events"]
