@@ -38,6 +38,25 @@ def mint(secret: str, *, sub: str, role: Role, district: str | None = None, town
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """Whom a token says it is for, as read without checking it."""
+
+    role: str | None
+    district: str | None
+    town: str | None
+
+
+def claimed(token: str) -> Claimed:
+    """A token's role, district and town, read without checking it: what a client (the import) may
+    settle before it sends anything; the service checks the token itself."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return Claimed(None, None, None)
+    return Claimed(claims.get("role"), claims.get("district"), claims.get("town"))
+
+
 def token_id(token: str) -> str:
     """A token's `jti`, read without checking it (to tell an operator which id to revoke)."""
     return str(jwt.decode(token, options={"verify_signature": False}).get("jti", ""))

@@ -1,6 +1,6 @@
 """Auditing: `GET /v1/districts/{district}/events`, the district's event log in order."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -28,6 +28,8 @@ class LoggedEvent(BaseModel):
     recorded_at: str
     decided_at: str
     actor: Actor
+    # The owner's level when a level above it wrote the record (API.md, "Roles and duties"); null otherwise.
+    on_behalf_of: Literal["station", "town", "district"] | None = None
     request_id: str
     payload: dict[str, Any]
     hash: str

@@ -134,8 +134,9 @@ class _Batch(DistrictRegisters):
                 self.check_dates(record)
                 if record.town_ref is not None:
                     self.check_town(record)
-                self.check_duty(record)
+                owner = self.check_duty(record)
                 aggregate = self.handlers[record.type](record)
+                self.mark_on_behalf(aggregate, record, owner)
             except NotYourDuty as v:
                 forbidden.append(Problem(index, record.id, v.field, v.zh, v.en, owner=v.owner))
             except OutOfScope as v:
@@ -179,13 +180,22 @@ class _Batch(DistrictRegisters):
         if scope is not None and town != scope:
             raise OutOfScope("town", "服务站只能报送本镇(街道)的记录", "a station may only record for its own town")
 
-    def check_duty(self, record: r.Record) -> None:
-        """The record is the caller's duty, or a duty below it the caller may write on its behalf."""
+    def check_duty(self, record: r.Record) -> Level | None:
+        """The record's owner, when it is the caller's duty or a duty below it the caller may write
+        on its behalf."""
         owner = self.owner_of(record)
         if owner is None or duties.may_write(self.ctx.level, owner):
-            return
+            return owner
         raise NotYourDuty(owner.name, f"{record.type} 是{owner.zh}的职责，{self.ctx.level.zh}不能报送",
                           f"{record.type} is the {owner.name}'s duty: the {self.ctx.level.name} may not record it")
+
+    def mark_on_behalf(self, aggregate: RecordKeeping, record: r.Record, owner: Level | None) -> None:
+        """The record's event (its aggregate's last) says whose duty it records, when not the caller's."""
+        behalf = None if owner is None else duties.on_behalf_of(self.ctx.level, owner)
+        if behalf is not None:
+            event = aggregate.pending_events[-1]
+            assert isinstance(event, RecordEvent) and event.record_id == record.id
+            event.written_on_behalf_of(behalf.name)
 
     def owner_of(self, record: r.Record) -> Level | None:
         """The record's owner (None when what it names is missing, which its handler refuses)."""

@@ -57,9 +57,16 @@ class RecordEvent(Aggregate.Event):
     actor: str
     actor_role: str
     request_id: str
+    # The owner's level when a level above it wrote the record (duties.py). Not a field: set in the
+    # event's state only then, so every other event keeps its stored bytes and its hash.
+    on_behalf_of: ClassVar[str | None] = None
 
     def apply(self, aggregate: "RecordKeeping") -> None:
         aggregate.active[self.record_id] = self
+
+    def written_on_behalf_of(self, owner: str) -> None:
+        """Say, in the event's stored state, that it records the duty of `owner`, not the writer's."""
+        object.__setattr__(self, "on_behalf_of", owner)  # a frozen dataclass, just made, not yet stored
 
     def payload(self) -> dict[str, Any]:
         """The record's own fields, as sent (without the id, type and provenance)."""
@@ -68,7 +75,7 @@ class RecordEvent(Aggregate.Event):
 
 
 _EVENT_FIELDS = {"originator_id", "originator_version", "timestamp", "record_id", "actor",
-                 "actor_role", "request_id"}
+                 "actor_role", "request_id", "on_behalf_of"}
 
 
 class FoundingEvent(RecordEvent):

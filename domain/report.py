@@ -7,6 +7,7 @@ figures are frozen in the event that submits them, so the report as submitted ca
 
 from typing import Any
 
+from domain.duties import Level
 from domain.errors import RuleViolation
 from domain.events import FoundingEvent, Provenance, RecordEvent, RecordKeeping
 
@@ -67,8 +68,15 @@ class Report(RecordKeeping):
     @classmethod
     def open(cls, stream: Any, period: str, town: str, position: int, figures: dict, record_id: str,
              provenance: Provenance) -> "Report":
-        return cls._create(cls.Opened, id=stream, period=period, town=town, position=position, figures=figures,
-                           **provenance.event_kwargs(record_id))
+        report = cls._create(cls.Opened, id=stream, period=period, town=town, position=position, figures=figures,
+                             **provenance.event_kwargs(record_id))
+        report.mark_on_behalf(provenance)
+        return report
+
+    def mark_on_behalf(self, provenance: Provenance) -> None:
+        """A town's report submitted by the district is the town's duty, done on its behalf (API.md)."""
+        if self.town and provenance.actor_role == Level.district.name:
+            self.pending_events[-1].written_on_behalf_of(Level.town.name)  # type: ignore[attr-defined]
 
     def _check_status(self, allowed: tuple[str | None, ...], action_zh: str, action_en: str) -> None:
         if self.status not in allowed:
@@ -82,6 +90,7 @@ class Report(RecordKeeping):
         self.check_can_submit()
         self._record(self.Submitted, record_id, provenance, period=self.period, town=self.town,
                      position=position, figures=figures)
+        self.mark_on_behalf(provenance)
 
     def approve(self, record_id: str, provenance: Provenance) -> None:
         self._check_status(("submitted",), "审核通过", "approved")

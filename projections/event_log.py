@@ -46,6 +46,7 @@ def describe(row: asyncpg.Record, mapper: Mapper) -> dict[str, Any]:
         "recorded_at": row["recorded_at"].astimezone(CST).isoformat(),
         "decided_at": event.timestamp.astimezone(CST).isoformat(),
         "actor": {"sub": event.actor, "role": event.actor_role},
+        "on_behalf_of": event.on_behalf_of,  # the owner's level, when a level above wrote its record
         "request_id": event.request_id,
         "payload": _jsonable(event.payload()),
         "hash": bytes(row["leaf"]).hex(),

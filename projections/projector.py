@@ -33,7 +33,8 @@ class Changes:
     services: list[ServiceRow] = field(default_factory=list)
     # (period, town, project, source, level) -> [amount, spends]
     funds: dict[tuple[str, str, str, str, str], list] = field(default_factory=lambda: defaultdict(lambda: [Decimal(0), 0]))
-    record_periods: list[tuple[int, str, str, str, str | None]] = field(default_factory=list)
+    # (position, record id, record type, period, town, the owner it was written on behalf of)
+    record_periods: list[tuple[int, str, str, str, str | None, str | None]] = field(default_factory=list)
     # (table, operation, row) in order: 'upsert' a row or 'delete' by key; 'update' for rectifications
     rows: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
 
@@ -97,7 +98,7 @@ class Projector(DutyHandlers):
                 located = self.handlers[type(event)](event, 1)
             if located is not None:
                 self.changes.record_periods.append(
-                    (position, event.record_id, event.record_type, located.period, located.town))
+                    (position, event.record_id, event.record_type, located.period, located.town, event.on_behalf_of))
         # A projector projects one batch. Its handlers are its own bound methods: a reference cycle
         # that would keep it, and the batch's changes, alive until a full garbage collection.
         self.handlers.clear()

@@ -39,6 +39,7 @@ class Rows:
     checkpoint: dict[str, Any]
     duties: DutyRows
     tables: dict[str, list[asyncpg.Record]]  # every table's rows as read (by the names of `_TABLES`)
+    on_behalf: dict[str, dict[str, int]] = field(default_factory=dict)  # town: {owner level: records}
     _grouped: dict[tuple[str, str], dict[Any, list[asyncpg.Record]]] = field(default_factory=dict)
 
     def of_town(self, table: str, town: str) -> list[asyncpg.Record]:
@@ -116,6 +117,25 @@ _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.a
              " attendees, n) ORDER BY d, t.n")
 
 
+# The period's records each town's owners had entered for them by a level above, up to each district's
+# projected position: the live table even in an as-of read (its rows are not snapshotted, and the
+# position, read from the as-of tracking row, is the moment's).
+_ON_BEHALF = ("SELECT p.district, p.town, p.on_behalf_of, count(*)::int AS records FROM reports.record_periods p"
+              " JOIN unnest($1::text[], $3::bigint[]) AS h (district, position)"
+              " ON h.district = p.district AND p.position <= h.position"
+              " WHERE p.period = $2 AND p.on_behalf_of IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+
+
+async def on_behalf_of_towns(conn: asyncpg.Connection, districts: list[str], period: str,
+                             read: dict[str, Head]) -> dict[str, dict[str, dict[str, int]]]:
+    """Each district's towns' records of the period entered on their owners' behalf, by owner."""
+    found: dict[str, dict[str, dict[str, int]]] = {d: {} for d in districts}
+    positions = [read[d].checkpoint["position"] for d in districts]
+    for row in await conn.fetch(_ON_BEHALF, districts, period, positions):
+        found[row["district"]].setdefault(row["town"] or "", {})[row["on_behalf_of"]] = row["records"]
+    return found
+
+
 async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: str, as_of: Any = None,
                     training: dict[str, list[asyncpg.Record]] | None = None,
                     read: dict[str, Head] | None = None,
@@ -154,6 +174,7 @@ async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: 
         by[d]["training"] = training[d]
     if read is None:
         read = await heads(conn, names)
+    on_behalf = await on_behalf_of_towns(conn, names, period, read)
     return {d: Rows(services=got["services"], funds=got["funds"], inspections=got["inspections"],
                     facts=got["facts"], projects=got["projects"], evaluations=got["evaluations"],
                     states={r["town"]: r for r in got["states"]}, position=read[d].checkpoint["position"],
@@ -161,7 +182,7 @@ async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: 
                     duties=DutyRows(plan=got["plan"][0] if got["plan"] else None, linked=got["linked"],
                                     notes=got["notes"], problems=got["problems"], training=got["training"],
                                     villages=got["villages"], allocations=got["allocations"]),
-                    tables=tables[d])
+                    tables=tables[d], on_behalf=on_behalf[d])
             for d, got in by.items()}
 
 

@@ -60,6 +60,7 @@ class TownPart(TypedDict):
     timeliness: Timeliness
     figures: Figures
     compliance: Compliance
+    on_behalf: dict[str, int]  # the period's records entered on behalf of the town's owners, by owner level
 
 
 class FundLine(TypedDict):

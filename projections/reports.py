@@ -267,6 +267,7 @@ def _town_part(scope: Scope, rows: Rows, town: TownVersion) -> dict[str, Any]:
             "timeliness": _timeliness(scope, rows.states.get(town.code), scope.deadlines.town_days)}
     part["figures"] = _figures(scope, rows, town.code, [{"compliance": assessed}])
     part["compliance"] = assessed
+    part["on_behalf"] = dict(rows.on_behalf.get(town.code, {}))  # a district entering the town's duties shows
     return part
 
 
@@ -275,6 +276,7 @@ def _town_part_key(scope: Scope, rows: Rows, town: TownVersion) -> tuple:
     (a row's values are its identity: the same values make the same part)."""
     projects = facts.projects_of(rows, town.code)
     return ("town", scope, town, rows.states.get(town.code), tuple(projects),
+            tuple(sorted(rows.on_behalf.get(town.code, {}).items())),
             tuple(e for p in projects for e in rows.having("evaluations", "project", p["project"])),
             *(tuple(rows.of_town(table, town.code)) for table in ("services", "funds", "inspections", "facts")))
 

@@ -78,13 +78,13 @@ ON CONFLICT (district, period, town, project, source, level) DO UPDATE SET
     amount = s.amount + excluded.amount, spends = s.spends + excluded.spends
 """
 
-_RECORD_PERIOD_COLUMNS = ("district", "position", "record_id", "record_type", "period", "town")
+_RECORD_PERIOD_COLUMNS = ("district", "position", "record_id", "record_type", "period", "town", "on_behalf_of")
 def insert_record_periods(first: int) -> str:
     """The statement inserting a batch's record periods, its parameters numbered from $`first`:
-    the district, then the five arrays of `record_period_columns` (empty ones insert nothing)."""
-    district, *columns = (f"${n}" for n in range(first, first + 6))
-    types = ("bigint", "text", "text", "text", "text")
-    return (f"INSERT INTO record_periods (district, position, record_id, record_type, period, town)"
+    the district, then the six arrays of `record_period_columns` (empty ones insert nothing)."""
+    district, *columns = (f"${n}" for n in range(first, first + 7))
+    types = ("bigint", "text", "text", "text", "text", "text")
+    return (f"INSERT INTO record_periods ({', '.join(_RECORD_PERIOD_COLUMNS)})"
             f" SELECT {district}, * FROM unnest({', '.join(f'{c}::{t}[]' for c, t in zip(columns, types, strict=True))})")
 
 
@@ -93,7 +93,7 @@ _INSERT_RECORD_PERIODS = insert_record_periods(1)
 
 def record_period_columns(changes: Changes) -> list[list]:
     """The batch's record periods as `insert_record_periods` takes them: one array a column."""
-    return _columns(changes.record_periods) if changes.record_periods else [[] for _ in range(5)]
+    return _columns(changes.record_periods) if changes.record_periods else [[] for _ in range(6)]
 
 
 def _columns(rows: Sequence[tuple]) -> list[list]:

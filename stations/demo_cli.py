@@ -150,6 +150,15 @@ IMPORT_DETAILS = "\n\n".join((
     "Each line is one record object as POST /v1/districts/{district}/records takes it, with a `district` member"
     " naming its district (or give --district for a file of one district), e.g.",
     '{"district": "350203", "id": "svc-1", "type": "service_delivered", "town": "350203001", ...}',
+    "The import writes with the role of the token it is given (--token or STATIONS_TOKEN): a station's token"
+    " (stations token --role station --district D --town T) imports that station's own records (services,"
+    " rectifications, self-evaluations, progress notes, its provider staff), a town's its town government's"
+    " and, on their behalf, its station's; a district's token anything of the district's towns but the city's"
+    " records. A district-, town- or station-scoped token writes into its own district only: lines naming"
+    " none go there without --district, and a --district or a line of another district is refused before it"
+    " is sent. A record the token may not write (another level's duty, or another town's) stops the import"
+    " at its batch, naming its line and the record's owner; nothing of that batch is stored (docs/duties.md).",
+    "Without --token, outside production, a district token is minted per district with this service's secret.",
     "A state file beside the input (FILE.import-state.json) keeps the line the service last acknowledged: run the"
     " same command again after an interruption and it goes on from there, sending nothing twice. A batch the"
     " service refuses stops the import, naming its lines and the problems.",
@@ -164,10 +173,12 @@ def register(app: typer.Typer) -> None:
 def import_records(
         file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the JSON Lines file")],
         url: Annotated[str, typer.Option(help="the service's address")] = "http://127.0.0.1:8000",
-        token: Annotated[str | None, typer.Option(envvar="STATIONS_TOKEN", help="bearer token (default: minted"
-                                                  " per district with this service's secret, outside production)")]
+        token: Annotated[str | None, typer.Option(envvar="STATIONS_TOKEN", help="bearer token, whose role writes"
+                                                  " (default: a district token minted per district with this"
+                                                  " service's secret, outside production)")]
         = None,
-        district: Annotated[str | None, typer.Option(help="district of lines that name none")] = None,
+        district: Annotated[str | None, typer.Option(help="district of lines that name none (default: the"
+                                                     " district a scoped token is for)")] = None,
         batch: Annotated[int, typer.Option(min=1, max=1000, help="records per request")] = 1000,
         limit: Annotated[int | None, typer.Option(min=0, help="send at most this many records (whole batches)"
                                                   " and stop")] = None,
@@ -177,6 +188,11 @@ def import_records(
 ) -> None:
     """Send a JSON Lines file of records through the HTTP API, in batches, resumably."""
     token_for = tokens(token)
+    only = auth.claimed(token).district if token is not None else None
+    if only is not None and district not in (None, only):
+        raise typer.BadParameter(f"令牌只能写入区 {only}，不能写入 {district} / the token writes into district {only},"
+                                 f" not {district}", param_hint="--district")
+    district = district or only
     path = importer.state_path(file)
     start = 0 if restart or not path.exists() else importer.State.load(path, url).offset
 
@@ -186,7 +202,8 @@ def import_records(
                 task = bar.add_task(f"导入 / importing {file.name}", total=importer.count_lines(file, start))
                 return await importer.import_file(client, file, token_for=token_for, district=district,
                                                   batch_size=batch, limit=limit, restart=restart,
-                                                  retries=retries, advance=lambda n: bar.advance(task, n))
+                                                  retries=retries, advance=lambda n: bar.advance(task, n),
+                                                  only_district=only)
     try:
         summary = asyncio.run(run())
     except importer.ImportStopped as stop:

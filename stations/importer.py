@@ -139,8 +139,10 @@ def _parse(raw: bytes, line: int, district: str | None) -> tuple[dict, str]:
 async def import_file(client: httpx.AsyncClient, file: Path, *, token_for: Callable[[str], str],
                       district: str | None = None, batch_size: int = 1000, limit: int | None = None,
                       state_file: Path | None = None, restart: bool = False,
-                      retries: int = RETRIES, advance: Callable[[int], None] = lambda _: None) -> Summary:
-    """Send the file's records not yet acknowledged; stop after `limit` records if given."""
+                      retries: int = RETRIES, advance: Callable[[int], None] = lambda _: None,
+                      only_district: str | None = None) -> Summary:
+    """Send the file's records not yet acknowledged; stop after `limit` records if given, and before
+    a line of a district other than `only_district` (the one a scoped token writes into) if given."""
     path = state_file or state_path(file)
     url = str(client.base_url)
     state = State(url) if restart else State.load(path, url)
@@ -152,6 +154,10 @@ async def import_file(client: httpx.AsyncClient, file: Path, *, token_for: Calla
                             f"the part of {file} already imported has changed; use --restart to start over")
     summary = Summary(state=state)
     for batch in batches(file, state.offset, state.line, batch_size, district):
+        if only_district is not None and batch.district != only_district:
+            raise ImportStopped(f"第 {batch.lines[0]} 行属于区 {batch.district}，而令牌只能写入区 {only_district}；之前的批次已保存",
+                                f"line {batch.lines[0]} is of district {batch.district}, but the token writes into"
+                                f" district {only_district} only; the batches before it are stored")
         if limit is not None and summary.sent + len(batch.records) > limit:
             summary.stopped_by_limit = True
             break
@@ -204,7 +210,8 @@ def _refused(response: httpx.Response, batch: Batch) -> ImportStopped:
         where = f"第 {batch.lines[index]} 行 / line {batch.lines[index]}" if isinstance(index, int) \
             and 0 <= index < len(batch.lines) else f"第 {first}-{last} 行 / lines {first}-{last}"
         field_name = f" {error['field']}" if error.get("field") else ""
-        details.append(f"{where}{field_name}: {error.get('detail', '')}")
+        owner = f"（{error['owner']} 的职责 / owner: {error['owner']}）" if error.get("owner") else ""
+        details.append(f"{where}{field_name}: {error.get('detail', '')}{owner}")
     return ImportStopped(f"服务拒收第 {first}-{last} 行的批次（HTTP {response.status_code}），之前的批次已保存",
                          f"the service refused the batch of lines {first}-{last} (HTTP {response.status_code});"
                          " the batches before it are stored", details)

@@ -32,6 +32,18 @@ function actorText(actor) {
   return `${actor.sub}（${ROLE_LABELS[actor.role] || actor.role}）`;
 }
 
+// The owner a level above wrote a record for (duties.py's Level.zh): the event's on_behalf_of.
+const OWNER_LABELS = { station: "服务站(承接方)", town: "镇(街道)", district: "区", city: "市" };
+
+function onBehalfText(owner) {
+  return `代录：${OWNER_LABELS[owner] || owner}`;
+}
+
+function writerCell(event) {
+  return h("td", {}, actorText(event.actor),
+    event.on_behalf_of ? h("div", { class: "note on-behalf" }, onBehalfText(event.on_behalf_of)) : null);
+}
+
 // -- verification ---------------------------------------------------------------------------
 
 function verdict(result) {
@@ -80,7 +92,8 @@ function filters() {
 // recorded_at is China Standard Time (+08:00), so its first ten characters are its CST date.
 function matches(event, f) {
   const day = event.recorded_at.slice(0, 10);
-  const actor = `${event.actor.sub} ${event.actor.role} ${ROLE_LABELS[event.actor.role] || ""}`.toLowerCase();
+  const behalf = event.on_behalf_of ? onBehalfText(event.on_behalf_of) : "";
+  const actor = `${event.actor.sub} ${event.actor.role} ${ROLE_LABELS[event.actor.role] || ""} ${behalf}`.toLowerCase();
   return (!f.type || event.type === f.type) && (!f.from || day >= f.from) && (!f.to || day <= f.to)
     && (!f.actor || actor.includes(f.actor));
 }
@@ -98,7 +111,7 @@ function eventRow(event) {
     h("td", {}, dateTime(event.recorded_at)),
     h("td", {}, typeLabel(event.type), h("div", { class: "note mono" }, event.type)),
     h("td", {}, payload(event)),
-    h("td", {}, actorText(event.actor)),
+    writerCell(event),
     h("td", { class: "mono", title: `链值 ${event.chain}` }, `${event.hash.slice(0, 16)}…`));
 }
 
