@@ -22,6 +22,7 @@ from projections import connections
 from service.runtime import Runtime
 from stations.app import create_app
 from stations.bootstrap import bootstrap, prepare
+from projections.connections import with_login
 from stations.database import embedded_postgres, reader_login
 from stations.settings import Settings
 from tests.builders import service_delivered
@@ -45,8 +46,10 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     does neither); its reader logs in as stations_reader, given LOGIN here as a deployment gives it."""
     data_dir = tmp_path_factory.mktemp("data")
     settings = Settings(environment="production", database_url=database_url, jwt_secret=TEST_SECRET,
-                        reader_database_url=reader_login(database_url), data_dir=data_dir, signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
+                        reader_database_url=with_login(database_url, "stations_reader"), data_dir=data_dir,
+                        signing_key_file=data_dir / "signing-key.pem", min_position_timeout=1.0)
     prepare(settings, database_url)
+    reader_login(database_url)  # once the migrations made the role
     init_keys(settings.signing_key_path, settings.keyring_path)
     return settings
 
