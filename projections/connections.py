@@ -58,9 +58,17 @@ class NotAReader(RuntimeError):
     """The login given for scoped reads could escape row-level security."""
 
 
+async def open_reader(conn: asyncpg.Connection) -> None:
+    """Each connection of a reader pool, as it opens: refused unless its login is the reader's
+    (`refuse_unless_reader`), then given the guard's table its transactions bind their scope in
+    (migration 0023: `scope()` reads it back there rather than from the cluster's lock table)."""
+    await refuse_unless_reader(conn)
+    await conn.execute("SELECT stations_guard.open_session()")
+
+
 async def refuse_unless_reader(conn: asyncpg.Connection) -> None:
-    """Each connection of a reader pool, as it opens: a superuser, a login that bypasses row-level
-    security or one that may become the writer or the owner could leave its scope, so none reads."""
+    """A superuser, a login that bypasses row-level security or one that may become the writer or
+    the owner could leave its scope: none reads."""
     login, escapes = await conn.fetchrow(
         "SELECT session_user, r.rolsuper OR r.rolbypassrls OR pg_has_role(session_user, 'stations_writer', 'MEMBER')"
         " OR pg_has_role(session_user, 'stations_owner', 'MEMBER') FROM pg_roles r WHERE r.rolname = session_user")

@@ -20,7 +20,7 @@ from audit.signing import Keyring
 from domain.decisions import Context
 from domain.events import Provenance
 from kernel import clock
-from projections.connections import ServerPools, login_of, refuse_unless_reader
+from projections.connections import ServerPools, login_of, open_reader
 from projections.gaps import Rules
 from projections.log_figures import LogCounter
 from projections.progress import Progress
@@ -114,7 +114,7 @@ class Runtime:
         sizes = {"min_size": 1, "max_size": pool_size or options.pool_size, "statement_timeout": options.statement_timeout}
         own = ServerPools(self.database_url, self.tenants.server_of, **sizes)
         pools = ServerPools(self.reader_url, self.tenants.server_of, login=login_of(self.reader_url),
-                            init=refuse_unless_reader, **sizes)
+                            init=open_reader, **sizes)
         progress = Progress(own, options.min_position_timeout)
         try:
             await asyncio.gather(own.of_server(None), pools.of_server(None))

@@ -55,9 +55,14 @@ def owner(database_url, recorded) -> Iterator[psycopg.Connection]:
     yield from session_as(database_url, "stations_owner")
 
 
-@pytest.fixture
-def reader(database_url, recorded) -> Iterator[psycopg.Connection]:
-    yield from session_as(database_url, "stations_reader")
+@pytest.fixture(params=["opened", "unopened"])
+def reader(request, database_url, recorded) -> Iterator[psycopg.Connection]:
+    """A reader's session, opened as the service's reader pool opens its connections (the guard's
+    table of bound scopes made: migration 0023), or not (its scope read from the lock alone)."""
+    for session in session_as(database_url, "stations_reader"):
+        if request.param == "opened":
+            session.execute("SELECT stations_guard.open_session()")
+        yield session
 
 
 @pytest.fixture
@@ -176,10 +181,9 @@ def test_an_unbound_reader_sees_nothing(reader, recorded):
     "SELECT set_config('stations.scope', '*', true)",
     "SET LOCAL stations.scope = '*'",
     "DISCARD TEMP",
-    "SELECT set_config('stations_guard.bound', '*/' || repeat('0', 64), true)",  # a seal made up
-    "SELECT set_config('stations_guard.bound', '*' || substr(current_setting('stations_guard.bound'), 7), true)",
-    "SET LOCAL stations_guard.bound = ''",  # the seal cleared: the scope is read from the lock
     "RESET ALL",
+    # The guard's table gone, one of the reader's own in its place: not the guard's, so not read.
+    "DISCARD TEMP; CREATE TEMPORARY TABLE stations_guard_bound (scope text); INSERT INTO stations_guard_bound VALUES ('*')",
 ])
 def test_the_reader_cannot_widen_its_scope(reader, recorded, escape):
     mine, theirs = recorded
@@ -198,9 +202,15 @@ def test_the_reader_cannot_widen_its_scope(reader, recorded, escape):
     "SELECT pg_advisory_xact_lock_shared(727, 1000000000)",
     "SELECT pg_try_advisory_lock(727, 1000000000)",
     "SELECT stations_guard.enter_maintenance('the reader wants out')",
-    "SET LOCAL stations_guard.bound = ''; SELECT stations_guard.bind_scope('*')",
-    "SELECT * FROM stations_guard.seal_keys",
-    "SELECT stations_guard.seal('*')",
+    "INSERT INTO pg_temp.stations_guard_bound VALUES ('*')",
+    "UPDATE pg_temp.stations_guard_bound SET scope = '*'",
+    "DELETE FROM pg_temp.stations_guard_bound",
+    "TRUNCATE pg_temp.stations_guard_bound",
+    "DROP TABLE pg_temp.stations_guard_bound",
+    "ALTER TABLE pg_temp.stations_guard_bound RENAME TO mine",
+    "DISCARD TEMP; SELECT stations_guard.bind_scope('*')",
+    "DISCARD TEMP; SELECT stations_guard.open_session(); SELECT stations_guard.bind_scope('*')",
+    "SELECT stations_guard.open_session(); SELECT stations_guard.bind_scope('*')",
 ])
 def test_the_reader_cannot_rebind_its_scope_nor_take_another_role(reader, recorded, escape):
     mine, theirs = recorded
@@ -211,19 +221,42 @@ def test_the_reader_cannot_rebind_its_scope_nor_take_another_role(reader, record
         assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
 
 
-def test_a_seal_copied_from_another_transaction_widens_nothing(reader, recorded):
-    """A session that once read every district keeps that transaction's seal: it is worth nothing after."""
+def test_a_table_of_bound_scopes_made_by_the_reader_first_is_not_the_guards(database_url, recorded):
+    """A session that makes the table's name its own before the guard opens it: never read."""
+    mine, theirs = recorded
+    for reader in session_as(database_url, "stations_reader"):
+        reader.execute("CREATE TEMPORARY TABLE stations_guard_bound (scope text)")
+        reader.execute("SELECT stations_guard.open_session()")
+        with reader.transaction(force_rollback=True):
+            reader.execute("INSERT INTO stations_guard_bound VALUES ('*')")
+            assert [visible(reader, d.code) for d in recorded] == [0, 0]
+            reader.execute("SELECT stations_guard.bind_scope(%s)", [mine.code])
+            assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
+
+
+def test_a_bound_scope_is_kept_in_the_guards_table_for_its_transaction(database_url, recorded):
+    """Where `scope()` reads it back (as the guard, seen here by the superuser who owns the table)."""
+    mine, _ = recorded
+    with psycopg.connect(database_url, autocommit=True) as guard:
+        guard.execute("SELECT stations_guard.open_session()")
+        with guard.transaction():
+            guard.execute("SELECT stations_guard.bind_scope(%s)", [mine.code])
+            assert guard.execute("SELECT scope FROM pg_temp.stations_guard_bound").fetchall() == [(mine.code,)]
+            assert guard.execute("SELECT stations_guard.scope()").fetchone()[0] == mine.code
+        assert guard.execute("SELECT count(*) FROM pg_temp.stations_guard_bound").fetchone()[0] == 0
+
+
+def test_a_bound_scope_lasts_its_transaction_only(reader, recorded):
+    """A session that once read every district: its next transaction, bound to one, sees that one
+    only, and one that binds nothing sees nothing."""
     mine, theirs = recorded
     with reader.transaction():
         reader.execute("SELECT stations_guard.bind_scope('*')")
-        everything = reader.execute("SELECT current_setting('stations_guard.bound')").fetchone()[0]
         assert visible(reader, theirs.code) == 1
     with reader.transaction(force_rollback=True):
         reader.execute("SELECT stations_guard.bind_scope(%s)", [mine.code])
-        reader.execute("SELECT set_config('stations_guard.bound', %s, true)", [everything])
         assert visible(reader, theirs.code) == 0 and visible(reader, mine.code) == 1
     with reader.transaction(force_rollback=True):
-        reader.execute("SELECT set_config('stations_guard.bound', %s, true)", [everything])
         assert [visible(reader, d.code) for d in recorded] == [0, 0]
 
 
