@@ -9,6 +9,7 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
+from domain.progress import ProgressNote
 from writes.ledger import event_mapper
 from domain.project import Project
 from projections import tables
@@ -106,8 +107,8 @@ class BatchProjection:
         return {row["record_id"]: self._decode(row) for row in rows}
 
     async def _towns(self, conn: asyncpg.Connection, district: str,
-                     events: list[RecordEvent]) -> tuple[dict[str, str], dict[str, str]]:
-        """The towns of the projects and inspections these events name (projected earlier)."""
+                     events: list[RecordEvent]) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        """The towns of the projects, inspections and progress notes these events name (projected earlier)."""
         projects = {e.project for e in events if isinstance(e, (Project.FundSpent, Project.SelfEvaluationSubmitted,
                                                                   Project.FinalEvaluationDone, Project.ProviderExited))}
         inspections = {e.inspection for e in events if isinstance(e, Inspection.RectificationDone)}
@@ -117,4 +118,8 @@ class BatchProjection:
         inspection_towns = {row["record_id"]: row["town"] for row in await conn.fetch(
             "SELECT record_id, town FROM inspections WHERE district = $1 AND record_id = ANY($2)",
             district, list(inspections))} if inspections else {}
-        return project_towns, inspection_towns
+        notes = {e.progress for e in events if isinstance(e, ProgressNote.ProblemResolved)}
+        progress_towns = {row["record_id"]: row["town"] for row in await conn.fetch(
+            "SELECT record_id, town FROM progress_notes WHERE district = $1 AND record_id = ANY($2)",
+            district, list(notes))} if notes else {}
+        return project_towns, inspection_towns, progress_towns

@@ -21,7 +21,8 @@ from projections.periods import period_of
 
 
 class DutyHandlers:
-    """Mixed into `Projector`, which provides `changes`, `position`, `project_towns` and `Located`."""
+    """Mixed into `Projector`, which provides `changes`, `position`, `project_towns`, `progress_towns`
+    and `Located`."""
 
     def duty_handlers(self) -> dict[type, Callable[[Any, int], Any]]:
         return {
@@ -85,6 +86,7 @@ class DutyHandlers:
 
     def progress_reported(self, e: ProgressNote.Reported, sign: int) -> Any:
         period = period_of(e.reported_on)
+        self.progress_towns[e.record_id] = e.town
         if sign > 0:
             self.changes.rows.append(("progress_notes", "upsert", {
                 "record_id": e.record_id, "town": e.town, "project": e.project, "reported_on": e.reported_on,
@@ -103,7 +105,7 @@ class DutyHandlers:
         self.changes.rows.append(("progress_problems", "resolve", {
             "record_id": e.progress, "key": e.problem, "resolved_on": e.resolved_on if done else None,
             "resolved_by": e.record_id if done else None}))
-        return self.located(period_of(e.resolved_on), None)
+        return self.located(period_of(e.resolved_on), self.progress_towns.get(e.progress))  # its note's town
 
     # -- the city's training sessions ------------------------------------------------------------
 

@@ -55,15 +55,16 @@ class Projector(DutyHandlers):
     """Turns a batch of a district's events into changes of its report tables.
 
     `voided` gives, for each record a batch voids, the event that recorded it;
-    `project_towns` and `inspection_towns` the towns of the projects and inspections the
-    batch's events name, as projected by earlier batches.
+    `project_towns`, `inspection_towns` and `progress_towns` the towns of the projects, inspections
+    and progress notes the batch's events name, as projected by earlier batches.
     """
 
     def __init__(self, voided: Mapping[str, RecordEvent], project_towns: Mapping[str, str],
-                 inspection_towns: Mapping[str, str]):
+                 inspection_towns: Mapping[str, str], progress_towns: Mapping[str, str] | None = None):
         self.voided = voided
         self.project_towns = dict(project_towns)
         self.inspection_towns = dict(inspection_towns)
+        self.progress_towns = dict(progress_towns or {})
         self.changes = Changes()
         self.handlers: dict[type, Callable[[RecordEvent, int], Located | None]] = {
             ServiceDelivery.Delivered: self.service,

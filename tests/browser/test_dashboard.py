@@ -44,6 +44,9 @@ async def test_a_district_officer_sees_each_town_with_its_figures(signed_in: Sig
     assert (await first.locator("td.num").first.inner_text()) == "3"
     assert (await second.locator("td.num").first.inner_text()) == "2"
     assert (await total.locator("td.num").first.inner_text()) == "5"
+    # The district wrote its towns' services for their stations: each town's row says how many.
+    assert (await first.locator(".on-behalf").inner_text()) == "代录：服务站(承接方) 3 条"
+    assert (await second.locator(".on-behalf").inner_text()) == "代录：服务站(承接方) 1 条"
     assert district.name in await page.locator("#toolbar h1").inner_text()
     assert "实时数据" in await page.locator("h2.basis").inner_text()
     await keep_screenshot(page, "district")
@@ -113,6 +116,11 @@ async def test_an_auditor_verifies_a_districts_log(signed_in: SignIn, seeded):
     await page.goto(page.url.split("?")[0] + f"?period={PERIOD}&district={district.code}")
 
     await page.locator("#event-count", has_text="已加载").wait_for()  # the page's script has set up its buttons
+    # Every service was written by the district for its town's station: the log says so under the actor.
+    written_for = page.locator("#events .on-behalf")
+    await written_for.first.wait_for()
+    assert set(await written_for.all_inner_texts()) == {"代录：服务站(承接方)"}
+    assert await written_for.count() == 4
     await page.click("#verify")
     verdict = page.locator("#verification .verdict")
     await verdict.wait_for()

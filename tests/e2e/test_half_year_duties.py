@@ -72,8 +72,7 @@ async def test_each_party_writing_its_own_or_the_district_on_their_behalf_makes_
     for role, records in half_year(other_district):
         position = await write(client, other_district, "district", records)
         if role != "district":
-            # A problem's resolution counts in no town's rows (it names a progress note, not a town).
-            entered_for[role] += sum(r.type != "problem_resolved" for r in records)
+            entered_for[role] += len(records)
     on_behalf = await report(client, other_district, position)
 
     assert on_behalf["figures"] == theirs["figures"]
@@ -81,7 +80,7 @@ async def test_each_party_writing_its_own_or_the_district_on_their_behalf_makes_
     assert [without_names(t) for t in on_behalf["towns"]] == [without_names(t) for t in theirs["towns"]]
     assert all(t["on_behalf"] == {} for t in theirs["towns"])
     own = {t["town"]: t["on_behalf"] for t in on_behalf["towns"]}
-    assert own.pop(other_district.town) == dict(entered_for) == {"station": 17, "town": 9}
+    assert own.pop(other_district.town) == dict(entered_for) == {"station": 17, "town": 10}
     assert all(counts == {} for counts in own.values())  # the district's other towns: nothing written for them
 
     # The town's report: submitted by the town itself, or by the district on its behalf.
@@ -89,7 +88,7 @@ async def test_each_party_writing_its_own_or_the_district_on_their_behalf_makes_
     await submit(client, other_district, "district")
     assert Counter(e["on_behalf_of"] for e in await log(client, district)) == {None: 32}
     # The district's own four (its contract, payment, inspection and the funds it allocated) on no one's behalf;
-    # the log counts the problem's resolution the town's rows could not, and the town's report.
+    # the town's report is the town's, submitted on its behalf.
     assert Counter(e["on_behalf_of"] for e in await log(client, other_district)) == \
         {"station": 17, "town": 11, None: 4}
 

@@ -5,7 +5,8 @@ import orjson
 
 from domain.duties import Level
 from domain.events import RecordEvent
-from tests.unit.support import XIAGANG, History, context, service, station, void
+from projections.projector import Projector
+from tests.unit.support import XIAGANG, History, context, problem_resolved, progress, service, station, void
 from writes.ledger import event_mapper
 
 STATION_CTX = context(town_scope=XIAGANG, level=Level.station)
@@ -63,3 +64,17 @@ def test_an_event_stored_before_the_rule_reads_as_written_by_its_owner():
     mapper = event_mapper()
     stored = mapper.to_stored_event(event)
     assert mapper.to_domain_event(stored).on_behalf_of is None
+
+
+def test_each_record_s_period_row_keeps_whose_behalf_it_was_written_on_and_a_resolution_its_note_s_town():
+    history = History()
+    history.write(station(), ctx=DISTRICT_CTX)
+    note = progress()
+    [noted] = history.write(note, ctx=STATION_CTX)
+    [resolved] = history.write(problem_resolved(note.id), ctx=DISTRICT_CTX)
+    rows = Projector({}, {}, {}).project([(2, noted), (3, resolved)]).record_periods
+    assert [(row[2], row[4], row[5]) for row in rows] == [("progress_reported", XIAGANG, None),
+                                                          ("problem_resolved", XIAGANG, "town")]
+    # The note projected by an earlier batch: its town is given.
+    [(_, _, _, _, town, _)] = Projector({}, {}, {}, {note.id: XIAGANG}).project([(3, resolved)]).record_periods
+    assert town == XIAGANG

@@ -117,10 +117,20 @@ function complianceCell(compliance) {
   return h("ul", { class: "gaps" }, compliance.gaps.map((gap) => h("li", {}, gap)));
 }
 
+// The period's records of a town entered by a level above for their owner (the report's on_behalf).
+const OWNER_LABELS = { station: "服务站(承接方)", town: "镇(街道)" };
+
+function onBehalfNote(onBehalf) {
+  const entries = Object.entries(onBehalf || {});
+  if (!entries.length) return null;
+  return h("div", { class: "note on-behalf" },
+    `代录：${entries.map(([owner, n]) => `${OWNER_LABELS[owner] || owner} ${count(n)} 条`).join("、")}`);
+}
+
 function townsTable(report, reload) {
   const row = (town) => h("tr", {},
     h("td", {}, h("a", { href: "#", onclick: (e) => { e.preventDefault(); openTown(town.town); } }, town.name),
-      h("div", { class: "note mono" }, town.town)),
+      h("div", { class: "note mono" }, town.town), onBehalfNote(town.on_behalf)),
     h("td", {}, statusBadge(town.status), town.return_reason ? h("div", { class: "note bad" }, town.return_reason) : null),
     h("td", {}, timelinessBadge(town.timeliness), h("div", { class: "note" }, timelinessText(town.timeliness))),
     h("td", {}, complianceCell(town.compliance)),
