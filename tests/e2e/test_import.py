@@ -32,7 +32,6 @@ def demo_file(runtime, district, tmp_path: Path, services: int = 150) -> tuple[P
                     continue
                 f.write(json.dumps({"district": code, **record}, ensure_ascii=False) + "\n")
                 lines += 1
-    assert left_out, "the demo year has city inspections for the district's file to leave out"
     return path, lines
 
 
