@@ -139,10 +139,11 @@ async def progress(database_url, runtime, pool):  # noqa: F811
 
 
 async def caught_up(worker: ProjectionWorker, progress: Progress, pool, district: str) -> None:  # noqa: F811
-    """The district projected, and the notices of its batches heard."""
+    """The district projected, and the notices of its batches heard (kept only for a district
+    waited for: waited for before the batches, whose notices may be heard while they run)."""
+    heard = progress.changed[district]
     await worker.catch_up(district)
     head = await pool.fetchval("SELECT position FROM reports.tracking WHERE district = $1", district)
-    heard = progress.changed[district]
     while progress.heard.get(district, 0) < head:  # notices wake and tell the cache; positions are read
         heard.clear()  # nothing is heard between the look and the clear: one thread, no await
         await asyncio.wait_for(heard.wait(), 10)
