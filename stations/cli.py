@@ -302,9 +302,9 @@ def audit_verify_bundle(
         raise typer.Exit(1)
     if not verdict.trusted:
         console.print("[yellow]? 审计包自洽，但未给出可信公钥 / the bundle holds together, but no trusted key was"
-                      " given (--key)[/]")
+                      " given (--key)[/]", soft_wrap=True)
         raise typer.Exit(3)
-    console.print("[green]✓ 审计包验证通过，每个数字均已复算 / the bundle verifies: every figure recomputed[/]")
+    console.print("[green]✓ 审计包验证通过，每个数字均已复算 / the bundle verifies: every figure recomputed[/]", soft_wrap=True)
 
 
 @app.command("move-district")
