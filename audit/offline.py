@@ -139,7 +139,12 @@ def _verify(bundle: Any, keys: dict[str, Ed25519PublicKey] | None, verdict: Verd
         verdict.problems.append(f"the checkpoint is district {checkpoint['district']}'s, the bundle district {district}'s")
     _check_signature(bundle, checkpoint, keys, verdict)
     events = _check_log(_need(bundle, "events", list, ""), checkpoint, district, verdict)
-    _check_report(_need(bundle, "report", dict, ""), events, period, version, verdict)
+    if verdict.problems:  # the events are not the signed log: nothing computed from them would prove anything
+        return
+    try:
+        _check_report(_need(bundle, "report", dict, ""), events, period, version, verdict)
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+        raise Malformed(f"the report is malformed where the verifier reads it: {exc!r}") from None
 
 
 def _check_signature(bundle: dict, c: dict, keys: dict[str, Ed25519PublicKey] | None, verdict: Verdict) -> None:
@@ -226,6 +231,8 @@ def _check_report(report: dict, events: list[tuple[int, str, dict]], period: str
     if report.get("digest") != frozen.get("figures", {}).get("digest"):
         verdict.problems.append(f"report.digest is not the digest the log froze at position {at}")
     _check_children(events, period, cut, children, at, verdict)
+    _check_projects(_need(report, "projects_detail", list, where), events, period, cut, towns, frozen.get("position", 0),
+                    verdict)
     for key, value in frozen.get("figures", {}).items():  # the rest of the report, as the log froze it
         if key not in SERVED and report.get(key) != value:
             verdict.problems.append(f"report.{key} is not as the log froze it at position {at}")
@@ -276,3 +283,30 @@ def _check_children(events: list[tuple[int, str, dict]], period: str, cut: dict,
             verdict.problems.append(f"children[{code}].digest is not the digest of the figures the log approved")
     if named != set(cut):
         verdict.problems.append("report.cut and report.children name different towns")
+
+
+def _check_projects(items: list, events: list[tuple[int, str, dict]], period: str, cut: dict, towns: list,
+                    frozen: int, verdict: Verdict) -> None:
+    """Funds by project: each town's projects as the log stood at its cut, the district's own (a
+    purchase for several towns) at the position the version froze; none missing, each line replayed."""
+    mine = {row.get("town") for row in towns}
+    listed: dict[str, set[str]] = {}  # the scope (a town, or '' for the district's own) -> its projects
+    for item in items:
+        project, town = _need(item, "project", str, "report.projects_detail[]."), item.get("town") or ""
+        if not isinstance(town, str):
+            raise Malformed(f"report.projects_detail[{project}].town is malformed")
+        listed.setdefault(town if town in mine else "", set()).add(project)
+        at = cut.get(town, frozen if town not in mine else None)
+        where = f"projects_detail[{project}]"
+        if at is None:
+            verdict.problems.append(f"{where}: town {town} is not in the cut, its projects count nowhere")
+        elif project not in replay.projects_at(events, at):
+            verdict.problems.append(f"{where}: the log holds no such contract at position {at}")
+        else:
+            stated = {"amount": item.get("amount"), "fund_lines": item.get("fund_lines")}
+            verdict.problems += replay.differences(where, stated, replay.project_funds(events, period, project, at))
+    for town, at in [("", frozen), *cut.items()]:
+        held = {p for p, s in replay.projects_at(events, at).items() if (s.get("town") or "") == town}
+        for project in sorted(held - listed.get(town, set())):
+            verdict.problems.append(f"projects_detail[{project}]: the log holds this contract"
+                                    f"{f' of town {town}' if town else ''} at position {at}, the report omits it")

@@ -133,6 +133,33 @@ def district_projects(events: list[tuple[int, str, dict]], period: str, up_to: i
     return counted
 
 
+def projects_at(events: list[tuple[int, str, dict]], up_to: int) -> dict[str, dict]:
+    """The standing contracts at a position, by project."""
+    return {s["project"]: s for kind, s in standing(events, up_to) if kind == "Project.Contracted"}
+
+
+def project_funds(events: list[tuple[int, str, dict]], period: str, project: str, up_to: int) -> dict[str, str]:
+    """A project's budget and spending by fund source at a position, as `projects_detail` lists them:
+    the contract's amount, each source's budget (its fund lines summed), the spending dated in the
+    half year, and the spending dated up to its end."""
+    start, end = half_year(period)
+    records = standing(events, up_to)
+    contract = next(s for kind, s in records if kind == "Project.Contracted" and s["project"] == project)
+    lines: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+    for line in contract["funds"]:
+        lines[line["source"]][0] += Decimal(line["amount"])
+    for kind, s in records:
+        if kind == "Project.FundSpent" and s["project"] == project and s["source"] in lines:
+            on = day(s["occurred_on"])
+            lines[s["source"]][1] += Decimal(s["amount"]) if start <= on <= end else 0
+            lines[s["source"]][2] += Decimal(s["amount"]) if on <= end else 0
+    flat = {"amount": money(Decimal(contract["amount"]))}
+    for source, (budget, in_period, to_date) in lines.items():
+        flat |= {f"fund_lines.{source}.budget": money(budget), f"fund_lines.{source}.spent_in_period": money(in_period),
+                 f"fund_lines.{source}.spent_to_date": money(to_date)}
+    return flat
+
+
 def flatten(value: Any, path: str = "") -> dict[str, Any]:
     """A nested figures object as figure path -> value."""
     if not isinstance(value, dict):

@@ -114,6 +114,10 @@ async def test_each_alteration_fails_with_exit_1_and_is_named(client, district, 
         ("an event of another district spliced in", {**written, "events": [*events[:service], spliced,
                                                                             *events[service + 1:]]}, keyring,
          f"is of town {other_district.town}, not of district {district.code}: spliced in"),
+        ("a project left out", edited(written, ["report", "projects_detail"], lambda items: items[1:]), keyring,
+         f"projects_detail[{report['projects_detail'][0]['project']}]: the log holds this contract"),
+        ("a compliance that is not one", edited(written, ["report", "towns", row, "compliance", "gap_codes"],
+                                                lambda _: 7), keyring, "the report is malformed where the verifier"),
         ("a truncated file", text[: len(text) // 2], keyring, "the bundle is not complete JSON"),
         ("an event without its topic", edited(written, ["events", 3], lambda e: {k: v for k, v in e.items()
                                                                                    if k != "topic"}), keyring,
@@ -126,15 +130,19 @@ async def test_each_alteration_fails_with_exit_1_and_is_named(client, district, 
 
 
 async def test_a_random_figure_altered_anywhere_is_named(client, district, app_runtime, tmp_path):
-    """Property-style: any figure of the report or of a town's row, altered, fails naming its path."""
+    """Property-style: any figure of the report, of a town's row or of a project's fund lines, altered,
+    fails naming its path."""
     written, keyring = await exported(client, district, app_runtime, tmp_path)
     report = written["report"]
     paths = [(["report", "figures", *p.split(".")], f"figures.{p}") for p in flatten(report["figures"])]
     for i, row in enumerate(report["towns"]):
         paths += [(["report", "towns", i, "figures", *p.split(".")], f"towns[{row['town']}].figures.{p}")
                   for p in flatten(row["figures"])]
+    for i, item in enumerate(report["projects_detail"]):  # funds by project
+        paths += [(["report", "projects_detail", i, *p.split(".")], f"projects_detail[{item['project']}].{p}")
+                  for p in flatten({"amount": item["amount"], "fund_lines": item["fund_lines"]})]
     rng = random.Random(30)
-    for path, name in rng.sample(paths, 40):
+    for path, name in rng.sample(paths, 60):
         bad = edited(written, path, altered)
         problems = offline.verify_bundle(_written(tmp_path, bad), keyring).problems
         assert problems and problems[0].startswith(f"{name}: the events give"), (name, problems[:2])
