@@ -22,17 +22,23 @@ from tests.integration.halfyear import generate
 from tests.support import approve_towns, bearer, caught_up, record, signed
 
 
-async def exported(client, district, app_runtime, tmp_path: Path, seed: int = 31) -> tuple[dict[str, Any], Path]:
-    """A seeded year recorded, every town approved, the district's report submitted: its bundle,
-    and a keyring trusting the key that signed it."""
+async def exported(client, district, app_runtime, tmp_path: Path, seed: int = 31, towns: list[str] | None = None,
+                   version: str = "submitted") -> tuple[dict[str, Any], Path]:
+    """A seeded year recorded, the towns approved (all unless named: the others go missing), the
+    district's report submitted (and approved by the city for `approved`): its bundle, and a keyring
+    trusting the key that signed it."""
     for batch in generate(district, seed=seed, services=120):
         await record(client, district, batch)
-    await approve_towns(client, district)
+    await approve_towns(client, district, towns)
+    missing = {} if towns is None else {"incomplete_reason": "丙镇未按期报送"}
     answer = await caught_up(lambda: client.post(f"/v1/districts/{district.code}/reports/2025H1/submit",
-                                                 headers=bearer("district", district.code)))
+                                                 json=missing or None, headers=bearer("district", district.code)))
     assert answer.status_code == 200, answer.text
+    if version == "approved":
+        answer = await client.post(f"/v1/city/reports/2025H1/districts/{district.code}/approve", headers=bearer("city"))
+        assert answer.status_code == 200, answer.text
     await signed(client, answer.json())
-    written = await bundle.export(app_runtime, district.code, "2025H1", "submitted")
+    written = await bundle.export(app_runtime, district.code, "2025H1", version)
     keyring = tmp_path / "keyring.pem"
     keyring.write_text(public_pem(app_runtime.keyring()[written["checkpoint"]["key_id"]]))
     return written, keyring
@@ -72,6 +78,21 @@ async def test_the_verifier_recomputes_the_service_report_exactly(client, distri
     assert code == 0 and "every figure recomputed" in output, output
     code, output = verify(tmp_path, written)
     assert code == 3 and "no trusted key" in output, "the bundle's own key is never trusted by itself"
+
+
+async def test_an_approved_bundle_without_every_town_verifies(client, district, app_runtime, tmp_path):
+    first, second, third = district.towns
+    written, keyring = await exported(client, district, app_runtime, tmp_path, towns=[first, second],
+                                      version="approved")
+    assert set(written["report"]["cut"]) == {first, second}
+    missing = next(t for t in written["report"]["towns"] if t["town"] == third)["figures"]
+    assert missing["person_times"] == 0 and missing["funds_spent"] == "0.00", "a town outside the cut counts nothing"
+
+    code, output = verify(tmp_path, written, keyring)
+    assert code == 0, output
+    counted = edited(written, ["report", "towns", 2, "figures", "person_times"], lambda _: 5)
+    code, output = verify(tmp_path, counted, keyring)
+    assert code == 1 and output.startswith(f"✗ towns[{third}].figures.person_times: the events give 0"), output
 
 
 async def test_each_alteration_fails_with_exit_1_and_is_named(client, district, other_district, app_runtime,
