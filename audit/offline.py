@@ -142,7 +142,7 @@ def _verify(bundle: Any, keys: dict[str, Ed25519PublicKey] | None, verdict: Verd
     if verdict.problems:  # the events are not the signed log: nothing computed from them would prove anything
         return
     try:
-        _check_report(_need(bundle, "report", dict, ""), events, period, version, verdict)
+        _check_report(_need(bundle, "report", dict, ""), replay.Log(events), period, version, verdict)
     except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
         raise Malformed(f"the report is malformed where the verifier reads it: {exc!r}") from None
 
@@ -202,43 +202,43 @@ def _check_log(items: list, c: dict, district: str, verdict: Verdict) -> list[tu
     return events
 
 
-def _frozen(events: list[tuple[int, str, dict]], kinds: tuple[str, ...], period: str, town: str,
+def _frozen(log: replay.Log, kinds: tuple[str, ...], period: str, town: str,
             before: int) -> tuple[int, dict] | None:
     """The last event of the report's chain of one of `kinds` for the town ('': the district) below a position."""
     found = None
-    for position, kind, state in events:
+    for position, kind, state in log.events:
         if position < before and kind in kinds and state.get("period") == period and state.get("town") == town:
             found = (position, state)
     return found
 
 
-def _check_report(report: dict, events: list[tuple[int, str, dict]], period: str, version: str,
+def _check_report(report: dict, log: replay.Log, period: str, version: str,
                   verdict: Verdict) -> None:
     where = "report."
     figures, towns = _need(report, "figures", dict, where), _need(report, "towns", list, where)
     cut, children = _need(report, "cut", dict, where), _need(report, "children", list, where)
     if _need(report, "period", str, where) != period:
         verdict.problems.append(f"report.period is {report['period']}, the bundle's period {period}")
-    submitted = _frozen(events, SUBMISSIONS[version], period, "", float("inf"))
+    submitted = _frozen(log, SUBMISSIONS[version], period, "", float("inf"))
     if submitted is None:
         verdict.problems.append(f"the log holds no {version} version of the district's report for {period}")
         return
     at, frozen = submitted
-    replayed = _replayed(events, period, cut, towns, frozen.get("position", 0), verdict)
+    replayed = _replayed(log, period, cut, towns, frozen.get("position", 0), verdict)
     verdict.problems += replay.differences("figures", figures, replayed)
     if figures_digest(figures) != report.get("digest"):
         verdict.problems.append("report.digest is not the digest of report.figures")
     if report.get("digest") != frozen.get("figures", {}).get("digest"):
         verdict.problems.append(f"report.digest is not the digest the log froze at position {at}")
-    _check_children(events, period, cut, children, at, verdict)
-    _check_projects(_need(report, "projects_detail", list, where), events, period, cut, towns, frozen.get("position", 0),
+    _check_children(log, period, cut, children, at, verdict)
+    _check_projects(_need(report, "projects_detail", list, where), log, period, cut, towns, frozen.get("position", 0),
                     verdict)
     for key, value in frozen.get("figures", {}).items():  # the rest of the report, as the log froze it
         if key not in SERVED and report.get(key) != value:
             verdict.problems.append(f"report.{key} is not as the log froze it at position {at}")
 
 
-def _replayed(events: list[tuple[int, str, dict]], period: str, cut: dict, towns: list, frozen: int,
+def _replayed(log: replay.Log, period: str, cut: dict, towns: list, frozen: int,
               verdict: Verdict) -> dict[str, Any]:
     """The district's figures from the events: its towns' at their cut, summed, with the district's own
     count of projects at the position its submission froze; each town's row checked on the way."""
@@ -249,7 +249,7 @@ def _replayed(events: list[tuple[int, str, dict]], period: str, cut: dict, towns
         position = cut.get(town)
         if position is not None and not isinstance(position, int):
             raise Malformed(f"report.cut.{town} is not a position")
-        found = replay.town_figures(events, period, town, position) if position is not None else replay.Figures()
+        found = replay.town_figures(log, period, town, position) if position is not None else replay.Figures()
         flat = found.as_report()
         if position is not None:  # a station and its compliance are judged by the guide's rules, not replayed
             gaps = _need(row, "compliance", dict, f"report.towns[{town}].")
@@ -261,17 +261,17 @@ def _replayed(events: list[tuple[int, str, dict]], period: str, cut: dict, towns
     unknown = set(cut) - {row.get("town") for row in towns}
     if unknown:
         verdict.problems.append(f"report.cut names towns without a row: {', '.join(sorted(unknown))}")
-    return {**total.as_report(), **stations, **replay.district_projects(events, period, frozen)}
+    return {**total.as_report(), **stations, **replay.district_projects(log, period, frozen)}
 
 
-def _check_children(events: list[tuple[int, str, dict]], period: str, cut: dict, children: list, at: int,
+def _check_children(log: replay.Log, period: str, cut: dict, children: list, at: int,
                     verdict: Verdict) -> None:
     """Each town cut is one the log approved at that position, with the digest of what it approved."""
     named = set()
     for child in children:
         code = _need(child, "code", str, "report.children[].")
         named.add(code)
-        approved = _frozen(events, ("Report.Approved",), period, code, at)
+        approved = _frozen(log, ("Report.Approved",), period, code, at)
         if approved is None:
             verdict.problems.append(f"children[{code}]: the log holds no approval of town {code} before position {at}")
             continue
@@ -285,7 +285,7 @@ def _check_children(events: list[tuple[int, str, dict]], period: str, cut: dict,
         verdict.problems.append("report.cut and report.children name different towns")
 
 
-def _check_projects(items: list, events: list[tuple[int, str, dict]], period: str, cut: dict, towns: list,
+def _check_projects(items: list, log: replay.Log, period: str, cut: dict, towns: list,
                     frozen: int, verdict: Verdict) -> None:
     """Funds by project: each town's projects as the log stood at its cut, the district's own (a
     purchase for several towns) at the position the version froze; none missing, each line replayed."""
@@ -300,13 +300,13 @@ def _check_projects(items: list, events: list[tuple[int, str, dict]], period: st
         where = f"projects_detail[{project}]"
         if at is None:
             verdict.problems.append(f"{where}: town {town} is not in the cut, its projects count nowhere")
-        elif project not in replay.projects_at(events, at):
+        elif project not in replay.projects_at(log, at):
             verdict.problems.append(f"{where}: the log holds no such contract at position {at}")
         else:
             stated = {"amount": item.get("amount"), "fund_lines": item.get("fund_lines")}
-            verdict.problems += replay.differences(where, stated, replay.project_funds(events, period, project, at))
+            verdict.problems += replay.differences(where, stated, replay.project_funds(log, period, project, at))
     for town, at in [("", frozen), *cut.items()]:
-        held = {p for p, s in replay.projects_at(events, at).items() if (s.get("town") or "") == town}
+        held = {p for p, s in replay.projects_at(log, at).items() if (s.get("town") or "") == town}
         for project in sorted(held - listed.get(town, set())):
             verdict.problems.append(f"projects_detail[{project}]: the log holds this contract"
                                     f"{f' of town {town}' if town else ''} at position {at}, the report omits it")

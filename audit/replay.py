@@ -75,17 +75,28 @@ def half_year(period: str) -> tuple[date, date]:
     return (date(year, 1, 1), date(year, 6, 30)) if period.endswith("H1") else (date(year, 7, 1), date(year, 12, 31))
 
 
-def standing(events: list[tuple[int, str, dict]], up_to: int) -> list[tuple[str, dict]]:
-    """The records standing at position `up_to`: (type, state) in log order."""
-    seen = [(kind, state) for position, kind, state in events if position <= up_to]
-    voided = {state["record"] for kind, state in seen if kind.endswith(".RecordVoided")}
-    return [(kind, state) for kind, state in seen if not kind.endswith(".RecordVoided") and state.get("record_id") not in voided]
+class Log:
+    """The events in log order, and what stands at each position asked about (a few: the cut's
+    and the version's), worked out once."""
+
+    def __init__(self, events: list[tuple[int, str, dict]]):
+        self.events = events
+        self._standing: dict[int, list[tuple[str, dict]]] = {}
+
+    def standing(self, up_to: int) -> list[tuple[str, dict]]:
+        """The records standing at position `up_to`: (type, state) in log order."""
+        if up_to not in self._standing:
+            seen = [(kind, state) for position, kind, state in self.events if position <= up_to]
+            voided = {state["record"] for kind, state in seen if kind.endswith(".RecordVoided")}
+            self._standing[up_to] = [(kind, state) for kind, state in seen if not kind.endswith(".RecordVoided")
+                                     and state.get("record_id") not in voided]
+        return self._standing[up_to]
 
 
-def town_figures(events: list[tuple[int, str, dict]], period: str, town: str, up_to: int) -> Figures:
+def town_figures(log: Log, period: str, town: str, up_to: int) -> Figures:
     """The town's figures for the half year from the log at position `up_to`."""
     start, end = half_year(period)
-    records = standing(events, up_to)
+    records = log.standing(up_to)
     found = Figures()
     contracts = {s["project"]: s for kind, s in records if kind == "Project.Contracted"}
     exits = {s["project"]: day(s["exited_on"]) for kind, s in records if kind == "Project.ProviderExited"}
@@ -121,10 +132,10 @@ def running(contract: dict, exited: date | None, start: date, end: date) -> bool
     return day(contract["contract_start"]) <= end and last >= start
 
 
-def district_projects(events: list[tuple[int, str, dict]], period: str, up_to: int) -> dict[str, int]:
+def district_projects(log: Log, period: str, up_to: int) -> dict[str, int]:
     """The district's own count of projects running in the half year: each once, shared or not."""
     start, end = half_year(period)
-    records = standing(events, up_to)
+    records = log.standing(up_to)
     exits = {s["project"]: day(s["exited_on"]) for kind, s in records if kind == "Project.ProviderExited"}
     counted = {"projects.core": 0, "projects.linked": 0}
     for kind, s in records:
@@ -133,17 +144,17 @@ def district_projects(events: list[tuple[int, str, dict]], period: str, up_to: i
     return counted
 
 
-def projects_at(events: list[tuple[int, str, dict]], up_to: int) -> dict[str, dict]:
+def projects_at(log: Log, up_to: int) -> dict[str, dict]:
     """The standing contracts at a position, by project."""
-    return {s["project"]: s for kind, s in standing(events, up_to) if kind == "Project.Contracted"}
+    return {s["project"]: s for kind, s in log.standing(up_to) if kind == "Project.Contracted"}
 
 
-def project_funds(events: list[tuple[int, str, dict]], period: str, project: str, up_to: int) -> dict[str, str]:
+def project_funds(log: Log, period: str, project: str, up_to: int) -> dict[str, str]:
     """A project's budget and spending by fund source at a position, as `projects_detail` lists them:
     the contract's amount, each source's budget (its fund lines summed), the spending dated in the
     half year, and the spending dated up to its end."""
     start, end = half_year(period)
-    records = standing(events, up_to)
+    records = log.standing(up_to)
     contract = next(s for kind, s in records if kind == "Project.Contracted" and s["project"] == project)
     lines: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
     for line in contract["funds"]:
