@@ -2,6 +2,7 @@
 library, `cryptography` and `audit/replay.py` (docs/audit.md, "The offline bundle").
 
     stations audit verify-bundle FILE --key KEYRING
+    python -m audit.offline FILE --key KEYRING      (the same, with nothing of the service loaded)
 
 1. The checkpoint is signed by a trusted key: one of KEYRING's (the bundle's own key proves
    nothing by itself). Without --key everything else is checked and the answer is "unproven".
@@ -12,11 +13,13 @@ library, `cryptography` and `audit/replay.py` (docs/audit.md, "The offline bundl
    the towns cut are those whose approval the log holds at that position, with that digest.
 """
 
+import argparse
 import base64
 import binascii
 import hashlib
 import json
 from dataclasses import dataclass, field
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -310,3 +313,26 @@ def _check_projects(items: list, log: replay.Log, period: str, cut: dict, towns:
         for project in sorted(held - listed.get(town, set())):
             verdict.problems.append(f"projects_detail[{project}]: the log holds this contract"
                                     f"{f' of town {town}' if town else ''} at position {at}, the report omits it")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m audit.offline FILE --key KEYRING`: the same check as `stations audit verify-bundle`,
+    with nothing of the service loaded; exit 0 verified, 1 something does not hold, 2 usage, 3 no key."""
+    parser = argparse.ArgumentParser(prog="python -m audit.offline", description="verify a stations audit bundle")
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--key", type=Path, help="trusted public keys in PEM, handed over out of band")
+    args = parser.parse_args(argv)
+    verdict = verify_bundle(args.file, args.key)
+    for problem in verdict.problems:
+        print(f"✗ {problem}")
+    if verdict.problems:
+        return 1
+    if not verdict.trusted:
+        print("? the bundle holds together, but no trusted key was given (--key)")
+        return 3
+    print("✓ the bundle verifies: every figure recomputed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

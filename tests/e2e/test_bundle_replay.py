@@ -78,6 +78,9 @@ async def test_the_verifier_recomputes_the_service_report_exactly(client, distri
     assert code == 0 and "every figure recomputed" in output, output
     code, output = verify(tmp_path, written)
     assert code == 3 and "no trusted key" in output, "the bundle's own key is never trusted by itself"
+    # The auditor's own copy runs without the service: the same verdict.
+    assert offline.main([str(tmp_path / "bundle.json"), "--key", str(keyring)]) == 0
+    assert offline.main([str(tmp_path / "bundle.json")]) == 3
 
 
 async def test_an_approved_bundle_without_every_town_verifies(client, district, app_runtime, tmp_path):
