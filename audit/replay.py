@@ -14,8 +14,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-CELL_GROUPS = ("by_domain", "by_recipient_category", "by_service_type", "by_month", "by_village")
-
 
 @dataclass
 class Cell:
