@@ -293,8 +293,7 @@ def audit_verify_bundle(
         key: Annotated[Path | None, typer.Option(help="trusted public keys in PEM (a keyring, as `stations keys`"
                                                       " writes, or the served `pem`), handed over out of band")] = None,
 ) -> None:
-    """Check a bundle offline: the signature, the whole log, and every figure recomputed from the events.
-    Exit 0: verified; 1: something does not hold (named); 3: it holds, but no trusted key was given."""
+    """Check a bundle offline: signature, whole log, every figure recomputed (exit 1 named, 3 no --key)."""
     verdict = offline.verify_bundle(file, key)
     for problem in verdict.problems:
         console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
