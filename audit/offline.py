@@ -196,6 +196,11 @@ def _check_log(items: list, c: dict, district: str, verdict: Verdict) -> list[tu
     if len(items) != c["tree_size"]:
         verdict.problems.append(f"the bundle holds {len(items)} events, the checkpoint signs {c['tree_size']}:"
                                 f" {'some are missing' if len(items) < c['tree_size'] else 'some were added'}")
+        if c["position"] == c["tree_size"]:  # a log whose positions skip no number: name the ones left out
+            absent = sorted(set(range(1, c["tree_size"] + 1)) - {position for position, _, _ in events})
+            if absent:
+                verdict.problems.append(f"positions missing: {', '.join(map(str, absent[:20]))}"
+                                        f"{' ...' if len(absent) > 20 else ''}")
     elif last != c["position"]:
         verdict.problems.append(f"the last event is at position {last}, the checkpoint signs up to {c['position']}")
     if merkle_root(leaves).hex() != c["root"]:

@@ -150,6 +150,8 @@ async def test_each_alteration_fails_with_exit_1_and_is_named(client, district, 
         code, output = verify(tmp_path, bad, key)
         assert code == 1, f"{name}: {output}"
         assert named in output.splitlines()[0], f"{name}: {output}"
+        if name == "a missing event":
+            assert f"positions missing: {events[service]['position']}" in output
         assert "Traceback" not in output
 
 
