@@ -110,6 +110,7 @@ async def test_each_alteration_fails_with_exit_1_and_is_named(client, district, 
     assert len(one_byte) == len(state) and one_byte != state
     stranger = Ed25519PrivateKey.generate().public_key()
     (untrusted := tmp_path / "untrusted.pem").write_text(public_pem(stranger))
+    (garbled := tmp_path / "garbled.pem").write_text("not a key")
     await record(client, other_district, [service_delivered(other_district.town)])
     async with pool.acquire() as conn:
         foreign = await conn.fetchrow(f'SELECT * FROM {SCHEMA}."{events_table(other_district.code)}"'
@@ -135,6 +136,7 @@ async def test_each_alteration_fails_with_exit_1_and_is_named(client, district, 
          f"children[{report['children'][0]['code']}].digest is not the digest of the figures the log approved"),
         ("an untrusted key", written, untrusted,
          f"signed by key {written['checkpoint']['key_id']}, which is not a trusted key"),
+        ("a key file with no key", written, garbled, f"the key file {garbled} holds no Ed25519 public key"),
         ("an event of another district spliced in", {**written, "events": [*events[:service], spliced,
                                                                             *events[service + 1:]]}, keyring,
          f"is of town {other_district.town}, not of district {district.code}: spliced in"),
