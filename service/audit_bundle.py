@@ -1,6 +1,9 @@
-"""Writing an offline audit bundle: a report as submitted, the events behind it, their proofs.
+"""Writing an offline audit bundle: a report as submitted (or approved) and every event of the
+district's log up to the signed checkpoint covering it (docs/audit.md, "The offline bundle").
 
-`audit/offline.py` checks such a bundle with no database and no service.
+`audit/offline.py` checks such a bundle with no database and no service: it recomputes the
+checkpoint's root from all the events, so an event left out or changed is seen, and every figure
+of the report from them.
 """
 
 import base64
@@ -10,12 +13,14 @@ import asyncpg
 
 from audit import checkpoints
 from audit.signing import public_b64
-from kernel import merkle
+from domain.events import stream_id
 from projections.reports import Scope, frozen_version
 from service.runtime import Runtime
 from tenants.event_store import SCHEMA, events_table
 
-FORMAT = "stations-audit-bundle-v1"
+FORMAT = "stations-audit-bundle-v2"
+_TOPICS = {"submitted": ["domain.report:Report.Opened", "domain.report:Report.Submitted"],
+           "approved": ["domain.report:Report.Approved"]}
 
 
 class NothingToExport(LookupError):
@@ -24,7 +29,7 @@ class NothingToExport(LookupError):
 
 async def export(runtime: Runtime, district: str, period: str, version: str) -> dict[str, Any]:
     """The district's report as submitted (or approved), read on its server (the runtime
-    `reading`), with every event behind it and its proof against the checkpoint that covers it."""
+    `reading`), with every event of its log up to the checkpoint that covers it."""
     async with (await runtime.own_reads.of_store(district)).acquire() as conn:
         return await _export(conn, runtime, runtime.scope(district, period), version)
 
@@ -33,19 +38,20 @@ async def _export(conn: asyncpg.Connection, runtime: Runtime, scope: Scope, vers
     report = await frozen_version(conn, scope, "", version)
     if report is None:
         raise NothingToExport(f"district {scope.district} has no {version} report for {scope.period}")
-    signed = report["signed_checkpoint"]
-    if signed is None:
+    # The report's own checkpoint covers the position it froze; the bundle's must cover the event
+    # that froze it too, so the verifier finds the version in the signed log.
+    step = await conn.fetchval(
+        f'SELECT max(notification_id) FROM {SCHEMA}."{events_table(scope.district)}"'
+        f" WHERE originator_id = $1 AND topic = ANY($2::text[])",
+        stream_id(scope.district, "report", f"{scope.period}/district"), _TOPICS[version])
+    found = None if step is None else await checkpoints.covering(conn, scope.district, step)
+    if found is None:
         raise NothingToExport(f"no signed checkpoint covers the {version} report yet")
-    frozen = report["checkpoint"]["position"]
-    positions = [r["position"] for r in await conn.fetch(
-        "SELECT position FROM record_periods WHERE district = $1 AND period = $2 AND position <= $3"
-        " ORDER BY position", scope.district, scope.period, frozen)]
+    signed = found.as_json()
     rows = await conn.fetch(
         f'SELECT notification_id, originator_id, originator_version, topic, state FROM {SCHEMA}.'
-        f'"{events_table(scope.district)}" WHERE notification_id = ANY($1) ORDER BY notification_id', positions)
+        f'"{events_table(scope.district)}" WHERE notification_id <= $1 ORDER BY notification_id', signed["position"])
     chained = await checkpoints.leaves(conn, scope.district, signed["position"])
-    leaves = [leaf for _, leaf, _ in chained]
-    index_of = {position: i for i, (position, _, _) in enumerate(chained)}
     return {
         "format": FORMAT,
         "district": scope.district,
@@ -60,8 +66,8 @@ async def _export(conn: asyncpg.Connection, runtime: Runtime, scope: Scope, vers
             "version": row["originator_version"],
             "topic": row["topic"],
             "state": base64.b64encode(bytes(row["state"])).decode(),
-            "index": index_of[row["notification_id"]],
-            "proof": [h.hex() for h in merkle.inclusion_proof(leaves, index_of[row["notification_id"]])],
-        } for row in rows],
+            "index": index,
+            "leaf": leaf.hex(),
+        } for index, (row, (_, leaf, _)) in enumerate(zip(rows, chained, strict=True))],
     }
 

@@ -293,15 +293,22 @@ def audit_export(district: Annotated[str, typer.Option(help="district code")],
 
 
 @audit_app.command("verify-bundle")
-def audit_verify_bundle(file: Annotated[Path, typer.Argument(help="a bundle written by `stations audit export`")]
-                        ) -> None:
-    """Check a bundle offline: signature, inclusion proofs, and the figures against the events."""
-    problems = offline.verify_bundle(file)
-    for problem in problems:
-        console.print(f"[red]✗[/] {problem}")
-    if problems:
+def audit_verify_bundle(
+        file: Annotated[Path, typer.Argument(help="a bundle written by `stations audit export`")],
+        key: Annotated[Path | None, typer.Option(help="trusted public keys in PEM (a keyring, as `stations keys`"
+                                                      " writes, or the served `pem`), handed over out of band")] = None,
+) -> None:
+    """Check a bundle offline: signature, whole log, every figure recomputed (exit 1 named, 3 no --key)."""
+    verdict = offline.verify_bundle(file, key)
+    for problem in verdict.problems:
+        console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
+    if verdict.problems:
         raise typer.Exit(1)
-    console.print("[green]✓ 审计包验证通过 / the bundle verifies[/]")
+    if not verdict.trusted:
+        console.print("[yellow]? 审计包自洽，但未给出可信公钥 / the bundle holds together, but no trusted key was"
+                      " given (--key)[/]", soft_wrap=True)
+        raise typer.Exit(3)
+    console.print("[green]✓ 审计包验证通过，每个数字均已复算 / the bundle verifies: every figure recomputed[/]", soft_wrap=True)
 
 
 @app.command("move-district")

@@ -7,7 +7,7 @@ import json
 from audit import checkpoints, offline, verify
 from kernel import merkle
 from service import audit_bundle as bundle
-from audit.signing import public_key_from_b64
+from audit.signing import public_key_from_b64, public_pem
 from projections import connections, lineage
 from tests.builders import fund_spent, project_contracted, record_voided, service_delivered
 from tests.support import approve_towns, bearer, caught_up, record, signed
@@ -78,23 +78,27 @@ async def test_a_bundle_verifies_offline_and_fails_after_any_change(client, dist
     await client.get(f"/v1/districts/{district.code}/reports/2025H1", headers=bearer("district", district.code),
                      params={"min_position": submitted["position"]})  # the submission is projected
     written = await bundle.export(app_runtime, district.code, "2025H1", "submitted")
-    path = tmp_path / "bundle.json"
+    path, keyring = tmp_path / "bundle.json", tmp_path / "keyring.pem"
     path.write_text(json.dumps(written, ensure_ascii=False))
+    keyring.write_text(public_pem(app_runtime.keyring()[written["checkpoint"]["key_id"]]))
 
-    assert offline.verify_bundle(path) == []
-    assert len(written["events"]) == 5 and written["report"]["figures"]["person_times"] == 2
+    assert offline.verify_bundle(path, keyring).problems == []
+    assert offline.verify_bundle(path, keyring).trusted
+    # The whole log up to the checkpoint, the submission included.
+    assert [e["position"] for e in written["events"]] == list(range(1, written["checkpoint"]["tree_size"] + 1))
+    assert written["report"]["figures"]["person_times"] == 2
 
     state = bytearray(base64.b64decode(written["events"][0]["state"]))
     state[10] ^= 1
     tampered = {**written, "events": [{**written["events"][0], "state": base64.b64encode(state).decode()},
                                       *written["events"][1:]]}
     path.write_text(json.dumps(tampered, ensure_ascii=False))
-    assert offline.verify_bundle(path)
+    assert offline.verify_bundle(path, keyring).problems
 
     lying = {**written, "report": {**written["report"], "figures": {**written["report"]["figures"],
                                                                     "person_times": 3}}}
     path.write_text(json.dumps(lying, ensure_ascii=False))
-    assert any("person_times" in p for p in offline.verify_bundle(path))
+    assert offline.verify_bundle(path, keyring).problems[0].startswith("figures.person_times: the events give 2")
 
 
 async def test_lineage_adds_up_to_each_figure(client, district, monkeypatch):
