@@ -115,11 +115,12 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
         port = s.getsockname()[1]
     data_dir = Path(tempfile.mkdtemp(prefix="stations-bench-data-"))
     environment = {**os.environ, "STATIONS_DATABASE_URL": database_url, "STATIONS_JWT_SECRET": SECRET,
-                   "STATIONS_READER_DATABASE_URL": with_login(database_url, "stations_reader"),
                    "STATIONS_ENVIRONMENT": "production", "STATIONS_DATA_DIR": str(data_dir),
                    "STATIONS_SIGNING_KEY_FILE": str(data_dir / "signing-key.pem"),
                    **{f"STATIONS_{k.upper()}": v for k, v in env.items()}}
     environment.pop("DATABASE_URL", None)
+    if environment["STATIONS_ENVIRONMENT"] == "production":  # elsewhere the start gives the reader its login itself
+        environment["STATIONS_READER_DATABASE_URL"] = with_login(database_url, "stations_reader")
     # A production start neither migrates nor makes keys: both come first, as in a deployment.
     for step in (["migrate"], ["keys", "init"]) if environment["STATIONS_ENVIRONMENT"] == "production" else ():
         done = subprocess.run([sys.executable, "-m", "stations.cli", *step], env=environment, capture_output=True,
