@@ -30,6 +30,7 @@ _OTHER_DIGIT = re.compile(r"[^\D0-9]")  # a decimal digit of another script (\d 
 _REFERENCE_SEPARATORS = re.compile(r"[-_.:\s]")
 _LETTER_PREFIX = re.compile(r"^[A-Za-z]{1,8}(?=[0-9])")
 _NUMBER_PART = re.compile(r"[0-9]+[Xx]?")
+_DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?")
 _MOBILE_NUMBER = re.compile(r"(?:0086|86)?1[3-9][0-9]{9}")
 
 KINDS = {"resident_id": ("居民身份证号", "a resident ID number"), "mobile": ("手机号", "a mobile number")}
@@ -66,9 +67,16 @@ def found_in(text: str) -> str | None:
 def in_reference(reference: str) -> str | None:
     """The kind of personal data a reference to a person holds, if any: a mobile or resident ID
     number as a part of it between separators (`R-13912345678-1`, `R-139-1234-5678`,
-    `R-8613912345678`), or behind a letter prefix (`R13912345678`). A keyed hash or a UUID that
-    merely holds a run of digits beside its letters (`R-15594847022f`) is no number and passes."""
-    parts = _REFERENCE_SEPARATORS.split(as_read(reference))
+    `R-8613912345678`), or as a run of digits anywhere in a part (`R13912345678`,
+    `R-13912345678a`). A pseudonym that holds such a run by chance is refused too: the
+    reference cannot tell, and a new pseudonym costs its maker nothing."""
+    read = as_read(reference)
+    for run in _DIGIT_RUN.finditer(read):
+        if is_resident_id(run.group()):
+            return "resident_id"
+        if _MOBILE_NUMBER.fullmatch(run.group().rstrip("Xx")):
+            return "mobile"
+    parts = _REFERENCE_SEPARATORS.split(read)
     parts[0] = _LETTER_PREFIX.sub("", parts[0])
     for first in range(len(parts)):
         number = ""

@@ -217,14 +217,17 @@ def test_person_ref_pseudonymous_is_accepted(ref):
     "R-8613912345678",      # ... behind the country code
     "R-350203-19851231-0026",
     "S:2025:13912345678",
+    "R-13912345678a",       # ... joined to letters: a pseudonym holding one by chance is refused too
+    "h-a13912345678",
+    "R-350203198512310026a",
 ])
 def test_person_ref_id_card_or_mobile_is_rejected(ref):
     rejects(service(recipient_ref=ref), "recipient_ref")
     rejects(staff(person_ref=ref), "person_ref")
 
 
-@pytest.mark.parametrize("ref", ["5f1c2d3e-aaaa-4bbb-8ccc-13912345678f", "R-139123456789", "R-12912345678",
-                                 "h-a13912345678", "R-15594847022f", "R-7f3a9c21", "1391234567812345",
+@pytest.mark.parametrize("ref", ["5f1c2d3e-aaaa-4bbb-8ccc-139123456789", "R-139123456789", "R-12912345678",
+                                 "h-a1391234567", "R-1559484702f", "R-7f3a9c21", "1391234567812345",
                                  "R-2025-0318-0001", "S-350203001-000000001",
                                  "350203198512310027"])  # 18 digits, but no ID number: wrong check digit
 def test_a_reference_merely_holding_a_digit_run_is_accepted(ref):
