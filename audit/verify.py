@@ -195,13 +195,18 @@ async def verify(conn: asyncpg.Connection, district: str, keys: Mapping[str, Ed2
 
     # A checkpoint at or after a step commits to it (its own may have been deleted: the witnesses say so).
     last_signed = max((c.position for c in stored), default=0)
-    asked = {r["position"] for r in await conn.fetch(
-        "SELECT position FROM audit.checkpoint_requests WHERE district = $1", district)}
+    asked = {r["position"]: r["asked_at"] for r in await conn.fetch(
+        "SELECT position, asked_at FROM audit.checkpoint_requests WHERE district = $1", district)}
     for position in steps:
         if position <= last_signed:
             continue
-        if position in asked:
+        if position in asked and asked[position] >= clock.now() - grace:
             result.pending.append(position)
+        elif position in asked:  # a request the signer never honoured is no excuse for ever (the writer may insert one)
+            asked_at = f"{asked[position].astimezone(clock.CST):%Y-%m-%d %H:%M}"
+            result.problem(position, f"位置 {position} 的报表流转于 {asked_at} 请求签署，至今没有检查点",
+                           f"the report step at position {position} was asked to be signed at {asked_at} CST"
+                           " and still has no checkpoint")
         else:
             result.problem(position, f"位置 {position} 的报表流转没有检查点",
                            f"the report step at position {position} has no checkpoint")

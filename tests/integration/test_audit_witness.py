@@ -121,6 +121,12 @@ async def test_a_report_step_without_its_checkpoint_is_caught(conn, runtime, log
     result = await checked(conn, logged.code, trusted(key))
     assert result["ok"] and result["pending"] == [step]
 
+    await conn.execute("UPDATE audit.checkpoint_requests SET asked_at = now() - interval '3 hours'"
+                       " WHERE district = $1 AND position = $2", logged.code, step)  # a request never honoured
+    result = await checked(conn, logged.code, trusted(key))
+    assert not result["ok"] and result["first_bad_position"] == step and result["pending"] == []
+    assert f"the report step at position {step} was asked to be signed at" in details(result)
+
     pool = _OnePool(conn)
     assert await signing.sign_asked(pool, signer) >= 1
     result = await checked(conn, logged.code, trusted(key), tmp_path / "witness")
