@@ -16,6 +16,7 @@ from tenants.event_store import STATEMENT_TIMEOUT
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-in-production"
 SECRET_MIN_BYTES = 32
+SECRET_MIN_DISTINCT = 12  # a random secret of 32 characters holds ~20 distinct ones; "k" * 32 or "abab…" hold few
 MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 DATABASE_URL_MISSING = "STATIONS_DATABASE_URL (or DATABASE_URL) must name the PostgreSQL to use in production."
 READER_DATABASE_URL_MISSING = ("STATIONS_READER_DATABASE_URL must name the login of the API's scoped reads in production:"
@@ -30,6 +31,9 @@ def _weak_secret(secret: str) -> str | None:
     if len(secret.encode()) < SECRET_MIN_BYTES:
         return (f"STATIONS_JWT_SECRET is shorter than {SECRET_MIN_BYTES} bytes; make a strong one with"
                 f" {MAKE_A_SECRET}.")
+    if len(set(secret)) < SECRET_MIN_DISTINCT:
+        return (f"STATIONS_JWT_SECRET repeats a few characters (fewer than {SECRET_MIN_DISTINCT} distinct): it is no"
+                f" random secret; make one with {MAKE_A_SECRET}.")
     return None
 
 

@@ -11,7 +11,7 @@ from stations.app import create_app
 from domain.vocabulary import TERMS
 from stations.settings import Settings
 from tests.builders import service_delivered
-from tests.support import SampleDistrict, bearer, make_district
+from tests.support import TEST_SECRET, SampleDistrict, bearer, make_district
 
 PERIOD = "2025H1"
 
@@ -66,7 +66,7 @@ async def test_the_development_sign_in_does_not_exist_outside_development(client
 def test_with_no_environment_set_the_service_routes_no_sign_in(monkeypatch):
     monkeypatch.delenv("STATIONS_ENVIRONMENT", raising=False)
     settings = Settings(database_url="postgresql://unused@localhost/unused",
-                        reader_database_url="postgresql://stations_reader@localhost/unused", jwt_secret="x" * 40,
+                        reader_database_url="postgresql://stations_reader@localhost/unused", jwt_secret=TEST_SECRET,
                         signing_key_file="/unused/key.pem")
     document = create_app(settings).openapi()
     assert settings.environment == "production"

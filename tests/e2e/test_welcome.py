@@ -8,6 +8,7 @@ from bench.environment import fresh_database, running_service
 from stations import logs, welcome
 from stations.settings import Settings
 from tenants.event_store import server_label
+from tests.support import TEST_SECRET
 
 
 def wait_for(path, text: str, tries: int = 300) -> str:
@@ -35,7 +36,7 @@ def test_a_development_start_migrates_quietly_and_ends_with_where_to_go():
 def test_outside_development_the_block_says_how_to_mint_a_token_and_where_the_data_directory_is(tmp_path):
     embedded = Settings(environment="development", database_url=None, data_dir=tmp_path)
     production = Settings(environment="production", database_url="postgresql://stations_writer@db/stations",
-                          reader_database_url="postgresql://stations_reader@db/stations", jwt_secret="x" * 40, signing_key_file=tmp_path / "key.pem")
+                          reader_database_url="postgresql://stations_reader@db/stations", jwt_secret=TEST_SECRET, signing_key_file=tmp_path / "key.pem")
 
     assert f"数据目录 / data directory  {tmp_path}" in welcome.block(embedded, "http://127.0.0.1:8000")
     said = welcome.facts(production, "http://0.0.0.0:8000")

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from stations.settings import DEVELOPMENT_SECRET, Settings
 
-STRONG = "k" * 32
+STRONG = "kQ7v-Xp2LmZ9aR4tWc8yBn3dFh6jSe1u"
 WELL_SET = {"database_url": "postgresql://db.invalid/stations", "jwt_secret": STRONG,
             "reader_database_url": "postgresql://stations_reader@db.invalid/stations",
             "signing_key_file": "/etc/stations/signing-key.pem"}
@@ -27,8 +27,9 @@ def test_with_nothing_set_the_service_is_production():
     assert Settings(**WELL_SET).environment == "production"
 
 
-@pytest.mark.parametrize("secret", [None, DEVELOPMENT_SECRET, "k" * 31, "密" * 10],
-                         ids=["unset", "the-public-default", "31-bytes", "10-characters-of-30-bytes"])
+@pytest.mark.parametrize("secret", [None, DEVELOPMENT_SECRET, "k" * 31, "密" * 10, "k" * 32, "ab" * 40, "0123456789" * 4],
+                         ids=["unset", "the-public-default", "31-bytes", "10-characters-of-30-bytes", "one-character",
+                              "a-pattern", "ten-digits-over-and-over"])
 def test_production_refuses_a_secret_anyone_could_know_or_guess(secret):
     given = {**WELL_SET, "jwt_secret": secret} if secret else {k: v for k, v in WELL_SET.items() if k != "jwt_secret"}
     with pytest.raises(ValidationError, match="STATIONS_JWT_SECRET") as refused:
