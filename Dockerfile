@@ -14,4 +14,6 @@ ENV STATIONS_ENVIRONMENT=production \
     STATIONS_KEYRING_FILE=/var/lib/stations/keyring.pem
 VOLUME /var/lib/stations /var/lib/stations-keys
 EXPOSE 8000
+# 0.0.0.0 is the container's own network: docker-compose.yml publishes the port on the host's
+# loopback only, for a reverse proxy with TLS in front (STATIONS_PUBLISH_ADDRESS to widen it).
 CMD ["stations", "serve", "--host", "0.0.0.0", "--port", "8000"]
