@@ -207,6 +207,21 @@ async def test_a_return_reason_holding_personal_data_is_refused_and_nothing_chan
                              headers=staff)).json() == log.json()
 
 
+@pytest.mark.parametrize("reason", ["请联系 139 1234 5678", "身份证３５０２０３１９８５１２３１００２６"])
+async def test_an_incomplete_reason_holding_personal_data_is_refused_and_nothing_changes(client, district, reason):
+    staff, city, base = bearer("district", district.code), bearer("city"), f"/v1/districts/{district.code}"
+    written = await client.post(f"{base}/records", json={"records": [service_delivered(district.town)]}, headers=staff)
+    log = await client.get(f"{base}/events", params={"after": written.json()["position"]}, headers=staff)
+
+    answers = [await client.post(f"{base}/reports/2025H1/submit", json={"incomplete_reason": reason}, headers=staff),
+               await client.post("/v1/city/reports/2025H1/submit", json={"incomplete_reason": reason}, headers=city)]
+
+    assert [a.status_code for a in answers] == [422] * 2, [a.text for a in answers]
+    assert all(a.json()["errors"][0]["field"] == "incomplete_reason" for a in answers)
+    assert (await client.get(f"{base}/events", params={"after": written.json()["position"]},
+                             headers=staff)).json() == log.json()
+
+
 # -- exports: a name that looks like a formula stays text ----------------------------------
 
 FORMULAS = ['=HYPERLINK("http://203.0.113.9/x","点此查看")', "+SUM(1,2)", "-2+3", "@cmd", "\tTAB", "\r=1"]
