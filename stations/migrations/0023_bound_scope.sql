@@ -14,7 +14,8 @@ BEGIN
     END IF;
 END
 $$;
-SELECT stations_guard.enter_maintenance('migration 0023: a bound read scope read back without pg_locks');
+-- PERFORM, not SELECT: a step that returns rows has yoyo print them on the start's console.
+DO $$ BEGIN PERFORM stations_guard.enter_maintenance('migration 0023: a bound read scope read back without pg_locks'); END $$;
 
 -- The session's table of bound scopes, if it is the guard's own (its owner is this function's).
 CREATE OR REPLACE FUNCTION stations_guard.bound_table() RETURNS oid
@@ -108,4 +109,4 @@ CREATE OR REPLACE FUNCTION stations_guard.bind_scope(scope text) RETURNS text
     END
     $$;
 
-SELECT stations_guard.leave_maintenance();
+DO $$ BEGIN PERFORM stations_guard.leave_maintenance(); END $$;
