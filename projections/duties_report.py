@@ -62,8 +62,12 @@ def year_lines(project: asyncpg.Record, year: int) -> dict[tuple[str, str], Deci
             for line in json.loads(project["lines"])}
 
 
-def _by_source(lines: dict[str, Decimal]) -> dict[str, str]:
-    return {source: money(lines.get(source, 0)) for source in vocabulary_codes("fund_source")}
+def _by_source(lines: dict[tuple[str, str], Decimal]) -> dict[str, str]:
+    """Fund lines (source, level) summed by source, every level together."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for (source, _), amount in lines.items():
+        sums[source] += amount
+    return {source: money(sums.get(source, 0)) for source in vocabulary_codes("fund_source")}
 
 
 # -- the annual plan against reality ----------------------------------------------------------
@@ -78,19 +82,20 @@ def plan_section(year: int, cutoff: date, plan: asyncpg.Record | None, projects:
     planned_ids = {p["project"] for p in (filed["projects"] if filed else [])}
     contracted = [p for p in in_force_in(year, cutoff, projects) if town is None or p["town"] == town]
     by_id = {p["project"]: p for p in projects}
-    towns: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(lambda: {"planned": defaultdict(Decimal),
+    towns: dict[str, dict[str, dict[tuple[str, str], Decimal]]] = defaultdict(lambda: {"planned": defaultdict(Decimal),
                                                                             "contracted": defaultdict(Decimal)})
     for item in planned:
-        for line in item["funds"]:
-            towns[item["town"]]["planned"][line["source"]] += Decimal(line["amount"])
+        for line in item["funds"]:  # a plan filed before lines had levels plans its own funds
+            towns[item["town"]]["planned"][(line["source"], line.get("level", "own"))] += Decimal(line["amount"])
     for p in contracted:
-        for (source, _), amount in year_lines(p, year).items():
-            towns[p["town"]]["contracted"][source] += amount
-    total = {"planned": defaultdict(Decimal), "contracted": defaultdict(Decimal)}
+        for line, amount in year_lines(p, year).items():
+            towns[p["town"]]["contracted"][line] += amount
+    total: dict[str, dict[tuple[str, str], Decimal]] = {"planned": defaultdict(Decimal),
+                                                         "contracted": defaultdict(Decimal)}
     for sums in towns.values():
         for side in total:
-            for source, amount in sums[side].items():
-                total[side][source] += amount
+            for line, amount in sums[side].items():
+                total[side][line] += amount
     return {
         **_plan_status(year, plan),
         **_planned_against_contracted(total),
@@ -111,11 +116,17 @@ def _plan_status(year: int, plan: asyncpg.Record | None) -> dict[str, Any]:
             "returned_reason": plan["reason"] if plan and status == "returned" else None}
 
 
-def _planned_against_contracted(sums: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
-    return {"planned_amount": money(sum(sums["planned"].values(), Decimal(0))),
-            "contracted_amount": money(sum(sums["contracted"].values(), Decimal(0))),
-            "planned_by_source": _by_source(sums["planned"]),
-            "contracted_by_source": _by_source(sums["contracted"])}
+def _planned_against_contracted(sums: dict[str, dict[tuple[str, str], Decimal]]) -> dict[str, Any]:
+    planned, contracted = sums["planned"], sums["contracted"]
+    sources, levels = vocabulary_codes("fund_source"), vocabulary_codes("fund_level")
+    lines = sorted({*planned, *contracted}, key=lambda line: (sources.index(line[0]), levels.index(line[1])))
+    return {"planned_amount": money(sum(planned.values(), Decimal(0))),
+            "contracted_amount": money(sum(contracted.values(), Decimal(0))),
+            "planned_by_source": _by_source(planned),
+            "contracted_by_source": _by_source(contracted),
+            "lines": [{"source": s, "level": lv, "level_label": label("fund_level", lv),
+                       "planned": money(planned.get((s, lv), 0)), "contracted": money(contracted.get((s, lv), 0))}
+                      for s, lv in lines]}
 
 
 def _item(item: dict[str, Any], project: asyncpg.Record | None, year: int) -> dict[str, Any]:
