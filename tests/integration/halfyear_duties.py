@@ -65,12 +65,27 @@ def _lines(contract: dict[str, Any], year: int) -> list[tuple[str, str, Decimal]
             for line in contract["funds"]]
 
 
+def _town_part(contract: dict[str, Any], town: str, lines: list[tuple[str, str, Decimal]]) -> list[tuple[str, str, Decimal]]:
+    """The town's part of a contract's lines: a purchase for several towns splits each line as its
+    amount is split between the towns, to the cent, the last town by code taking the rest."""
+    if not contract.get("towns"):
+        return lines
+    shares = sorted((s["town"], Decimal(s["amount"])) for s in contract["towns"])
+    parts = []
+    for source, level, amount in lines:
+        pieces = {t: (amount * share / Decimal(contract["amount"])).quantize(CENTS, ROUND_HALF_UP)
+                  for t, share in shares[:-1]}
+        pieces[shares[-1][0]] = amount - sum(pieces.values(), Decimal(0))
+        parts.append((source, level, pieces[town]))
+    return parts
+
+
 # -- the plan, the linked projects' figures, open problems ----------------------------------------
 
 def naive_duties(records: list[dict[str, Any]], period: str, town: str | None = None,
                  filed: bool = True) -> dict[str, Any]:
     """The plan against the contracts in force in its year (when the year's plan is filed), the
-    linked projects' figures and the open problems. A town's contracted amounts leave out the
+    linked projects' figures and the open problems. A town's contracted amounts hold its part of the
     district's purchases for several towns."""
     live = _live(records)
     year, last = int(period[:4]), _bounds(period)[1]
@@ -81,7 +96,7 @@ def naive_duties(records: list[dict[str, Any]], period: str, town: str | None = 
     plans = [r for r in live if r["type"] == "purchase_plan_drafted" and r["year"] == year]
     planned = [p for p in (plans[-1]["projects"] if plans and filed else []) if here(p)]
     planned_ids = {p["project"] for p in (plans[-1]["projects"] if plans and filed else [])}
-    contracts = [c for c in _in_force_in_year(live, year, last) if here(c)]
+    contracts = [c for c in _in_force_in_year(live, year, last) if town is None or town in _towns_of(c)]
 
     def by_source(lines: list[tuple[str, str, Decimal]]) -> dict[str, str]:
         sums: dict[str, Decimal] = defaultdict(Decimal)
@@ -95,7 +110,8 @@ def naive_duties(records: list[dict[str, Any]], period: str, town: str | None = 
 
     planned_lines = [(line["source"], line.get("level", "own"), Decimal(line["amount"]))
                      for p in planned for line in p["funds"]]
-    contracted_lines = [line for c in contracts for line in _lines(c, year)]
+    contracted_lines = [line for c in contracts
+                        for line in (_lines(c, year) if town is None else _town_part(c, town, _lines(c, year)))]
     compared: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     by_line(0, planned_lines)
     by_line(1, contracted_lines)

@@ -219,3 +219,19 @@ def test_the_plan_is_compared_with_the_contracts_by_fund_line_and_level():
     for part in (section, section["by_town"][TOWN]):
         assert [(line["source"], line["level"], line["planned"], line["contracted"]) for line in part["lines"]] == lines
     assert section["lines"][1]["level_label"] == "上级下达"
+
+
+def test_a_district_purchase_for_several_towns_counts_in_each_town_s_plan_at_its_share():
+    shared = contract("P-2", town="", role="linked", towns={TOWN: "100.00", OTHER: "200.00"},
+                      lines=(("elderly_care", "own", "200.00"), ("elderly_care", "allocated", "100.00")))
+    whole = plan_section(2025, date(2025, 6, 30), None, [shared], [], None)
+    assert whole["contracted_amount"] == "300.00"
+    assert {t: part["contracted_amount"] for t, part in whole["by_town"].items()} == {TOWN: "100.00", OTHER: "200.00"}
+    # Each line split by the towns' shares, half up; the last town by code takes what rounding leaves.
+    assert [[(line["level"], line["contracted"]) for line in whole["by_town"][t]["lines"]] for t in (TOWN, OTHER)] == [
+        [("own", "66.67"), ("allocated", "33.33")], [("own", "133.33"), ("allocated", "66.67")]]
+    mine = plan_section(2025, date(2025, 6, 30), None, [shared], [], TOWN)
+    assert (mine["contracted_amount"], mine["contracted_by_source"]["elderly_care"]) == ("100.00", "100.00")
+    assert [p["project"] for p in mine["outside_plan"]] == ["P-2"]
+    elsewhere = plan_section(2025, date(2025, 6, 30), None, [shared], [], "350203005")
+    assert (elsewhere["contracted_amount"], elsewhere["outside_plan"]) == ("0.00", [])
