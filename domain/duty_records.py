@@ -25,7 +25,8 @@ def _unique(values: list, zh: str, en: str) -> None:
 
 
 def _funds_add_up(funds: list[FundLine], amount) -> None:
-    _unique([f.source for f in funds], "资金来源", "a fund source")
+    # A source may be planned at both levels (本级 and 上级下达), once each, as on a contract.
+    _unique([(f.source, f.level) for f in funds], "资金来源及级次", "a fund source at one level")
     if sum(f.amount for f in funds) != amount:
         raise ValueError("各资金来源之和须等于金额 / the fund lines must add up to the amount")
 

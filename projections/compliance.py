@@ -43,6 +43,12 @@ class InspectionFact:
     issues_found: bool
     rectification_due: date | None
     rectified_on: date | None
+    occurred_on: date
+
+    def open_on(self, cutoff: date) -> bool:
+        """Findings made by the cutoff and not put right by then (a rectification after it does not count)."""
+        return (self.issues_found and self.occurred_on <= cutoff
+                and (self.rectified_on is None or self.rectified_on > cutoff))
 
 
 @dataclass(frozen=True)
@@ -187,11 +193,15 @@ def _contracts(projects: tuple[ProjectFact, ...], cutoff: date) -> Iterator[Gap]
                       before_rules=p.before_rules)
 
 
+def open_rectifications(inspections: Iterable[InspectionFact], cutoff: date) -> int:
+    """The report's figure: every inspection by the cutoff, of any half year, still open then."""
+    return sum(i.open_on(cutoff) for i in inspections)
+
+
 def _rectifications(inspections: Iterable[InspectionFact], cutoff: date) -> Iterator[Gap]:
     # The gap is a rectification still open past its due date; one done late but by the cutoff is closed.
     for i in inspections:
         due = i.rectification_due
-        still_open = i.rectified_on is None or i.rectified_on > cutoff
-        if i.issues_found and due is not None and due < cutoff and still_open:
+        if due is not None and due < cutoff and i.open_on(cutoff):
             yield Gap(f"rectification_overdue:{i.record_id}", f"检查整改逾期（应于{due.isoformat()}前完成）",
                       f"the rectification due by {due.isoformat()} is overdue")

@@ -62,8 +62,31 @@ def year_lines(project: asyncpg.Record, year: int) -> dict[tuple[str, str], Deci
             for line in json.loads(project["lines"])}
 
 
-def _by_source(lines: dict[str, Decimal]) -> dict[str, str]:
-    return {source: money(lines.get(source, 0)) for source in vocabulary_codes("fund_source")}
+def town_lines(project: asyncpg.Record, year: int) -> dict[str, dict[tuple[str, str], Decimal]]:
+    """A contract's fund lines at their share of the year, by the town they count in. A district
+    purchase for several towns splits each line by the towns' shares of its amount (the shares say
+    nothing of sources), to the cent, half up; the last town by code takes what rounding leaves,
+    so the towns' parts add up to the line."""
+    lines = year_lines(project, year)
+    if not project["towns"]:
+        return {project["town"]: lines}
+    shares = sorted(json.loads(project["towns"]).items())
+    split: dict[str, dict[tuple[str, str], Decimal]] = {t: {} for t, _ in shares}
+    for line, amount in lines.items():
+        left = amount
+        for t, share in shares[:-1]:
+            split[t][line] = (amount * Decimal(share) / project["amount"]).quantize(CENTS, ROUND_HALF_UP)
+            left -= split[t][line]
+        split[shares[-1][0]][line] = left
+    return split
+
+
+def _by_source(lines: dict[tuple[str, str], Decimal]) -> dict[str, str]:
+    """Fund lines (source, level) summed by source, every level together."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for (source, _), amount in lines.items():
+        sums[source] += amount
+    return {source: money(sums.get(source, 0)) for source in vocabulary_codes("fund_source")}
 
 
 # -- the annual plan against reality ----------------------------------------------------------
@@ -71,30 +94,35 @@ def _by_source(lines: dict[str, Decimal]) -> dict[str, str]:
 def plan_section(year: int, cutoff: date, plan: asyncpg.Record | None, projects: list[asyncpg.Record],
                  evaluations: list[asyncpg.Record], town: str | None) -> dict[str, Any]:
     """The filed plan of the year against the contracts in force in the year (at their share of
-    it), for a town or the district. A district purchase for several towns counts in the
-    district's amounts, not in a town's: its lines are not split by town."""
+    it), for a town or the district. A district purchase for several towns counts in each town it
+    covers at that town's part (`town_lines`), and once, whole, in the district's amounts."""
     filed = json.loads(plan["filed_content"]) if plan and plan["filed_content"] else None
     planned = [p for p in (filed["projects"] if filed else []) if town is None or p["town"] == town]
     planned_ids = {p["project"] for p in (filed["projects"] if filed else [])}
-    contracted = [p for p in in_force_in(year, cutoff, projects) if town is None or p["town"] == town]
+    in_force = in_force_in(year, cutoff, projects)
+    parts = {p["project"]: town_lines(p, year) for p in in_force}
+    contracted = [p for p in in_force if town is None or town in parts[p["project"]]]
     by_id = {p["project"]: p for p in projects}
-    towns: dict[str, dict[str, dict[str, Decimal]]] = defaultdict(lambda: {"planned": defaultdict(Decimal),
-                                                                            "contracted": defaultdict(Decimal)})
+    towns: dict[str, dict[str, dict[tuple[str, str], Decimal]]] = defaultdict(
+        lambda: {"planned": defaultdict(Decimal), "contracted": defaultdict(Decimal)})
     for item in planned:
-        for line in item["funds"]:
-            towns[item["town"]]["planned"][line["source"]] += Decimal(line["amount"])
+        for line in item["funds"]:  # a plan filed before lines had levels plans its own funds
+            towns[item["town"]]["planned"][(line["source"], line.get("level", "own"))] += Decimal(line["amount"])
     for p in contracted:
-        for (source, _), amount in year_lines(p, year).items():
-            towns[p["town"]]["contracted"][source] += amount
-    total = {"planned": defaultdict(Decimal), "contracted": defaultdict(Decimal)}
+        for covered, lines in parts[p["project"]].items():
+            if town is None or covered == town:
+                for line, amount in lines.items():
+                    towns[covered]["contracted"][line] += amount
+    total: dict[str, dict[tuple[str, str], Decimal]] = {"planned": defaultdict(Decimal),
+                                                         "contracted": defaultdict(Decimal)}
     for sums in towns.values():
         for side in total:
-            for source, amount in sums[side].items():
-                total[side][source] += amount
+            for line, amount in sums[side].items():
+                total[side][line] += amount
     return {
         **_plan_status(year, plan),
         **_planned_against_contracted(total),
-        "by_town": {t: _planned_against_contracted(sums) for t, sums in sorted(towns.items()) if t},
+        "by_town": {t: _planned_against_contracted(sums) for t, sums in sorted(towns.items())},
         "items": [_item(item, by_id.get(item["project"]), year) for item in planned],
         "outside_plan": [{"project": p["project"], "town": p["town"], "role": p["role"], "name": p["name"],
                           "amount": money(p["amount"]), "contract_start": p["contract_start"].isoformat()}
@@ -111,11 +139,17 @@ def _plan_status(year: int, plan: asyncpg.Record | None) -> dict[str, Any]:
             "returned_reason": plan["reason"] if plan and status == "returned" else None}
 
 
-def _planned_against_contracted(sums: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
-    return {"planned_amount": money(sum(sums["planned"].values(), Decimal(0))),
-            "contracted_amount": money(sum(sums["contracted"].values(), Decimal(0))),
-            "planned_by_source": _by_source(sums["planned"]),
-            "contracted_by_source": _by_source(sums["contracted"])}
+def _planned_against_contracted(sums: dict[str, dict[tuple[str, str], Decimal]]) -> dict[str, Any]:
+    planned, contracted = sums["planned"], sums["contracted"]
+    sources, levels = vocabulary_codes("fund_source"), vocabulary_codes("fund_level")
+    lines = sorted({*planned, *contracted}, key=lambda line: (sources.index(line[0]), levels.index(line[1])))
+    return {"planned_amount": money(sum(planned.values(), Decimal(0))),
+            "contracted_amount": money(sum(contracted.values(), Decimal(0))),
+            "planned_by_source": _by_source(planned),
+            "contracted_by_source": _by_source(contracted),
+            "lines": [{"source": s, "level": lv, "level_label": label("fund_level", lv),
+                       "planned": money(planned.get((s, lv), 0)), "contracted": money(contracted.get((s, lv), 0))}
+                      for s, lv in lines]}
 
 
 def _item(item: dict[str, Any], project: asyncpg.Record | None, year: int) -> dict[str, Any]:

@@ -36,8 +36,14 @@ def evaluation_facts(rows: Rows, projects: list[asyncpg.Record]) -> list[Evaluat
 
 
 def inspection_facts(rows: Rows, town: str) -> list[InspectionFact]:
-    return [InspectionFact(i["record_id"], i["issues_found"], i["rectification_due"], i["rectified_on"])
-            for i in rows.of_town("inspections", town)]
+    return as_inspection_facts(rows.of_town("inspections", town))
+
+
+def as_inspection_facts(inspections: list[asyncpg.Record]) -> list[InspectionFact]:
+    """Rows of the `inspections` table, of any town and half year, as facts."""
+    return [InspectionFact(i["record_id"], i["issues_found"], i["rectification_due"], i["rectified_on"],
+                           i["occurred_on"])
+            for i in inspections]
 
 
 def _json(value: str | None) -> Any:

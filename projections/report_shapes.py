@@ -98,6 +98,7 @@ class PlanSection(TypedDict):
     contracted_amount: str
     planned_by_source: dict[str, str]
     contracted_by_source: dict[str, str]
+    lines: list[dict[str, Any]]  # by fund line: source, level, level_label, planned, contracted
     by_town: NotRequired[dict[str, dict[str, Any]]]
     items: list[dict[str, Any]]
     outside_plan: list[dict[str, Any]]

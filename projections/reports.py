@@ -294,10 +294,8 @@ def _figures(scope: Scope, rows: Rows, town: str, towns: list[dict[str, Any]]) -
         **service_figures(scope.period, rows.of_town("services", town)),
         **fund_figures([r for r in mine("funds") if r["period"] == scope.period]),
         "inspections": len(inspections),
-        # Every inspection by the cutoff, of any half year, whose findings were not put right by then.
-        "open_rectifications": sum(r["issues_found"] and r["occurred_on"] <= scope.cutoff
-                                   and (r["rectified_on"] is None or r["rectified_on"] > scope.cutoff)
-                                   for r in mine("inspections")),
+        "open_rectifications": compliance.open_rectifications(facts.as_inspection_facts(mine("inspections")),
+                                                              scope.cutoff),
         "stations": sum("no_station" not in t["compliance"]["gap_codes"] for t in towns),
         "stations_compliant": sum(t["compliance"]["compliant"] for t in towns),
         "projects": {"core": sum(p["role"] == "core" for p in projects),

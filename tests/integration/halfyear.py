@@ -248,7 +248,7 @@ def matches(report: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
 
 def _plan(rng: random.Random, towns: list[str], projects: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The year's plan: each town's core project (at a planned amount of its own) and one project
-    never contracted; the linked contracts are left outside it."""
+    never contracted, drawing one source at both levels; the linked contracts are left outside it."""
     items = []
     for project, contract in projects.items():
         if contract["role"] != "core":
@@ -262,7 +262,9 @@ def _plan(rng: random.Random, towns: list[str], projects: dict[str, dict[str, An
                       "evaluator": "third_party"})
     for town in towns:
         items.append({**items[0], "project": rid("P-planned"), "town": town, "role": "linked",
-                      "funds": [{"source": "child_welfare", "amount": "1000.00"}], "amount": "1000.00"})
+                      "funds": [{"source": "child_welfare", "amount": "600.00"},
+                                {"source": "child_welfare", "level": "allocated", "amount": "400.00"}],
+                      "amount": "1000.00"})
     return {"id": rid("plan"), "type": "purchase_plan_drafted", "year": 2025, "projects": items,
             "exit_conditions": [{"condition": "evaluation_failed", "description": "评估不合格的更换承接方"}],
             "emergency_plan": {"document": "应急预案（2025）", "dated_on": "2025-01-05"}}

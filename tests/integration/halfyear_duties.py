@@ -65,12 +65,27 @@ def _lines(contract: dict[str, Any], year: int) -> list[tuple[str, str, Decimal]
             for line in contract["funds"]]
 
 
+def _town_part(contract: dict[str, Any], town: str, lines: list[tuple[str, str, Decimal]]) -> list[tuple[str, str, Decimal]]:
+    """The town's part of a contract's lines: a purchase for several towns splits each line as its
+    amount is split between the towns, to the cent, the last town by code taking the rest."""
+    if not contract.get("towns"):
+        return lines
+    shares = sorted((s["town"], Decimal(s["amount"])) for s in contract["towns"])
+    parts = []
+    for source, level, amount in lines:
+        pieces = {t: (amount * share / Decimal(contract["amount"])).quantize(CENTS, ROUND_HALF_UP)
+                  for t, share in shares[:-1]}
+        pieces[shares[-1][0]] = amount - sum(pieces.values(), Decimal(0))
+        parts.append((source, level, pieces[town]))
+    return parts
+
+
 # -- the plan, the linked projects' figures, open problems ----------------------------------------
 
 def naive_duties(records: list[dict[str, Any]], period: str, town: str | None = None,
                  filed: bool = True) -> dict[str, Any]:
     """The plan against the contracts in force in its year (when the year's plan is filed), the
-    linked projects' figures and the open problems. A town's contracted amounts leave out the
+    linked projects' figures and the open problems. A town's contracted amounts hold its part of the
     district's purchases for several towns."""
     live = _live(records)
     year, last = int(period[:4]), _bounds(period)[1]
@@ -81,24 +96,34 @@ def naive_duties(records: list[dict[str, Any]], period: str, town: str | None = 
     plans = [r for r in live if r["type"] == "purchase_plan_drafted" and r["year"] == year]
     planned = [p for p in (plans[-1]["projects"] if plans and filed else []) if here(p)]
     planned_ids = {p["project"] for p in (plans[-1]["projects"] if plans and filed else [])}
-    contracts = [c for c in _in_force_in_year(live, year, last) if here(c)]
+    contracts = [c for c in _in_force_in_year(live, year, last) if town is None or town in _towns_of(c)]
 
-    def by_source(lines: list[tuple[str, Decimal]]) -> dict[str, str]:
+    def by_source(lines: list[tuple[str, str, Decimal]]) -> dict[str, str]:
         sums: dict[str, Decimal] = defaultdict(Decimal)
-        for source, amount in lines:
+        for source, _, amount in lines:
             sums[source] += amount
         return {k: _money(v) for k, v in sums.items()}
 
-    planned_lines = [(line["source"], Decimal(line["amount"])) for p in planned for line in p["funds"]]
-    contracted_lines = [(source, amount) for c in contracts for source, _, amount in _lines(c, year)]
+    def by_line(side: int, lines: list[tuple[str, str, Decimal]]) -> None:
+        for source, level, amount in lines:
+            compared[(source, level)][side] += amount
+
+    planned_lines = [(line["source"], line.get("level", "own"), Decimal(line["amount"]))
+                     for p in planned for line in p["funds"]]
+    contracted_lines = [line for c in contracts
+                        for line in (_lines(c, year) if town is None else _town_part(c, town, _lines(c, year)))]
+    compared: dict[tuple[str, str], list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
+    by_line(0, planned_lines)
+    by_line(1, contracted_lines)
     linked = [r for r in live if r["type"] == "linked_figures_collected" and r["period"] == period and here(r)]
     notes = {r["id"]: r for r in live if r["type"] == "progress_reported" and here(r) and _day(r["reported_on"]) <= last}
     resolved = {(r["progress"], r["problem"]) for r in live if r["type"] == "problem_resolved"
                 and _day(r["resolved_on"]) <= last}
     return {
-        "planned_amount": _money(sum((a for _, a in planned_lines), Decimal(0))),
-        "contracted_amount": _money(sum((a for _, a in contracted_lines), Decimal(0))),
+        "planned_amount": _money(sum((a for _, _, a in planned_lines), Decimal(0))),
+        "contracted_amount": _money(sum((a for _, _, a in contracted_lines), Decimal(0))),
         "planned_by_source": by_source(planned_lines), "contracted_by_source": by_source(contracted_lines),
+        "lines": {line: (_money(planned), _money(contracted)) for line, (planned, contracted) in compared.items()},
         "outside_plan": sorted(c["project"] for c in contracts if c["project"] not in planned_ids),
         "linked": {"projects": len(linked), "people_served": sum(r["people_served"] for r in linked),
                    "person_times": sum(r.get("person_times", 0) for r in linked),
@@ -115,6 +140,7 @@ def duties_seen(report: dict[str, Any]) -> dict[str, Any]:
         "planned_amount": plan["planned_amount"], "contracted_amount": plan["contracted_amount"],
         "planned_by_source": {k: v for k, v in plan["planned_by_source"].items() if v != "0.00"},
         "contracted_by_source": {k: v for k, v in plan["contracted_by_source"].items() if v != "0.00"},
+        "lines": {(line["source"], line["level"]): (line["planned"], line["contracted"]) for line in plan["lines"]},
         "outside_plan": sorted(p["project"] for p in plan["outside_plan"]),
         "linked": report["linked_projects"]["collected"],
         "open_problems": sorted((p["progress"], p["key"]) for p in report["open_problems"]),

@@ -87,5 +87,5 @@ def evaluation_gaps(project, evaluations=(), cutoff=CUTOFF, rules=DEFAULTS):
             if c.startswith(("self_", "final_", "evaluation_misdated")) and c.split(":")[1] == project.project]
 
 
-def inspection(due, rectified=None, issues=True, record_id="in-1"):
-    return InspectionFact(record_id, issues, due, rectified)
+def inspection(due, rectified=None, issues=True, record_id="in-1", on=EARLY):
+    return InspectionFact(record_id, issues, due, rectified, on)

@@ -89,6 +89,14 @@ def test_a_plan_names_towns_of_its_district_only():
     assert History().problem(plan(planned_project("P-1", town=HULI_TOWN))).field == "projects.0.town"
 
 
+def test_a_plan_may_draw_a_source_at_both_levels_and_keeps_each_line_s_level():
+    both = [{"source": "elderly_care", "amount": "2000.00"},
+            {"source": "elderly_care", "level": "allocated", "amount": "1000.00"}]
+    plan_ = drafted(History(), plan(planned_project("P-1", funds=both)))
+    assert [(line["source"], line["level"], line["amount"]) for line in plan_.content["projects"][0]["funds"]] == [
+        ("elderly_care", "own", "2000.00"), ("elderly_care", "allocated", "1000.00")]
+
+
 def test_a_plan_is_made_for_this_year_or_the_next():
     assert History().problem(plan(year=2027)).field == "year"
     History().write(plan(year=2026))

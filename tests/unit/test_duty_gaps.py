@@ -28,12 +28,20 @@ def contract(project="P-1", town=TOWN, role="core", start=date(2025, 1, 1), end=
             "budget": json.dumps({s: a for s, _, a in lines})}
 
 
-def plan(status="filed", filed_on=date(2025, 2, 1), emergency_on="2025-01-05", exits=True):
-    content = json.dumps({"projects": [], "exit_conditions": [{"condition": "other"}] if exits else [],
+def plan(status="filed", filed_on=date(2025, 2, 1), emergency_on="2025-01-05", exits=True, projects=()):
+    content = json.dumps({"projects": list(projects), "exit_conditions": [{"condition": "other"}] if exits else [],
                           "emergency_plan": {"document": "应急预案", "dated_on": emergency_on}})
     return {"status": status, "version": 1, "filed_version": 1 if filed_on else None, "reason": None,
             "content": content, "filed_content": content if filed_on else None,
             "filed_at": at(filed_on) if filed_on else None, "drafted_at": at(date(2025, 1, 10))}
+
+
+def planned(project="P-1", town=TOWN, funds=(("elderly_care", "own", "300000.00"),)):
+    """A planned project as a filed plan holds it; a line of level None was planned before lines had levels."""
+    return {"project": project, "town": town, "role": "core", "name": "关爱项目", "evaluator": "third_party",
+            "amount": str(sum(Decimal(a) for _, _, a in funds)), "self_evaluation_on": "2025-06-30",
+            "final_evaluation_on": "2025-12-20",
+            "funds": [{"source": s, "amount": a, **({"level": lv} if lv else {})} for s, lv, a in funds]}
 
 
 def allocation(on=date(2025, 1, 8), lines=(("elderly_care", "own", "300000.00"),)):
@@ -197,3 +205,33 @@ def test_the_funding_section_sets_the_secured_against_the_committed_and_the_spen
     assert [(line["source"], line["level"], line["allocated"], line["contracted"], line["spent"])
             for line in section["lines"]] == [("elderly_care", "own", "200000.00", "300000.00", "1000.00"),
                                               ("child_welfare", "allocated", "50.00", "0.00", "0.00")]
+
+
+def test_the_plan_is_compared_with_the_contracts_by_fund_line_and_level():
+    item = planned(funds=(("elderly_care", "own", "200.00"), ("elderly_care", "allocated", "100.00"),
+                          ("social_assistance", None, "50.00")))
+    drawn = contract(lines=(("elderly_care", "own", "250.00"), ("elderly_care", "allocated", "50.00")))
+    section = plan_section(2025, date(2025, 6, 30), plan(projects=[item]), [drawn], [], None)
+    assert (section["planned_by_source"]["elderly_care"], section["contracted_by_source"]["elderly_care"]) == (
+        "300.00", "300.00")
+    lines = [("elderly_care", "own", "200.00", "250.00"), ("elderly_care", "allocated", "100.00", "50.00"),
+             ("social_assistance", "own", "50.00", "0.00")]
+    for part in (section, section["by_town"][TOWN]):
+        assert [(line["source"], line["level"], line["planned"], line["contracted"]) for line in part["lines"]] == lines
+    assert section["lines"][1]["level_label"] == "上级下达"
+
+
+def test_a_district_purchase_for_several_towns_counts_in_each_town_s_plan_at_its_share():
+    shared = contract("P-2", town="", role="linked", towns={TOWN: "100.00", OTHER: "200.00"},
+                      lines=(("elderly_care", "own", "200.00"), ("elderly_care", "allocated", "100.00")))
+    whole = plan_section(2025, date(2025, 6, 30), None, [shared], [], None)
+    assert whole["contracted_amount"] == "300.00"
+    assert {t: part["contracted_amount"] for t, part in whole["by_town"].items()} == {TOWN: "100.00", OTHER: "200.00"}
+    # Each line split by the towns' shares, half up; the last town by code takes what rounding leaves.
+    assert [[(line["level"], line["contracted"]) for line in whole["by_town"][t]["lines"]] for t in (TOWN, OTHER)] == [
+        [("own", "66.67"), ("allocated", "33.33")], [("own", "133.33"), ("allocated", "66.67")]]
+    mine = plan_section(2025, date(2025, 6, 30), None, [shared], [], TOWN)
+    assert (mine["contracted_amount"], mine["contracted_by_source"]["elderly_care"]) == ("100.00", "100.00")
+    assert [p["project"] for p in mine["outside_plan"]] == ["P-2"]
+    elsewhere = plan_section(2025, date(2025, 6, 30), None, [shared], [], "350203005")
+    assert (elsewhere["contracted_amount"], elsewhere["outside_plan"]) == ("0.00", [])

@@ -5,7 +5,7 @@ import pytest
 from pydantic import ValidationError
 
 from domain.records import parse_record
-from tests.unit.test_records import valid
+from tests.unit.test_records import STORED_BEFORE, valid
 
 SHARES = [{"town": "350203001", "amount": "200000.00"}, {"town": "350203003", "amount": "100000.00"}]
 
@@ -40,6 +40,20 @@ def test_a_fund_line_is_own_or_allocated_and_listed_once_per_level():
     rejects(valid("project_contracted", funds=twice), "listed twice at one level")
     rejects(valid("project_contracted", funds=[{"source": "elderly_care", "level": "city", "amount": "300000.00"}]),
             "level")
+
+
+def test_a_planned_project_draws_a_source_once_per_level_and_an_old_plan_hashes_as_it_did():
+    item = valid("purchase_plan_drafted")["projects"][0]
+    both = [{"source": "elderly_care", "amount": "200000.00"},
+            {"source": "elderly_care", "level": "allocated", "amount": "100000.00"}]
+    plan = parse_record(valid("purchase_plan_drafted", projects=[{**item, "funds": both}]))
+    assert [line.level for line in plan.projects[0].funds] == ["own", "allocated"]
+    twice = [{**both[0], "level": "allocated"}, both[1]]
+    rejects(valid("purchase_plan_drafted", projects=[{**item, "funds": twice}]), "listed twice")
+    old = next(r for r in STORED_BEFORE.values() if r["type"] == "purchase_plan_drafted")
+    explicit = {**old, "projects": [{**p, "funds": [{**line, "level": "own"} for line in p["funds"]]}
+                                    for p in old["projects"]]}
+    assert parse_record(explicit).content_hash() == parse_record(old).content_hash()
 
 
 def test_a_district_purchase_names_its_towns_with_shares_adding_up():
