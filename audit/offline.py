@@ -11,6 +11,9 @@ library, `cryptography` and `audit/replay.py` (docs/audit.md, "The offline bundl
 3. The report is the version the log froze: its digest is its figures' and the submission's.
 4. Every figure of the report, and of each town's row, follows from the events (`audit.replay`);
    the towns cut are those whose approval the log holds at that position, with that digest.
+
+A city bundle (the city's version and log, a district bundle per district it took) is checked
+level by level by `audit.rollup`, each district part exactly as here ("The city bundle").
 """
 
 import argparse
