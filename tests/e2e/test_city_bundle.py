@@ -87,6 +87,11 @@ async def test_a_city_bundle_verifies_level_by_level_and_each_alteration_is_name
         ("a child's checkpoint root", edited(written, ["report", "children", child, "checkpoint", "root"],
                                              lambda _: other_child["checkpoint"]["root"]),
          f"city.children[{district.code}].checkpoint.root is not the root of district {district.code}'s first"),
+        ("a child's position", edited(written, ["report", "children", child, "position"], lambda n: n - 1),
+         f"city.children[{district.code}].position is {children[district.code]['position'] - 1}, district"
+         f" {district.code}'s approved version froze position {children[district.code]['position']}"),
+        ("a district given twice", {**written, "districts": [*written["districts"], written["districts"][first]]},
+         f"districts.{district.code}: in the bundle twice"),
         ("a district left out", {**written, "districts": [d for d in written["districts"]
                                                           if d["district"] != district.code]},
          f"districts.{district.code}: missing from the bundle, though city.children[{district.code}] names it"),
