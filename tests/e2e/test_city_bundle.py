@@ -8,31 +8,7 @@ from typing import Any
 
 from audit import offline
 from service import audit_bundle as bundle
-from tests.e2e.test_bundle_replay import altered, edited, exported, verify
-from tests.support import bearer, caught_up, signed
-
-PERIOD = "2025H1"
-
-
-async def city_submitted(client) -> dict[str, Any]:
-    """The city's report of the half year submitted: returned by the province first if a test before
-    this one submitted it (the city's store is shared by every test on the database), and without the
-    districts of other tests that are not approved."""
-    cities, city = f"/v1/city/reports/{PERIOD}", bearer("city")
-
-    async def submit(body: dict | None = None):
-        return await caught_up(lambda: client.post(f"{cities}/submit", json=body, headers=city))
-
-    answer = await submit()
-    if answer.status_code == 409 and answer.json()["type"] == "/problems/report-state":
-        returned = await client.post(f"{cities}/return", json={"reason": "重新报送"}, headers=bearer("province"))
-        assert returned.status_code == 200, returned.text
-        answer = await submit()
-    if answer.status_code == 409 and answer.json()["type"] == "/problems/children-not-approved":
-        answer = await submit({"incomplete_reason": "其他区未报"})
-    assert answer.status_code == 200, answer.text
-    await signed(client, answer.json())
-    return answer.json()
+from tests.bundles import PERIOD, altered, city_submitted, edited, exported, verify
 
 
 async def city_bundle(client, districts, app_runtime, tmp_path: Path) -> tuple[dict[str, Any], Path]:
