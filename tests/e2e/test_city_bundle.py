@@ -3,10 +3,13 @@ districts of a seeded half year approved by the city, the city's report submitte
 part replayed as a district bundle, each child matched, the city's figures summed, and any
 alteration failing with its name."""
 
+import json
+import random
 from pathlib import Path
 from typing import Any
 
 from audit import offline
+from audit.replay import flatten
 from service import audit_bundle as bundle
 from tests.bundles import PERIOD, altered, city_submitted, edited, exported, verify
 
@@ -85,3 +88,16 @@ async def test_a_city_bundle_verifies_level_by_level_and_each_alteration_is_name
         assert named in output.splitlines()[0], f"{name}: {output}"
         assert "Traceback" not in output
 
+    # Property-style: any figure of the city's, or of a district's row in it, altered, is named first.
+    paths = [(["report", "figures", *p.split(".")], f"city.figures.{p}: the districts' approved figures give")
+             for p in flatten(report["figures"])]
+    for i, row in enumerate(report["districts"]):
+        if row["district"] in codes:
+            paths += [(["report", "districts", i, "figures", *p.split(".")],
+                       f"city.districts[{row['district']}].figures.{p}: district {row['district']}'s approved figures")
+                      for p in flatten(row["figures"])]
+    path = tmp_path / "altered.json"
+    for where, named in random.Random(30).sample(paths, 40):
+        path.write_text(json.dumps(edited(written, where, altered), ensure_ascii=False))
+        problems = offline.verify_bundle(path, keyring).problems
+        assert problems and problems[0].startswith(named), (named, problems[:2])
