@@ -275,7 +275,7 @@ def audit_export(period: Annotated[str, typer.Option(help="half year, e.g. 2025H
                  city: Annotated[bool, typer.Option("--city", help="the city's report, with a district bundle for"
                                                                " each district it took")] = False,
                  version: Annotated[str, typer.Option(help="submitted or approved")] = "submitted") -> None:
-    """Write the report as submitted, the events behind it, their proofs and the public key."""
+    """Write a frozen report and its whole log up to a signed checkpoint; --city: each district's too."""
     if city == (district is not None):
         raise typer.BadParameter("给出 --district 或 --city 之一 / give either --district D or --city")
     settings = settings_or_exit()
@@ -307,7 +307,7 @@ def audit_verify_bundle(
         key: Annotated[Path | None, typer.Option(help="trusted public keys in PEM (a keyring, as `stations keys`"
                                                       " writes, or the served `pem`), handed over out of band")] = None,
 ) -> None:
-    """Check a bundle offline: signature, whole log, every figure recomputed (exit 1 named, 3 no --key)."""
+    """Check a bundle offline (a city's level by level): every figure recomputed (exit 1 named, 3 no --key)."""
     verdict = offline.verify_bundle(file, key)
     for problem in verdict.problems:
         console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)
