@@ -238,7 +238,7 @@ def _check_log(items: list, c: dict, district: str, verdict: Verdict) -> SignedL
 
 
 def version_event(log: replay.Log, kinds: tuple[str, ...], period: str, town: str,
-            before: int) -> tuple[int, dict] | None:
+                  before: int) -> tuple[int, dict] | None:
     """The last event of the report's chain of one of `kinds` for the town ('': the district) below a position."""
     found = None
     for position, kind, state in log.events:
