@@ -11,6 +11,9 @@ library, `cryptography` and `audit/replay.py` (docs/audit.md, "The offline bundl
 3. The report is the version the log froze: its digest is its figures' and the submission's.
 4. Every figure of the report, and of each town's row, follows from the events (`audit.replay`);
    the towns cut are those whose approval the log holds at that position, with that digest.
+
+A city bundle (the city's version and log, a district bundle per district it took) is checked
+level by level by `audit.rollup`, each district part exactly as here ("The city bundle").
 """
 
 import argparse
@@ -30,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from audit import replay
 
 FORMAT = "stations-audit-bundle-v2"
+CITY_FORMAT = "stations-city-bundle-v1"  # the city's version, its log, and a district bundle per child (audit.rollup)
 # What the service adds to a frozen version when it hands it out: not frozen, not signed.
 SERVED = ("version", "status", "frozen_at", "adjustments", "signed_checkpoint")
 SUBMISSIONS = {"submitted": ("Report.Opened", "Report.Submitted"), "approved": ("Report.Approved",)}
@@ -37,6 +41,16 @@ SUBMISSIONS = {"submitted": ("Report.Opened", "Report.Submitted"), "approved": (
 
 class Malformed(ValueError):
     """The file is not a bundle: what is missing or of the wrong kind, named."""
+
+
+@dataclass
+class SignedLog:
+    """A bundle's log as checked: its events as (position, type, state) and their leaves, in log
+    order, and the state of the event that froze the bundle's version once it is found."""
+
+    events: list[tuple[int, str, dict]]
+    leaves: list[bytes]
+    version: dict | None = None
 
 
 @dataclass
@@ -95,7 +109,7 @@ def trusted_keys(path: Path) -> dict[str, Ed25519PublicKey]:
     return keys
 
 
-def _need(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+def need(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     value = obj.get(key) if isinstance(obj, dict) else None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise Malformed(f"{where}{key} is missing or malformed")
@@ -117,7 +131,11 @@ def verify_bundle(path: Path, keyring: Path | None = None) -> Verdict:
     try:
         bundle = json.loads(path.read_bytes())
         keys = trusted_keys(keyring) if keyring is not None else None
-        _verify(bundle, keys, verdict)
+        if isinstance(bundle, dict) and bundle.get("format") == CITY_FORMAT:
+            from audit import rollup  # the city's check is built on this module's: imported when asked for
+            rollup.verify_city(bundle, keys, verdict)
+        else:
+            verify_district(bundle, keys, verdict)
     except OSError as exc:
         verdict.problems.append(f"the bundle {path} cannot be read: {exc.strerror}")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -127,33 +145,42 @@ def verify_bundle(path: Path, keyring: Path | None = None) -> Verdict:
     return verdict
 
 
-def _verify(bundle: Any, keys: dict[str, Ed25519PublicKey] | None, verdict: Verdict) -> None:
-    if _need(bundle, "format", str, "") != FORMAT:
-        raise Malformed(f"format is {bundle['format']!r}, not {FORMAT!r}")
-    district, period = _need(bundle, "district", str, ""), _need(bundle, "period", str, "")
-    version = _need(bundle, "version", str, "")
+def verify_district(bundle: Any, keys: dict[str, Ed25519PublicKey] | None, verdict: Verdict) -> SignedLog:
+    """A district bundle's checks (1-4 above); its log as checked, for a city bundle's roll-up."""
+    _, period, version, log = signed_log(bundle, FORMAT, keys, verdict)
+    if verdict.problems:  # the events are not the signed log: nothing computed from them would prove anything
+        return log
+    try:
+        log.version = _check_report(need(bundle, "report", dict, ""), replay.Log(log.events), period, version,
+                                    verdict)
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+        raise Malformed(f"the report is malformed where the verifier reads it: {exc!r}") from None
+    return log
+
+
+def signed_log(bundle: Any, form: str, keys: dict[str, Ed25519PublicKey] | None,
+               verdict: Verdict) -> tuple[str, str, str, SignedLog]:
+    """The bundle's district, period and version, and its log once its signature and events are checked."""
+    if need(bundle, "format", str, "") != form:
+        raise Malformed(f"format is {bundle['format']!r}, not {form!r}")
+    district, period = need(bundle, "district", str, ""), need(bundle, "period", str, "")
+    version = need(bundle, "version", str, "")
     if version not in SUBMISSIONS:
         raise Malformed(f"version is {version!r}, not submitted or approved")
-    checkpoint = _need(bundle, "checkpoint", dict, "")
+    checkpoint = need(bundle, "checkpoint", dict, "")
     for key, kind in [("district", str), ("tree_size", int), ("position", int), ("root", str),
                       ("chain_head", str), ("made_at", str), ("key_id", str), ("signature", str)]:
-        _need(checkpoint, key, kind, "checkpoint.")
+        need(checkpoint, key, kind, "checkpoint.")
     if checkpoint["district"] != district:
         verdict.problems.append(f"the checkpoint is district {checkpoint['district']}'s, the bundle district {district}'s")
     _check_signature(bundle, checkpoint, keys, verdict)
-    events = _check_log(_need(bundle, "events", list, ""), checkpoint, district, verdict)
-    if verdict.problems:  # the events are not the signed log: nothing computed from them would prove anything
-        return
-    try:
-        _check_report(_need(bundle, "report", dict, ""), replay.Log(events), period, version, verdict)
-    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
-        raise Malformed(f"the report is malformed where the verifier reads it: {exc!r}") from None
+    return district, period, version, _check_log(need(bundle, "events", list, ""), checkpoint, district, verdict)
 
 
 def _check_signature(bundle: dict, c: dict, keys: dict[str, Ed25519PublicKey] | None, verdict: Verdict) -> None:
     if keys is None:  # nothing trusted: check it under the bundle's own key, for what that is worth
         try:
-            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(_need(bundle, "public_key", str, "")))
+            key = Ed25519PublicKey.from_public_bytes(base64.b64decode(need(bundle, "public_key", str, "")))
         except (ValueError, binascii.Error):
             raise Malformed("public_key is not an Ed25519 public key") from None
     elif (key := keys.get(c["key_id"])) is None:
@@ -166,14 +193,14 @@ def _check_signature(bundle: dict, c: dict, keys: dict[str, Ed25519PublicKey] | 
         verdict.problems.append(f"the checkpoint's signature is not valid under key {c['key_id']}")
 
 
-def _check_log(items: list, c: dict, district: str, verdict: Verdict) -> list[tuple[int, str, dict]]:
-    """The events as (position, type, state), after checking they are the signed log, whole."""
+def _check_log(items: list, c: dict, district: str, verdict: Verdict) -> SignedLog:
+    """The events and their leaves, after checking they are the signed log, whole."""
     events, leaves, chain, last = [], [], bytes(32), 0
     for index, item in enumerate(items):
         where = f"events[{index}]."
-        position = _need(item, "position", int, where)
+        position = need(item, "position", int, where)
         for key, kind in [("stream", str), ("version", int), ("topic", str), ("state", str)]:
-            _need(item, key, kind, where)
+            need(item, key, kind, where)
         if position <= last:
             verdict.problems.append(f"the event at position {position} is out of order (after {last})")
         last = position
@@ -207,11 +234,11 @@ def _check_log(items: list, c: dict, district: str, verdict: Verdict) -> list[tu
         verdict.problems.append("the events' Merkle root is not the signed root: an event is missing, changed or added")
     elif chain.hex() != c["chain_head"]:
         verdict.problems.append("the events' hash chain does not end at the signed chain head")
-    return events
+    return SignedLog(events, leaves)
 
 
-def _frozen(log: replay.Log, kinds: tuple[str, ...], period: str, town: str,
-            before: int) -> tuple[int, dict] | None:
+def version_event(log: replay.Log, kinds: tuple[str, ...], period: str, town: str,
+                  before: int) -> tuple[int, dict] | None:
     """The last event of the report's chain of one of `kinds` for the town ('': the district) below a position."""
     found = None
     for position, kind, state in log.events:
@@ -221,29 +248,41 @@ def _frozen(log: replay.Log, kinds: tuple[str, ...], period: str, town: str,
 
 
 def _check_report(report: dict, log: replay.Log, period: str, version: str,
-                  verdict: Verdict) -> None:
+                  verdict: Verdict) -> dict | None:
+    """The report's checks; the state of the event that froze it (None: the log holds no such version)."""
     where = "report."
-    figures, towns = _need(report, "figures", dict, where), _need(report, "towns", list, where)
-    cut, children = _need(report, "cut", dict, where), _need(report, "children", list, where)
-    if _need(report, "period", str, where) != period:
+    figures, towns = need(report, "figures", dict, where), need(report, "towns", list, where)
+    cut, children = need(report, "cut", dict, where), need(report, "children", list, where)
+    if need(report, "period", str, where) != period:
         verdict.problems.append(f"report.period is {report['period']}, the bundle's period {period}")
-    submitted = _frozen(log, SUBMISSIONS[version], period, "", float("inf"))
+    submitted = version_event(log, SUBMISSIONS[version], period, "", float("inf"))
     if submitted is None:
         verdict.problems.append(f"the log holds no {version} version of the district's report for {period}")
-        return
+        return None
     at, frozen = submitted
     replayed = _replayed(log, period, cut, towns, frozen.get("position", 0), verdict)
     verdict.problems += replay.differences("figures", figures, replayed)
-    if figures_digest(figures) != report.get("digest"):
-        verdict.problems.append("report.digest is not the digest of report.figures")
-    if report.get("digest") != frozen.get("figures", {}).get("digest"):
-        verdict.problems.append(f"report.digest is not the digest the log froze at position {at}")
+    check_digest(report, frozen, at, where, verdict)
     _check_children(log, period, cut, children, at, verdict)
-    _check_projects(_need(report, "projects_detail", list, where), log, period, cut, towns, frozen.get("position", 0),
+    _check_projects(need(report, "projects_detail", list, where), log, period, cut, towns, frozen.get("position", 0),
                     verdict)
-    for key, value in frozen.get("figures", {}).items():  # the rest of the report, as the log froze it
+    check_as_frozen(report, frozen, at, where, verdict)
+    return frozen
+
+
+def check_digest(report: dict, frozen: dict, at: int, where: str, verdict: Verdict) -> None:
+    """The version's digest is its figures' and the one the log froze at position `at`."""
+    if figures_digest(report.get("figures")) != report.get("digest"):
+        verdict.problems.append(f"{where}digest is not the digest of {where}figures")
+    if report.get("digest") != frozen.get("figures", {}).get("digest"):
+        verdict.problems.append(f"{where}digest is not the digest the log froze at position {at}")
+
+
+def check_as_frozen(report: dict, frozen: dict, at: int, where: str, verdict: Verdict) -> None:
+    """Every other field of the version is as the log froze it: the rest of the report."""
+    for key, value in frozen.get("figures", {}).items():
         if key not in SERVED and report.get(key) != value:
-            verdict.problems.append(f"report.{key} is not as the log froze it at position {at}")
+            verdict.problems.append(f"{where}{key} is not as the log froze it at position {at}")
 
 
 def _replayed(log: replay.Log, period: str, cut: dict, towns: list, frozen: int,
@@ -252,7 +291,7 @@ def _replayed(log: replay.Log, period: str, cut: dict, towns: list, frozen: int,
     count of projects at the position its submission froze; each town's row checked on the way."""
     total, stations = replay.Figures(), {"stations": 0, "stations_compliant": 0}
     for row in towns:
-        town = _need(row, "town", str, "report.towns[].")
+        town = need(row, "town", str, "report.towns[].")
         where = f"towns[{town}].figures"
         position = cut.get(town)
         if position is not None and not isinstance(position, int):
@@ -260,10 +299,10 @@ def _replayed(log: replay.Log, period: str, cut: dict, towns: list, frozen: int,
         found = replay.town_figures(log, period, town, position) if position is not None else replay.Figures()
         flat = found.as_report()
         if position is not None:  # a station and its compliance are judged by the guide's rules, not replayed
-            gaps = _need(row, "compliance", dict, f"report.towns[{town}].")
+            gaps = need(row, "compliance", dict, f"report.towns[{town}].")
             flat["stations"] = int("no_station" not in gaps.get("gap_codes", []))
             flat["stations_compliant"] = int(gaps.get("compliant") is True)
-        verdict.problems += replay.differences(where, _need(row, "figures", dict, f"report.towns[{town}]."), flat)
+        verdict.problems += replay.differences(where, need(row, "figures", dict, f"report.towns[{town}]."), flat)
         total.add(found)
         stations = {k: n + flat.get(k, 0) for k, n in stations.items()}
     unknown = set(cut) - {row.get("town") for row in towns}
@@ -277,9 +316,9 @@ def _check_children(log: replay.Log, period: str, cut: dict, children: list, at:
     """Each town cut is one the log approved at that position, with the digest of what it approved."""
     named = set()
     for child in children:
-        code = _need(child, "code", str, "report.children[].")
+        code = need(child, "code", str, "report.children[].")
         named.add(code)
-        approved = _frozen(log, ("Report.Approved",), period, code, at)
+        approved = version_event(log, ("Report.Approved",), period, code, at)
         if approved is None:
             verdict.problems.append(f"children[{code}]: the log holds no approval of town {code} before position {at}")
             continue
@@ -300,7 +339,7 @@ def _check_projects(items: list, log: replay.Log, period: str, cut: dict, towns:
     mine = {row.get("town") for row in towns}
     listed: dict[str, set[str]] = {}  # the scope (a town, or '' for the district's own) -> its projects
     for item in items:
-        project, town = _need(item, "project", str, "report.projects_detail[]."), item.get("town") or ""
+        project, town = need(item, "project", str, "report.projects_detail[]."), item.get("town") or ""
         if not isinstance(town, str):
             raise Malformed(f"report.projects_detail[{project}].town is malformed")
         listed.setdefault(town if town in mine else "", set()).add(project)

@@ -184,9 +184,9 @@ def is_zero(value: Any) -> bool:
 
 
 def differences(where: str, stated: dict[str, Any], computed: dict[str, Any],
-                taken: frozenset[str] = frozenset()) -> list[str]:
+                taken: frozenset[str] = frozenset(), source: str = "the events") -> list[str]:
     """Each figure whose stated value is not the computed one (a figure not computed must be zero),
-    named by its path under `where`; the `taken` paths are checked elsewhere."""
+    named by its path under `where`; the `taken` paths are checked elsewhere; `source` computed them."""
     found = []
     flat = flatten(stated)
     for path, value in flat.items():
@@ -194,8 +194,8 @@ def differences(where: str, stated: dict[str, Any], computed: dict[str, Any],
             continue
         expected = computed.get(path, "0.00" if isinstance(value, str) else 0)
         if type(value) is not type(expected) or value != expected:
-            found.append(f"{where}.{path}: the events give {expected}, the report states {value}")
+            found.append(f"{where}.{path}: {source} give {expected}, the report states {value}")
     for path, value in computed.items():
         if path not in flat and not is_zero(value):
-            found.append(f"{where}.{path}: the events give {value}, the report has no such figure")
+            found.append(f"{where}.{path}: {source} give {value}, the report has no such figure")
     return found

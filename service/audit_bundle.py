@@ -1,11 +1,13 @@
 """Writing an offline audit bundle: a report as submitted (or approved) and every event of the
-district's log up to the signed checkpoint covering it (docs/audit.md, "The offline bundle").
+district's log up to the signed checkpoint covering it (docs/audit.md, "The offline bundle"); the
+city's, with a district bundle for each district its version took ("The city bundle").
 
 `audit/offline.py` checks such a bundle with no database and no service: it recomputes the
 checkpoint's root from all the events, so an event left out or changed is seen, and every figure
 of the report from them.
 """
 
+import asyncio
 import base64
 from typing import Any
 
@@ -16,9 +18,10 @@ from audit.signing import public_b64
 from domain.events import stream_id
 from projections.reports import Scope, frozen_version
 from service.runtime import Runtime
-from tenants.event_store import SCHEMA, events_table
+from tenants.event_store import CITY, SCHEMA, events_table
 
 FORMAT = "stations-audit-bundle-v2"
+CITY_FORMAT = "stations-city-bundle-v1"
 _TOPICS = {"submitted": ["domain.report:Report.Opened", "domain.report:Report.Submitted"],
            "approved": ["domain.report:Report.Approved"]}
 
@@ -34,10 +37,25 @@ async def export(runtime: Runtime, district: str, period: str, version: str) -> 
         return await _export(conn, runtime, runtime.scope(district, period), version)
 
 
+async def export_city(runtime: Runtime, period: str, version: str) -> dict[str, Any]:
+    """The city's report as submitted (or approved) with its log up to the checkpoint covering it,
+    and for each district its version took (`children`), that district's approved bundle, read on
+    the district's own server (the districts at once)."""
+    async with (await runtime.own_reads.of_store(CITY)).acquire() as conn:
+        city = await _export(conn, runtime, runtime.scope(CITY, period), version)
+    children = [child["code"] for child in city["report"].get("children", [])]
+    try:
+        districts = await asyncio.gather(*(export(runtime, code, period, "approved") for code in children))
+    except NothingToExport as exc:  # the district's approved version was returned since the city took it
+        raise NothingToExport(f"a district the city's {version} report took cannot be exported: {exc}") from None
+    return {**city, "format": CITY_FORMAT, "districts": list(districts)}
+
+
 async def _export(conn: asyncpg.Connection, runtime: Runtime, scope: Scope, version: str) -> dict[str, Any]:
     report = await frozen_version(conn, scope, "", version)
     if report is None:
-        raise NothingToExport(f"district {scope.district} has no {version} report for {scope.period}")
+        who = "the city" if scope.district == CITY else f"district {scope.district}"
+        raise NothingToExport(f"{who} has no {version} report for {scope.period}")
     # The report's own checkpoint covers the position it froze; the bundle's must cover the event
     # that froze it too, so the verifier finds the version in the signed log.
     step = await conn.fetchval(

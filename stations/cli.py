@@ -269,15 +269,21 @@ def audit_verify(district: Annotated[str | None, typer.Option(help="one district
 
 
 @audit_app.command("export")
-def audit_export(district: Annotated[str, typer.Option(help="district code")],
-                 period: Annotated[str, typer.Option(help="half year, e.g. 2025H1")],
+def audit_export(period: Annotated[str, typer.Option(help="half year, e.g. 2025H1")],
                  out: Annotated[Path, typer.Option(help="file to write the bundle to")],
+                 district: Annotated[str | None, typer.Option(help="district code")] = None,
+                 city: Annotated[bool, typer.Option("--city", help="the city's report, with a district bundle for"
+                                                               " each district it took")] = False,
                  version: Annotated[str, typer.Option(help="submitted or approved")] = "submitted") -> None:
-    """Write the report as submitted, the events behind it, their proofs and the public key."""
+    """Write a frozen report and its whole log up to a signed checkpoint; --city: each district's too."""
+    if city == (district is not None):
+        raise typer.BadParameter("给出 --district 或 --city 之一 / give either --district D or --city")
     settings = settings_or_exit()
 
     async def run(runtime: Runtime) -> dict:
         async with runtime.reading(follow=False, pool_size=1):
+            if city:
+                return await bundle.export_city(runtime, period, version)
             return await bundle.export(runtime, district, period, version)
 
     with database(settings.database_url, settings.data_dir) as url:
@@ -289,7 +295,10 @@ def audit_export(district: Annotated[str, typer.Option(help="district code")],
         finally:
             runtime.close()
     out.write_text(json.dumps(written, ensure_ascii=False, indent=1), encoding="utf-8")
-    console.print(f"已导出 / written: {out} ({len(written['events'])} events, checkpoint {written['checkpoint']['tree_size']})")
+    districts = written.get("districts", [])
+    events = sum(len(part["events"]) for part in [written, *districts])
+    console.print(f"已导出 / written: {out} ({events} events, checkpoint {written['checkpoint']['tree_size']}"
+                  f"{f'; the city and {len(districts)} districts' if city else ''})")
 
 
 @audit_app.command("verify-bundle")
@@ -298,7 +307,7 @@ def audit_verify_bundle(
         key: Annotated[Path | None, typer.Option(help="trusted public keys in PEM (a keyring, as `stations keys`"
                                                       " writes, or the served `pem`), handed over out of band")] = None,
 ) -> None:
-    """Check a bundle offline: signature, whole log, every figure recomputed (exit 1 named, 3 no --key)."""
+    """Check a bundle offline (a city's level by level): every figure recomputed (exit 1 named, 3 no --key)."""
     verdict = offline.verify_bundle(file, key)
     for problem in verdict.problems:
         console.print(f"[red]✗[/] {problem}", highlight=False, soft_wrap=True)

@@ -113,3 +113,10 @@ def test_token_lives_8_hours_by_default_and_at_most_720(runner, hours, lives):
 def test_token_refuses_hours_out_of_bounds(runner, hours):
     result = runner.invoke(app, ["token", "--role", "city", "--hours", hours])
     assert result.exit_code != 0 and not result.stdout.strip()
+
+
+@pytest.mark.parametrize("scope", [[], ["--district", "350203", "--city"]])
+def test_audit_export_takes_a_district_or_the_city(runner, tmp_path, scope):
+    result = runner.invoke(app, ["audit", "export", *scope, "--period", "2025H1", "--out", str(tmp_path / "b.json")])
+    assert result.exit_code == 2 and "give either --district D or" in result.output, result.output
+    assert not (tmp_path / "b.json").exists()

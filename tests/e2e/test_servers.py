@@ -20,8 +20,11 @@ from stations.settings import Settings
 from tenants import registry
 from tenants.event_store import SCHEMA, events_table
 from service.moving import MoveRefused, move_district
+from audit.signing import public_pem
+from service import audit_bundle as bundle
 from tests.builders import compliant_station, plan_record, planned, service_delivered, training_held
-from tests.support import SampleDistrict, approve_towns, bearer, make_district, signed
+from tests.bundles import PERIOD, city_submitted, verify
+from tests.support import SampleDistrict, approve_towns, bearer, caught_up, make_district, sign, signed
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:9/nowhere"  # the discard port: nothing listens
 
@@ -260,3 +263,35 @@ async def test_report_show_reads_a_district_on_the_second_server_there(client, p
     assert shown.exit_code == 0, shown.output
     person_times = next(line for line in shown.output.splitlines() if line.strip().startswith("服务人次"))
     assert person_times.split()[-1] == f"{expected:,}"
+
+
+async def test_a_city_bundle_reads_each_district_on_its_own_server(client, service, placed, runtime, second_server,
+                                                                   tmp_path):
+    """A new district on each server approved by the city, the city's report submitted: the city
+    bundle holds each district's log as its own server keeps it, and verifies."""
+    home, away = make_district(runtime), make_district(runtime, server=second_server)
+    placed["second"].append(away)  # put back on the first server when the module is done
+    service.state.runtime.tenants.refresh()
+    city = bearer("city")
+    for district in (home, away):
+        answer = await client.post(f"/v1/districts/{district.code}/records", headers=bearer("district", district.code),
+                                   json={"records": compliant_station(district.town, sign(district, district.town))
+                                         + [service_delivered(district.town, person_times=4)]})
+        assert answer.status_code == 200, answer.text
+        await approve_towns(client, district, [district.town], period=PERIOD)
+        for step, who in ((f"/v1/districts/{district.code}/reports/{PERIOD}/submit", bearer("district", district.code)),
+                          (f"/v1/city/reports/{PERIOD}/districts/{district.code}/approve", city)):
+            answer = await caught_up(lambda step=step, who=who: client.post(step, headers=who))
+            assert answer.status_code == 200, answer.text
+        await signed(client, answer.json())
+    await city_submitted(client)
+
+    serving: Runtime = service.state.runtime
+    written = await bundle.export_city(serving, PERIOD, "submitted")
+    parts = {part["district"]: part for part in written["districts"]}
+    assert {home.code, away.code} <= set(parts)
+    assert await tables_on(second_server, away) == len(parts[away.code]["events"])  # its whole log, read there
+    keyring = tmp_path / "keyring.pem"
+    keyring.write_text(public_pem(serving.keyring()[written["checkpoint"]["key_id"]]))
+    code, output = verify(tmp_path, written, keyring)
+    assert code == 0, output
