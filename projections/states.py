@@ -8,15 +8,13 @@ their evaluations, and of its town's inspections. A voided record counts nowhere
 position of its void on.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.persistence import Mapper
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
@@ -26,34 +24,11 @@ from kernel.clock import CST
 from projections import compliance
 from projections.compliance import InspectionFact, StationFact
 from projections.evaluation_rules import EvaluationFact, ProjectFact, contract_years, evaluation_gaps, midyear
-from projections.event_log import jsonable, stored_event
+from projections.event_log import jsonable
+from projections.replayed import Change
 from projections.gaps import Rules, described
 from projections.projector import STATION_FACTS, station_fact_row
-from tenants.event_store import SCHEMA, chain_table, events_table, records_table
-
-
-@dataclass(frozen=True)
-class Change:
-    """One event of an aggregate, where and when it entered the log."""
-
-    position: int
-    stream: UUID
-    recorded_at: datetime | None
-    event: RecordEvent
-
-
-async def changes(conn: asyncpg.Connection, district: str, mapper: Mapper, streams: Sequence[UUID],
-                  position: int, *, with_times: bool = False) -> list[Change]:
-    """The events of `streams` up to `position`, in log order (each stream's read by its key);
-    `with_times` adds when each entered the log (its chain row's time, as as_of reads go by)."""
-    events = f'{SCHEMA}."{events_table(district)}"'
-    times = (f', (SELECT recorded_at FROM {SCHEMA}."{chain_table(district)}" c WHERE c.position = e.notification_id)'
-             if with_times else ", NULL::timestamptz")
-    rows = await conn.fetch(f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state"
-                            f"{times} AS recorded_at FROM {events} e WHERE e.originator_id = ANY($1::uuid[])"
-                            f" AND e.notification_id <= $2 ORDER BY e.notification_id", list(streams), position)
-    return [Change(row["notification_id"], row["originator_id"], row["recorded_at"],
-                   mapper.to_domain_event(stored_event(row))) for row in rows]
+from tenants.event_store import SCHEMA, events_table, records_table
 
 
 async def streams_naming(conn: asyncpg.Connection, district: str, record_type: str, town: str,
@@ -110,20 +85,24 @@ def _of(kind: type, found: list[Change]) -> list[Any]:
 
 
 def project_state(found: list[Change], cutoff: date, rules: Rules) -> dict[str, Any] | None:
-    """The project as its standing records make it on `cutoff`; None while it has no contract."""
+    """The project as its standing records make it on `cutoff` (spending, evaluations and an exit
+    dated by then); None while it has no contract."""
     active = standing(found)
     contract = next(iter(_of(Project.Contracted, active)), None)
     if contract is None:
         return None
     exits = _of(Project.ProviderExited, active)
     fact = project_fact(contract, exits[-1] if exits else None)
+    exits = [e for e in exits if e.exited_on <= cutoff]
     spent: dict[tuple[str, str], Decimal] = {}
     for e in _of(Project.FundSpent, active):
-        spent[(e.source, e.level)] = spent.get((e.source, e.level), Decimal(0)) + e.amount
+        if e.occurred_on <= cutoff:
+            spent[(e.source, e.level)] = spent.get((e.source, e.level), Decimal(0)) + e.amount
     lines = [{"source": line["source"], "level": line.get("level", "own"), "amount": _money(Decimal(line["amount"])),
               "spent": _money(used := spent.get((line["source"], line.get("level", "own")), Decimal(0))),
               "left": _money(Decimal(line["amount"]) - used)} for line in contract.funds]
-    evaluations = [*_of(Project.SelfEvaluationSubmitted, active), *_of(Project.FinalEvaluationDone, active)]
+    evaluations = [e for e in (*_of(Project.SelfEvaluationSubmitted, active), *_of(Project.FinalEvaluationDone, active))
+                   if evaluation_fact(e).on_date <= cutoff]
     facts = [evaluation_fact(e) for e in evaluations]
     return {
         "project": contract.project,
@@ -158,7 +137,7 @@ def _due(project: ProjectFact, done: list[EvaluationFact], cutoff: date) -> list
     by then: the provider's at mid-year, the purchaser's at the year's end (its provider's exit)."""
     if project.role != "core":
         return []
-    made = {(e.kind, e.contract_year) for e in done if e.on_date <= cutoff}
+    made = {(e.kind, e.contract_year) for e in done}
     owed = []
     for year, start, end in contract_years(project):
         if start > min(cutoff, project.end):
@@ -243,7 +222,7 @@ def timeline(found: list[Change]) -> list[dict[str, Any]]:
     """Every change in log order: where, what, when it happened and when it was recorded, by whom."""
     return [{"position": c.position, "type": c.event.record_type, "record_id": c.event.record_id,
              "occurred_on": _day(_business_date(c.event)),
-             "recorded_at": c.recorded_at.astimezone(CST).isoformat() if c.recorded_at else None,
+             "recorded_at": c.recorded_at.astimezone(CST).isoformat(),
              "recorded_by": {"sub": c.event.actor, "role": c.event.actor_role,
                              "on_behalf_of": c.event.on_behalf_of, "request_id": c.event.request_id},
              "payload": jsonable(c.event.payload())} for c in found]

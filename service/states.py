@@ -15,7 +15,7 @@ from audit import checkpoints
 from domain.events import stream_id
 from domain.station import expected_signboard
 from kernel.clock import CST
-from projections import states
+from projections import replayed, states
 from projections.as_of import position_at
 from projections.connections import scoped
 from service.callers import Caller
@@ -45,13 +45,19 @@ async def _position(conn: asyncpg.Connection, runtime: Runtime, district: str,
     return position, as_of
 
 
-async def _read(runtime: Runtime, caller: Caller, district: str, as_of: datetime | None, read: Any) -> dict[str, Any]:
-    """`read(conn, mapper, position, cutoff)` at the moment asked, with where in the log it stands
-    and the checkpoint that covers it."""
+async def _read(runtime: Runtime, caller: Caller, district: str, as_of: datetime | None, read: Any,
+                on: date | None = None) -> dict[str, Any]:
+    """`read(conn, mapper, position, cutoff)` as the records known at the moment asked (`as_of`,
+    else now) make the day `on` (else that moment's day), with where in the log it stands and the
+    checkpoint that covers it."""
     ledger = await to_thread.run_sync(runtime.tenants.ledger, district)  # opens its store once
     async with scoped(await read_pool(runtime, district), read_scope(caller)) as conn:
         position, moment = await _position(conn, runtime, district, as_of)
-        answer = await read(conn, ledger.mapper, position, moment.astimezone(CST).date())
+        known_on = moment.astimezone(CST).date()
+        if on is not None and on > known_on:
+            raise Invalid(f"on {on} 晚于 as_of 的日期 {known_on}：那时的记录不能说明之后的状态",
+                          f"on {on} is after the as_of day {known_on}: records known then cannot tell a later day")
+        answer = await read(conn, ledger.mapper, position, on or known_on)
         signed = await checkpoints.covering(conn, district, position) if position else None
     return {"district": district, **answer, "as_of": moment.astimezone(CST).isoformat(), "position": position,
             "checkpoint": signed.as_json() if signed else None,
@@ -59,26 +65,27 @@ async def _read(runtime: Runtime, caller: Caller, district: str, as_of: datetime
             if signed else None}
 
 
-def _by_stream(found: list[states.Change]) -> list[list[states.Change]]:
-    streams: dict[UUID, list[states.Change]] = defaultdict(list)
+def _by_stream(found: list[replayed.Change]) -> list[list[replayed.Change]]:
+    streams: dict[UUID, list[replayed.Change]] = defaultdict(list)
     for change in found:
         streams[change.stream].append(change)
     return list(streams.values())
 
 
 async def station(runtime: Runtime, caller: Caller, district: str, town: str,
-                  as_of: datetime | None = None) -> dict[str, Any]:
-    """The town's station as of the moment (now without one): site, sign, staff by role,
-    equipment, rules, the contracts in force, and its compliance on that day, each gap named."""
+                  as_of: datetime | None = None, on: date | None = None) -> dict[str, Any]:
+    """The town's station on the day `on` as the records known at `as_of` make it (now and today
+    without them): site, sign, staff by role, equipment, rules, the contracts in force, and its
+    compliance that day, each gap named."""
     known_town(runtime, district, town)
     own_town(caller, town)
 
     async def read(conn: asyncpg.Connection, mapper: Any, position: int, cutoff: date) -> dict[str, Any]:
-        found = await states.changes(conn, district, mapper, [stream_id(district, "station", town)], position)
+        found = await replayed.changes(conn, district, mapper, [stream_id(district, "station", town)], position)
         projects = await states.streams_naming(conn, district, "project_contracted", town, position)
         inspections = await states.streams_naming(conn, district, "inspection_done", town, position)
-        project_changes = await states.changes(conn, district, mapper, projects, position)
-        inspection_changes = await states.changes(conn, district, mapper, inspections, position)
+        project_changes = await replayed.changes(conn, district, mapper, projects, position)
+        inspection_changes = await replayed.changes(conn, district, mapper, inspections, position)
         divisions = runtime.tenants.divisions
         named = divisions.town(town, cutoff) or divisions.towns_of(district)[town][-1]
         district_name = (divisions.district(district, cutoff) or divisions.district(district, runtime.today()))
@@ -88,21 +95,22 @@ async def station(runtime: Runtime, caller: Caller, district: str, town: str,
                                      cutoff=cutoff, rules=runtime.rules)
         return {"town": town, "name": named.name, "cutoff": cutoff.isoformat(), **state}
 
-    return await _read(runtime, caller, district, as_of, read)
+    return await _read(runtime, caller, district, as_of, read, on)
 
 
 async def project(runtime: Runtime, caller: Caller, district: str, project_id: str,
-                  as_of: datetime | None = None) -> dict[str, Any]:
-    """The project as of the moment (now without one): its contract, each fund line's amount,
-    spent and left, its evaluations done and due, and its provider's exit."""
+                  as_of: datetime | None = None, on: date | None = None) -> dict[str, Any]:
+    """The project on the day `on` as the records known at `as_of` make it (now and today without
+    them): its contract, each fund line's amount, spent and left, its evaluations done and due,
+    and its provider's exit."""
     async def read(conn: asyncpg.Connection, mapper: Any, position: int, cutoff: date) -> dict[str, Any]:
-        found = await states.changes(conn, district, mapper, [stream_id(district, "project", project_id)], position)
+        found = await replayed.changes(conn, district, mapper, [stream_id(district, "project", project_id)], position)
         state = states.project_state(found, cutoff, runtime.rules)
         if state is None:
             raise NotFound(f"项目 {project_id} ", f"project {project_id}", kind="project")
         return {**state, "cutoff": cutoff.isoformat()}
 
-    return await _read(runtime, caller, district, as_of, read)
+    return await _read(runtime, caller, district, as_of, read, on)
 
 
 async def station_history(runtime: Runtime, caller: Caller, district: str, town: str,
@@ -126,7 +134,7 @@ async def project_history(runtime: Runtime, caller: Caller, district: str, proje
 async def _history(runtime: Runtime, caller: Caller, district: str, as_of: datetime | None, stream: UUID,
                    names: dict[str, str]) -> dict[str, Any]:
     async def read(conn: asyncpg.Connection, mapper: Any, position: int, _: date) -> dict[str, Any]:
-        found = await states.changes(conn, district, mapper, [stream], position, with_times=True)
+        found = await replayed.changes(conn, district, mapper, [stream], position)
         return {**names, "events": states.timeline(found)}
 
     return await _read(runtime, caller, district, as_of, read)

@@ -61,10 +61,17 @@ def a_year(district, project: str) -> list[list[dict]]:
     ]
 
 
-def folded(records: list[dict], project: str) -> dict:
-    """The station and project the records make, folded by hand: what the service must replay."""
+DATED = {"station_established": "established_on", "signboard_hung": "hung_on", "equipment_recorded": "recorded_on",
+         "staff_assigned": "assigned_on", "staff_released": "released_on", "rules_adopted": "adopted_on",
+         "fund_spent": "occurred_on"}
+
+
+def folded(records: list[dict], project: str, on: str = "9999-12-31") -> dict:
+    """The station and project the records make on the day `on`, folded by hand: what the service
+    must replay."""
     voided = {r["record"] for r in records if r["type"] == "record_voided"}
-    standing = [r for r in records if r["type"] != "record_voided" and r["id"] not in voided]
+    standing = [r for r in records if r["type"] != "record_voided" and r["id"] not in voided
+                and r.get(DATED.get(r["type"], ""), "") <= on]
     station, staff, equipment_, adopted = {}, {}, {}, set()
     budget, spent = {}, Counter()
     for r in standing:
@@ -135,6 +142,28 @@ async def test_a_station_and_a_project_at_a_dozen_moments_equal_their_records_fo
         assert answer.status_code == 200, answer.text
         lines = {line["source"]: (line["amount"], line["spent"], line["left"]) for line in answer.json()["fund_lines"]}
         assert lines == expected["lines"], n
+
+
+async def test_the_state_on_a_day_as_known_now_or_then_equals_the_records_dated_by_it(client, district):
+    project = rid("P")
+    batches, at = await written_year(client, district, project)
+    base, auditor = f"/v1/districts/{district.code}", bearer("auditor")
+    records = [r for batch in batches for r in batch]
+    asked = [(None, on, records) for on in ("2025-01-10", "2025-01-14", "2025-03-10", "2025-04-05", "2025-06-30")]
+    asked.append((at[4], "2025-03-10", [r for batch in batches[:5] for r in batch]))  # the first spending not yet voided
+    for as_of, on, known in asked:
+        expected = folded(known, project, on)
+        params = {"on": on} | ({"as_of": as_of} if as_of else {})
+        station = (await client.get(f"{base}/towns/{district.town}/station", params=params, headers=auditor)).json()
+        assert station["cutoff"] == on
+        assert {role: r["count"] for role, r in station["staff"]["by_role"].items()} == expected["roles"], on
+        assert {item: e["quantity"] for item, e in station["equipment"]["present"].items()} == expected["equipment"], on
+        assert set(station["rules"]["adopted"]) == expected["rules"], on
+        state = (await client.get(f"{base}/projects/{project}", params=params, headers=auditor)).json()
+        lines = {line["source"]: (line["amount"], line["spent"], line["left"]) for line in state["fund_lines"]}
+        assert lines == expected["lines"], (as_of, on)
+    later = await client.get(f"{base}/projects/{project}", params={"as_of": at[0], "on": "2999-01-01"}, headers=auditor)
+    assert later.status_code == 422, later.text
 
 
 async def test_a_project_shows_its_contract_evaluations_and_the_station_its_contract(client, district):
