@@ -168,7 +168,8 @@ async def test_the_state_on_a_day_as_known_now_or_then_equals_the_records_dated_
 
 async def test_a_project_shows_its_contract_evaluations_and_the_station_its_contract(client, district):
     project = rid("P")
-    _, at = await written_year(client, district, project)
+    batches, at = await written_year(client, district, project)
+    inspection = next(r["id"] for batch in batches for r in batch if r["type"] == "inspection_done")
     base, staff = f"/v1/districts/{district.code}", bearer("district", district.code)
     state = (await client.get(f"{base}/projects/{project}", headers=staff)).json()
     assert state["contract"]["purchaser_kind"] == "district_bureau" and state["contract"]["method"] == "open_tender"
@@ -183,6 +184,9 @@ async def test_a_project_shows_its_contract_evaluations_and_the_station_its_cont
     # The core project, ended before the day judged, still counts; its final evaluation is overdue.
     assert "no_core_project" not in station["compliance"]["gap_codes"]
     assert f"final_evaluation_overdue:{project}:1" in station["compliance"]["gap_codes"]
+    assert not any(code.startswith("rectification_overdue") for code in station["compliance"]["gap_codes"])
+    later = (await client.get(f"{base}/towns/{district.town}/station", params={"as_of": at[9]}, headers=staff)).json()
+    assert f"rectification_overdue:{inspection}" in later["compliance"]["gap_codes"]  # the town's inspection, found
 
 
 async def test_the_timelines_are_the_events_that_changed_each(client, district):
@@ -259,3 +263,15 @@ async def test_another_districts_town_project_or_caller_is_not_found(client, dis
         answer = await client.get(path, headers=who)
         assert answer.status_code == 404, (path, answer.text)
         assert answer.json()["type"] == "/problems/not-found"
+
+
+async def test_a_project_the_district_bought_for_several_towns_is_in_each_of_their_stations(client, district):
+    shared = rid("P")
+    await record(client, district, [station_established(district.town), project_contracted(
+        None, shared, role="linked", towns=[{"town": district.town, "amount": "100000.00"},
+                                            {"town": district.other_town, "amount": "200000.00"}])])
+    base, auditor = f"/v1/districts/{district.code}", bearer("auditor")
+    for town, expected in ((district.town, [shared]), (list(district.towns)[2], [])):
+        station = (await client.get(f"{base}/towns/{town}/station", params={"on": "2025-06-01"}, headers=auditor))
+        assert station.status_code == 200, station.text
+        assert [c["project"] for c in station.json()["contracts_in_force"]] == expected, town
