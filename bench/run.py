@@ -83,6 +83,7 @@ async def measure(size: Size) -> dict[str, Any]:
         f["asof_ms_1x"] = as_of_1x
         f["state_asof_first_ms_1x"], f["state_asof_ms_1x"] = await states.state_as_of_latency(
             service.base, url, district, project_at, size.as_of_samples)
+        f["station_state_ms_1x"] = await states.station_latency(service.base, district, town, size.as_of_samples)
 
         used_before = service.cpu_seconds()
         at("loading the rest (10x)")
@@ -110,6 +111,7 @@ async def measure(size: Size) -> dict[str, Any]:
         _, f["state_asof_ms_10x"] = await states.state_as_of_latency(service.base, url, district, project_at,
                                                                      size.as_of_samples)
         f["state_asof_ms"] = max(f["state_asof_ms_1x"], f["state_asof_ms_10x"])
+        f["station_state_ms_10x"] = await states.station_latency(service.base, district, town, size.as_of_samples)
 
         at("baselines and single-record writes")
         f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))

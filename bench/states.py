@@ -1,5 +1,6 @@
 """An aggregate's past state (issue 38): a project of `events` events (its contract and the rest
-spending), read as of the moment its last event was recorded, replaying every one of them."""
+spending), read as of the moment its last event was recorded, replaying every one of them; and a
+demo town's station now, whose compliance finds the projects and inspections naming its town."""
 
 import statistics
 
@@ -60,3 +61,10 @@ async def state_as_of_latency(base: str, database_url: str, district: str, posit
     path, auditor = f"/v1/districts/{district}/projects/{PROJECT}", bearer(auth.Role.auditor)
     first = await timed_gets(base, path, auditor, 1, as_of=moment.isoformat())
     return first[0], statistics.median(await timed_gets(base, path, auditor, samples, as_of=moment.isoformat()))
+
+
+async def station_latency(base: str, district: str, town: str, samples: int) -> float:
+    """Median milliseconds of the town's station now (after one read that keeps its streams' events)."""
+    path, auditor = f"/v1/districts/{district}/towns/{town}/station", bearer(auth.Role.auditor)
+    await timed_gets(base, path, auditor, 1)
+    return statistics.median(await timed_gets(base, path, auditor, samples))
