@@ -101,9 +101,9 @@ def project_state(found: list[Change], cutoff: date, rules: Rules) -> dict[str, 
     lines = [{"source": line["source"], "level": line.get("level", "own"), "amount": _money(Decimal(line["amount"])),
               "spent": _money(used := spent.get((line["source"], line.get("level", "own")), Decimal(0))),
               "left": _money(Decimal(line["amount"]) - used)} for line in contract.funds]
-    evaluations = [e for e in (*_of(Project.SelfEvaluationSubmitted, active), *_of(Project.FinalEvaluationDone, active))
-                   if evaluation_fact(e).on_date <= cutoff]
-    facts = [evaluation_fact(e) for e in evaluations]
+    evaluations = [(e, f) for e in (*_of(Project.SelfEvaluationSubmitted, active), *_of(Project.FinalEvaluationDone, active))
+                   if (f := evaluation_fact(e)).on_date <= cutoff]
+    facts = [f for _, f in evaluations]
     return {
         "project": contract.project,
         "contract": {"record_id": contract.record_id, "town": contract.town,
@@ -116,7 +116,7 @@ def project_state(found: list[Change], cutoff: date, rules: Rules) -> dict[str, 
         "fund_lines": lines,
         "spent": _money(sum(spent.values(), Decimal(0))),
         "left": _money(contract.amount - sum(spent.values(), Decimal(0))),
-        "evaluations": {"done": [_evaluation(e, f) for e, f in zip(evaluations, facts, strict=True)],
+        "evaluations": {"done": [_evaluation(e, f) for e, f in evaluations],
                         "due": _due(fact, facts, cutoff)},
         "evaluation_compliance": described(evaluation_gaps([fact], facts, cutoff, rules)),
         "exit": None if not exits else {"record_id": exits[-1].record_id, "exited_on": _day(exits[-1].exited_on),
@@ -167,8 +167,8 @@ def inspection_facts(found: list[Change]) -> list[InspectionFact]:
 def _latest(active: list[Change], kind: type, cutoff: date) -> dict[Any, Any]:
     """The standing records of a kind dated by `cutoff`, the latest of each key (as the compliance
     check reads them: by date, and on one day the one recorded last)."""
-    found = [e for e in _of(kind, active) if station_fact_row(e)["on_date"] <= cutoff]
-    return {station_fact_row(e)["key"]: e for e in sorted(found, key=lambda e: station_fact_row(e)["on_date"])}
+    dated = [(row, e) for e in _of(kind, active) if (row := station_fact_row(e))["on_date"] <= cutoff]
+    return {row["key"]: e for row, e in sorted(dated, key=lambda pair: pair[0]["on_date"])}
 
 
 def station_state(station: list[Change], projects: list[list[Change]], inspections: list[Change], *,
