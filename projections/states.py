@@ -9,7 +9,7 @@ position of its void on.
 """
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -218,11 +218,12 @@ def station_state(station: list[Change], projects: list[list[Change]], inspectio
 
 # -- the events that changed it -------------------------------------------------------------
 
-def timeline(found: list[Change]) -> list[dict[str, Any]]:
-    """Every change in log order: where, what, when it happened and when it was recorded, by whom."""
+def timeline(found: list[Change], recorded_at: dict[int, datetime]) -> list[dict[str, Any]]:
+    """Every change in log order: where, what, when it happened and when it was recorded (by
+    position), by whom."""
     return [{"position": c.position, "type": c.event.record_type, "record_id": c.event.record_id,
              "occurred_on": _day(_business_date(c.event)),
-             "recorded_at": c.recorded_at.astimezone(CST).isoformat(),
+             "recorded_at": recorded_at[c.position].astimezone(CST).isoformat(),
              "recorded_by": {"sub": c.event.actor, "role": c.event.actor_role,
                              "on_behalf_of": c.event.on_behalf_of, "request_id": c.event.request_id},
              "payload": jsonable(c.event.payload())} for c in found]

@@ -135,6 +135,6 @@ async def _history(runtime: Runtime, caller: Caller, district: str, as_of: datet
                    names: dict[str, str]) -> dict[str, Any]:
     async def read(conn: asyncpg.Connection, mapper: Any, position: int, _: date) -> dict[str, Any]:
         found = await replayed.changes(conn, district, mapper, [stream], position)
-        return {**names, "events": states.timeline(found)}
+        return {**names, "events": states.timeline(found, await replayed.recorded_at(conn, district, found))}
 
     return await _read(runtime, caller, district, as_of, read)

@@ -1,6 +1,5 @@
 """The streams' kept events (`projections.replayed.Snapshots`): bounded, least recently read first out."""
 
-from datetime import datetime
 from uuid import uuid4
 
 from projections.replayed import Change, Snapshots, Kept
@@ -8,7 +7,7 @@ from projections.replayed import Change, Snapshots, Kept
 
 def kept(upto: int, count: int) -> Kept:
     stream = uuid4()
-    changes = [Change(n, stream, datetime(2025, 1, 1), None) for n in range(1, count + 1)]  # type: ignore[arg-type]
+    changes = [Change(n, stream, None) for n in range(1, count + 1)]  # type: ignore[arg-type]
     return Kept(upto, count, changes, [c.position for c in changes])
 
 

@@ -12,7 +12,7 @@ from tests.unit.support import (
 
 
 def replayed(history: History) -> list[Change]:
-    return [Change(n, e.originator_id, datetime(2025, 7, 1, 9), e) for n, e in enumerate(history.events, 1)]
+    return [Change(n, e.originator_id, e) for n, e in enumerate(history.events, 1)]
 
 
 def test_a_project_after_its_providers_exit_owes_only_that_years_final_evaluation():
@@ -51,5 +51,5 @@ def test_a_voided_assignment_puts_nobody_on_duty_and_the_timeline_keeps_both_eve
     assert on(date(2025, 3, 15))["staff"]["on_duty"] == 2
     assert on(date(2025, 4, 1))["staff"]["on_duty"] == 1
     assert "staff_head" in on(date(2025, 4, 1))["compliance"]["gap_codes"]
-    assert [e["type"] for e in timeline(found)] == ["station_established", "staff_assigned", "record_voided",
+    assert [e["type"] for e in timeline(found, {c.position: datetime(2025, 7, 1, 9) for c in found})] == ["station_established", "staff_assigned", "record_voided",
                                                     "staff_assigned", "staff_assigned", "staff_released"]
