@@ -25,6 +25,7 @@ from projections import compliance
 from projections.compliance import InspectionFact, StationFact
 from projections.evaluation_rules import EvaluationFact, ProjectFact, contract_years, evaluation_gaps, midyear
 from projections.event_log import jsonable
+from projections.facts import as_inspection_facts
 from projections.replayed import Change
 from projections.gaps import Rules, described
 from projections.projector import STATION_FACTS, station_fact_row
@@ -158,10 +159,13 @@ def station_facts(found: list[Change]) -> list[StationFact]:
 
 
 def inspection_facts(found: list[Change]) -> list[InspectionFact]:
+    """The town's standing inspections as the report's rows of them would hold them."""
     active = standing(found)
     rectified = {e.inspection: e.occurred_on for e in _of(Inspection.RectificationDone, active)}
-    return [InspectionFact(e.record_id, e.issues_found, e.rectification_due, rectified.get(e.record_id))
-            for e in _of(Inspection.Done, active)]
+    return as_inspection_facts([
+        {"record_id": e.record_id, "occurred_on": e.occurred_on, "issues_found": e.issues_found,
+         "rectification_due": e.rectification_due, "rectified_on": rectified.get(e.record_id)}
+        for e in _of(Inspection.Done, active)])
 
 
 def _latest(active: list[Change], kind: type, cutoff: date) -> dict[Any, Any]:
