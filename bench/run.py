@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from bench import Figures, load, projection, reads, step, writes
+from bench import Figures, load, projection, reads, states, step, writes
 from bench.environment import fresh_database, running_service
 from demo import DemoYear, District, xiamen
 from projections.worker import SNAPSHOT_EVERY
@@ -25,6 +25,7 @@ class Size:
     write_seconds: float  # of single-record writes, and of their baseline
     samples: int  # of each report read and of the write-to-report latency
     as_of_samples: int
+    state_events: int = 10_000  # of the one project whose past state is read (`state_asof_ms`)
 
     @property
     def snapshot_every(self) -> int:
@@ -40,7 +41,8 @@ def _smallest_town() -> tuple[District, ...]:
 SIZES = {
     "quick": Size(100_000, xiamen(), write_seconds=5, samples=100, as_of_samples=5),
     "large": Size(10_000_000, xiamen(), write_seconds=20, samples=500, as_of_samples=10),
-    "smoke": Size(400, _smallest_town(), write_seconds=0.5, samples=5, as_of_samples=2),  # the test suite's
+    "smoke": Size(400, _smallest_town(), write_seconds=0.5, samples=5, as_of_samples=2,  # the test suite's
+                  state_events=50),
 }
 
 CLIENTS = 4  # of 1000-record batches
@@ -66,6 +68,9 @@ async def measure(size: Size) -> dict[str, Any]:
 
         at(f"loading a tenth of {size.events:,} records (1x)")
         sent_1x, seconds_1x = await load.send(service.base, streams, 0.1, CLIENTS)
+        at(f"a project of {size.state_events:,} events (its past state is read at 1x and at 10x)")
+        project_at = await states.write_project(service.base, next(s for s in streams if s.district == district),
+                                                town, size.state_events)
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)
         f["catch_up_seconds_1x"] = time.perf_counter() - caught_up
@@ -76,6 +81,9 @@ async def measure(size: Size) -> dict[str, Any]:
         for name, value in at_1x.items():
             f[f"{name}_1x"] = value
         f["asof_ms_1x"] = as_of_1x
+        f["state_asof_first_ms_1x"], f["state_asof_ms_1x"] = await states.state_as_of_latency(
+            service.base, url, district, project_at, size.as_of_samples)
+        f["station_state_ms_1x"] = await states.station_latency(service.base, district, town, size.as_of_samples)
 
         used_before = service.cpu_seconds()
         at("loading the rest (10x)")
@@ -100,6 +108,10 @@ async def measure(size: Size) -> dict[str, Any]:
         f["report_ms_p99"] = at_10x["city_report_ms_p99"]
         f["asof_ms_10x"] = as_of_10x
         f["asof_growth"] = as_of_10x / as_of_1x
+        _, f["state_asof_ms_10x"] = await states.state_as_of_latency(service.base, url, district, project_at,
+                                                                     size.as_of_samples)
+        f["state_asof_ms"] = max(f["state_asof_ms_1x"], f["state_asof_ms_10x"])
+        f["station_state_ms_10x"] = await states.station_latency(service.base, district, town, size.as_of_samples)
 
         at("baselines and single-record writes")
         f["baseline_copy_rows_per_s"] = await writes.copy_baseline(url, district, min(f["events"], 500_000))

@@ -118,7 +118,7 @@ def _equipment(station: list[StationFact]) -> Iterator[Gap]:
                   f"missing equipment: {_en('equipment', item)}")
 
 
-def _on_duty(station: list[StationFact]) -> dict[str, str]:
+def on_duty(station: list[StationFact]) -> dict[str, str]:
     """person_ref → role, for whoever is assigned and not since released (facts in date order)."""
     on_duty: dict[str, str] = {}
     for fact in station:
@@ -130,7 +130,7 @@ def _on_duty(station: list[StationFact]) -> dict[str, str]:
 
 
 def _staffing(station: list[StationFact]) -> Iterator[Gap]:
-    roles = list(_on_duty(station).values())
+    roles = list(on_duty(station).values())
     if "station_head" not in roles:
         yield Gap("staff_head", "站长未配备", "no station head")
     elif (heads := roles.count("station_head")) > 1:

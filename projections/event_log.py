@@ -12,15 +12,15 @@ from kernel.clock import CST
 from tenants.event_store import SCHEMA, chain_table, events_table
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return value
 
 
@@ -48,7 +48,7 @@ def describe(row: asyncpg.Record, mapper: Mapper) -> dict[str, Any]:
         "actor": {"sub": event.actor, "role": event.actor_role},
         "on_behalf_of": event.on_behalf_of,  # the owner's level, when a level above wrote its record
         "request_id": event.request_id,
-        "payload": _jsonable(event.payload()),
+        "payload": jsonable(event.payload()),
         "hash": bytes(row["leaf"]).hex(),
         "chain": bytes(row["chain"]).hex(),
     }

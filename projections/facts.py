@@ -2,6 +2,7 @@
 projects a town has: its own, and those the district bought for several towns that cover it."""
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
@@ -39,8 +40,8 @@ def inspection_facts(rows: Rows, town: str) -> list[InspectionFact]:
     return as_inspection_facts(rows.of_town("inspections", town))
 
 
-def as_inspection_facts(inspections: list[asyncpg.Record]) -> list[InspectionFact]:
-    """Rows of the `inspections` table, of any town and half year, as facts."""
+def as_inspection_facts(inspections: list[Mapping[str, Any]]) -> list[InspectionFact]:
+    """Rows of the `inspections` table (or made from an inspection's replayed events: `states.py`), as facts."""
     return [InspectionFact(i["record_id"], i["issues_found"], i["rectification_due"], i["rectified_on"],
                            i["occurred_on"])
             for i in inspections]

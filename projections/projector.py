@@ -183,31 +183,13 @@ class Projector(DutyHandlers):
 
     # -- the station ---------------------------------------------------------------------
 
-    _FACTS: dict[type, tuple[str, str | None, str, str | None]] = {
-        # event type: (kind, key field, date field, detail field)
-        Station.Established: ("established", None, "established_on", "host_facility"),
-        Station.Reestablished: ("established", None, "established_on", "host_facility"),
-        Station.SignboardHung: ("signboard", None, "hung_on", "text"),
-        Station.EquipmentRecorded: ("equipment", "item", "recorded_on", None),
-        Station.StaffAssigned: ("staff_assigned", "person_ref", "assigned_on", "role"),
-        Station.StaffReleased: ("staff_released", "person_ref", "released_on", None),
-        Station.RulesAdopted: ("rules", "category", "adopted_on", None),
-    }
-
     def station_fact(self, e: RecordEvent, sign: int) -> Located:
-        kind, key, on, detail = self._FACTS[type(e)]
-        on_date: date = getattr(e, on)
+        row = station_fact_row(e)
         if sign > 0:
-            # A sign's emblem, position and style, as far as its record said (its event's own fields:
-            # one stored before they existed holds none of them).
-            said = {name: value for name in SIGN_ATTRIBUTES if (value := vars(e).get(name)) is not None}
-            self.changes.rows.append(("station_facts", "upsert", {
-                "record_id": e.record_id, "town": e.town, "kind": kind, "key": getattr(e, key) if key else None,
-                "on_date": on_date, "detail": getattr(e, detail) if detail else None, "attributes": said,
-                "before_rules": kind == "signboard" and "emblem" not in vars(e)}))
+            self.changes.rows.append(("station_facts", "upsert", row))
         else:
             self.changes.rows.append(("station_facts", "delete", {"record_id": e.record_id}))
-        return Located(period_of(on_date), e.town)
+        return Located(period_of(row["on_date"]), e.town)
 
     # -- the reporting chain -------------------------------------------------------------
 
@@ -231,3 +213,28 @@ class Projector(DutyHandlers):
         self.changes.rows.append(("report_versions", "upsert", {
             "period": e.period, "town": e.town, "version": version, "position": position, "figures": figures,
             "recorded_at": e.timestamp}))
+
+
+STATION_FACTS: dict[type, tuple[str, str | None, str, str | None]] = {
+    # event type: (kind, key field, date field, detail field)
+    Station.Established: ("established", None, "established_on", "host_facility"),
+    Station.Reestablished: ("established", None, "established_on", "host_facility"),
+    Station.SignboardHung: ("signboard", None, "hung_on", "text"),
+    Station.EquipmentRecorded: ("equipment", "item", "recorded_on", None),
+    Station.StaffAssigned: ("staff_assigned", "person_ref", "assigned_on", "role"),
+    Station.StaffReleased: ("staff_released", "person_ref", "released_on", None),
+    Station.RulesAdopted: ("rules", "category", "adopted_on", None),
+}
+
+
+def station_fact_row(e: RecordEvent) -> dict[str, Any]:
+    """A station record as the compliance check's fact (`compliance.StationFact`), as a row of
+    `station_facts`: what the projection keeps, and what a replay of the station's events makes."""
+    kind, key, on, detail = STATION_FACTS[type(e)]
+    # A sign's emblem, position and style, as far as its record said (its event's own fields:
+    # one stored before they existed holds none of them).
+    said = {name: value for name in SIGN_ATTRIBUTES if (value := vars(e).get(name)) is not None}
+    on_date: date = getattr(e, on)
+    return {"record_id": e.record_id, "town": e.town, "kind": kind, "key": getattr(e, key) if key else None,
+            "on_date": on_date, "detail": getattr(e, detail) if detail else None, "attributes": said,
+            "before_rules": kind == "signboard" and "emblem" not in vars(e)}

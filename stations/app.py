@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import audit, events, exports, health, metrics, plans, problems, records, reports
+from api import audit, events, exports, health, metrics, plans, problems, records, reports, states
 from api.observe import ObserveRequests
 from api.auth import Tokens
 from api.guards import AuthenticateFirst
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(audit.router)
     app.include_router(plans.router)
+    app.include_router(states.router)
     app.include_router(dashboard.router(development=settings.environment == "development"))
     app.include_router(health.router(settings.readiness_max_lag))
     app.include_router(metrics.router())

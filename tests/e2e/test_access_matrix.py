@@ -44,7 +44,7 @@ from projections.connections import scoped
 from service.queries import read_pool
 from stations.app import create_app
 from tenants.event_store import SCHEMA, events_table, records_table
-from tests.builders import inspection_done, service_delivered, training_held
+from tests.builders import inspection_done, project_contracted, service_delivered, training_held
 from tests.support import SampleDistrict, bearer, caught_up, make_district, signed, unstarted_settings
 
 PERIOD = "2025H1"
@@ -105,7 +105,13 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/city/plans/{year}/districts/{district}/file"): frozenset({CITY}),
     ("POST", "/v1/city/plans/{year}/districts/{district}/return"): frozenset({CITY}),
     ("POST", "/v1/city/records"): frozenset({CITY}),
+    # Issue 38: an aggregate's state as of a moment and its timeline; a station's as its town's report.
+    ("GET", "/v1/districts/{district}/towns/{town}/station"): READERS | TOWN_SCOPED,
+    ("GET", "/v1/districts/{district}/towns/{town}/station/history"): READERS | TOWN_SCOPED,
+    ("GET", "/v1/districts/{district}/projects/{project}"): READERS,
+    ("GET", "/v1/districts/{district}/projects/{project}/history"): READERS,
 }
+MATRIX_PROJECT = "P-matrix-0001"  # contracted in each district of the module (`tenants`)
 
 # Every route the HTTP contract (API.md) names. Those not served yet are strict xfails below:
 # the day one is added, its xfail fails; then remove it from PROMISED_BUT_MISSING and give it a POLICY.
@@ -255,8 +261,8 @@ async def tenants(app: FastAPI) -> Tenants:
                                     headers=bearer(DISTRICT, theirs.code))
         assert written.status_code == 200, written.text
         third_town = list(mine.towns)[2]
-        written = await client.post(f"{base}/records", json={"records": [service_delivered(third_town)]},
-                                    headers=staff)
+        written = await client.post(f"{base}/records", json={"records": [
+            service_delivered(third_town), project_contracted(mine.town, MATRIX_PROJECT)]}, headers=staff)
         assert written.status_code == 200, written.text
         for step in (f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
             submitted = await caught_up(lambda step=step: client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff))
@@ -289,7 +295,7 @@ def target(case: Case, tenants: Tenants) -> tuple[str, str]:
 
 
 def fill(template: str, district: str, town: str) -> str:
-    values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4]}
+    values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4], "project": MATRIX_PROJECT}
     unknown = params_of(template) - set(values)
     if unknown:
         pytest.fail(f"the access matrix does not know how to fill {sorted(unknown)} in {template}:"

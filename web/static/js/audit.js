@@ -8,15 +8,9 @@ import {
   showError,
 } from "./ui.js";
 import { codes, label, loadVocabulary } from "./vocabulary.js";
+import { onBehalfText, typeLabel } from "./records.js";
+import { setUpStates } from "./states.js";
 
-// Record types are the API's own words (API.md, "Writing: records"); the vocabulary has no group for them.
-const RECORD_TYPES = {
-  station_established: "站点设立", signboard_hung: "悬挂标牌", equipment_recorded: "设备登记",
-  staff_assigned: "人员配备", staff_released: "人员离岗", rules_adopted: "制度建立", project_contracted: "项目签约",
-  service_delivered: "服务提供", fund_spent: "资金支出", inspection_done: "督查检查", rectification_done: "整改完成",
-  self_evaluation_submitted: "承接方自评", final_evaluation_done: "期末评估", record_voided: "记录作废",
-  report_submitted: "报表报送", report_approved: "报表审核通过", report_returned: "报表退回",
-};
 const PAGE = 500;
 
 const caller = requireCaller(["district", "city", "auditor", "admin"]);
@@ -24,19 +18,8 @@ const state = { district: null, period: null, districts: [], events: [], after: 
 
 const districtBase = () => `/v1/districts/${state.district}`;
 
-function typeLabel(type) {
-  return RECORD_TYPES[type] ? `${RECORD_TYPES[type]}` : type;
-}
-
 function actorText(actor) {
   return `${actor.sub}（${ROLE_LABELS[actor.role] || actor.role}）`;
-}
-
-// The owner a level above wrote a record for (duties.py's Level.zh): the event's on_behalf_of.
-const OWNER_LABELS = { station: "服务站(承接方)", town: "镇(街道)", district: "区", city: "市" };
-
-function onBehalfText(owner) {
-  return `代录：${OWNER_LABELS[owner] || owner}`;
 }
 
 function writerCell(event) {
@@ -268,6 +251,7 @@ async function openDistrict(code) {
   replace("verification");
   replace("lineage");
   setUpLineage();
+  setUpStates(code, state.districts.find((d) => d.code === code)?.towns || []);
   try {
     await moreEvents();
   } catch (error) {
