@@ -258,15 +258,15 @@ def inspection_state(found: list[Change], cutoff: date) -> dict[str, Any] | None
         return None
     active = standing(found)
     rectified = next(iter(_of(Inspection.RectificationDone, active)), None)
-    due = inspection.rectification_due
+    due, voided = inspection.rectification_due, not any(c.event is inspection for c in active)
     return {"inspection": inspection.record_id, "town": inspection.town, "project": inspection.project,
             "occurred_on": _day(inspection.occurred_on), "kind": inspection.kind, "by": inspection.by,
             "scopes": inspection.scopes, "issues_found": inspection.issues_found, "findings": inspection.findings,
             "rectification_due": _day(due),
             "rectification": None if rectified is None else {
                 "record_id": rectified.record_id, "done_on": _day(rectified.occurred_on), "note": rectified.note},
-            "rectification_overdue": bool(due and rectified is None and due < cutoff),
-            "voided": not any(c.event is inspection for c in active)}
+            "rectification_overdue": bool(due and rectified is None and not voided and due < cutoff),
+            "voided": voided}
 
 
 # -- the events that changed it -------------------------------------------------------------

@@ -114,7 +114,7 @@ async def test_an_inspection_and_its_rectification_as_they_stood(client, distric
                  "occurred_on": "2025-05-01", "note": "台账已补齐"}
     again = {**rectified, "id": rid("rect"), "occurred_on": "2025-05-03", "note": "台账补齐并归档"}
     batches = [[station_established(district.town)], [inspection], [rectified], [record_voided(rectified["id"])],
-               [again]]
+               [again], [record_voided(again["id"])], [record_voided(inspection["id"])]]
     at = await moments(client, district, [await record(client, district, batch) for batch in batches])
     base, auditor = f"/v1/districts/{district.code}/inspections/{inspection['id']}", bearer("auditor")
     assert (await client.get(base, params={"as_of": at[0]}, headers=auditor)).status_code == 404  # not yet
@@ -131,8 +131,9 @@ async def test_an_inspection_and_its_rectification_as_they_stood(client, distric
                                         "rectification_due", "town")}
         assert state["rectification"] == ({"record_id": standing[-1]["id"], "done_on": standing[-1]["occurred_on"],
                                            "note": standing[-1]["note"]} if standing else None), n
-        assert state["rectification_overdue"] is (not standing), n  # read in 2026: the due day is past
-        assert state["voided"] is False and state["as_of"] == moment
+        assert state["voided"] is (inspection["id"] in voided) and state["as_of"] == moment, n
+        # read after 2025: the due day is past; a voided inspection is owed nothing
+        assert state["rectification_overdue"] is (not standing and not state["voided"]), n
 
 
 @pytest.mark.parametrize("path", ["plans/2025", "plans/2025/history", "inspections/{inspection}"])
