@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Path
 
 from api.deps import DistrictDep, KnownDistrict, RequestIdDep, RuntimeDep, allow
 from api.records import RecordOutcome, WriteAnswer
-from api.reports import CityReader, CityWriter, DistrictReader, DistrictWriter, MinPosition, Reason
+from api.reports import AsOf, CityReader, CityWriter, DistrictReader, DistrictWriter, MinPosition, Reason
 from domain.records import CityRecordBatch
-from service import commands, plans
+from service import commands, plans, states
 from service.callers import Caller, Role
 
 router = APIRouter(tags=["plans 购买计划与市级监管"])
@@ -26,9 +26,13 @@ Year = Annotated[int, Path(ge=2000, le=2099, examples=[2025], description="the p
 
 @router.get("/v1/districts/{district}/plans/{year}", summary="区年度购买计划 / A district's annual purchase plan")
 async def get_district_plan(district: DistrictDep, year: Year, caller: DistrictReader, runtime: RuntimeDep,
-                            min_position: MinPosition = None) -> dict[str, Any]:
+                            min_position: MinPosition = None, as_of: AsOf = None) -> dict[str, Any]:
     """The plan's current version and status, the version last filed (the one reports measure
-    reality against) and every step it went through. A year with no plan answers status null."""
+    reality against) and every step it went through. A year with no plan answers status null.
+    With `as_of`, the plan as it stood then, replayed from its events in the district's log, with
+    the log `position` and the signed `checkpoint` covering it (issue 38)."""
+    if as_of is not None:
+        return await states.plan(runtime, caller, district, year, as_of)
     return await plans.district_plan(runtime, caller, district, year, min_position=min_position)
 
 

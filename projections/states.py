@@ -18,6 +18,7 @@ import asyncpg
 
 from domain.events import RecordEvent, RecordKeeping
 from domain.inspection import Inspection
+from domain.plan import Plan
 from domain.project import Project
 from domain.station import Station
 from kernel.clock import CST
@@ -218,6 +219,54 @@ def station_state(station: list[Change], projects: list[list[Change]], inspectio
                                for (c, _), fact in zip(contracts, project_facts, strict=True) if fact.in_force(cutoff)],
         "compliance": described(assessed.gaps),
     }
+
+
+# -- a plan and an inspection ------------------------------------------------------------------
+
+def plan_rows(found: list[Change]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The plan's row and its steps as the duty tables hold them (`projections.duties`), folded
+    from its events: each draft opens a version in draft, a filing keeps that version as filed."""
+    row: dict[str, Any] | None = None
+    steps = []
+    for c in found:
+        e = c.event
+        if isinstance(e, Plan.Drafting):
+            kept = {k: row[k] for k in ("filed_version", "filed_content", "filed_at")} if row else {}
+            row = {"filed_version": None, "filed_content": None, "filed_at": None, **kept, "status": "draft",
+                   "version": e.version, "content": e.content(), "submitted_at": None, "reason": None}
+            step = "drafted"
+        elif isinstance(e, Plan.Step) and row is not None:
+            row.update(status=e.status, reason=getattr(e, "reason", None))
+            if e.status == "submitted":
+                row["submitted_at"] = e.timestamp
+            if e.status == "filed":
+                row.update(filed_version=row["version"], filed_content=row["content"], filed_at=e.timestamp)
+            step = e.status
+        else:
+            continue
+        steps.append({"position": c.position, "step": step, "version": e.version, "record_id": e.record_id,
+                      "actor": e.actor, "actor_role": e.actor_role, "at": e.timestamp,
+                      "reason": getattr(e, "reason", None)})
+    return row, steps
+
+
+def inspection_state(found: list[Change], cutoff: date) -> dict[str, Any] | None:
+    """The inspection and its standing rectification (None while the stream holds no inspection);
+    a voided inspection is shown with `voided` true."""
+    inspection = next(iter(_of(Inspection.Done, found)), None)
+    if inspection is None:
+        return None
+    active = standing(found)
+    rectified = next(iter(_of(Inspection.RectificationDone, active)), None)
+    due, voided = inspection.rectification_due, not any(c.event is inspection for c in active)
+    return {"inspection": inspection.record_id, "town": inspection.town, "project": inspection.project,
+            "occurred_on": _day(inspection.occurred_on), "kind": inspection.kind, "by": inspection.by,
+            "scopes": inspection.scopes, "issues_found": inspection.issues_found, "findings": inspection.findings,
+            "rectification_due": _day(due),
+            "rectification": None if rectified is None else {
+                "record_id": rectified.record_id, "done_on": _day(rectified.occurred_on), "note": rectified.note},
+            "rectification_overdue": bool(due and rectified is None and not voided and due < cutoff),
+            "voided": voided}
 
 
 # -- the events that changed it -------------------------------------------------------------

@@ -2,6 +2,7 @@
 through, and every district's filing status for the city (their steps are `commands`')."""
 
 import json
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import asyncpg
@@ -18,7 +19,7 @@ def _at(value: Any) -> str | None:
     return value.astimezone(CST).isoformat() if value else None
 
 
-def _status(row: asyncpg.Record | None) -> dict[str, Any]:
+def _status(row: Mapping[str, Any] | None) -> dict[str, Any]:
     status = row["status"] if row else None
     return {"status": status, "status_label": label("plan_status", status) if status else "未编制",
             "version": row["version"] if row else None, "filed_version": row["filed_version"] if row else None,
@@ -36,9 +37,18 @@ async def district_plan(runtime: Runtime, caller: Caller, district: str, year: i
         row = await conn.fetchrow("SELECT * FROM plans WHERE district = $1 AND year = $2", district, year)
         steps = await conn.fetch("SELECT * FROM plan_steps WHERE district = $1 AND year = $2 ORDER BY position",
                                  district, year)
-    return {"district": district, "year": year, **_status(row),
-            "current": json.loads(row["content"]) if row else None,
-            "filed": json.loads(row["filed_content"]) if row and row["filed_content"] else None,
+    decoded = None if row is None else {
+        **dict(row), "content": json.loads(row["content"]),
+        "filed_content": json.loads(row["filed_content"]) if row["filed_content"] else None}
+    return {"district": district, "year": year, **plan_answer(decoded, steps)}
+
+
+def plan_answer(row: Mapping[str, Any] | None, steps: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """A plan's status, current and filed content and its steps, from its `plans` row (contents
+    decoded) and `plan_steps` rows: as the read model holds them, or as a replay of its events
+    folds them (`projections.states.plan_rows`)."""
+    return {**_status(row), "current": row["content"] if row else None,
+            "filed": row["filed_content"] if row else None,
             "history": [{"position": s["position"], "step": s["step"], "version": s["version"],
                          "record_id": s["record_id"], "actor": s["actor"], "actor_role": s["actor_role"],
                          "at": _at(s["at"]), "reason": s["reason"]} for s in steps]}

@@ -12,12 +12,13 @@ import asyncpg
 from anyio import to_thread
 
 from audit import checkpoints
-from domain.events import stream_id
+from domain.events import record_stream, stream_id
 from domain.station import expected_signboard
 from kernel.clock import CST
 from projections import replayed, states
 from projections.as_of import position_at
 from projections.connections import scoped
+from service import plans
 from service.callers import Caller
 from service.errors import Invalid, NotFound
 from service.queries import known_town, own_town, read_pool, read_scope
@@ -113,6 +114,37 @@ async def project(runtime: Runtime, caller: Caller, district: str, project_id: s
     return await _read(runtime, caller, district, as_of, read, on)
 
 
+async def plan(runtime: Runtime, caller: Caller, district: str, year: int, as_of: datetime | None = None) -> dict[str, Any]:
+    """The district's plan for the year as the records known at `as_of` (now without it) made it:
+    the keys of `plans.district_plan`, folded from the plan's own events; a year with no plan by
+    then has status None."""
+    async def read(conn: asyncpg.Connection, mapper: Any, position: int, _: date) -> dict[str, Any]:
+        found = await replayed.changes(conn, district, mapper, [stream_id(district, "plan", str(year))], position)
+        return {"year": year, **plans.plan_answer(*states.plan_rows(found))}
+
+    return await _read(runtime, caller, district, as_of, read)
+
+
+async def inspection(runtime: Runtime, caller: Caller, district: str, record_id: str,
+                     as_of: datetime | None = None) -> dict[str, Any]:
+    """The inspection and its rectification as the records known at `as_of` (now without it) tell
+    them; an id that names no inspection of the district by then is not found."""
+    async def read(conn: asyncpg.Connection, mapper: Any, position: int, cutoff: date) -> dict[str, Any]:
+        found = await replayed.changes(conn, district, mapper, [record_stream(district, record_id)], position)
+        state = states.inspection_state(found, cutoff)
+        if state is None:
+            raise NotFound(f"检查记录 {record_id} ", f"inspection {record_id}", kind="inspection")
+        return {**state, "cutoff": cutoff.isoformat()}
+
+    return await _read(runtime, caller, district, as_of, read)
+
+
+async def plan_history(runtime: Runtime, caller: Caller, district: str, year: int,
+                       as_of: datetime | None = None) -> dict[str, Any]:
+    """Every event of the year's plan, in log order (none for a year with no plan)."""
+    return await _history(runtime, caller, district, as_of, stream_id(district, "plan", str(year)), {"year": year})
+
+
 async def station_history(runtime: Runtime, caller: Caller, district: str, town: str,
                           as_of: datetime | None = None) -> dict[str, Any]:
     """Every event that changed the town's station, in log order, with who recorded it and when."""
@@ -132,7 +164,7 @@ async def project_history(runtime: Runtime, caller: Caller, district: str, proje
 
 
 async def _history(runtime: Runtime, caller: Caller, district: str, as_of: datetime | None, stream: UUID,
-                   names: dict[str, str]) -> dict[str, Any]:
+                   names: dict[str, Any]) -> dict[str, Any]:
     async def read(conn: asyncpg.Connection, mapper: Any, position: int, _: date) -> dict[str, Any]:
         found = await replayed.changes(conn, district, mapper, [stream], position)
         return {**names, "events": states.timeline(found, await replayed.recorded_at(conn, district, found))}

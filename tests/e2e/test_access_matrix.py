@@ -110,8 +110,11 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/districts/{district}/towns/{town}/station/history"): READERS | TOWN_SCOPED,
     ("GET", "/v1/districts/{district}/projects/{project}"): READERS,
     ("GET", "/v1/districts/{district}/projects/{project}/history"): READERS,
+    ("GET", "/v1/districts/{district}/plans/{year}/history"): READERS,
+    ("GET", "/v1/districts/{district}/inspections/{inspection}"): READERS,
 }
 MATRIX_PROJECT = "P-matrix-0001"  # contracted in each district of the module (`tenants`)
+MATRIX_INSPECTION = "insp-matrix-0001"  # recorded in the module's district `mine`
 
 # Every route the HTTP contract (API.md) names. Those not served yet are strict xfails below:
 # the day one is added, its xfail fails; then remove it from PROMISED_BUT_MISSING and give it a POLICY.
@@ -262,7 +265,8 @@ async def tenants(app: FastAPI) -> Tenants:
         assert written.status_code == 200, written.text
         third_town = list(mine.towns)[2]
         written = await client.post(f"{base}/records", json={"records": [
-            service_delivered(third_town), project_contracted(mine.town, MATRIX_PROJECT)]}, headers=staff)
+            service_delivered(third_town), project_contracted(mine.town, MATRIX_PROJECT),
+            inspection_done(mine.town, id=MATRIX_INSPECTION)]}, headers=staff)
         assert written.status_code == 200, written.text
         for step in (f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
             submitted = await caught_up(lambda step=step: client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff))
@@ -295,7 +299,8 @@ def target(case: Case, tenants: Tenants) -> tuple[str, str]:
 
 
 def fill(template: str, district: str, town: str) -> str:
-    values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4], "project": MATRIX_PROJECT}
+    values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4], "project": MATRIX_PROJECT,
+              "inspection": MATRIX_INSPECTION}
     unknown = params_of(template) - set(values)
     if unknown:
         pytest.fail(f"the access matrix does not know how to fill {sorted(unknown)} in {template}:"
