@@ -131,9 +131,12 @@ async def get_district_preview(district: DistrictDep, period: Period, caller: Di
 async def get_lineage(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
                       figure: Annotated[str, Query(max_length=200, examples=["by_domain.elderly_care.person_times"],
                                                    description="the figure's path in the report's figures")],
-                      town: TownQuery = None) -> dict[str, Any]:
+                      town: TownQuery = None,
+                      contracts: Annotated[bool, Query(description="each record with its project's contract and the"
+                                                                   " filed plan item it was bought under")] = False
+                      ) -> dict[str, Any]:
     """Every event behind the figure, voided ones marked; the active ones add up to the figure."""
-    return await queries.figure_lineage(runtime, caller, district, period, figure, town)
+    return await queries.figure_lineage(runtime, caller, district, period, figure, town, contracts=contracts)
 
 
 @router.get("/v1/districts/{district}/reports/{period}/restatement",
