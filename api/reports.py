@@ -158,7 +158,7 @@ FrozenVersion = Annotated[Literal["submitted", "approved"], Query(description="t
 @router.get("/v1/districts/{district}/reports/{period}/replay",
             summary="复算：由事件重算冻结版本并逐项比对 / A frozen version recomputed from the log, compared")
 async def get_replay(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
-                     version: FrozenVersion = "submitted") -> dict[str, Any]:
+                     version: FrozenVersion = "submitted") -> replay.Replay:
     """The district's frozen version made again from the live log at its cut (each town's events
     up to its approved version's position) by the service's projection code: `equal`, and each
     figure that differs (`figure`, `frozen`, `replayed`)."""
@@ -168,7 +168,7 @@ async def get_replay(district: DistrictDep, period: Period, caller: DistrictRead
 @router.get("/v1/districts/{district}/reports/{period}/towns/{town}/replay",
             summary="复算镇(街道)冻结版本 / A town's frozen version recomputed from the log, compared")
 async def get_town_replay(district: DistrictDep, period: Period, town: TownCode, caller: DistrictReader,
-                          runtime: RuntimeDep, version: FrozenVersion = "submitted") -> dict[str, Any]:
+                          runtime: RuntimeDep, version: FrozenVersion = "submitted") -> replay.Replay:
     """The town's frozen version made again from the log at the position it froze, compared."""
     return await replay.replayed(runtime, caller, district, period, version, town)
 

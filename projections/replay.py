@@ -13,12 +13,19 @@ from typing import Any
 
 import asyncpg
 import orjson
+from typing_extensions import TypedDict  # pydantic documents typing's only from Python 3.12
 
 from projections import report_cache
 from projections.as_of import shadow_tables
 from projections.reports import Scope, district_report, town_report
 from projections.restatement import flatten
 from tenants.event_store import SCHEMA, chain_table
+
+
+class Difference(TypedDict):
+    figure: str  # its path, as the offline verifier names it
+    frozen: Any  # as stored in the version (null: the version has no such figure)
+    replayed: Any  # as the log gives it (null: the replay has no such figure)
 
 
 async def frozen(conn: asyncpg.Connection, scope: Scope, town: str, version: str) -> tuple[int, dict[str, Any]] | None:
@@ -41,7 +48,7 @@ async def report_at(conn: asyncpg.Connection, scope: Scope, town: str, position:
     return None if report is None else orjson.loads(report_cache.encode(report))
 
 
-def differences(frozen_report: dict[str, Any], replayed: dict[str, Any]) -> list[dict[str, Any]]:
+def differences(frozen_report: dict[str, Any], replayed: dict[str, Any]) -> list[Difference]:
     """Every figure whose frozen value is not the replayed one: the version's digest and figures,
     each town row's figures and each child's digest (those a version holds)."""
     found = _compared({"digest": frozen_report.get("digest")}, {"digest": replayed.get("digest")})
@@ -63,8 +70,8 @@ def _rows(rows: list[dict[str, Any]], part: str, key: str, value: str) -> dict[s
     return flat
 
 
-def _compared(frozen_flat: dict[str, Any], replayed_flat: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"figure": path, "frozen": frozen_flat.get(path), "replayed": replayed_flat.get(path)}
+def _compared(frozen_flat: dict[str, Any], replayed_flat: dict[str, Any]) -> list[Difference]:
+    return [Difference(figure=path, frozen=frozen_flat.get(path), replayed=replayed_flat.get(path))
             for path in sorted(frozen_flat.keys() | replayed_flat.keys())
             if type(frozen_flat.get(path)) is not type(replayed_flat.get(path))
             or frozen_flat.get(path) != replayed_flat.get(path)]

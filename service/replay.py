@@ -10,11 +10,13 @@ from typing import Any
 
 import asyncpg
 from anyio import to_thread
+from typing_extensions import TypedDict  # pydantic documents typing's only from Python 3.12
 
 from kernel.digest import figures_digest
 from projections import cut
 from projections import replay as replaying
 from projections.connections import scoped
+from projections.replay import Difference
 from projections.reports import Scope
 from service.callers import Caller
 from service.errors import NotFound
@@ -22,8 +24,19 @@ from service.queries import known_town, read_pool, read_scope
 from service.runtime import Runtime
 
 
+class Replay(TypedDict):
+    district: str
+    period: str
+    town: str | None  # None: the district's own version
+    version: str
+    position: int  # the position the version froze
+    cut: dict[str, int] | None  # a district version's towns and their approved versions' positions
+    equal: bool
+    differences: list[Difference]
+
+
 async def replayed(runtime: Runtime, caller: Caller, district: str, period: str, version: str,
-                   town: str = "") -> dict[str, Any]:
+                   town: str = "") -> Replay:
     """`{"equal", "differences": [{"figure", "frozen", "replayed"}]}` for the district's version
     (town '') or the town's; 404 when there is no such version."""
     if town:
@@ -41,8 +54,8 @@ async def replayed(runtime: Runtime, caller: Caller, district: str, period: str,
         made = await _at_the_cut(runtime, pool, seen, scope, position, frozen["cut"])
     made["digest"] = figures_digest(made["figures"])
     differences = replaying.differences(frozen, made)
-    return {"district": district, "period": period, "town": town or None, "version": version, "position": position,
-            "cut": frozen.get("cut"), "equal": not differences, "differences": differences}
+    return Replay(district=district, period=period, town=town or None, version=version, position=position,
+                  cut=frozen.get("cut"), equal=not differences, differences=differences)
 
 
 async def _at(pool: asyncpg.Pool, seen: str, scope: Scope, town: str, position: int) -> dict[str, Any]:
