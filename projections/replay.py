@@ -40,8 +40,10 @@ async def report_at(conn: asyncpg.Connection, scope: Scope, town: str, position:
     """The town's (or, town '', the district's) report made from the log up to `position`, within
     the caller's transaction (one a position: it makes the temporary tables once). `today` stays the
     scope's: a version is frozen after its half year ended, so its figures are judged at that end."""
-    moment = await conn.fetchval(f'SELECT recorded_at FROM {SCHEMA}."{chain_table(scope.district)}"'
-                                 " WHERE position <= $1 ORDER BY position DESC LIMIT 1", position)
+    # The moment the log held `position` (an as-of read's moment: never None, so no kept report is
+    # given instead of one made from the temporary tables); before the first event, the epoch.
+    moment = await conn.fetchval(f'SELECT coalesce((SELECT recorded_at FROM {SCHEMA}."{chain_table(scope.district)}"'
+                                 " WHERE position <= $1 ORDER BY position DESC LIMIT 1), 'epoch'::timestamptz)", position)
     await shadow_tables(conn, scope.district, position)
     then = replace(scope, as_of=moment)
     report = await (town_report(conn, then, town) if town else district_report(conn, then))

@@ -94,3 +94,14 @@ async def test_no_version_is_a_404_and_callers_are_scoped_as_for_the_report(clie
     assert bad.status_code == 422 and "version" in bad.text
     unknown = await replay(client, district, bearer("district", district.code), town=f"{other_district.code}001")
     assert unknown.status_code == 404
+
+
+async def test_a_version_frozen_before_any_event_replays_equal(client, district):
+    """A district submitted before it recorded anything (no town has a station, so none blocks it):
+    frozen at position 0, made again there."""
+    staff = bearer("district", district.code)
+    answer = await caught_up(lambda: client.post(f"/v1/districts/{district.code}/reports/{PERIOD}/submit",
+                                                 headers=staff))
+    assert answer.status_code == 200, answer.text
+    found = (await replay(client, district, staff)).json()
+    assert (found["position"], found["cut"], found["equal"], found["differences"]) == (0, {}, True, [])
