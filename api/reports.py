@@ -13,7 +13,7 @@ from api.deps import (
     AuditedRead, CallerDep, DistrictDep, KnownDistrict, RequestIdDep, RuntimeDep, allow,
 )
 from domain.values import PERIOD_PATTERN, POSITION_MAX, TOWN_PATTERN, text
-from service import commands, queries
+from service import commands, queries, replay
 from service.callers import Caller, Role
 from service.queries import CityReport, DistrictReport, TownReport
 
@@ -131,9 +131,12 @@ async def get_district_preview(district: DistrictDep, period: Period, caller: Di
 async def get_lineage(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
                       figure: Annotated[str, Query(max_length=200, examples=["by_domain.elderly_care.person_times"],
                                                    description="the figure's path in the report's figures")],
-                      town: TownQuery = None) -> dict[str, Any]:
+                      town: TownQuery = None,
+                      contracts: Annotated[bool, Query(description="each record with its project's contract and the"
+                                                                   " filed plan item it was bought under")] = False
+                      ) -> dict[str, Any]:
     """Every event behind the figure, voided ones marked; the active ones add up to the figure."""
-    return await queries.figure_lineage(runtime, caller, district, period, figure, town)
+    return await queries.figure_lineage(runtime, caller, district, period, figure, town, contracts=contracts)
 
 
 @router.get("/v1/districts/{district}/reports/{period}/restatement",
@@ -147,6 +150,27 @@ async def get_restatement(district: DistrictDep, period: Period, caller: Distric
     explain each difference."""
     return await queries.restatement(runtime, caller, district, period, version=version, from_as_of=from_as_of,
                                      to_as_of=to_as_of, town=town)
+
+
+FrozenVersion = Annotated[Literal["submitted", "approved"], Query(description="the frozen version to recompute")]
+
+
+@router.get("/v1/districts/{district}/reports/{period}/replay",
+            summary="复算：由事件重算冻结版本并逐项比对 / A frozen version recomputed from the log, compared")
+async def get_replay(district: DistrictDep, period: Period, caller: DistrictReader, runtime: RuntimeDep,
+                     version: FrozenVersion = "submitted") -> replay.Replay:
+    """The district's frozen version made again from the live log at its cut (each town's events
+    up to its approved version's position) by the service's projection code: `equal`, and each
+    figure that differs (`figure`, `frozen`, `replayed`)."""
+    return await replay.replayed(runtime, caller, district, period, version)
+
+
+@router.get("/v1/districts/{district}/reports/{period}/towns/{town}/replay",
+            summary="复算镇(街道)冻结版本 / A town's frozen version recomputed from the log, compared")
+async def get_town_replay(district: DistrictDep, period: Period, town: TownCode, caller: DistrictReader,
+                          runtime: RuntimeDep, version: FrozenVersion = "submitted") -> replay.Replay:
+    """The town's frozen version made again from the log at the position it froze, compared."""
+    return await replay.replayed(runtime, caller, district, period, version, town)
 
 
 # -- the city -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from projections.as_of import position_at, shadow_tables
 from projections.connections import ALL_DISTRICTS, scoped
 from projections.lineage import UnknownFigure as NoSuchFigure
 from projections.lineage import lineage
+from projections.lineage_contracts import with_contracts
 from projections.reports import (
     Scope, city_json, city_of, district_report as read_district, district_reports, district_reports_json,
     frozen_version, town_report as read_town,
@@ -171,16 +172,19 @@ async def district_preview(runtime: Runtime, caller: Caller, district: str, peri
 
 
 async def figure_lineage(runtime: Runtime, caller: Caller, district: str, period: str, figure: str,
-                         town: str | None = None) -> dict[str, Any]:
-    """Every event behind the figure, voided ones marked; the active ones add up to the figure."""
+                         town: str | None = None, *, contracts: bool = False) -> dict[str, Any]:
+    """Every event behind the figure, voided ones marked; the active ones add up to the figure;
+    with `contracts`, each with its project's contract and filed plan item."""
     if town is not None:
         known_town(runtime, district, town)
     ledger = await to_thread.run_sync(runtime.tenants.ledger, district)
     async with scoped(await read_pool(runtime, district), read_scope(caller)) as conn:
         try:
-            return await lineage(conn, runtime.scope(district, period), figure, town, ledger.mapper)
+            traced = await lineage(conn, runtime.scope(district, period), figure, town, ledger.mapper)
         except NoSuchFigure as exc:
             raise UnknownFigure(str(exc)) from exc
+        return await with_contracts(conn, runtime.scope(district, period), traced, ledger.mapper) if contracts \
+            else traced
 
 
 async def restatement(runtime: Runtime, caller: Caller, district: str, period: str, *, version: str = "submitted",

@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,10 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
+from demo import DemoYear, from_divisions
+from stations import demo_cli
 from tests.conftest import bearer
+from tests.support import SampleDistrict, make_district
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -113,3 +117,16 @@ async def keep_screenshot(page: Page, name: str, full_page: bool = True) -> None
     if folder := screenshot_dir():
         folder.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+
+
+DEMO_SERVICES = 600
+
+
+@pytest.fixture(scope="module")
+def demo_district(app, runtime, database_url) -> SampleDistrict:
+    """A fresh district holding a small demo year (2025) and its reporting chain."""
+    district = make_district(runtime)
+    districts = from_divisions(runtime.tenants.divisions, [district.code], date(2025, 12, 31))
+    demo_cli.load(runtime, database_url, DemoYear(seed=34, services=DEMO_SERVICES, districts=districts))
+    app.state.runtime.tenants.refresh()
+    return district

@@ -127,3 +127,23 @@ async def test_an_auditor_verifies_a_districts_log(signed_in: SignIn, seeded):
     assert await verdict.inner_text() == "✓ 通过"
     assert f"{position} 个事件" in await page.locator("#verification").inner_text()
     await keep_screenshot(page, "audit")
+
+
+async def test_an_auditor_replays_the_demos_frozen_report_and_reads_a_contract(signed_in: SignIn, demo_district):
+    page = await signed_in("auditor")
+    await page.goto(page.url.split("?")[0] + f"?period={PERIOD}&district={demo_district.code}")
+    await page.locator("#event-count", has_text="已加载").wait_for()  # the page's script has set up its forms
+
+    await page.select_option("#replay-version", "approved")
+    await page.click("#replay-form button[type=submit]")
+    verdict = page.locator("#replay .verdict")
+    await verdict.wait_for()
+    assert await verdict.inner_text() == "✓ 复算一致"
+    assert "已审核版本的全部数字" in await page.locator("#replay").inner_text()
+
+    await page.select_option("#figure-kind", "funds_spent")
+    await page.click("#lineage-form button[type=submit]")
+    contract = page.locator("#lineage .contract", has_text="合同：「")
+    await contract.first.wait_for()
+    assert "元" in await contract.first.inner_text()
+    await keep_screenshot(page, "audit-replay")

@@ -4,27 +4,10 @@ screenshots, kept with STATIONS_SCREENSHOTS, are the README's (taken on a databa
 `stations demo`, the city's page shows Xiamen's districts beside this one)."""
 
 import re
-from datetime import date
 
-import pytest
-
-from demo import DemoYear, from_divisions
-from stations import demo_cli
 from tests.browser.conftest import SignIn, keep_screenshot
-from tests.support import SampleDistrict, make_district
 
-SERVICES = 600
 README = {"width": 1280, "height": 860}  # the README's pictures: small enough to commit
-
-
-@pytest.fixture(scope="module")
-def demo_district(app, runtime, database_url) -> SampleDistrict:
-    """A fresh district holding a small demo year (2025) and its reporting chain."""
-    district = make_district(runtime)
-    districts = from_divisions(runtime.tenants.divisions, [district.code], date(2025, 12, 31))
-    demo_cli.load(runtime, database_url, DemoYear(seed=34, services=SERVICES, districts=districts))
-    app.state.runtime.tenants.refresh()
-    return district
 
 
 def number(text: str) -> float:

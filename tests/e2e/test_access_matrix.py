@@ -67,6 +67,8 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}"): READERS | TOWN_SCOPED,
     ("GET", "/v1/districts/{district}/reports/{period}/lineage"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}/restatement"): READERS,
+    ("GET", "/v1/districts/{district}/reports/{period}/replay"): READERS,
+    ("GET", "/v1/districts/{district}/reports/{period}/towns/{town}/replay"): READERS,
     ("GET", "/v1/districts/{district}/reports/{period}/preview"): READERS,
     ("GET", "/v1/city/reports/{period}/preview"): frozenset({CITY, PROVINCE, AUDITOR, ADMIN}),
     ("POST", "/v1/districts/{district}/reports/{period}/towns/{town}/submit"): frozenset({TOWN, DISTRICT}),
@@ -251,9 +253,9 @@ class Tenants:
 @pytest.fixture(scope="module")
 async def tenants(app: FastAPI) -> Tenants:
     """Two districts for the whole module, registered in the running app's registry, each with a
-    record. `mine` also has its third
-    town's report and its own report submitted, so that its audit routes have a signed checkpoint
-    and its restatement a submitted version to answer with (a 404 there would read as a refusal)."""
+    record. `mine` also has its first and third
+    towns' reports and its own report submitted, so that its audit routes have a signed checkpoint
+    and its restatement and replays a submitted version to answer with (a 404 there would read as a refusal)."""
     runtime = app.state.runtime
     mine, theirs = make_district(runtime), make_district(runtime)
     assert not runtime.tenants.knows(UNKNOWN_DISTRICT), f"{UNKNOWN_DISTRICT} was drawn as a test district"
@@ -268,7 +270,7 @@ async def tenants(app: FastAPI) -> Tenants:
             service_delivered(third_town), project_contracted(mine.town, MATRIX_PROJECT),
             inspection_done(mine.town, id=MATRIX_INSPECTION)]}, headers=staff)
         assert written.status_code == 200, written.text
-        for step in (f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
+        for step in (f"towns/{mine.town}/submit", f"towns/{third_town}/submit", "submit"):  # each waits for the projections to reach the log's head
             submitted = await caught_up(lambda step=step: client.post(f"{base}/reports/{PERIOD}/{step}", headers=staff))
             assert submitted.status_code == 200, submitted.text
             await signed(client, submitted.json())

@@ -1,5 +1,5 @@
-// The audit page: a district's event log with filters, the lineage of one figure, and the
-// verification of the hash chain and signed checkpoints.
+// The audit page: a district's event log with filters, the lineage of one figure (with its
+// contracts), a frozen version's replay, and the verification of the hash chain and signed checkpoints.
 
 import { get } from "./api.js";
 import { count, dateTime, money, monthLabel, periodLabel } from "./format.js";
@@ -10,6 +10,7 @@ import {
 import { codes, label, loadVocabulary } from "./vocabulary.js";
 import { onBehalfText, typeLabel } from "./records.js";
 import { setUpStates } from "./states.js";
+import { contractLine, replay } from "./replay.js";
 
 const PAGE = 500;
 
@@ -221,7 +222,7 @@ function lineageResult(result) {
     h("td", { class: "num" }, e.position),
     h("td", {}, dateTime(e.recorded_at)),
     h("td", {}, typeLabel(e.type)),
-    h("td", {}, payload(e)),
+    h("td", {}, payload(e), contractLine(e)),
     h("td", {}, actorText(e.actor)),
     h("td", { class: "num" }, amount(e.contribution)),
     h("td", {}, e.voided ? `已被 ${e.voided_by} 作废` : "有效"));
@@ -239,7 +240,7 @@ function lineageResult(result) {
 
 async function trace() {
   const town = document.getElementById("lineage-town").value;
-  const result = await get(`${districtBase()}/reports/${state.period}/lineage`, { figure: figurePath(), town });
+  const result = await get(`${districtBase()}/reports/${state.period}/lineage`, { figure: figurePath(), town, contracts: true });
   replace("lineage", lineageResult(result));
 }
 
@@ -249,6 +250,7 @@ async function openDistrict(code) {
   Object.assign(state, { district: code, events: [], after: 0, end: false });
   setParams({ district: code, period: state.period });
   replace("verification");
+  replace("replay");
   replace("lineage");
   setUpLineage();
   setUpStates(code, state.districts.find((d) => d.code === code)?.towns || []);
@@ -284,6 +286,11 @@ async function start() {
   more.addEventListener("click", () => act(more, moreEvents));
   document.getElementById("event-filters").addEventListener("input", renderEvents);
   document.getElementById("event-filters").addEventListener("submit", (e) => e.preventDefault());
+  const replayForm = document.getElementById("replay-form");
+  replayForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(replayForm.querySelector("button[type=submit]"), () => replay(districtBase(), state.period));
+  });
   const form = document.getElementById("lineage-form");
   form.addEventListener("submit", (event) => {
     event.preventDefault();
