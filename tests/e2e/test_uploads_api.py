@@ -5,9 +5,14 @@ import io
 from datetime import date
 
 import httpx
+import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import column_index_from_string
 
+from typer.testing import CliRunner
+
+from stations import importer
+from stations.cli import app as cli
 from tests.builders import project_contracted, rid
 from tests.support import SampleDistrict, bearer
 
@@ -168,3 +173,27 @@ async def test_the_template_opens_with_headers_wire_names_lists_and_explanation(
     assert csv.status_code == 200 and csv.text.lstrip("\ufeff").startswith("记录编号,"), csv.text
     unknown = await client.get("/v1/templates/no_such_record.xlsx")
     assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_import_command_sends_a_spreadsheet_whole_and_again_as_duplicates(client, district, tmp_path):
+    station = bearer("station", district.code, district.town)["Authorization"].removeprefix("Bearer ")
+    path = tmp_path / "服务台账.xlsx"
+    path.write_bytes(services_book(district.town, [service_row(district.town), service_row(district.town)]))
+    first = await importer.upload_spreadsheet(client, path, district.code, station)
+    again = await importer.upload_spreadsheet(client, path, district.code, station)
+    assert [(s.sent, s.accepted, s.duplicates) for s in (first, again)] == [(2, 2, 0), (2, 0, 2)]
+    path.write_bytes(services_book(district.town, [service_row(district.town, hours="一小时")]))
+    with pytest.raises(importer.ImportStopped) as stopped:
+        await importer.upload_spreadsheet(client, path, district.code, station)
+    assert "HTTP 422" in stopped.value.en
+    assert any("row 2 服务时长（小时）" in line for line in stopped.value.details), stopped.value.details
+
+
+def test_the_import_command_takes_an_xlsx_and_asks_its_district(tmp_path):
+    path = tmp_path / "services.xlsx"
+    path.write_bytes(services_book("350203001", [service_row("350203001")]))
+    unscoped = CliRunner().invoke(cli, ["import", str(path), "--token", "x.y.z", "--url", "http://127.0.0.1:9"])
+    assert unscoped.exit_code != 0 and "district" in unscoped.output, unscoped.output
+    unreachable = CliRunner().invoke(cli, ["import", str(path), "--token", "x.y.z", "--district", "350203",
+                                           "--url", "http://127.0.0.1:9", "--retries", "0"])
+    assert unreachable.exit_code == 1 and "cannot reach" in unreachable.output, unreachable.output
