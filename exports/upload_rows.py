@@ -64,7 +64,7 @@ def read(content: bytes, file_name: str, max_rows: int, record_type: str | None 
     if content.startswith(b"PK\x03\x04"):
         sheets = _workbook_sheets(content, record_type)
     else:
-        kind = record_type or file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        kind = record_type or _record_type_of(file_name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
         sheets = iter([(kind, _csv_rows(content))])
     for name, rows in sheets:
         _read_sheet(upload, name, rows, max_rows)
@@ -116,7 +116,7 @@ def _read_sheet(upload: Upload, sheet: str, lines: Iterator[tuple[Any, ...]], ma
             continue
         if number == 2 and all(v is None or str(v).strip() in {c.wire for c in shape.columns} for v in cells):
             continue  # the wire names beneath the headers
-        if len(upload.rows) + len(upload.problems) >= max_rows:
+        if len(upload.rows) >= max_rows:
             raise FileRefused(f"文件超过 {max_rows} 行，请分成多个文件上传",
                               f"the file has more than {max_rows} rows: upload it in parts")
         record = {"type": sheet}

@@ -64,6 +64,7 @@ async def import_file(runtime: Runtime, caller: Caller, district: str, content: 
 def _checked(upload: Upload) -> list[Any]:
     """Every row as a record, or RowsInvalid naming every bad cell and row."""
     problems = [_cell(p) for p in upload.problems]
+    unread = {(p.sheet, p.row, p.column) for p in upload.problems}  # their fields' absence is no news
     records = []
     for row in upload.rows:
         try:
@@ -71,9 +72,10 @@ def _checked(upload: Upload) -> list[Any]:
         except ValidationError as exc:
             headers = {c.wire: c.header for c in layout(row.sheet).columns}
             for error in exc.errors():
-                loc = [str(part) for part in error["loc"][1:]]  # after the record type the union chose
-                problems.append({"sheet": row.sheet, "row": row.number,
-                                 "column": headers.get(".".join(loc), ".".join(loc)), "error": error})
+                loc = ".".join(str(part) for part in error["loc"][1:])  # after the record type the union chose
+                column = headers.get(loc, loc)
+                if (row.sheet, row.number, column) not in unread:
+                    problems.append({"sheet": row.sheet, "row": row.number, "column": column, "error": error})
     if problems:
         raise RowsInvalid(problems)
     return records
