@@ -214,16 +214,20 @@ def import_records(
     try:
         summary = asyncio.run(run())
     except importer.ImportStopped as stop:
-        console.print(f"[red]导入停止：{stop.zh}\nimport stopped: {stop.en}[/]")
-        for line in stop.details:
-            console.print(f"  {line}", markup=False)
-        raise typer.Exit(1) from stop
+        _stopped(stop)
     state = summary.state
     console.print(f"[green]已发送 / sent[/] {summary.sent:,} records in {summary.batches} batches:"
                   f" {summary.accepted:,} accepted, {summary.duplicates:,} duplicates;"
                   f" acknowledged up to line {state.line} (state: {path})")
     if summary.stopped_by_limit:
         console.print(f"已达 --limit {limit}，其余未发送 / stopped at --limit {limit}; run again to send the rest")
+
+
+def _stopped(stop: importer.ImportStopped) -> None:
+    console.print(f"[red]导入停止：{stop.zh}\nimport stopped: {stop.en}[/]")
+    for line in stop.details:
+        console.print(f"  {line}", markup=False)
+    raise typer.Exit(1) from stop
 
 
 def _upload(file: Path, url: str, token_for, district: str | None, retries: int) -> None:
@@ -237,10 +241,7 @@ def _upload(file: Path, url: str, token_for, district: str | None, retries: int)
     try:
         summary = asyncio.run(run())
     except importer.ImportStopped as stop:
-        console.print(f"[red]导入停止：{stop.zh}\nimport stopped: {stop.en}[/]")
-        for line in stop.details:
-            console.print(f"  {line}", markup=False)
-        raise typer.Exit(1) from stop
+        _stopped(stop)
     console.print(f"[green]已上传 / uploaded[/] {file.name}: {summary.sent:,} rows, {summary.accepted:,} accepted,"
                   f" {summary.duplicates:,} duplicates")
 

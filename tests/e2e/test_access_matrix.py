@@ -105,6 +105,10 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/v1/city/plans/{year}/districts/{district}/file"): frozenset({CITY}),
     ("POST", "/v1/city/plans/{year}/districts/{district}/return"): frozenset({CITY}),
     ("POST", "/v1/city/records"): frozenset({CITY}),
+    # A spreadsheet of records: whoever may send them as JSON, each its duties; its template is public.
+    ("POST", "/v1/districts/{district}/imports"): frozenset({STATION, TOWN, DISTRICT, CITY}),
+    ("GET", "/v1/templates/{record_type}.xlsx"): PUBLIC,
+    ("GET", "/v1/templates/{record_type}.csv"): PUBLIC,
 }
 
 # Every route the HTTP contract (API.md) names. Those not served yet are strict xfails below:
@@ -177,7 +181,7 @@ def district_scoped(template: str) -> bool:
 
 def town_scoped(template: str) -> bool:
     """Whether a station is limited to its own town here: a town in the path, or records it sends."""
-    return "{town}" in template or (district_scoped(template) and template.endswith("/records"))
+    return "{town}" in template or (district_scoped(template) and template.endswith(("/records", "/imports")))
 
 
 @dataclass(frozen=True)
@@ -289,7 +293,7 @@ def target(case: Case, tenants: Tenants) -> tuple[str, str]:
 
 
 def fill(template: str, district: str, town: str) -> str:
-    values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4]}
+    values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4], "record_type": "service_delivered"}
     unknown = params_of(template) - set(values)
     if unknown:
         pytest.fail(f"the access matrix does not know how to fill {sorted(unknown)} in {template}:"
@@ -322,8 +326,21 @@ def query(method: str, template: str, tenants: Tenants) -> dict[str, str]:
     return {name: tenants.query[name] for name in required}
 
 
+def upload(town: str, role: str | None) -> dict[str, tuple[str, bytes, str]]:
+    """A CSV of one record of the caller's duty, as `POST .../imports` takes it."""
+    if role == CITY:
+        name, lines = "inspection_done.csv", ["镇(街道)代码,发生日期,类型,检查范围,检查层级,检查发现,是否发现问题",
+                                              f"{town},2025-04-10,spot_check,execution,city,台账不全,否"]
+    else:
+        name, lines = "service_delivered.csv", ["镇(街道)代码,发生日期,服务领域,服务类型,服务对象类别,服务对象编号,服务时长（小时）",
+                                                f"{town},2025-03-18,elderly_care,visit,living_alone_elderly,R-0001,1.5"]
+    return {"file": (name, "\r\n".join(lines).encode(), "text/csv")}
+
+
 async def send(client: httpx.AsyncClient, tenants: Tenants, method: str, template: str, district: str, town: str,
                headers: dict[str, str], role: str | None = None) -> httpx.Response:
+    if template.endswith("/imports"):
+        return await client.request(method, fill(template, district, town), files=upload(town, role), headers=headers)
     return await client.request(method, fill(template, district, town), json=body(method, template, town, role),
                                 params=query(method, template, tenants), headers=headers)
 
