@@ -23,11 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.records import RECORD_TYPES
 from domain.plan import PlanForbidden, PlanStateViolation
 from domain.report import ChainViolation
-from domain.errors import BatchForbidden, BatchNotYourDuty, BatchRejected, Problem, RecordConflict
+from domain.errors import BatchForbidden, BatchNotYourDuty, BatchRejected, RecordConflict
 from service.errors import (
     ChildrenNotApproved, Forbidden, Invalid, NotFound, PeriodOpen, ProjectionBehind, UnknownFigure,
 )
 from service.health import NotReady, Unavailable
+from service.uploads import RowsInvalid
 from api.headers import SECURITY_HEADERS
 
 PROBLEM_JSON = "application/problem+json"
@@ -54,6 +55,9 @@ class FieldError(BaseModel):
     field: str | None = None
     detail: str
     owner: str | None = None  # /problems/not-your-duty: the level whose duty the record is
+    sheet: str | None = None  # an uploaded spreadsheet's: the sheet, row and column header of the cell
+    row: int | None = None
+    column: str | None = None
 
 
 class ProblemDetails(BaseModel):
@@ -138,9 +142,17 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     return FieldError(record=record, field=field, detail=detail)
 
 
-def _from_domain(problems: list[Problem]) -> list[FieldError]:
-    return [FieldError(record=p.index, id=p.record_id, field=p.field, detail=f"{p.zh} / {p.en}", owner=p.owner)
-            for p in problems]
+def _from_domain(exc: BatchRejected) -> list[FieldError]:
+    """Each problem of a refused batch; an upload's (`service.uploads`) placed at its sheet and row."""
+    where: dict[int, dict[str, Any]] = getattr(exc, "where", {})
+    return [FieldError(record=p.index, id=p.record_id, field=p.field, detail=f"{p.zh} / {p.en}", owner=p.owner,
+                       **where.get(p.index, {})) for p in exc.problems]
+
+
+def _row_error(problem: dict[str, Any]) -> FieldError:
+    """A bad cell or row of an upload, worded as a record's error is."""
+    detail = problem.get("detail") or _field_error({**problem["error"], "loc": ()}).detail
+    return FieldError(sheet=problem["sheet"], row=problem["row"], column=problem["column"] or None, detail=detail)
 
 
 # What an operation may answer besides success, all as problem details.
@@ -210,14 +222,14 @@ def install(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
             type="/problems/not-your-duty", title="不属于本级职责 / Not your duty", status=403,
             detail=f"批次中有属于 {owners} 职责的记录，整批未保存 / records that are the duty of {owners};"
                    " nothing was stored",
-            errors=_from_domain(exc.problems)))
+            errors=_from_domain(exc)))
 
     @app.exception_handler(BatchForbidden)
     async def _forbidden_batch(_: Request, exc: BatchForbidden) -> JSONResponse:
         return problem_response(ProblemDetails(
             type="/problems/out-of-scope", title="超出权限范围 / Out of scope", status=403,
             detail="批次中有超出本服务站范围的记录，整批未保存 / records outside the caller's town; nothing was stored",
-            errors=_from_domain(exc.problems)))
+            errors=_from_domain(exc)))
 
     @app.exception_handler(BatchRejected)
     async def _rejected_batch(_: Request, exc: BatchRejected) -> JSONResponse:
@@ -225,7 +237,16 @@ def install(app: FastAPI, bodies: Sequence[type[BaseModel]] = ()) -> None:
             type="/problems/rule-violation", title="记录违反业务规则 / Records break the rules", status=422,
             detail=f"{len(exc.problems)} 条记录违反业务规则，整批未保存 / {len(exc.problems)} record(s) break the rules;"
                    " nothing of the batch was stored",
-            errors=_from_domain(exc.problems)))
+            errors=_from_domain(exc)))
+
+    @app.exception_handler(RowsInvalid)
+    async def _rows_invalid(_: Request, exc: RowsInvalid) -> JSONResponse:
+        rows = sorted({p["row"] for p in exc.problems})
+        return problem_response(ProblemDetails(
+            type="/problems/upload-rows", title="上传的表格有误 / Invalid rows in the upload", status=422,
+            detail=f"第 {', '.join(map(str, rows))} 行有误，整个文件未保存 / row(s) {', '.join(map(str, rows))} are"
+                   " invalid; nothing of the file was stored",
+            errors=[_row_error(p) for p in exc.problems]))
 
     @app.exception_handler(ChainViolation)
     async def _chain(_: Request, exc: ChainViolation) -> JSONResponse:

@@ -7,13 +7,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api import audit, events, exports, health, metrics, plans, problems, records, reports, states
+from api import audit, events, exports, health, imports, metrics, plans, problems, records, reports, states
 from api.observe import ObserveRequests
 from api.auth import Tokens
 from api.guards import AuthenticateFirst
 from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from projections.runner import run_worker
+from service.uploads import UploadLimits
 from stations.bootstrap import bootstrap, tune_garbage_collection
 from stations.database import database
 from stations.keys import require_keys, signer
@@ -58,11 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tokens = Tokens(settings.jwt_secret.get_secret_value(), settings.token_hours,
                               settings.token_issuer, settings.token_audience, settings.revoked_token_ids)
     problems.install(app, records.BODY_MODELS)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.state.upload_limits = UploadLimits(settings.max_upload_bytes, settings.max_upload_rows)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
     app.add_middleware(AuthenticateFirst)  # added later runs first: the token, then the body's size
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ObserveRequests)  # outermost: every answer counted and logged, a refused one too
     app.include_router(records.router)
+    app.include_router(imports.router)
     app.include_router(events.router)
     app.include_router(exports.router)  # before reports, whose {period} would take `2025H1.xlsx`
     app.include_router(reports.router)

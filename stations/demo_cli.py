@@ -145,7 +145,8 @@ def write_jsonl(year: DemoYear, out: Path) -> None:
     console.print(f"[green]已导出 / written[/]: {out}")
 
 
-IMPORT_HELP = "Send a JSON Lines file of records through the HTTP API, in batches, resumably."
+IMPORT_HELP = ("Send a JSON Lines file of records through the HTTP API, in batches, resumably; or a spreadsheet"
+               " (.xlsx, .csv) made from a template, to the imports route.")
 IMPORT_DETAILS = "\n\n".join((
     "Each line is one record object as POST /v1/districts/{district}/records takes it, with a `district` member"
     " naming its district (or give --district for a file of one district), e.g.",
@@ -162,6 +163,9 @@ IMPORT_DETAILS = "\n\n".join((
     "A state file beside the input (FILE.import-state.json) keeps the line the service last acknowledged: run the"
     " same command again after an interruption and it goes on from there, sending nothing twice. A batch the"
     " service refuses stops the import, naming its lines and the problems.",
+    "An .xlsx or .csv file (GET /v1/templates/{record_type}.xlsx) goes whole to POST /v1/districts/{district}/imports:"
+    " every row is checked first and any bad one stores nothing, naming its sheet, row and column; its rows' ids"
+    " are made from the file, so running the command again stores nothing twice (the rows come back duplicate).",
 ))
 
 
@@ -171,7 +175,7 @@ def register(app: typer.Typer) -> None:
 
 
 def import_records(
-        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the JSON Lines file")],
+        file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="the JSON Lines file, or an .xlsx or .csv spreadsheet")],
         url: Annotated[str, typer.Option(help="the service's address")] = "http://127.0.0.1:8000",
         token: Annotated[str | None, typer.Option(envvar="STATIONS_TOKEN", help="bearer token, whose role writes"
                                                   " (default: a district token minted per district with this"
@@ -193,6 +197,9 @@ def import_records(
         raise typer.BadParameter(f"令牌只能写入区 {only}，不能写入 {district} / the token writes into district {only},"
                                  f" not {district}", param_hint="--district")
     district = district or only
+    if file.suffix.lower() in importer.SPREADSHEETS:
+        _upload(file, url, token_for, district, retries)
+        return
     path = importer.state_path(file)
     start = 0 if restart or not path.exists() else importer.State.load(path, url).offset
 
@@ -207,16 +214,36 @@ def import_records(
     try:
         summary = asyncio.run(run())
     except importer.ImportStopped as stop:
-        console.print(f"[red]导入停止：{stop.zh}\nimport stopped: {stop.en}[/]")
-        for line in stop.details:
-            console.print(f"  {line}", markup=False)
-        raise typer.Exit(1) from stop
+        _stopped(stop)
     state = summary.state
     console.print(f"[green]已发送 / sent[/] {summary.sent:,} records in {summary.batches} batches:"
                   f" {summary.accepted:,} accepted, {summary.duplicates:,} duplicates;"
                   f" acknowledged up to line {state.line} (state: {path})")
     if summary.stopped_by_limit:
         console.print(f"已达 --limit {limit}，其余未发送 / stopped at --limit {limit}; run again to send the rest")
+
+
+def _stopped(stop: importer.ImportStopped) -> None:
+    console.print(f"[red]导入停止：{stop.zh}\nimport stopped: {stop.en}[/]")
+    for line in stop.details:
+        console.print(f"  {line}", markup=False)
+    raise typer.Exit(1) from stop
+
+
+def _upload(file: Path, url: str, token_for, district: str | None, retries: int) -> None:
+    """An .xlsx or .csv file, sent whole to the service's imports route."""
+    if district is None:
+        raise typer.BadParameter("表格须指明区 / give the district of a spreadsheet", param_hint="--district")
+
+    async def run() -> importer.Summary:
+        async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+            return await importer.upload_spreadsheet(client, file, district, token_for(district), retries)
+    try:
+        summary = asyncio.run(run())
+    except importer.ImportStopped as stop:
+        _stopped(stop)
+    console.print(f"[green]已上传 / uploaded[/] {file.name}: {summary.sent:,} rows, {summary.accepted:,} accepted,"
+                  f" {summary.duplicates:,} duplicates")
 
 
 def tokens(token: str | None):

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -178,31 +179,65 @@ async def import_file(client: httpx.AsyncClient, file: Path, *, token_for: Calla
 
 
 async def _send(client: httpx.AsyncClient, batch: Batch, token_for: Callable[[str], str], retries: int) -> dict:
-    where = f"/v1/districts/{batch.district}/records"
+    response = await _posted(client, f"/v1/districts/{batch.district}/records", token_for(batch.district), retries,
+                             json={"records": batch.records})
+    if response.status_code == 200:
+        return response.json()
+    raise _refused(response, batch)
+
+
+async def _posted(client: httpx.AsyncClient, where: str, token: str, retries: int, **content: Any) -> httpx.Response:
+    """The service's answer, asked again (backing off) while it says "try again" or cannot be reached."""
     for attempt in range(retries + 1):
         try:
-            response = await client.post(where, json={"records": batch.records},
-                                         headers={"Authorization": f"Bearer {token_for(batch.district)}"})
+            response = await client.post(where, headers={"Authorization": f"Bearer {token}"}, **content)
         except httpx.TransportError as exc:
             if attempt == retries:
                 raise ImportStopped("无法连接服务", f"cannot reach the service: {exc}") from exc
             await asyncio.sleep(min(2 ** attempt, 30))
             continue
-        if response.status_code == 200:
-            return response.json()
         if response.status_code in (429, 502, 503, 504) and attempt < retries:
             await asyncio.sleep(min(float(response.headers.get("Retry-After", 2 ** attempt)), 30))
             continue
-        raise _refused(response, batch)
+        return response
     raise AssertionError("unreachable")
+
+
+def _problem(response: httpx.Response) -> dict:
+    try:
+        return response.json()
+    except ValueError:
+        return {"title": response.reason_phrase, "detail": response.text[:500]}
+
+
+SPREADSHEETS = (".xlsx", ".csv")
+
+
+async def upload_spreadsheet(client: httpx.AsyncClient, file: Path, district: str, token: str,
+                             retries: int = RETRIES) -> Summary:
+    """Send an .xlsx or .csv file to `POST .../imports` whole: the service checks every row
+    first and stores all or none; its rows' ids are its own, so sending it again after an
+    interruption stores nothing twice and reports the rows already stored as duplicates."""
+    media = "text/csv" if file.suffix.lower() == ".csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = await _posted(client, f"/v1/districts/{district}/imports", token, retries,
+                             files={"file": (file.name, file.read_bytes(), media)})
+    if response.status_code != 200:
+        problem = _problem(response)
+        details = [f"{problem.get('title', '')}: {problem.get('detail', '')}"]
+        for error in problem.get("errors") or []:
+            where = f"工作表 {error.get('sheet')} 第 {error.get('row')} 行 / sheet {error.get('sheet')} row {error.get('row')}"
+            column = f" {error['column']}" if error.get("column") else ""
+            owner = f"（{error['owner']} 的职责 / owner: {error['owner']}）" if error.get("owner") else ""
+            details.append(f"{where}{column}: {error.get('detail', '')}{owner}")
+        raise ImportStopped(f"服务拒收文件 {file.name}（HTTP {response.status_code}）",
+                            f"the service refused {file.name} (HTTP {response.status_code})", details)
+    answer = response.json()
+    return Summary(sent=answer["rows"], accepted=answer["accepted"], duplicates=answer["duplicate"], batches=1)
 
 
 def _refused(response: httpx.Response, batch: Batch) -> ImportStopped:
     """The server's problem details, each error pointed at its line of the file."""
-    try:
-        problem = response.json()
-    except ValueError:
-        problem = {"title": response.reason_phrase, "detail": response.text[:500]}
+    problem = _problem(response)
     first, last = batch.lines[0], batch.lines[-1]
     details = [f"{problem.get('title', '')}: {problem.get('detail', '')}"]
     for error in problem.get("errors") or []:

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     statement_timeout: str = Field(default=STATEMENT_TIMEOUT, pattern=r"^[0-9]+(ms|s|min)$",
                                    description="longest statement a read or a write may run (a 503 beyond)")
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=64 * 1024, description="largest request body accepted")
+    max_upload_bytes: int = Field(default=10 * 1024 * 1024, ge=64 * 1024,
+                                  description="largest spreadsheet `POST .../imports` accepts (a 413 beyond)")
+    max_upload_rows: int = Field(default=50_000, ge=1, description="most rows an uploaded spreadsheet may hold (a 422 beyond)")
     projection_pool_size: int = Field(default=2, ge=1, le=16, description="connections of the projection worker")
     snapshot_every: int = Field(default=SNAPSHOT_EVERY, ge=100, description="events between snapshots kept for as_of reads")
     run_projections: bool = Field(default=True, description="run the projection worker beside `serve`'s API, as its child process")

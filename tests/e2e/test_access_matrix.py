@@ -114,6 +114,10 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/v1/districts/{district}/projects/{project}/history"): READERS,
     ("GET", "/v1/districts/{district}/plans/{year}/history"): READERS,
     ("GET", "/v1/districts/{district}/inspections/{inspection}"): READERS,
+    # A spreadsheet of records: whoever may send them as JSON, each its duties; its template is public.
+    ("POST", "/v1/districts/{district}/imports"): frozenset({STATION, TOWN, DISTRICT, CITY}),
+    ("GET", "/v1/templates/{record_type}.xlsx"): PUBLIC,
+    ("GET", "/v1/templates/{record_type}.csv"): PUBLIC,
 }
 MATRIX_PROJECT = "P-matrix-0001"  # contracted in each district of the module (`tenants`)
 MATRIX_INSPECTION = "insp-matrix-0001"  # recorded in the module's district `mine`
@@ -188,7 +192,7 @@ def district_scoped(template: str) -> bool:
 
 def town_scoped(template: str) -> bool:
     """Whether a station is limited to its own town here: a town in the path, or records it sends."""
-    return "{town}" in template or (district_scoped(template) and template.endswith("/records"))
+    return "{town}" in template or (district_scoped(template) and template.endswith(("/records", "/imports")))
 
 
 @dataclass(frozen=True)
@@ -302,7 +306,7 @@ def target(case: Case, tenants: Tenants) -> tuple[str, str]:
 
 def fill(template: str, district: str, town: str) -> str:
     values = {"district": district, "town": town, "period": PERIOD, "year": PERIOD[:4], "project": MATRIX_PROJECT,
-              "inspection": MATRIX_INSPECTION}
+              "inspection": MATRIX_INSPECTION, "record_type": "service_delivered"}
     unknown = params_of(template) - set(values)
     if unknown:
         pytest.fail(f"the access matrix does not know how to fill {sorted(unknown)} in {template}:"
@@ -335,8 +339,21 @@ def query(method: str, template: str, tenants: Tenants) -> dict[str, str]:
     return {name: tenants.query[name] for name in required}
 
 
+def upload(town: str, role: str | None) -> dict[str, tuple[str, bytes, str]]:
+    """A CSV of one record of the caller's duty, as `POST .../imports` takes it."""
+    if role == CITY:
+        name, lines = "inspection_done.csv", ["镇(街道)代码,发生日期,类型,检查范围,检查层级,检查发现,是否发现问题",
+                                              f"{town},2025-04-10,spot_check,execution,city,台账不全,否"]
+    else:
+        name, lines = "service_delivered.csv", ["镇(街道)代码,发生日期,服务领域,服务类型,服务对象类别,服务对象编号,服务时长（小时）",
+                                                f"{town},2025-03-18,elderly_care,visit,living_alone_elderly,R-0001,1.5"]
+    return {"file": (name, "\r\n".join(lines).encode(), "text/csv")}
+
+
 async def send(client: httpx.AsyncClient, tenants: Tenants, method: str, template: str, district: str, town: str,
                headers: dict[str, str], role: str | None = None) -> httpx.Response:
+    if template.endswith("/imports"):
+        return await client.request(method, fill(template, district, town), files=upload(town, role), headers=headers)
     return await client.request(method, fill(template, district, town), json=body(method, template, town, role),
                                 params=query(method, template, tenants), headers=headers)
 

@@ -90,7 +90,10 @@ class Target:
     district: SampleDistrict
 
     def send(self, **request: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.client.request(**request))
+        response = self.loop.run_until_complete(self.client.request(**request))
+        # A multipart body (an upload's) is streamed: read it, for schemathesis to show the request.
+        self.loop.run_until_complete(response.request.aread())
+        return response
 
 
 @pytest.fixture(scope="module")
