@@ -1,0 +1,110 @@
+"""The record page in headless Chromium (issue 37, steps 4 and 5): a station's staff record a
+service through the form and see the town's report count it; a record made with the network
+down waits in the browser and is sent, once, when the network returns; a record the API refuses
+shows the API's reasons and is kept nowhere. The form's screenshot, kept with
+STATIONS_SCREENSHOTS, is the README's."""
+
+import httpx
+import pytest
+from playwright.async_api import Page
+
+from tests.browser.conftest import SignIn, keep_screenshot
+from tests.browser.test_opening import README
+from tests.conftest import SampleDistrict, bearer, make_district
+
+DAY = "2025-03-18"
+
+
+@pytest.fixture(scope="module")
+def district(app) -> SampleDistrict:
+    return make_district(app.state.runtime)
+
+
+async def record_page(page: Page) -> Page:
+    await page.goto(page.url.split("/ui/")[0] + "/ui/record.html")
+    await page.locator("#record-form").wait_for()
+    return page
+
+
+async def fill_service(page: Page, recipient: str) -> None:
+    await page.fill("#f-occurred_on", DAY)
+    await page.select_option("#f-domain", "elderly_care")
+    await page.select_option("#f-service_type", "visit")
+    await page.select_option("#f-recipient_category", "living_alone_elderly")
+    await page.fill("#f-recipient_ref", recipient)
+    await page.fill("#f-hours", "1.5")
+
+
+async def logged_with_id(served: str, district: str, record_id: str) -> list[dict]:
+    """The district's logged events of that record id."""
+    found, after = [], 0
+    async with httpx.AsyncClient(base_url=served) as client:
+        while True:
+            page = await client.get(f"/v1/districts/{district}/events", headers=bearer("district", district),
+                                    params={"after": after, "limit": 1000})
+            assert page.status_code == 200, page.text
+            events = page.json()["events"]
+            found += [e for e in events if e["record_id"] == record_id]
+            if not events:
+                return found
+            after = page.json()["next_after"]
+
+
+async def test_a_station_records_a_service_and_sees_it_counted(signed_in: SignIn, district, served):
+    page = await record_page(await signed_in("station", district.code, district.town))
+    assert await page.locator("header nav a.current").inner_text() == "录入记录"
+    # The pickers show the vocabulary's Chinese labels.
+    assert "养老" in await page.locator("#f-domain").inner_text()
+
+    await fill_service(page, "R-form-first")
+    await page.set_viewport_size(README)
+    await keep_screenshot(page, "readme-record", full_page=False)
+    await page.click("#save")
+
+    counted = page.locator("#counted")
+    await counted.wait_for()
+    assert f"{district.towns[district.town]}2025年上半年报表" in await counted.inner_text()
+    assert "服务人次 1，" in await counted.inner_text()
+    row = page.locator("#outbox tr.sent")
+    assert await row.locator(".badge").inner_text() == "已发送"
+    record_id = await row.get_attribute("data-id")
+    assert record_id.startswith("svc-")
+    [event] = await logged_with_id(served, district.code, record_id)
+    assert event["type"] == "service_delivered" and event["payload"]["recipient_ref"] == "R-form-first"
+    assert event["payload"]["town"] == district.town and event["payload"]["hours"] == "1.50"
+
+
+async def test_a_record_made_offline_waits_and_is_sent_once_when_the_network_returns(signed_in: SignIn, district,
+                                                                                      served):
+    page = await record_page(await signed_in("station", district.code, district.other_town))
+    await page.context.set_offline(True)
+    await page.locator("#network", has_text="网络未连接").wait_for()
+
+    await fill_service(page, "R-form-offline")
+    await page.click("#save")
+    waiting = page.locator("#outbox tr.waiting")
+    await waiting.wait_for()
+    assert await waiting.locator(".badge").inner_text() == "待发送"
+    assert "待发送 1 条" in await page.locator("#outbox-summary").inner_text()
+    record_id = await waiting.get_attribute("data-id")
+    assert await logged_with_id(served, district.code, record_id) == []
+
+    await page.context.set_offline(False)
+    sent = page.locator(f"#outbox tr.sent[data-id='{record_id}']")
+    await sent.wait_for()
+    assert "待发送 0 条，已发送 1 条" in await page.locator("#outbox-summary").inner_text()
+    await page.click("#send-now", force=True)  # disabled: nothing waits, nothing is sent again
+    assert len(await logged_with_id(served, district.code, record_id)) == 1
+
+
+async def test_a_refused_record_shows_the_apis_reasons_and_is_kept_nowhere(signed_in: SignIn, district, served):
+    page = await record_page(await signed_in("station", district.code, district.town, expected=[422]))
+
+    await fill_service(page, "R-13912345678")  # a mobile number where a pseudonym belongs
+    await page.click("#save")
+
+    error = page.locator("#messages .message.error")
+    await error.wait_for()
+    assert "手机号" in await error.inner_text()
+    assert await page.locator("#outbox .empty").inner_text() == "本机尚无录入的记录"
+    assert await page.locator("#f-recipient_ref").input_value() == "R-13912345678"  # the form keeps what was typed
