@@ -4,13 +4,18 @@ down waits in the browser and is sent, once, when the network returns; a record 
 shows the API's reasons and is kept nowhere. The form's screenshot, kept with
 STATIONS_SCREENSHOTS, is the README's."""
 
+from datetime import timedelta
+
 import httpx
 import pytest
 from playwright.async_api import Page
 
 from tests.browser.conftest import SignIn, keep_screenshot
+from kernel import clock
 from tests.browser.test_opening import README
+from tests.builders import inspection_done, station_established
 from tests.conftest import SampleDistrict, bearer, make_district
+from tests.support import caught_up
 
 DAY = "2025-03-18"
 
@@ -20,8 +25,8 @@ def district(app) -> SampleDistrict:
     return make_district(app.state.runtime)
 
 
-async def record_page(page: Page) -> Page:
-    await page.goto(page.url.split("/ui/")[0] + "/ui/record.html")
+async def record_page(page: Page, query: str = "") -> Page:
+    await page.goto(page.url.split("/ui/")[0] + "/ui/record.html" + query)
     await page.locator("#record-form").wait_for()
     return page
 
@@ -108,3 +113,85 @@ async def test_a_refused_record_shows_the_apis_reasons_and_is_kept_nowhere(signe
     assert "手机号" in await error.inner_text()
     assert await page.locator("#outbox .empty").inner_text() == "本机尚无录入的记录"
     assert await page.locator("#f-recipient_ref").input_value() == "R-13912345678"  # the form keeps what was typed
+
+
+async def test_a_town_records_its_station_and_an_inspection(signed_in: SignIn, district, served):
+    page = await record_page(await signed_in("town", district.code, district.town), "?type=station_established")
+    assert await page.locator("#types button").all_inner_texts() == ["服务提供", "进展报告", "整改完成", "站点设立", "督查检查"]
+    await page.select_option("#f-host_facility", index=1)
+    await page.fill("#f-address", "民族路1号")
+    await page.fill("#f-established_on", DAY)
+    await page.click("#save")
+    await page.locator("#counted").wait_for()
+
+    await page.click("#types button[value=inspection_done]")
+    await page.fill("#f-occurred_on", DAY)
+    await page.select_option("#f-kind", index=1)
+    await page.check("#f-scopes input[value=funds]")
+    await page.fill("#f-findings", "台账不全")
+    await page.check("#f-issues_found")
+    await page.fill("#f-rectification_due", "2025-05-10")
+    await page.click("#save")
+    await page.locator("#counted", has_text="检查 1 次").wait_for()
+
+    ids = await page.locator("#outbox tr.sent").evaluate_all("rows => rows.map(r => r.dataset.id)")
+    [inspection] = [i for i in ids if i.startswith("insp-")]
+    [event] = await logged_with_id(served, district.code, inspection)
+    assert event["payload"]["by"] == "town" and event["payload"]["scopes"] == ["funds"]
+    assert event["payload"]["issues_found"] is True and event["actor"]["role"] == "town"
+    # The town's inspection is offered to the rectification form (recorded in this browser).
+    await page.click("#types button[value=rectification_done]")
+    assert inspection in await page.locator("#inspections option").evaluate_all("os => os.map(o => o.value)")
+
+
+@pytest.fixture(scope="module")
+async def overdue_inspection(district, served) -> str:
+    """An inspection of the district's third town (with a station) whose rectification is overdue today."""
+    today = clock.today()
+    town = list(district.towns)[2]
+    record = inspection_done(town, occurred_on=str(today - timedelta(days=40)),
+                             rectification_due=str(today - timedelta(days=10)))
+    async with httpx.AsyncClient(base_url=served) as client:
+        written = await client.post(f"/v1/districts/{district.code}/records", headers=bearer("district", district.code),
+                                    json={"records": [station_established(town), record]})
+        assert written.status_code == 200, written.text
+        read = await caught_up(lambda: client.get(f"/v1/districts/{district.code}/reports/2025H1",
+                                                  headers=bearer("district", district.code),
+                                                  params={"min_position": written.json()["position"]}))
+        assert read.status_code == 200, read.text
+    return record["id"]
+
+
+async def inspections_offered(page: Page) -> list[str]:
+    await page.click("#types button[value=rectification_done]")
+    return await page.locator("#inspections option").evaluate_all("os => os.map(o => o.value)")
+
+
+async def test_a_station_rectifies_an_overdue_inspection_of_its_town(signed_in: SignIn, district, served,
+                                                                     overdue_inspection):
+    town = list(district.towns)[2]
+    page = await record_page(await signed_in("station", district.code, town))
+    assert overdue_inspection in await inspections_offered(page)  # the report names it overdue
+
+    await page.fill("#f-inspection", overdue_inspection)
+    await page.fill("#f-note", "已补齐台账")
+    await page.click("#save")
+    await page.locator("#counted").wait_for()
+    record_id = await page.locator("#outbox tr.sent").get_attribute("data-id")
+    [event] = await logged_with_id(served, district.code, record_id)
+    assert event["type"] == "rectification_done" and event["payload"]["inspection"] == overdue_inspection
+
+
+async def test_a_district_records_for_a_town_it_chooses(signed_in: SignIn, district, served, overdue_inspection):
+    town = list(district.towns)[2]
+    page = await record_page(await signed_in("district", district.code), f"?town={town}")
+    assert await page.locator("#town").input_value() == town
+    assert overdue_inspection in await inspections_offered(page)  # from the report's lineage
+
+    await page.click("#types button[value=service_delivered]")
+    await fill_service(page, "R-form-behalf")
+    await page.click("#save")
+    await page.locator("#counted").wait_for()
+    record_id = await page.locator("#outbox tr.sent").get_attribute("data-id")
+    [event] = await logged_with_id(served, district.code, record_id)
+    assert event["payload"]["town"] == town and event["on_behalf_of"] == "station"

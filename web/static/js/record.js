@@ -107,7 +107,7 @@ async function record(form, element) {
     showSuccess("网络不通：记录已保存在本机，待联网后自动发送");
     return;
   }
-  element.reset();
+  if (form.type === "inspection_done") await loadChoices();  // a new inspection to rectify
   showForm(form);
   await confirmCounted(sent);
 }
