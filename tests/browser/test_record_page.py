@@ -195,3 +195,25 @@ async def test_a_district_records_for_a_town_it_chooses(signed_in: SignIn, distr
     record_id = await page.locator("#outbox tr.sent").get_attribute("data-id")
     [event] = await logged_with_id(served, district.code, record_id)
     assert event["payload"]["town"] == town and event["on_behalf_of"] == "station"
+
+
+async def test_the_record_page_opens_again_without_a_network(signed_in: SignIn, district, served):
+    """Its service worker (served by the service: /ui/sw.js) keeps the page's files, the vocabulary
+    and the caller's towns; a record made on the page opened offline waits and is sent once."""
+    page = await record_page(await signed_in("station", district.code, district.town))
+    assert await page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)") == f"{served}/ui/sw.js"
+    await page.wait_for_function("caches.match('/v1/districts').then(r => r !== undefined)")
+    assert await page.evaluate("caches.match('record.html').then(r => r !== undefined)")
+
+    await page.context.set_offline(True)
+    opened = await page.reload()
+    assert opened.from_service_worker
+    await page.locator("#record-form").wait_for()
+    assert "养老" in await page.locator("#f-domain").inner_text()  # the kept vocabulary
+    await fill_service(page, "R-form-reopened")
+    await page.click("#save")
+    record_id = await page.locator("#outbox tr.waiting").get_attribute("data-id")
+
+    await page.context.set_offline(False)
+    await page.locator(f"#outbox tr.sent[data-id='{record_id}']").wait_for()
+    assert len(await logged_with_id(served, district.code, record_id)) == 1

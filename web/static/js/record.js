@@ -49,6 +49,10 @@ async function inspectionsOf(town) {
       }
     }
   }
+  return recordedInspections(town, found);
+}
+
+async function recordedInspections(town, found) {
   for (const e of await outbox.entries(caller, state.district)) {
     if (e.record.type === "inspection_done" && e.town === town && e.status !== outbox.REFUSED) {
       found.set(e.id, `${e.record.occurred_on} 本机录入`);
@@ -59,6 +63,10 @@ async function inspectionsOf(town) {
 
 async function loadChoices() {
   const town = state.town;
+  if (!navigator.onLine) {  // opened offline: only what this browser recorded
+    state.choices = { projects: [], inspections: await recordedInspections(town, new Map()) };
+    return;
+  }
   const [projects, inspections] = await Promise.all([
     projectsOf(town).catch((error) => { showError(error); return []; }),
     inspectionsOf(town).catch((error) => { showError(error); return []; })]);
@@ -201,8 +209,19 @@ async function chooseTown(town) {
   showForm(state.form);
 }
 
+// The service worker lets the page open again without a network (browsers offer it on https and
+// localhost only). On the first visit the page's reads went past it: read again through it, kept.
+async function keepForOffline() {
+  if (!navigator.serviceWorker) return;
+  await navigator.serviceWorker.register("sw.js");
+  if (navigator.serviceWorker.controller) return;
+  await new Promise((resolve) => navigator.serviceWorker.addEventListener("controllerchange", resolve, { once: true }));
+  await Promise.all([get("/v1/vocabulary"), get("/v1/districts")]);
+}
+
 async function start() {
   header(caller, "record.html");
+  keepForOffline().catch(showError);
   await loadVocabulary();
   const { districts } = await get("/v1/districts");
   state.towns = districts.find((d) => d.code === state.district)?.towns || [];
