@@ -4,6 +4,7 @@ down waits in the browser and is sent, once, when the network returns; a record 
 shows the API's reasons and is kept nowhere. The form's screenshot, kept with
 STATIONS_SCREENSHOTS, is the README's."""
 
+import re
 from datetime import timedelta
 
 import httpx
@@ -217,3 +218,30 @@ async def test_the_record_page_opens_again_without_a_network(signed_in: SignIn, 
     await page.context.set_offline(False)
     await page.locator(f"#outbox tr.sent[data-id='{record_id}']").wait_for()
     assert len(await logged_with_id(served, district.code, record_id)) == 1
+
+
+async def test_a_waiting_record_the_api_refuses_is_marked_refused_with_its_reason(signed_in: SignIn, district,
+                                                                                  served):
+    page = await record_page(await signed_in("station", district.code, district.town, expected=[422]))
+    await page.context.set_offline(True)
+    await page.locator("#network", has_text="网络未连接").wait_for()
+    await fill_service(page, "R-13812345678")  # a mobile number: refused once it reaches the API
+    await page.click("#save")
+    record_id = await page.locator("#outbox tr.waiting").get_attribute("data-id")
+
+    await page.context.set_offline(False)
+    refused = page.locator(f"#outbox tr.refused[data-id='{record_id}']")
+    await refused.wait_for()
+    assert await refused.locator(".badge").inner_text() == "被拒绝"
+    assert "手机号" in await refused.inner_text()
+    assert await logged_with_id(served, district.code, record_id) == []
+    await refused.locator("button", has_text="删除").click()
+    await page.locator("#outbox .empty").wait_for()
+
+
+async def test_record_ids_made_in_the_browser_never_read_as_a_number(signed_in: SignIn, district):
+    page = await record_page(await signed_in("station", district.code, district.town))
+    ids = await page.evaluate("""import('./js/outbox.js').then(
+        (outbox) => Array.from({ length: 2000 }, () => outbox.newRecordId('svc')))""")
+    assert len(set(ids)) == 2000
+    assert all(re.fullmatch(r"svc-[a-z2-7]{20}", i) and not re.search(r"[0-9]{4}", i) for i in ids)
