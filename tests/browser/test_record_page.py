@@ -245,3 +245,15 @@ async def test_record_ids_made_in_the_browser_never_read_as_a_number(signed_in: 
         (outbox) => Array.from({ length: 2000 }, () => outbox.newRecordId('svc')))""")
     assert len(set(ids)) == 2000
     assert all(re.fullmatch(r"svc-[a-z2-7]{20}", i) and not re.search(r"[0-9]{4}", i) for i in ids)
+
+
+async def test_a_station_reports_its_progress(signed_in: SignIn, district, served):
+    page = await record_page(await signed_in("station", district.code, district.town), "?type=progress_reported")
+    await page.fill("#f-reported_on", DAY)
+    await page.fill("#f-summary", "本月走访独居老人 30 人次")
+    await page.click("#save")
+    await page.locator("#counted").wait_for()
+    record_id = await page.locator("#outbox tr.sent").get_attribute("data-id")
+    [event] = await logged_with_id(served, district.code, record_id)
+    assert record_id.startswith("prg-") and event["type"] == "progress_reported"
+    assert event["payload"]["summary"] == "本月走访独居老人 30 人次" and event["payload"]["problems"] == []
