@@ -9,7 +9,7 @@ import asyncio
 import os
 import shutil
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from datetime import date
 from pathlib import Path
 
@@ -80,17 +80,19 @@ SignIn = Callable[..., Awaitable[Page]]
 @pytest.fixture
 async def signed_in(browser: Browser, served: str) -> AsyncIterator[SignIn]:
     """Open the dashboard's sign-in page in a fresh context and sign in as a person would: by
-    pasting a token. A page's script errors, console errors and failed requests fail the test."""
+    pasting a token. A page's script errors, console errors and failed requests fail the test,
+    except answers of a status in `expected` (a test of refused input expects its 422)."""
     contexts, problems = [], []
 
-    async def sign_in(role: str, district: str | None = None, town: str | None = None) -> Page:
+    async def sign_in(role: str, district: str | None = None, town: str | None = None,
+                      expected: Collection[int] = ()) -> Page:
         context = await browser.new_context(viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai")
         contexts.append(context)
         page = await context.new_page()
         page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource")
                 and problems.append(f"console: {m.text}"))
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-        page.on("response", lambda r: r.status >= 400 and not r.url.endswith(EXPECTED_404)
+        page.on("response", lambda r: r.status >= 400 and r.status not in expected and not r.url.endswith(EXPECTED_404)
                 and problems.append(f"{r.status}: {r.request.method} {r.url}"))
         page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"  # left behind by a navigation
                 and problems.append(f"request failed: {r.url} {r.failure}"))

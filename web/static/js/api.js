@@ -46,12 +46,13 @@ export function chinese(text) {
 }
 
 export class ApiError extends Error {
-  constructor(status, title, detail, errors = []) {
+  constructor(status, title, detail, errors = [], items = []) {
     super(`${title}：${detail}`);
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.errors = errors;
+    this.items = items;  // the problem's `errors` as sent, for a page that lays them out itself
   }
 }
 
@@ -64,7 +65,7 @@ async function errorOf(response) {
         [e.record != null ? `第 ${e.record} 条` : "", e.field || "", chinese(e.detail)].filter(Boolean).join(" "));
       const title = chinese(problem.title);
       const detail = chinese(problem.detail);
-      return new ApiError(response.status, title, detail === title ? "" : detail, errors);
+      return new ApiError(response.status, title, detail === title ? "" : detail, errors, problem.errors || []);
     }
   }
   const titles = { 401: "未认证", 403: "无权操作", 404: "未找到", 502: "网关错误", 503: "暂不可用", 504: "网关超时" };
@@ -80,7 +81,8 @@ function url(path, params) {
   return text ? `${path}?${text}` : path;
 }
 
-async function send(path, { method = "GET", params, body } = {}) {
+// `body` is sent as JSON; `form` (FormData) as multipart, its boundary set by the browser.
+async function send(path, { method = "GET", params, body, form } = {}) {
   const headers = { Accept: "application/json, application/problem+json" };
   const bearer = token();
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -88,7 +90,7 @@ async function send(path, { method = "GET", params, body } = {}) {
   let response;
   try {
     response = await fetch(url(path, params), {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      method, headers, body: form ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
   } catch {
     throw new ApiError(0, "无法连接服务", "请检查网络连接后重试");
@@ -107,6 +109,10 @@ export async function get(path, params) {
 
 export async function post(path, body) {
   return (await send(path, { method: "POST", body })).json();
+}
+
+export async function postForm(path, form, params) {
+  return (await send(path, { method: "POST", form, params })).json();
 }
 
 // Fetch a file with the token (a plain link cannot carry it) and save it under its name.

@@ -15,6 +15,8 @@ export const TIMELINESS_LABELS = {
 
 const PAGES = [
   { href: "district.html", text: "区县报表", roles: ["station", "town", "district", "city", "auditor", "admin"] },
+  { href: "record.html", text: "录入记录", roles: ["station", "town", "district"] },
+  { href: "upload.html", text: "上传表格", roles: ["station", "town", "district"] },
   { href: "city.html", text: "全市汇总", roles: ["city", "auditor", "admin"] },
   { href: "audit.html", text: "审计", roles: ["district", "city", "auditor", "admin"] },
   { href: "province.html", text: "省厅审核", roles: ["province", "city", "auditor", "admin"] },
