@@ -29,6 +29,13 @@ async def record_batch(runtime: Runtime, caller: Caller, district: str, records:
     return await runtime.writes.record(ledger, records, runtime.context(district, caller, request_id, at=at))
 
 
+async def check_batch(runtime: Runtime, caller: Caller, district: str, records: Sequence[r.Record],
+                      request_id: str) -> None:
+    """What `record_batch` would refuse of these records sent as one batch, however many: nothing is stored."""
+    ledger = runtime.tenants.opened_ledger(district) or await to_thread.run_sync(runtime.tenants.ledger, district)
+    await to_thread.run_sync(ledger.check, records, runtime.context(district, caller, request_id))
+
+
 async def record_city_batch(runtime: Runtime, caller: Caller, records: Sequence[r.Record],
                             request_id: str) -> WriteResult:
     """The city's own records (its training sessions), in the city's store, as a district's batch."""

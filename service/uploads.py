@@ -2,9 +2,10 @@
 by `commands.record_batch` in batches of up to a thousand, with the caller's duties and scope.
 
 A bad row stores nothing: the answer lists each bad cell by sheet, row and column. The rules that
-need the log's state (duties, one station per town...) are the ledger's, batch by batch: a batch
-refused there is reported by sheet and row too, the batches before it stay stored, and the same
-file uploaded again reports them as duplicates.
+need the log's state (duties, one station per town...) are the ledger's: the whole file is decided
+first as one batch, storing nothing, and a refusal there is reported by sheet and row too. Only a
+writer that changes the same aggregates between that check and a later batch can have a batch
+refused after others were stored; the same file uploaded again then reports those as duplicates.
 """
 
 from dataclasses import dataclass, replace
@@ -48,6 +49,10 @@ async def import_file(runtime: Runtime, caller: Caller, district: str, content: 
     records = await to_thread.run_sync(_checked, upload)
     if not records:
         raise Invalid("文件中没有记录", "the file holds no records")
+    try:  # the rules that need the log's state, over the whole file: a refusal anywhere stores nothing
+        await commands.check_batch(runtime, caller, district, records, request_id)
+    except BatchRejected as exc:
+        raise _placed(exc, upload, 0) from None
     accepted = duplicate = position = 0
     for start in range(0, len(records), MAX_BATCH):
         batch = records[start:start + MAX_BATCH]

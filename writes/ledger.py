@@ -254,13 +254,22 @@ class DistrictLedger(Application):
                     raise
         raise AssertionError("unreachable")
 
+    def check(self, records: Sequence[r.Record], ctx: Context) -> None:
+        """Decide the records' new ones as one batch and store nothing: raises what storing them
+        would (BatchRejected, RecordConflict). A file's batches are checked whole before the first is stored."""
+        with self.turn():
+            history = self._turn(records)
+            known = {rid: history.found[rid] for rid in {rec.id for rec in records} if rid in history.found}
+            try:
+                if new := _new(records, known):
+                    decide(new, ctx, history)
+            finally:
+                self._aggregates.end_turn([])  # what deciding changed is nobody's
+
     def _record_once(self, records: Sequence[r.Record], known: dict[str, IndexedRecord], ctx: Context,
                      history: "_LedgerHistory", saved: list[Aggregate]) -> WriteResult:
         hashes = {rec.id: rec.content_hash() for rec in records}
-        conflicts = sorted({rid for rid, rec in known.items() if rec.content_hash != hashes[rid]})
-        if conflicts:
-            raise RecordConflict(conflicts)
-        new = [rec for rec in records if rec.id not in known]
+        new = _new(records, known)
         positions = {rid: rec.position for rid, rec in known.items()}
         if new:
             changed = decide(new, ctx, history)
@@ -322,6 +331,14 @@ class DistrictLedger(Application):
             results = [RecordResult(rec.id, "accepted", positions[rec.id]) for rec in pending.records]
             pending.settle(lambda results=results: WriteResult(results, max(res.position for res in results)))
         return left
+
+
+def _new(records: Sequence[r.Record], known: dict[str, IndexedRecord]) -> list[r.Record]:
+    """The records not stored yet; RecordConflict if one stored has other content under its id."""
+    conflicts = sorted({rec.id for rec in records if rec.id in known and known[rec.id].content_hash != rec.content_hash()})
+    if conflicts:
+        raise RecordConflict(conflicts)
+    return [rec for rec in records if rec.id not in known]
 
 
 def _hashed_events(records: Sequence[r.Record], changed: list[RecordKeeping]) -> list[tuple[str, Any]]:

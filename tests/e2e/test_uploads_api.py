@@ -142,6 +142,25 @@ async def test_a_station_uploading_the_purchaser_s_spending_is_not_its_duty(clie
     assert events[-1]["payload"]["amount"] == "1250.50"  # a number cell, never rounded through a float
 
 
+async def test_a_refusal_in_a_later_batch_stores_nothing_of_the_batches_before(client, district: SampleDistrict):
+    contract = project_contracted(district.town)  # bought by the district bureau: its spending is not the station's
+    written = await client.post(f"/v1/districts/{district.code}/records", headers=bearer("district", district.code),
+                                json={"records": [contract]})
+    assert written.status_code == 200, written.text
+    book = load_workbook(io.BytesIO(services_book(district.town, [service_row(district.town) for _ in range(1000)])))
+    spending = book.create_sheet("fund_spent")
+    spending.append(["记录编号", "项目编号", "发生日期", "资金来源", "金额（元）", "用途"])
+    spending.append([None, contract["project"], "2025-04-01", "老龄和养老", 12.5, "交通费"])  # row 1,001: the second batch
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    answer = await upload(client, district, buffer.getvalue(), bearer("station", district.code, district.town))
+
+    assert answer.status_code == 403, answer.text
+    assert [(e["sheet"], e["row"]) for e in answer.json()["errors"]] == [("fund_spent", 2)]
+    assert await logged_ids(client, district) == [contract["id"]]
+
+
 async def test_unknown_columns_not_a_spreadsheet_and_too_large_are_refused(client, app, district: SampleDistrict):
     station = bearer("station", district.code, district.town)
     unknown = await upload(client, district, services_book(district.town, [service_row(district.town)], headers=[*SERVICE_HEADERS, "备注二"]),
