@@ -1,0 +1,250 @@
+"""The report's sections (API.md "Report sections", issue 32) on a half year written here: each section
+of the town's and the district's report equals what the records below make of it, recomputed
+naively in this file; the district's submission freezes them at the cut of its towns' approved
+versions, with its narrative, which is screened for personal data like every free text."""
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.builders import (
+    compliant_station, fund_spent, inspection_done, project_contracted, record_voided, rid, service_delivered,
+)
+from tests.support import SampleDistrict, approve_towns, bearer, caught_up, record, report, sign
+
+PERIOD = "2025H1"
+START, END = "2025-01-01", "2025-06-30"
+
+
+def half_year(district: SampleDistrict) -> dict[str, Any]:
+    """The records, and the ones the expectations below name."""
+    a, b = district.town, district.other_town
+    station_a = compliant_station(a, sign(district, a))
+    station_b = [r for r in compliant_station(b, sign(district, b)) if r.get("item") != "printer_copier"]
+    for r in station_b:
+        if r.get("category") == "volunteer":
+            r["posted_on_wall"] = False
+    released = next(r for r in station_b if r.get("role") == "staff")
+    station_b.append({"id": rid("sr"), "type": "staff_released", "town": b, "person_ref": released["person_ref"],
+                      "released_on": "2025-03-01"})
+    p1 = project_contracted(a, name="关爱独居老人项目", contract_start="2024-07-01", contract_end="2025-06-30")
+    p2 = project_contracted(b, name="困难群众帮扶项目", purchaser_kind="town_government", method="competitive_consultation",
+                            provider={"name": "厦门某公司", "kind": "enterprise", "credit_code": "91350200YUYU122BT0"},
+                            contract_start="2024-10-01", contract_end="2025-09-30")
+    p3 = project_contracted(a, role="linked", name="残疾人康复项目", contract_start="2025-02-01",
+                            contract_end="2026-01-31")
+    later = project_contracted(a, role="linked", name="下半年项目", contract_start="2025-07-01", contract_end="2025-12-31")
+    people = [rid("R") for _ in range(3)]
+    services = [service_delivered(a, project=p1["project"], recipient_ref=people[0], occurred_on="2025-02-03",
+                                  hours="2.0", person_times=2),
+                service_delivered(a, project=p1["project"], recipient_ref=people[0], occurred_on="2025-03-03",
+                                  domain="social_assistance", service_type="resource_linking", hours="1.5"),
+                service_delivered(a, project=p1["project"], recipient_ref=people[1], occurred_on="2025-04-03", hours="1.0"),
+                service_delivered(a, project=p1["project"], recipient_ref=people[2], occurred_on="2024-12-03", hours="3.0"),
+                service_delivered(a, recipient_ref=people[2], occurred_on="2025-04-04", hours="1.0"),
+                service_delivered(b, project=p2["project"], recipient_ref=people[2], occurred_on="2025-05-05", hours="0.5")]
+    voided = service_delivered(a, project=p1["project"], recipient_ref=people[1], occurred_on="2025-05-03", hours="4.0")
+    spending = [fund_spent(p1["project"], occurred_on="2024-12-01", amount="1000.00"),
+                fund_spent(p1["project"], occurred_on="2025-03-01", amount="250.50"),
+                fund_spent(p1["project"], occurred_on="2025-05-01", source="social_assistance", amount="99.50"),
+                fund_spent(p2["project"], occurred_on="2025-02-02", amount="300.00")]
+    rectified = inspection_done(a, scopes=["execution", "funds"], rectification_due="2025-05-10")
+    open_one = inspection_done(a, kind="inspection", scopes=["effect"], by="town", occurred_on="2025-05-02",
+                               rectification_due="2025-06-01")
+    clean = inspection_done(b, kind="supervision", scopes=["funds"], issues_found=False, rectification_due=None,
+                            findings="未发现问题", occurred_on="2025-06-05")
+    earlier = inspection_done(a, occurred_on="2024-11-01", rectification_due="2024-12-01")
+    evaluations = [
+        {"id": rid("se"), "type": "self_evaluation_submitted", "project": p1["project"], "contract_year": 1,
+         "submitted_on": "2025-01-05", "summary": "按期推进", "score": "88"},
+        {"id": rid("fe"), "type": "final_evaluation_done", "project": p1["project"], "contract_year": 1,
+         "evaluator": "third_party", "evaluator_name": "厦门市某评估机构", "score": "92.50", "grade": "优秀",
+         "done_on": "2025-06-20"}]
+    batches = [station_a + station_b, [p1, p2, p3, later], services + [voided] + spending,
+               [rectified, open_one, clean, earlier, *evaluations],
+               [record_voided(voided["id"]),
+                {"id": rid("rc"), "type": "rectification_done", "inspection": rectified["id"],
+                 "occurred_on": "2025-05-01", "note": "已补齐台账"}]]
+    return {"batches": batches, "projects": [p1, p2, p3, later], "services": services, "spending": spending,
+            "inspections": [rectified, open_one, clean, earlier], "rectified": {rectified["id"]: "2025-05-01"},
+            "stations": {a: station_a, b: station_b}}
+
+
+# -- the sections recomputed from the records, naively --------------------------------------------
+
+def in_period(day: str) -> bool:
+    return START <= day <= END
+
+
+def expected_projects(seed: dict[str, Any], town: str | None) -> list[dict[str, Any]]:
+    found = []
+    for p in seed["projects"]:
+        if p["contract_start"] > END or p["contract_end"] < START or (town and p["town"] != town):
+            continue
+        mine = [s for s in seed["services"] if s.get("project") == p["project"] and in_period(s["occurred_on"])]
+        by_domain = defaultdict(list)
+        for s in mine:
+            by_domain[s["domain"]].append(s)
+        spent = [s for s in seed["spending"] if s["project"] == p["project"]]
+        found.append({"project": p["project"], "name": p["name"], "role": p["role"], "town": p["town"],
+                      "purchaser_kind": p["purchaser_kind"], "provider": p["provider"], "method": p["method"],
+                      "amount": p["amount"], "contract_start": p["contract_start"], "contract_end": p["contract_end"],
+                      "fund_lines": [{"source": f["source"], "level": "own", "amount": f["amount"],
+                                      "spent_in_period": cents(s for s in spent if s["source"] == f["source"]
+                                                               and in_period(s["occurred_on"])),
+                                      "spent_to_date": cents(s for s in spent if s["source"] == f["source"])}
+                                     for f in p["funds"]],
+                      "services": {**cell(mine), "by_domain": {d: cell(rows) for d, rows in sorted(by_domain.items())}}})
+    return sorted(found, key=lambda p: p["project"])
+
+
+def cents(records) -> str:
+    return str(sum((Decimal(r["amount"]) for r in records), Decimal(0)).quantize(Decimal("0.01")))
+
+
+def cell(services: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"person_times": sum(s.get("person_times", 1) for s in services),
+            "recipients": len({s["recipient_ref"] for s in services}),
+            "hours": str(sum((Decimal(s["hours"]) for s in services), Decimal(0)).quantize(Decimal("0.01")))}
+
+
+def compared_projects(section: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys = ("project", "name", "role", "town", "purchaser_kind", "provider", "method", "amount", "contract_start",
+            "contract_end", "fund_lines", "services")
+    return sorted(({k: p[k] for k in keys} for p in section), key=lambda p: p["project"])
+
+
+def expected_supervision(seed: dict[str, Any], town: str | None) -> dict[str, Any]:
+    mine = [i for i in seed["inspections"] if in_period(i["occurred_on"]) and (town is None or i["town"] == town)]
+    overdue = [i["id"] for i in seed["inspections"] if (town is None or i["town"] == town) and i["issues_found"]
+               and i["rectification_due"] < END and i["id"] not in seed["rectified"]]
+    return {"inspections": len(mine),
+            "by_kind": {k: sum(i["kind"] == k for i in mine) for k in ("supervision", "inspection", "spot_check")},
+            "by_scope": {s: sum(s in i["scopes"] for i in mine) for s in ("execution", "funds", "effect")},
+            "by_level": {lv: sum(i["by"] == lv for i in mine) for lv in ("city", "district", "town")},
+            "items": sorted((i["id"], i["kind"], i["by"], i["scopes"], i["issues_found"], i["rectification_due"],
+                             seed["rectified"].get(i["id"])) for i in mine),
+            "overdue": sorted(overdue)}
+
+
+def compared_supervision(section: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: section[k] for k in ("inspections", "by_kind", "by_scope", "by_level")},
+            "items": sorted((i["inspection"], i["kind"], i["by"], i["scopes"], i["issues_found"],
+                             i["rectification_due"], i["rectified_on"]) for i in section["items"]),
+            "overdue": sorted(o["inspection"] for o in section["overdue_rectifications"])}
+
+
+def expected_roster(seed: dict[str, Any], town: str) -> dict[str, Any]:
+    records = seed["stations"][town]
+    est = next(r for r in records if r["type"] == "station_established")
+    board = next(r for r in records if r["type"] == "signboard_hung")
+    released = {r["person_ref"] for r in records if r["type"] == "staff_released"}
+    roles = [r["role"] for r in records if r["type"] == "staff_assigned" and r["person_ref"] not in released]
+    items = {r["item"] for r in records if r["type"] == "equipment_recorded"}
+    rules = [r for r in records if r["type"] == "rules_adopted"]
+    return {"host_facility": est["host_facility"], "address": est["address"], "established_on": est["established_on"],
+            "signboard": {"text": board["text"], "hung_on": board["hung_on"]},
+            "staff": {role: roles.count(role) for role in ("station_head", "deputy_head_government",
+                                                           "deputy_head_provider", "staff")},
+            "equipment_missing": [i for i in ("desks_chairs", "data_cabinet", "archive_cabinet", "computer",
+                                              "printer_copier", "service_equipment") if i not in items],
+            "rules_posted": sum(r["posted_on_wall"] for r in rules), "rules": len(rules)}
+
+
+def compared_roster(entry: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: entry[k] for k in ("host_facility", "address", "established_on", "signboard", "staff",
+                                     "equipment_missing", "rules_posted")}, "rules": len(entry["rules"])}
+
+
+# -- the tests ------------------------------------------------------------------------------------
+
+@pytest.fixture
+async def seeded(client: httpx.AsyncClient, district: SampleDistrict) -> tuple[dict[str, Any], int]:
+    seed = half_year(district)
+    position = 0
+    for batch in seed["batches"]:
+        position = await record(client, district, batch)
+    return seed, position
+
+
+async def town_report(client: httpx.AsyncClient, district: SampleDistrict, town: str, position: int,
+                      **params: Any) -> dict[str, Any]:
+    answer = await caught_up(lambda: client.get(f"/v1/districts/{district.code}/reports/{PERIOD}/towns/{town}",
+                                                params={"min_position": position, **params},
+                                                headers=bearer("district", district.code)))
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_projects_section_is_each_project_in_force_with_its_money_and_services(
+        client: httpx.AsyncClient, district: SampleDistrict, seeded):
+    seed, position = seeded
+    whole = await report(client, district, position)
+    assert compared_projects(whole["projects"]) == expected_projects(seed, None)
+    town = await town_report(client, district, district.town, position)
+    assert compared_projects(town["projects"]) == expected_projects(seed, district.town)
+    p1 = next(p for p in whole["projects"] if p["name"] == "关爱独居老人项目")
+    assert p1["services"]["person_times"] == 4 and p1["spent_to_date"] == "1350.00"
+    assert p1["purchaser"] == f"{district.name}民政局"
+    p2 = next(p for p in whole["projects"] if p["name"] == "困难群众帮扶项目")
+    assert p2["purchaser"].startswith(district.towns[district.other_town])
+
+
+async def test_evaluations_section_says_when_each_was_due_and_whether_on_time(
+        client: httpx.AsyncClient, district: SampleDistrict, seeded):
+    seed, position = seeded
+    p1, p2 = (p["project"] for p in seed["projects"][:2])
+    found = {e["project"]: e for e in (await report(client, district, position))["evaluations"]}
+    assert set(found) == {p1, p2}  # the linked projects owe none
+    # p1: 2024-07-01 to 2025-06-30, self due half way (182 days in), final at the end and 30 days' grace
+    assert found[p1]["self_evaluation"] == {"due": "2024-12-30", "submitted_on": "2025-01-05", "score": "88.00",
+                                            "status": "late"}
+    assert found[p1]["final_evaluation"] == {"due": "2025-07-30", "done_on": "2025-06-20", "evaluator": "third_party",
+                                             "evaluator_name": "厦门市某评估机构", "score": "92.50", "grade": "优秀",
+                                             "status": "on_time"}
+    # p2: 2024-10-01 to 2025-09-30: its self-evaluation fell due on 2025-04-01, before the cutoff
+    assert found[p2]["self_evaluation"]["status"] == "overdue" and found[p2]["self_evaluation"]["due"] == "2025-04-01"
+    assert found[p2]["final_evaluation"]["status"] == "due" and found[p2]["final_evaluation"]["due"] == "2025-10-30"
+
+
+async def test_supervision_section_counts_and_lists_the_inspections_naming_overdue_rectifications(
+        client: httpx.AsyncClient, district: SampleDistrict, seeded):
+    seed, position = seeded
+    assert compared_supervision((await report(client, district, position))["supervision"]) == \
+        expected_supervision(seed, None)
+    town = await town_report(client, district, district.town, position)
+    assert compared_supervision(town["supervision"]) == expected_supervision(seed, district.town)
+    assert town["supervision"]["by_scope"]["funds"] == 1 and len(town["supervision"]["overdue_rectifications"]) == 2
+
+
+async def test_roster_section_is_each_station_as_set_up(client: httpx.AsyncClient, district: SampleDistrict, seeded):
+    seed, position = seeded
+    roster = {e["town"]: e for e in (await report(client, district, position))["roster"]}
+    for town in (district.town, district.other_town):
+        assert compared_roster(roster[town]) == expected_roster(seed, town)
+    assert roster[district.other_town]["staff"]["staff"] == 1
+    assert roster[district.other_town]["equipment_missing"] == ["printer_copier"]
+    third = next(t for t in district.towns if t not in seed["stations"])
+    assert roster[third]["established"] is False and roster[third]["staff_total"] == 0
+
+
+async def test_the_submitted_versions_freeze_the_sections_at_the_cut(
+        client: httpx.AsyncClient, district: SampleDistrict, seeded):
+    seed, position = seeded
+    live = await report(client, district, position)
+    town_live = await town_report(client, district, district.town, position)
+    await approve_towns(client, district)
+    answer = await client.post(f"/v1/districts/{district.code}/reports/{PERIOD}/submit",
+                               headers=bearer("district", district.code))
+    assert answer.status_code == 200, answer.text
+    # Recorded after the submission: the live report moves, the frozen versions do not.
+    moved = await record(client, district, [inspection_done(district.town, occurred_on="2025-06-10", rectification_due="2025-07-10")])
+    frozen = await report(client, district, moved, version="submitted")
+    town_frozen = await town_report(client, district, district.town, moved, version="approved")
+    for name in ("projects", "evaluations", "supervision", "roster"):
+        assert frozen[name] == live[name], name
+        assert town_frozen[name] == town_live[name], name
+    assert (await report(client, district, moved))["supervision"]["inspections"] == live["supervision"]["inspections"] + 1
