@@ -248,3 +248,46 @@ async def test_the_submitted_versions_freeze_the_sections_at_the_cut(
         assert frozen[name] == live[name], name
         assert town_frozen[name] == town_live[name], name
     assert (await report(client, district, moved))["supervision"]["inspections"] == live["supervision"]["inspections"] + 1
+
+
+# -- the narrative (工作开展情况 / 存在问题 / 下步打算) -------------------------------------------------
+
+NARRATIVE = {"work_done": "上半年完成独居老人探访全覆盖。", "problems": "部分村居配合不足。", "next_steps": "下半年加强培训。"}
+
+
+async def test_the_narrative_is_frozen_with_each_version(client: httpx.AsyncClient, district: SampleDistrict, seeded):
+    _, position = seeded
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/{PERIOD}"
+    town_says = {"work_done": "站点运行正常。", "problems": None, "next_steps": None}
+    answer = await caught_up(lambda: client.post(f"{base}/towns/{district.town}/submit", headers=staff,
+                                                 json={"narrative": {"work_done": "站点运行正常。"}}))
+    assert answer.status_code == 200, answer.text
+    assert (await town_report(client, district, district.town, answer.json()["position"],
+                              version="submitted"))["narrative"] == town_says
+    answer = await client.post(f"{base}/towns/{district.town}/approve", headers=staff)
+    assert answer.status_code == 200, answer.text
+    position = answer.json()["position"]
+    assert (await town_report(client, district, district.town, position, version="approved"))["narrative"] == town_says
+    answer = await client.post(f"{base}/submit", headers=staff,
+                               json={"incomplete_reason": "其余镇(街道)尚在审核", "narrative": NARRATIVE})
+    assert answer.status_code == 200, answer.text
+    assert (await report(client, district, answer.json()["position"], version="submitted"))["narrative"] == NARRATIVE
+
+
+@pytest.mark.parametrize("field, text", [("problems", "联系电话 13912345678"),
+                                         ("work_done", "走访对象身份证 350203198512310026")])
+async def test_a_narrative_holding_personal_data_is_refused_and_nothing_is_stored(
+        client: httpx.AsyncClient, district: SampleDistrict, seeded, field: str, text: str):
+    _, position = seeded
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/{PERIOD}"
+    for path, body in ((f"{base}/towns/{district.town}/submit", {"narrative": {**NARRATIVE, field: text}}),
+                       (f"{base}/submit", {"incomplete_reason": "尚在审核", "narrative": {field: text}})):
+        answer = await client.post(path, headers=staff, json=body)
+        assert answer.status_code == 422, answer.text
+        assert any(field in ".".join(map(str, e.get("loc", []))) or field in str(e) for e in answer.json()["errors"])
+    for params in ({"version": "submitted"}, {}):
+        found = await client.get(f"{base}/towns/{district.town}", params={"min_position": position, **params},
+                                 headers=staff)
+        assert found.status_code == (404 if params else 200), found.text
+    assert found.json()["status"] == "draft"
+    assert (await client.get(base, params={"version": "submitted"}, headers=staff)).status_code == 404
