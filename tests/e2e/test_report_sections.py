@@ -291,3 +291,83 @@ async def test_a_narrative_holding_personal_data_is_refused_and_nothing_is_store
         assert found.status_code == (404 if params else 200), found.text
     assert found.json()["status"] == "draft"
     assert (await client.get(base, params={"version": "submitted"}, headers=staff)).status_code == 404
+
+
+# -- the workbook and the CSV --------------------------------------------------------------------
+
+SECTION_SHEETS = ("工作开展情况", "项目情况", "服务评价", "监督检查", "站点基本情况表")
+
+
+def rows_of(ws, title: str) -> dict[Any, tuple]:
+    """The rows of the table titled `title` (numbering ignored), by label, as cells."""
+    start = next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value or "").endswith(f"、{title}"))
+    header = [ws.cell(start + 1, c).value for c in range(1, ws.max_column + 1)]
+    found = {}
+    for r in range(start + 2, ws.max_row + 1):
+        cells = tuple(ws.cell(r, c) for c in range(1, ws.max_column + 1))
+        if all(c.value is None for c in cells):
+            break
+        found.setdefault(cells[0].value, dict(zip(header[1:], cells[1:], strict=True)))
+    return found
+
+
+def numeric(cell) -> Decimal:
+    assert cell.data_type == "n" and isinstance(cell.value, int | float), f"{cell.coordinate}: {cell.value!r}"
+    return Decimal(str(cell.value))
+
+
+async def test_the_workbook_has_a_sheet_for_each_section_with_its_figures_and_the_csv_its_lines(
+        client: httpx.AsyncClient, district: SampleDistrict, seeded):
+    import csv
+    import io
+
+    import openpyxl
+
+    seed, position = seeded
+    staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/{PERIOD}"
+    await approve_towns(client, district)
+    answer = await client.post(f"{base}/submit", headers=staff, json={"narrative": NARRATIVE})
+    assert answer.status_code == 200, answer.text
+    frozen = await report(client, district, answer.json()["position"], version="submitted")
+    book_answer = await client.get(f"{base}.xlsx", params={"version": "submitted"}, headers=staff)
+    assert book_answer.status_code == 200, book_answer.text
+    book = openpyxl.load_workbook(io.BytesIO(book_answer.content))
+    assert book.sheetnames == ["工作开展情况", district.name, *SECTION_SHEETS[1:]]
+    assert book.active.title == district.name
+    for name in SECTION_SHEETS:
+        ws = book[name]
+        assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4 and ws.print_title_rows
+        assert ws["A1"].value == f"{district.name}镇(街道)民政服务站2025年上半年工作情况——{name}"
+
+    narrative = rows_of(book["工作开展情况"], "工作开展情况、存在问题和下步打算")
+    assert narrative["存在问题"]["内容"].value == NARRATIVE["problems"]
+
+    projects = rows_of(book["项目情况"], "本期在履行的项目")
+    first = seed["projects"][0]
+    assert numeric(projects[first["name"]]["合同总额（元）"]) == Decimal(first["amount"])
+    assert numeric(projects[first["name"]]["累计支出（元）"]) == Decimal("1350.00")
+    assert projects[first["name"]]["合同总额（元）"].number_format == "#,##0.00"
+    assert numeric(projects[first["name"]]["服务人次"]) == 4
+
+    evaluations = rows_of(book["服务评价"], "核心项目中期自评与期末评估")
+    assert numeric(evaluations[first["name"]]["评估得分"]) == Decimal("92.5")
+    assert evaluations[first["name"]]["评估情况"].value == "按时完成"
+
+    counts = rows_of(book["监督检查"], "监督检查次数")
+    assert numeric(counts["监督检查次数"]["次数"]) == expected_supervision(seed, None)["inspections"] == 3
+
+    roster_ws = book["站点基本情况表"]
+    roster = rows_of(roster_ws, "站点基本情况")
+    other = district.towns[district.other_town]
+    assert numeric(roster[other]["工作人员"]) == 1 and roster[other]["缺少设备"].value == "打印机(复印机)"
+    header_row = next(r for r in range(1, roster_ws.max_row + 1) if roster_ws.cell(r, 1).value == "镇(街道)")
+    assert roster_ws.print_title_rows == f"$1:${header_row}"  # the header repeats on every printed page
+
+    csv_answer = await client.get(f"{base}.csv", params={"version": "submitted"}, headers=staff)
+    lines = {(line["section"], line["key"]): line["value"]
+             for line in csv.DictReader(io.StringIO(csv_answer.content.decode("utf-8-sig")))}
+    n = next(i for i, p in enumerate(frozen["projects"]) if p["project"] == first["project"])
+    assert lines[("projects", f"projects.{n}.spent_to_date")] == "1350.00"
+    assert lines[("supervision", "supervision.inspections")] == "3"
+    assert lines[("narrative", "narrative.next_steps")] == NARRATIVE["next_steps"]
+    assert lines[("roster", "roster.1.staff.staff")] == "1"
