@@ -1,5 +1,5 @@
 """The report's sections as sheets of their own (issue 32): 工作开展情况 (the narrative), 项目情况,
-服务评价, 监督检查 and 站点基本情况表, each under the heading, notes and footer of the report's main
+服务评价, 监督检查, 站点基本情况表 and 职责履行情况 (`duty_sheet`), each under the heading, notes and footer of the report's main
 sheet. Every value is the report's own, keyed by its path in the JSON report, so the CSV carries
 them as it carries the figures."""
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.vocabulary import label
+from exports.duty_sheet import SHEET as DUTIES, duty_tables
 from exports.model import Column, Kind, Row, Sheet, Table, Value
 
 COUNT, HOURS, MONEY, RATIO, TEXT, SCORE = Kind.count, Kind.hours, Kind.money, Kind.ratio, Kind.text, Kind.score
@@ -31,7 +32,8 @@ def section_sheets(report: Mapping[str, Any], main: Sheet) -> list[Sheet]:
             _sheet(main, "项目情况", _projects(scope, report["projects"], names)),
             _sheet(main, "服务评价", [_evaluations(scope, report["evaluations"], names)]),
             _sheet(main, "监督检查", _supervision(scope, report["supervision"], names)),
-            _sheet(main, "站点基本情况表", [_roster(scope, report["roster"])])]
+            _sheet(main, "站点基本情况表", [_roster(scope, report["roster"])]),
+            *([_sheet(main, DUTIES, duties)] if (duties := duty_tables(scope, report, names)) else [])]
 
 
 def _sheet(main: Sheet, name: str, tables: list[Table]) -> Sheet:

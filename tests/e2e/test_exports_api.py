@@ -103,7 +103,8 @@ async def test_the_workbook_shows_the_json_report_as_numbers(client, district):
     assert f'filename="stations-{district.code}-2025H1.xlsx"' in disposition
     assert f"filename*=UTF-8''{quote(title + '.xlsx', safe='')}" in disposition
     book = open_book(answer)
-    assert book.sheetnames == ["工作开展情况", district.name, "项目情况", "服务评价", "监督检查", "站点基本情况表"]
+    assert book.sheetnames == ["工作开展情况", district.name, "项目情况", "服务评价", "监督检查", "站点基本情况表",
+                               "职责履行情况"]
     ws = book.active
     assert ws["A1"].value == title and ws["A1"].font.bold
     assert any(str(r) .startswith("A1:") for r in ws.merged_cells.ranges)

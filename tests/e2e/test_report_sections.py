@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.builders import (
-    compliant_station, fund_spent, inspection_done, project_contracted, record_voided, rid, service_delivered,
+    compliant_station, fund_spent, inspection_done, plan_record, planned, project_contracted, record_voided, rid,
+    service_delivered,
 )
 from tests.support import SampleDistrict, approve_towns, bearer, caught_up, record, report, sign
 
@@ -325,6 +326,12 @@ async def test_the_workbook_has_a_sheet_for_each_section_with_its_figures_and_th
 
     seed, position = seeded
     staff, base = bearer("district", district.code), f"/v1/districts/{district.code}/reports/{PERIOD}"
+    first = seed["projects"][0]
+    await record(client, district, [plan_record(planned(first["project"], first["town"]))])
+    for path, who in ((f"/v1/districts/{district.code}/plans/2025/submit", staff),
+                      (f"/v1/city/plans/2025/districts/{district.code}/file", bearer("city"))):
+        filed = await caught_up(lambda path=path, who=who: client.post(path, headers=who))
+        assert filed.status_code == 200, filed.text
     await approve_towns(client, district)
     answer = await client.post(f"{base}/submit", headers=staff, json={"narrative": NARRATIVE})
     assert answer.status_code == 200, answer.text
@@ -332,7 +339,7 @@ async def test_the_workbook_has_a_sheet_for_each_section_with_its_figures_and_th
     book_answer = await client.get(f"{base}.xlsx", params={"version": "submitted"}, headers=staff)
     assert book_answer.status_code == 200, book_answer.text
     book = openpyxl.load_workbook(io.BytesIO(book_answer.content))
-    assert book.sheetnames == ["工作开展情况", district.name, *SECTION_SHEETS[1:]]
+    assert book.sheetnames == ["工作开展情况", district.name, *SECTION_SHEETS[1:], "职责履行情况"]
     assert book.active.title == district.name
     for name in SECTION_SHEETS:
         ws = book[name]
@@ -343,7 +350,6 @@ async def test_the_workbook_has_a_sheet_for_each_section_with_its_figures_and_th
     assert narrative["存在问题"]["内容"].value == NARRATIVE["problems"]
 
     projects = rows_of(book["项目情况"], "本期在履行的项目")
-    first = seed["projects"][0]
     assert numeric(projects[first["name"]]["合同总额（元）"]) == Decimal(first["amount"])
     assert numeric(projects[first["name"]]["累计支出（元）"]) == Decimal("1350.00")
     assert projects[first["name"]]["合同总额（元）"].number_format == "#,##0.00"
@@ -362,6 +368,12 @@ async def test_the_workbook_has_a_sheet_for_each_section_with_its_figures_and_th
     assert numeric(roster[other]["工作人员"]) == 1 and roster[other]["缺少设备"].value == "打印机(复印机)"
     header_row = next(r for r in range(1, roster_ws.max_row + 1) if roster_ws.cell(r, 1).value == "镇(街道)")
     assert roster_ws.print_title_rows == f"$1:${header_row}"  # the header repeats on every printed page
+
+    duties = book["职责履行情况"]
+    assert rows_of(duties, "2025年度购买计划及备案")["计划状态"]["情况"].value == frozen["plan"]["status_label"] == "已备案"
+    planned_total = rows_of(duties, "计划与合同（按资金来源，合同按本年度分摊）")["合计"]
+    assert numeric(planned_total["计划金额（元）"]) == Decimal(frozen["plan"]["planned_amount"]) == Decimal("300000.00")
+    assert numeric(planned_total["合同金额（元）"]) == Decimal(frozen["plan"]["contracted_amount"]) > 0
 
     csv_answer = await client.get(f"{base}.csv", params={"version": "submitted"}, headers=staff)
     lines = {(line["section"], line["key"]): line["value"]
