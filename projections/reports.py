@@ -203,7 +203,7 @@ def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]
     districts = [{k: report[k] for k in ("district", "name", "status", "return_reason", "timeliness", "figures",
                                          "completeness", "plan", "funding", "linked_projects", "training",
                                          "duty_compliance", "checkpoint")}
-                 for report in reports]
+                 | {"open_problems": report.get("open_problems", [])} for report in reports]
     total: dict[str, Any] = {}
     for part in districts:
         total = add(total, part["figures"])

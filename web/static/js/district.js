@@ -8,7 +8,7 @@ import {
   downloadButtons, figureCards, statusBadge, timelinessBadge, timelinessText,
 } from "./report.js";
 import {
-  evaluationsSection, narrativeSection, projectsSection, rosterSection, supervisionSection,
+  dutiesSection, evaluationsSection, narrativeSection, projectsSection, rosterSection, supervisionSection,
 } from "./sections.js";
 import {
   act, askNarrative, askReason, districtSelect, h, header, openingPeriod, param, periodSelect, replace, requireCaller, setParams, showError,
@@ -267,6 +267,8 @@ async function showSections(report) {
     replace(`sections-${name}`, content);
     document.getElementById(`sections-${name}-panel`).hidden = !content;
   }
+  if (report.plan) replace("duties", dutiesSection(report, names));
+  document.getElementById("duties-panel").hidden = !report.plan;
   let frozen = null;
   if (["submitted", "approved"].includes(report.status)) {
     try {

@@ -102,3 +102,37 @@ export function rosterSection(roster) {
   return table(["镇(街道)", "依托设施 · 地址", "建站日期", "标牌", "站长", "副站长(政府)", "副站长(承接方)", "工作人员",
     "设备", "制度"], [4, 5, 6, 7], rows, "无站点");
 }
+
+// -- the duties (guide, section 四): the plan, training coverage, open problems -------------------
+
+// Stations whose people the city trained this year, of the stations in scope (`training.by_town`).
+export function trainingCoverage(training) {
+  const stations = Object.values(training.by_town || {});
+  return `${count(stations.filter((n) => n > 0).length)} / ${count(stations.length)}`;
+}
+
+export function planText(plan) {
+  const filed = plan.filed_version ? `，已备案第 ${plan.filed_version} 版` : "";
+  return `${plan.status_label}${filed}${plan.returned_reason ? `（退回：${plan.returned_reason}）` : ""}`;
+}
+
+export function problemsList(problems, townName) {
+  if (!problems.length) return h("div", { class: "empty" }, "无待解决的困难和问题");
+  return table(["提出日期", "镇(街道)", "问题"], [], problems.map((p) => h("tr", {},
+    h("td", {}, p.raised_on), h("td", {}, townName[p.town] || p.town), h("td", {}, p.description))), "");
+}
+
+export function dutiesSection(report, townName) {
+  const untrained = report.training.untrained_stations.map((s) => s.name).join("、");
+  return [
+    h("div", { class: "status-line duties" },
+      h("div", { class: "item plan" }, h("span", { class: "label" }, `${report.plan.year}年度购买计划`), planText(report.plan)),
+      h("div", { class: "item" }, h("span", { class: "label" }, "计划 / 合同金额(元)"),
+        `${money(report.plan.planned_amount)} / ${money(report.plan.contracted_amount)}`),
+      h("div", { class: "item training" }, h("span", { class: "label" }, "培训覆盖站点"), trainingCoverage(report.training),
+        untrained ? h("span", { class: "note bad" }, ` 未参训：${untrained}`) : null),
+      h("div", { class: "item" }, h("span", { class: "label" }, "承接方进展报告"), `${count(report.progress_notes)} 份`)),
+    h("h3", {}, "待解决的困难和问题"),
+    problemsList(report.open_problems || [], townName),
+  ];
+}
