@@ -3,6 +3,7 @@ its own: on a half year with figures (`GET /v1/periods`), never an empty current
 screenshots, kept with STATIONS_SCREENSHOTS, are the README's (taken on a database holding
 `stations demo`, the city's page shows Xiamen's districts beside this one)."""
 
+import asyncio
 import re
 from datetime import date
 
@@ -18,11 +19,14 @@ README = {"width": 1280, "height": 860}  # the README's pictures: small enough t
 
 
 @pytest.fixture(scope="module")
-def demo_district(app, runtime, database_url) -> SampleDistrict:
-    """A fresh district holding a small demo year (2025) and its reporting chain."""
+async def demo_district(app, runtime, database_url) -> SampleDistrict:
+    """A fresh district holding a small demo year (2025) and its reporting chain, loaded in a thread:
+    the module's service keeps running meanwhile (its worker, mid-batch on the stores earlier tests
+    left, holds a district's tracking row the load's own projection then waits for)."""
     district = make_district(runtime)
     districts = from_divisions(runtime.tenants.divisions, [district.code], date(2025, 12, 31))
-    demo_cli.load(runtime, database_url, DemoYear(seed=34, services=SERVICES, districts=districts))
+    await asyncio.to_thread(demo_cli.load, runtime, database_url,
+                            DemoYear(seed=34, services=SERVICES, districts=districts))
     app.state.runtime.tenants.refresh()
     return district
 
