@@ -346,6 +346,7 @@ class CityDistrict(TypedDict):
     plan: PlanSection
     linked_projects: LinkedSection
     training: TrainingSection
+    open_problems: NotRequired[list[dict[str, Any]]]  # the district's, as in its report
     checkpoint: Checkpoint
 
 
