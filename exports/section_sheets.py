@@ -23,7 +23,9 @@ NUMERALS = "一二三四五六七八九十"
 def section_sheets(report: Mapping[str, Any], main: Sheet) -> list[Sheet]:
     """The narrative's sheet, and for a town's or a district's report the four sections' sheets."""
     found = [_sheet(main, "工作开展情况", [_narrative(main.scope, report.get("narrative"), "version" in report)])]
-    if "projects" not in report:  # the city's report sums the districts' figures only
+    if report["level"] == "city":
+        return [*found, _sheet(main, "监督检查", [_city_supervision(report)])] if "supervision" in report else found
+    if "projects" not in report:  # a version frozen before the sections existed
         return found
     names = {t["town"]: t["name"] for t in report.get("towns", [])} | (
         {report["town"]: report.get("name") or report["town"]} if report["level"] == "town" else {})
@@ -170,6 +172,30 @@ def _supervision(scope: str, section: dict[str, Any], names: dict[str, str]) -> 
             _table("inspections", "本期检查明细", "检查日期", INSPECTION_COLUMNS, items),
             _table("overdue_rectifications", "逾期未完成整改（截至报告期末）", "检查记录编号",
                    (("镇(街道)", TEXT), ("检查日期", TEXT), ("整改期限", TEXT)), overdue)]
+
+
+CITY_SUPERVISION = (("inspections", "监督检查次数"), ("by_kind.supervision", "监督"), ("by_kind.inspection", "检查"),
+                    ("by_kind.spot_check", "抽查"), ("by_level.city", "市级"), ("by_level.district", "区级"),
+                    ("by_level.town", "镇(街道)级"), ("with_issues", "发现问题"), ("rectified", "已整改"),
+                    ("overdue", "整改逾期"))
+
+
+def _city_supervision(report: Mapping[str, Any]) -> Table:
+    """Each district's supervision counted, side by side, and the city's sum."""
+    def row(scope: str, name: str, counts: Mapping[str, Any] | None, total: bool = False) -> Row:
+        values = tuple(_dig(counts, path) for path, _ in CITY_SUPERVISION)
+        return Row(scope, name, values, tuple(None if v is None else f"supervision.{path}"
+                                              for (path, _), v in zip(CITY_SUPERVISION, values, strict=True)), total)
+    rows = [row(d["district"], d.get("name") or d["district"], d.get("supervision")) for d in report["districts"]]
+    rows.append(row("city", "全市合计", report["supervision"], total=True))
+    return _table("supervision", "各区监督检查次数", "区", tuple((text, COUNT) for _, text in CITY_SUPERVISION), rows)
+
+
+def _dig(counts: Mapping[str, Any] | None, path: str) -> int | None:
+    if counts is None:
+        return None
+    head, _, rest = path.partition(".")
+    return counts[head][rest] if rest else counts[head]
 
 
 # -- 站点基本情况表 -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from projections.gaps import Rules, described
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
 from projections.report_rows import Head, Rows, heads, load_many, reading, training_of
-from projections.sections import Frame, sections
+from projections.sections import Frame, city_supervision, sections, supervision_totals
 from projections.villages_report import villages_section
 from kernel.clock import CST
 
@@ -203,7 +203,8 @@ def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]
     districts = [{k: report[k] for k in ("district", "name", "status", "return_reason", "timeliness", "figures",
                                          "completeness", "plan", "funding", "linked_projects", "training",
                                          "duty_compliance", "checkpoint")}
-                 | {"open_problems": report.get("open_problems", [])} for report in reports]
+                 | {"open_problems": report.get("open_problems", []),
+                    "supervision": supervision_totals(report.get("supervision"))} for report in reports]
     total: dict[str, Any] = {}
     for part in districts:
         total = add(total, part["figures"])
@@ -220,6 +221,7 @@ def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]
         "plans": duties.city_plans(districts),
         "linked_projects": duties.city_linked(districts),
         "training": duties.city_training(period, districts),
+        "supervision": city_supervision(districts),
         "districts": districts,
     }
 

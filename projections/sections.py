@@ -21,7 +21,7 @@ from projections import facts
 from projections.compliance import StationFact, missing, on_duty
 from projections.duties_report import effective_end
 from projections.evaluation_rules import contract_years, midyear
-from projections.figures import money, vocabulary_codes
+from projections.figures import add, money, vocabulary_codes
 from projections.gaps import Rules
 from projections.projector import DISTRICT_SCOPE
 from projections.report_rows import Rows
@@ -184,6 +184,21 @@ def supervision_counts(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
             "with_issues": sum(i["issues_found"] for i in items),
             "rectified": sum(i["rectified_on"] is not None for i in items),
             "overdue": sum(i["overdue"] for i in items)}
+
+
+def supervision_totals(supervision: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A report's supervision counted, without its lists: what the city sets side by side and sums."""
+    return None if supervision is None else {k: v for k, v in supervision.items()
+                                             if k not in ("items", "overdue_rectifications")}
+
+
+def city_supervision(districts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The districts' supervision counts summed (a district's version frozen before the sections has none)."""
+    total: dict[str, Any] = supervision_counts([])
+    for part in districts:
+        if part.get("supervision"):
+            total = add(total, part["supervision"])
+    return total
 
 
 # -- 站点基本情况表 -----------------------------------------------------------------------------

@@ -272,7 +272,11 @@ async def test_the_city_workbook_has_the_total_the_districts_side_by_side_and_ea
     assert 'filename="stations-city-2025H1.xlsx"' in answer.headers["content-disposition"]
     book = open_book(answer)
     names = {d["district"]: d["name"] for d in json_city["districts"]}
-    assert book.sheetnames == ["工作开展情况", "全市汇总", *names.values()]
+    assert book.sheetnames == ["工作开展情况", "全市汇总", *names.values(), "监督检查"]
+    supervision = section(book["监督检查"], "各区监督检查次数")
+    assert number(supervision[names[district.code]][0], "#,##0") == json_city["districts"][
+        list(names).index(district.code)]["supervision"]["inspections"] == 1
+    assert number(supervision["全市合计"][0], "#,##0") == json_city["supervision"]["inspections"] >= 1
     total = book["全市汇总"]
     assert total["A1"].value == "厦门市镇(街道)民政服务站2025年上半年工作情况"
     assert number(section(total, "总体情况")["服务人次"][0], "#,##0") == json_city["figures"]["person_times"]
