@@ -14,7 +14,7 @@ from tests.builders import (
     compliant_station, fund_spent, inspection_done, plan_record, planned, project_contracted, record_voided, rid,
     service_delivered,
 )
-from tests.support import SampleDistrict, approve_towns, bearer, caught_up, record, report, sign
+from tests.support import SampleDistrict, approve_towns, bearer, caught_up, record, report, unreported_city_period, sign
 
 PERIOD = "2025H1"
 START, END = "2025-01-01", "2025-06-30"
@@ -383,3 +383,18 @@ async def test_the_workbook_has_a_sheet_for_each_section_with_its_figures_and_th
     assert lines[("supervision", "supervision.inspections")] == "3"
     assert lines[("narrative", "narrative.next_steps")] == NARRATIVE["next_steps"]
     assert lines[("roster", "roster.1.staff.staff")] == "1"
+
+
+async def test_the_city_s_narrative_is_screened_and_frozen_with_its_version(client: httpx.AsyncClient):
+    period = await unreported_city_period(client)
+    city, path = bearer("city"), f"/v1/city/reports/{period}"
+    refused = await client.post(f"{path}/submit", headers=city,
+                                json={"incomplete_reason": "测试", "narrative": {"problems": "联系 13912345678"}})
+    assert refused.status_code == 422, refused.text
+    assert (await client.get(path, params={"version": "submitted"}, headers=city)).status_code == 404
+    submitted = await client.post(f"{path}/submit", headers=city, json={"incomplete_reason": "测试", "narrative": NARRATIVE})
+    assert submitted.status_code == 200, submitted.text
+    frozen = await caught_up(lambda: client.get(path, headers=bearer("province"), params={
+        "version": "submitted", "min_position": f"city:{submitted.json()['position']}"}))
+    assert frozen.status_code == 200, frozen.text
+    assert frozen.json()["narrative"] == NARRATIVE
