@@ -53,7 +53,7 @@ async def download(extension: str, report: dict[str, Any], fallback: str, distri
                    ) -> Response:
     response_class, render, _ = FORMATS[extension]
     body = await run_in_threadpool(render, report, district_name=district_name)
-    name = title(organisation(report, district_name), report["period"])
+    name = title(organisation(report, district_name), report["period"], report["level"])
     if report.get("version"):
         name += f"（{VERSION_ZH[report['version']]}）"
         fallback += f"-{report['version']}"

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from api.deps import (
     AuditedRead, CallerDep, DistrictDep, KnownDistrict, RequestIdDep, RuntimeDep, allow,
@@ -52,6 +52,24 @@ IncompleteReason = Annotated[text(1000) | None, Body(
     embed=True, description="why the report goes up without every child approved (frozen with it, the children under `missing`)")]
 
 
+class Narrative(BaseModel):
+    """What the submitting level writes with its report (工作开展情况 / 存在问题 / 下步打算), frozen with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    work_done: text(5000) | None = None
+    problems: text(5000) | None = None
+    next_steps: text(5000) | None = None
+
+
+NarrativeBody = Annotated[Narrative | None, Body(
+    embed=True, description="工作开展情况、存在问题、下步打算 / work done, problems, next steps: frozen with the version")]
+
+
+def _narrative(narrative: Narrative | None) -> dict[str, str | None] | None:
+    return narrative.model_dump() if narrative is not None else None
+
+
 def answer(report: Any) -> Response:
     """A report as its JSON text: the text it is kept as, or the text FastAPI would write for it,
     written by orjson (FastAPI's documented-only answers go through its slowest encoder)."""
@@ -90,8 +108,10 @@ async def get_town_report(district: DistrictDep, period: Period, town: TownCode,
              summary="报送镇(街道)报表 / Submit a town's report")
 async def submit_town_report(district: DistrictDep, period: Period, town: TownCode,
                              caller: Annotated[Caller, Depends(allow(Role.town, Role.district))],
-                             runtime: RuntimeDep, request_id: RequestIdDep) -> dict[str, Any]:
-    return await commands.submit_report(runtime, caller, district, period, town, request_id)
+                             runtime: RuntimeDep, request_id: RequestIdDep,
+                             narrative: NarrativeBody = None) -> dict[str, Any]:
+    return await commands.submit_report(runtime, caller, district, period, town, request_id,
+                                        narrative=_narrative(narrative))
 
 
 @router.post("/v1/districts/{district}/reports/{period}/towns/{town}/approve",
@@ -112,9 +132,10 @@ async def return_town_report(district: DistrictDep, period: Period, town: TownCo
              summary="向市报送区报表 / Submit the district's report to the city")
 async def submit_district_report(district: DistrictDep, period: Period, caller: DistrictWriter,
                                  runtime: RuntimeDep, request_id: RequestIdDep,
-                                 incomplete_reason: IncompleteReason = None) -> dict[str, Any]:
+                                 incomplete_reason: IncompleteReason = None,
+                                 narrative: NarrativeBody = None) -> dict[str, Any]:
     return await commands.submit_report(runtime, caller, district, period, "", request_id,
-                                        incomplete_reason=incomplete_reason)
+                                        incomplete_reason=incomplete_reason, narrative=_narrative(narrative))
 
 
 @router.get("/v1/districts/{district}/reports/{period}/preview",
@@ -207,9 +228,10 @@ async def return_district_report(period: Period, caller: CityWriter, district: K
 
 @router.post("/v1/city/reports/{period}/submit", summary="向省报送市报表 / Submit the city's report to the province")
 async def submit_city_report(period: Period, caller: CityWriter, runtime: RuntimeDep,
-                             request_id: RequestIdDep, incomplete_reason: IncompleteReason = None) -> dict[str, Any]:
+                             request_id: RequestIdDep, incomplete_reason: IncompleteReason = None,
+                             narrative: NarrativeBody = None) -> dict[str, Any]:
     return await commands.submit_city_report(runtime, caller, period, request_id,
-                                             incomplete_reason=incomplete_reason)
+                                             incomplete_reason=incomplete_reason, narrative=_narrative(narrative))
 
 
 @router.post("/v1/city/reports/{period}/approve", summary="省厅审核通过市报表 / The province approves the city's report")

@@ -21,6 +21,7 @@ class Kind(StrEnum):
     hours = "hours"  # a Decimal
     money = "money"  # a Decimal, yuan
     ratio = "ratio"  # a Decimal fraction, shown as a percentage
+    score = "score"  # a Decimal, an evaluation's score
 
 
 Value = int | Decimal | str | None
@@ -102,7 +103,7 @@ def shown(value: Value, kind: Kind) -> str:
     if kind is Kind.hours:  # one decimal, a second only where there is one
         text = f"{value:,.2f}"
         return text[:-1] if text.endswith("0") else text
-    if kind is Kind.money:
+    if kind in (Kind.money, Kind.score):
         return f"{value:,.2f}"
     return f"{value:,}"
 

@@ -13,13 +13,14 @@ from typing import Any
 from domain.vocabulary import label
 from exports import budget
 from exports.model import Column, Fact, Kind, Row, Sheet, Table, Value, cst_text, period_zh
+from exports.section_sheets import section_sheets
 
 COUNT, HOURS, MONEY, RATIO, TEXT = Kind.count, Kind.hours, Kind.money, Kind.ratio, Kind.text
 
 OVERVIEW = (("person_times", "服务人次", COUNT), ("recipients", "服务对象人数", COUNT),
             ("service_hours", "服务时长（小时）", HOURS), ("funds_spent", "资金支出（元）", MONEY),
-            ("inspections", "检查次数", COUNT), ("open_rectifications", "未完成整改数", COUNT),
-            ("stations", "已建服务站数", COUNT), ("stations_compliant", "合规服务站数", COUNT),
+            ("inspections", "监督检查次数", COUNT), ("open_rectifications", "未完成整改数", COUNT),
+            ("stations", "已建服务站数", COUNT), ("stations_compliant", "达标服务站数", COUNT),
             ("projects.core", "核心项目数", COUNT), ("projects.linked", "对接项目数", COUNT))
 DIMENSIONS = (("by_domain", "按服务领域", "服务领域", "service_domain"),
               ("by_recipient_category", "按服务对象类别", "服务对象类别", "recipient_category"),
@@ -29,6 +30,10 @@ MEASURES = (("person_times", "服务人次", COUNT), ("recipients", "服务对�
 TOTALS = {"person_times": "person_times", "recipients": "recipients", "hours": "service_hours"}
 TIMELINESS = {"on_time": "按时报送", "late": "逾期报送", "overdue": "逾期未报", "pending": "待报送"}
 NUMERALS = "一二三四五六七八九十"
+# The figures' checkpoint: what an auditor checks the workbook against, no figure of the report.
+AUDIT_VALUE = "数据校验值（审计用）"
+DEADLINE_SOURCE = ("本系统设置（STATIONS_TOWN_REPORT_DEADLINE_DAYS、STATIONS_DISTRICT_REPORT_DEADLINE_DAYS：半年结束后"
+                   "天数）；厦民〔2025〕72号只要求每半年报告，未规定报送期限")
 CITY, CITY_NAME = "city", "厦门市"
 
 
@@ -38,14 +43,16 @@ def sheets(report: Mapping[str, Any], *, generated_at: datetime, district_name: 
     for the budget columns, which are left empty without it."""
     stamp = cst_text(generated_at)
     if report["level"] == "city":
-        return _city(report, stamp)
-    if report["level"] == "town":
-        return [_town(report, stamp, district_name)]
-    return [_district(report, stamp)]
+        found = _city(report, stamp)
+    else:
+        found = [_town(report, stamp, district_name) if report["level"] == "town" else _district(report, stamp)]
+    return [*found, *section_sheets(report, found[0])]
 
 
-def title(organisation: str, period: str) -> str:
-    return f"{organisation}民政服务站{period_zh(period)}工作情况统计表"
+def title(organisation: str, period: str, level: str) -> str:
+    """`××区××街道民政服务站2025年上半年工作情况` for a town's station; a district's or the city's
+    report covers its towns' stations (`××区镇(街道)民政服务站…`): no station is a district's."""
+    return f"{organisation}{'' if level == 'town' else '镇(街道)'}民政服务站{period_zh(period)}工作情况"
 
 
 def organisation(report: Mapping[str, Any], district_name: str | None = None) -> str:
@@ -65,7 +72,7 @@ def _district(report: Mapping[str, Any], stamp: str) -> Sheet:
     tables = [*_figure_tables(code, report["figures"], budget.of(detail, period)),
               _towns_table(report, towns, detail),
               _compliance_table(towns)]
-    return Sheet(name, code, title(name, period), _heading(report, name), _notes(report, "镇(街道)"),
+    return Sheet(name, code, title(name, period, "district"), _heading(report, name), _notes(report, "镇(街道)"),
                  _numbered(tables), _footer(report, stamp))
 
 
@@ -73,7 +80,7 @@ def _town(report: Mapping[str, Any], stamp: str, district_name: str | None) -> S
     code, name, period = report["town"], organisation(report, district_name), report["period"]
     tables = [*_figure_tables(code, report["figures"], budget.of(report.get("projects_detail"), period)),
               _compliance_table([report])]
-    return Sheet(report.get("name") or code, code, title(name, period), _heading(report, name),
+    return Sheet(report.get("name") or code, code, title(name, period, "town"), _heading(report, name),
                  _notes(report, None), _numbered(tables), _footer(report, stamp))
 
 
@@ -81,14 +88,14 @@ def _city(report: Mapping[str, Any], stamp: str) -> list[Sheet]:
     period, districts = report["period"], report.get("districts", [])
     budgets = [budget.of(d.get("projects_detail"), period) for d in districts]
     tables = [*_figure_tables(CITY, report["figures"], budget.total(budgets)), _districts_table(report, budgets)]
-    city = Sheet("全市汇总", CITY, title(CITY_NAME, period), _heading(report, CITY_NAME), _notes(report, "区"),
+    city = Sheet("全市汇总", CITY, title(CITY_NAME, period, "city"), _heading(report, CITY_NAME), _notes(report, "区"),
                  _numbered(tables), (_generated(stamp),))
     found = [city]
     for part, lines in zip(districts, budgets, strict=True):
         name = part.get("name") or part["district"]
         if any(s.name == name for s in found):
             name = f"{name}{part['district']}"
-        found.append(Sheet(name, part["district"], title(name, period), _heading({**part, "period": period}, name),
+        found.append(Sheet(name, part["district"], title(name, period, "district"), _heading({**part, "period": period}, name),
                            _notes(part, "镇(街道)"),
                            _numbered(_figure_tables(part["district"], part["figures"], lines)),
                            _footer(part, stamp)))
@@ -119,6 +126,7 @@ def _notes(report: Mapping[str, Any], below: str | None) -> tuple[Fact, ...]:
         state = TIMELINESS.get(timeliness["state"], timeliness["state"])
         submitted = f"，{timeliness['submitted_on']} 报送" if timeliness.get("submitted_on") else ""
         notes.append(Fact("timeliness", "报送期限", f"{timeliness['deadline']}（{state}{submitted}）"))
+        notes.append(Fact("deadline_source", "报送期限依据", DEADLINE_SOURCE))
     if below and (done := report.get("completeness")):
         notes.append(Fact("completeness", f"{below}报送情况",
                           f"应报 {done['expected']}，已报送 {done['submitted']}，已审核 {done['approved']}，"
@@ -128,8 +136,8 @@ def _notes(report: Mapping[str, Any], below: str | None) -> tuple[Fact, ...]:
 
 def _footer(report: Mapping[str, Any], stamp: str) -> tuple[Fact, ...]:
     checkpoint = report.get("checkpoint") or {}
-    return (Fact("checkpoint.position", "检查点位置", checkpoint.get("position"), COUNT),
-            Fact("checkpoint.chain_head", "链头", checkpoint.get("chain_head") or "—"),
+    return (Fact("checkpoint.position", f"{AUDIT_VALUE}：检查点位置", checkpoint.get("position"), COUNT),
+            Fact("checkpoint.chain_head", f"{AUDIT_VALUE}：链头", checkpoint.get("chain_head") or "—"),
             _generated(stamp))
 
 
@@ -205,7 +213,7 @@ def _unit_columns(*extra: tuple[str, str, Kind]) -> tuple[tuple[str, str, Kind],
     return (("status", "状态", TEXT), ("timeliness.state", "报送情况", TEXT),
             ("figures.person_times", "服务人次", COUNT), ("figures.recipients", "服务对象人数", COUNT),
             ("figures.service_hours", "服务时长（小时）", HOURS), ("figures.funds_spent", "资金支出（元）", MONEY),
-            ("derived.budget", "合同预算（元）", MONEY), ("figures.inspections", "检查次数", COUNT),
+            ("derived.budget", "合同预算（元）", MONEY), ("figures.inspections", "监督检查次数", COUNT),
             ("figures.open_rectifications", "未完成整改数", COUNT), ("figures.projects.core", "核心项目数", COUNT),
             ("figures.projects.linked", "对接项目数", COUNT), *extra)
 
@@ -229,7 +237,7 @@ def _unit_row(scope: str, name: str, part: Mapping[str, Any], columns: tuple[tup
 
 
 def _towns_table(report: Mapping[str, Any], towns: list[Mapping[str, Any]], detail: Any) -> Table:
-    columns = _unit_columns(("compliance.compliant", "是否合规", TEXT))
+    columns = _unit_columns(("compliance.compliant", "是否达标", TEXT))
     rows = [_unit_row(t["town"], t["name"], t, columns, budget.of(detail, report["period"], t["town"]))
             for t in towns]
     rows.append(_unit_row(report["district"], "全区合计", report, columns,
@@ -239,7 +247,7 @@ def _towns_table(report: Mapping[str, Any], towns: list[Mapping[str, Any]], deta
 
 def _districts_table(report: Mapping[str, Any], budgets: list[budget.Lines]) -> Table:
     columns = _unit_columns(("figures.stations", "已建服务站数", COUNT),
-                            ("figures.stations_compliant", "合规服务站数", COUNT),
+                            ("figures.stations_compliant", "达标服务站数", COUNT),
                             ("checkpoint.position", "检查点位置", COUNT))
     rows = [_unit_row(d["district"], d.get("name") or d["district"], d, columns, lines)
             for d, lines in zip(report.get("districts", []), budgets, strict=True)]
@@ -258,7 +266,7 @@ def _compliance_table(towns: list[Mapping[str, Any]]) -> Table:
             rows.append(Row(code, name, (verdict if n == 0 else None, gap),
                             ("compliance.compliant" if n == 0 else None,
                              f"compliance.gaps.{n}" if assessed["gaps"] else None), continued=n > 0))
-    return Table("compliance", "合规情况", "镇(街道)", (Column("是否合规", TEXT), Column("问题", TEXT)), tuple(rows))
+    return Table("compliance", "达标情况", "镇(街道)", (Column("是否达标", TEXT), Column("问题", TEXT)), tuple(rows))
 
 
 def _label(group: str, code: str) -> str:

@@ -24,8 +24,10 @@ from kernel import clock
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Hours show one decimal, and a second only where a quarter hour was recorded: none is rounded away.
-FORMATS = {Kind.count: "#,##0", Kind.hours: "#,##0.0#", Kind.money: "#,##0.00", Kind.ratio: "0.0%"}
+FORMATS = {Kind.count: "#,##0", Kind.hours: "#,##0.0#", Kind.money: "#,##0.00", Kind.ratio: "0.0%",
+           Kind.score: "0.00"}
 MIN_WIDTH, MAX_WIDTH, PADDING = 8, 100, 2
+NARRATIVE_SHEET = "工作开展情况"
 
 THIN = Side(style="thin", color="999999")
 GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -41,9 +43,22 @@ def workbook(report: Mapping[str, Any], *, generated_at: datetime | None = None,
     book.remove(book.active)
     for sheet in sheets(report, generated_at=generated_at or clock.now(), district_name=district_name):
         _write(book.create_sheet(_tab(sheet.name)), sheet)
+    _narrative_first(book)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _narrative_first(book: Workbook) -> None:
+    """The narrative's sheet is the first tab (a report opens with what its level wrote), while
+    the workbook opens on the report's figures."""
+    if NARRATIVE_SHEET not in book.sheetnames:
+        return
+    narrative = book[NARRATIVE_SHEET]
+    book.move_sheet(narrative, offset=-book.index(narrative))
+    book.active = 1
+    for n, ws in enumerate(book.worksheets):
+        ws.sheet_view.tabSelected = n == 1
 
 
 def display_width(text: str) -> int:
@@ -68,7 +83,10 @@ class _Writer:
         if kind in FORMATS and value is not None and not isinstance(value, str):
             cell.number_format = FORMATS[kind]
         if size:
-            self.widths[column] = max(self.widths.get(column, 0), display_width(shown(value, kind)))
+            width = display_width(shown(value, kind))
+            self.widths[column] = max(self.widths.get(column, 0), width)
+            if width > MAX_WIDTH:  # a narrative's paragraph: wrapped within the widest column
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
         return cell
 
     def merged(self, text: str, first: int = 1) -> Any:
@@ -91,9 +109,10 @@ def _write(ws: Worksheet, sheet: Sheet) -> None:
     heading.alignment = Alignment(horizontal="center")
     for fact in sheet.notes:
         _fact(out, fact)
+    headers = []
     for table in sheet.tables:
         out.line()
-        _table(out, table)
+        headers.append(_table(out, table))
     out.line()
     for fact in sheet.footer:
         _fact(out, fact)
@@ -102,7 +121,8 @@ def _write(ws: Worksheet, sheet: Sheet) -> None:
         width = min(max(out.widths.get(column, 0) + PADDING, MIN_WIDTH), MAX_WIDTH)
         ws.column_dimensions[get_column_letter(column)].width = width
     ws.freeze_panes = "B3"
-    ws.print_title_rows = "1:2"
+    # Printed, every page repeats the title; a sheet of one table repeats its header row as well.
+    ws.print_title_rows = f"1:{headers[0]}" if len(headers) == 1 else "1:2"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if span > 7 else "portrait"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -119,10 +139,11 @@ def _fact(out: _Writer, fact: Fact) -> None:
         out.cell(2, fact.value, fact.kind).alignment = Alignment(horizontal="left")
 
 
-def _table(out: _Writer, table: Table) -> None:
+def _table(out: _Writer, table: Table) -> int:
+    """The table, written; the row of its header."""
     out.line()
     out.cell(1, table.title, size=False).font = Font(bold=True, size=12)
-    out.line()
+    header = out.line()
     for column, text in enumerate((table.header, *(c.label for c in table.columns)), start=1):
         cell = out.cell(column, text)
         cell.font, cell.fill, cell.border = BOLD, HEADER_FILL, GRID
@@ -137,6 +158,7 @@ def _table(out: _Writer, table: Table) -> None:
             cell.border = GRID
             if row.total:
                 cell.font, cell.fill = BOLD, TOTAL_FILL
+    return header
 
 
 def _tab(name: str) -> str:

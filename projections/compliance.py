@@ -106,27 +106,27 @@ def _signboard(station: list[StationFact], expected: str) -> Iterator[Gap]:
                   else "the signboard's style is not recorded", before_rules=old)
 
 
-def _missing(station: list[StationFact], kind: str, group: str) -> list[str]:
+def missing(station: list[StationFact], kind: str, group: str) -> list[str]:
     """The vocabulary items of a group that no fact of this kind records, in vocabulary order."""
     present = {f.key for f in station if f.kind == kind}
     return [code for code in vocabulary_codes(group) if code not in present]
 
 
 def _equipment(station: list[StationFact]) -> Iterator[Gap]:
-    for item in _missing(station, "equipment", "equipment"):
+    for item in missing(station, "equipment", "equipment"):
         yield Gap(f"equipment_missing:{item}", f"缺少设备：{label('equipment', item)}",
                   f"missing equipment: {_en('equipment', item)}")
 
 
 def on_duty(station: list[StationFact]) -> dict[str, str]:
     """person_ref → role, for whoever is assigned and not since released (facts in date order)."""
-    on_duty: dict[str, str] = {}
+    found: dict[str, str] = {}
     for fact in station:
         if fact.kind == "staff_assigned":
-            on_duty[fact.key] = fact.detail  # a later assignment changes the role
+            found[fact.key] = fact.detail  # a later assignment changes the role
         elif fact.kind == "staff_released":
-            on_duty.pop(fact.key, None)
-    return on_duty
+            found.pop(fact.key, None)
+    return found
 
 
 def _staffing(station: list[StationFact]) -> Iterator[Gap]:
@@ -150,7 +150,7 @@ def _staffing(station: list[StationFact]) -> Iterator[Gap]:
 
 def _rules(station: list[StationFact]) -> Iterator[Gap]:
     # Posting on the wall is only encouraged, so the gap is a rule not adopted.
-    for category in _missing(station, "rules", "rule_category"):
+    for category in missing(station, "rules", "rule_category"):
         yield Gap(f"rules_missing:{category}", f"未建立制度：{label('rule_category', category)}",
                   f"rules not adopted: {_en('rule_category', category)}")
 

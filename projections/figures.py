@@ -50,7 +50,8 @@ def service_figures(period: str, rows: Iterable[Mapping[str, Any]]) -> dict[str,
         dim: {code: _EMPTY.copy() for code in vocabulary_codes(vocabulary)} for dim, vocabulary in DIMENSIONS.values()}
     by_dim |= {"month": {m: _EMPTY.copy() for m in _months(period)}, "village": {}, "total": {"": _EMPTY.copy()}}
     for row in rows:
-        by_dim[row["dim"]][row["key"]] = _cell(row["person_times"], row["recipients"], row["hours"])
+        if row["dim"] in by_dim:  # a project's figures are the `projects` section's (`sections.py`)
+            by_dim[row["dim"]][row["key"]] = _cell(row["person_times"], row["recipients"], row["hours"])
     total = by_dim["total"][""]
     return {
         "person_times": total["person_times"],

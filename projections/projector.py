@@ -27,6 +27,8 @@ from projections.service_counts import ServiceRow
 DISTRICT_SCOPE = ""  # the town column of a district-wide row
 SHARED_TOWN = ""  # the town column of a project the district bought for several towns (its `towns` name them)
 SIGN_ATTRIBUTES = ("emblem", "position", "uniform_style")
+# What else a station record says that the report's roster shows (kept beside a sign's attributes).
+FACT_ATTRIBUTES = ("address", "quantity", "posted_on_wall")
 
 @dataclass
 class Changes:
@@ -115,7 +117,7 @@ class Projector(DutyHandlers):
         period = period_of(e.occurred_on)
         self.changes.services.append(ServiceRow(period, e.town, e.domain, e.recipient_category, e.service_type,
                                                 month_of(e.occurred_on), e.village_key, e.recipient_ref,
-                                                e.person_times, e.hours, sign))
+                                                e.person_times, e.hours, sign, e.project))
         return Located(period, e.town)
 
     # -- projects, money and evaluations -------------------------------------------------
@@ -135,7 +137,8 @@ class Projector(DutyHandlers):
                 "budget": {source: str(amount) for source, amount in budget.items()}, "lines": lines,
                 "towns": {share["town"]: str(share["amount"]) for share in e.towns} if e.towns else None,
                 "credit_code": e.provider.get("credit_code"), "key_recipients": e.key_recipients,
-                "before_rules": "key_recipients" not in vars(e)}))
+                "before_rules": "key_recipients" not in vars(e), "purchaser_kind": e.purchaser_kind,
+                "provider_kind": e.provider.get("kind")}))
         else:
             self.changes.rows.append(("projects", "delete", {"project": e.project}))
         return Located(period_of(e.contract_start), e.town)
@@ -155,7 +158,9 @@ class Projector(DutyHandlers):
                 "record_id": e.record_id, "project": e.project, "kind": "self" if is_self else "final",
                 "contract_year": e.contract_year, "on_date": on_date, "score": e.score,
                 "focus": [{"area": f["area"], "score": str(f["score"])} for f in e.focus] if not is_self and e.focus
-                else None, "before_rules": not is_self and "focus" not in vars(e)}))
+                else None, "before_rules": not is_self and "focus" not in vars(e),
+                "evaluator": None if is_self else e.evaluator, "evaluator_name": None if is_self else e.evaluator_name,
+                "grade": None if is_self else e.grade}))
         else:
             self.changes.rows.append(("evaluations", "delete", {"record_id": e.record_id}))
         return Located(period_of(on_date), self.project_towns.get(e.project) or None)
@@ -169,7 +174,7 @@ class Projector(DutyHandlers):
                 "record_id": e.record_id, "town": e.town, "project": e.project, "occurred_on": e.occurred_on,
                 "period": period_of(e.occurred_on), "kind": e.kind, "by_level": e.by,
                 "issues_found": e.issues_found, "rectification_due": e.rectification_due,
-                "rectified_on": None, "rectified_by": None}))
+                "rectified_on": None, "rectified_by": None, "scopes": list(e.scopes)}))
         else:
             self.changes.rows.append(("inspections", "delete", {"record_id": e.record_id}))
         return Located(period_of(e.occurred_on), e.town)
@@ -233,7 +238,7 @@ def station_fact_row(e: RecordEvent) -> dict[str, Any]:
     kind, key, on, detail = STATION_FACTS[type(e)]
     # A sign's emblem, position and style, as far as its record said (its event's own fields:
     # one stored before they existed holds none of them).
-    said = {name: value for name in SIGN_ATTRIBUTES if (value := vars(e).get(name)) is not None}
+    said = {name: value for name in (*SIGN_ATTRIBUTES, *FACT_ATTRIBUTES) if (value := vars(e).get(name)) is not None}
     on_date: date = getattr(e, on)
     return {"record_id": e.record_id, "town": e.town, "kind": kind, "key": getattr(e, key) if key else None,
             "on_date": on_date, "detail": getattr(e, detail) if detail else None, "attributes": said,

@@ -156,7 +156,146 @@ class _Read(TypedDict):
     as_of: NotRequired[AsOf]
 
 
-class _Duties(TypedDict):
+class ServiceCell(TypedDict):
+    person_times: int
+    recipients: int  # distinct people
+    hours: str
+
+
+class ProjectServices(ServiceCell):
+    by_domain: dict[str, ServiceCell]
+
+
+class ProjectFundLine(TypedDict):
+    source: str
+    level: str  # own | allocated
+    amount: str  # the contract's line (合同总额)
+    spent_in_period: str
+    spent_to_date: str
+
+
+class Provider(TypedDict):
+    name: str
+    kind: str | None
+    credit_code: str | None
+
+
+class ProjectItem(TypedDict):
+    """A project in force in the period (项目情况): its contract, its money and its services."""
+
+    project: str
+    name: str
+    role: str  # core | linked
+    town: str  # '' for a district purchase shared by several towns (`towns`)
+    towns: list[str] | None
+    purchaser_kind: str | None
+    purchaser: str
+    provider: Provider
+    method: str
+    amount: str
+    contract_start: str
+    contract_end: str
+    exited_on: str | None
+    fund_lines: list[ProjectFundLine]
+    spent_in_period: str
+    spent_to_date: str
+    services: ProjectServices
+
+
+class SelfEvaluation(TypedDict):
+    due: str
+    submitted_on: str | None
+    score: str | None
+    status: str  # on_time | late | due | overdue
+
+
+class FinalEvaluation(TypedDict):
+    due: str
+    done_on: str | None
+    evaluator: str | None  # purchaser | third_party
+    evaluator_name: str | None
+    score: str | None
+    grade: str | None
+    status: str  # on_time | late | due | overdue
+
+
+class EvaluationItem(TypedDict):
+    """A core project's contract year reaching into the period (服务评价)."""
+
+    project: str
+    name: str
+    town: str
+    contract_year: int
+    year_start: str
+    year_end: str
+    self_evaluation: SelfEvaluation | None  # None when the provider left before it fell due
+    final_evaluation: FinalEvaluation
+
+
+class InspectionItem(TypedDict):
+    inspection: str  # its record id
+    town: str
+    project: str | None
+    occurred_on: str
+    kind: str
+    by: str  # city | district | town
+    scopes: list[str]
+    issues_found: bool
+    rectification_due: str | None
+    rectified_on: str | None  # by the cutoff
+    overdue: bool
+
+
+class Supervision(TypedDict):
+    """The period's inspections (监督检查), and every rectification overdue at the cutoff."""
+
+    inspections: int
+    by_kind: dict[str, int]
+    by_scope: dict[str, int]
+    by_level: dict[str, int]
+    with_issues: int
+    rectified: int
+    overdue: int
+    items: list[InspectionItem]
+    overdue_rectifications: list[dict[str, str]]  # inspection, town, occurred_on, rectification_due
+
+
+class RosterEntry(TypedDict):
+    """A town's station as set up at the cutoff (站点基本情况表): staff counted, never named."""
+
+    town: str
+    name: str
+    established: bool
+    host_facility: str | None
+    address: str | None
+    established_on: str | None
+    signboard: dict[str, str] | None  # text, hung_on
+    staff: dict[str, int]  # by role
+    staff_total: int
+    equipment: list[dict[str, Any]]  # item, quantity, recorded_on
+    equipment_missing: list[str]
+    rules: list[dict[str, Any]]  # category, posted_on_wall, adopted_on
+    rules_missing: list[str]
+    rules_posted: int
+
+
+class Narrative(TypedDict):
+    """What the submitting level wrote with its submission (工作开展情况 / 存在问题 / 下步打算)."""
+
+    work_done: str | None
+    problems: str | None
+    next_steps: str | None
+
+
+class _Sections(TypedDict):
+    projects: list[ProjectItem]
+    evaluations: list[EvaluationItem]
+    supervision: Supervision
+    roster: list[RosterEntry]
+    narrative: NotRequired[Narrative | None]  # a frozen version's, as submitted
+
+
+class _Duties(_Sections):
     plan: PlanSection
     provider_exits: list[dict[str, Any]]
     linked_projects: LinkedSection
@@ -208,6 +347,7 @@ class CityDistrict(TypedDict):
     plan: PlanSection
     linked_projects: LinkedSection
     training: TrainingSection
+    open_problems: NotRequired[list[dict[str, Any]]]  # the district's, as in its report
     checkpoint: Checkpoint
 
 

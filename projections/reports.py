@@ -26,6 +26,7 @@ from projections.gaps import Rules, described
 from projections.periods import bounds
 from projections.projector import DISTRICT_SCOPE
 from projections.report_rows import Head, Rows, heads, load_many, reading, training_of
+from projections.sections import Frame, city_supervision, sections, supervision_totals
 from projections.villages_report import villages_section
 from kernel.clock import CST
 
@@ -171,6 +172,7 @@ def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
         **report_cache.PARTS.made(_duty_sections_key(scope, rows, stations),
                                   lambda: _duty_sections(scope, rows, None, towns)),
         "villages": villages_section(rows.duties.villages, rows.services, scope.cutoff, None),
+        **sections(_frame(scope, scope.towns()), rows, None),
         "checkpoint": rows.checkpoint,
     }
 
@@ -185,6 +187,7 @@ async def town_report(conn: asyncpg.Connection, scope: Scope, town: str) -> dict
             "projects_detail": _projects_detail(scope, rows, town),
             **_duty_sections(scope, rows, town, [part]),
             "villages": villages_section(rows.duties.villages, rows.services, scope.cutoff, town),
+            **sections(_frame(scope, [version]), rows, town),
             "checkpoint": rows.checkpoint}
 
 
@@ -200,7 +203,8 @@ def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]
     districts = [{k: report[k] for k in ("district", "name", "status", "return_reason", "timeliness", "figures",
                                          "completeness", "plan", "funding", "linked_projects", "training",
                                          "duty_compliance", "checkpoint")}
-                 for report in reports]
+                 | {"open_problems": report.get("open_problems", []),
+                    "supervision": supervision_totals(report.get("supervision"))} for report in reports]
     total: dict[str, Any] = {}
     for part in districts:
         total = add(total, part["figures"])
@@ -217,6 +221,7 @@ def city_of(period: str | None, reports: list[dict[str, Any]]) -> dict[str, Any]
         "plans": duties.city_plans(districts),
         "linked_projects": duties.city_linked(districts),
         "training": duties.city_training(period, districts),
+        "supervision": city_supervision(districts),
         "districts": districts,
     }
 
@@ -247,6 +252,11 @@ async def frozen_version(conn: asyncpg.Connection, scope: Scope, town: str, vers
 def _district_name(scope: Scope) -> str | None:
     version = scope.divisions.district(scope.district, scope.cutoff)
     return version.name if version else None
+
+
+def _frame(scope: Scope, towns: list[TownVersion]) -> Frame:
+    return Frame(scope.period, scope.start, scope.end, scope.cutoff, scope.rules, _district_name(scope) or "",
+                 {t.code: t.name for t in towns})
 
 
 def _status(rows: Rows, town: str) -> str:

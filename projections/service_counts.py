@@ -24,7 +24,10 @@ from typing import NamedTuple
 import asyncpg
 import orjson
 
-DIMENSIONS = ("total", "domain", "recipient_category", "service_type", "month", "village")
+# A service under a project also counts in its project's figures, in all and by domain (the report's
+# `projects` section): `project_domain` keys are "project|domain" (a record id holds no '|').
+DIMENSIONS = ("total", "domain", "recipient_category", "service_type", "month", "village", "project",
+              "project_domain")
 
 class ServiceRow(NamedTuple):
     """A service as the figures count it: +1 recorded, -1 voided (the same fields, negated)."""
@@ -40,6 +43,12 @@ class ServiceRow(NamedTuple):
     person_times: int
     hours: Decimal
     sign: int
+    project: str | None = None
+
+
+def project_domain(project: str | None, domain: str) -> str | None:
+    """The key of a project's figure in a domain (none for a service under no project)."""
+    return f"{project}|{domain}" if project else None
 
 
 Counts = dict[str, int]  # "town/dim/key" -> the recipient's active services in that figure
@@ -65,8 +74,9 @@ class Counted:
         # A batch's services are of few kinds: their figures are spelled once per kind and batch
         # (kept longer, the kinds would pile up: towns by categories by months by villages...).
         figures_of: dict[tuple, tuple[str, ...]] = {}
-        for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign in services:
-            cell = sums[(period, town, domain, category, service_type, month, village)]
+        for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign, project in services:
+            kind = (town, domain, category, service_type, month, village, project, project_domain(project, domain))
+            cell = sums[(period, *kind)]
             if sign > 0:
                 cell[0] += person_times
                 cell[1] += hours
@@ -76,7 +86,6 @@ class Counted:
             counts = after.get((period, ref))
             if counts is None:
                 counts = after[(period, ref)] = dict(before.get((period, ref), {}))
-            kind = (town, domain, category, service_type, month, village)
             if (figures := figures_of.get(kind)) is None:
                 figures = figures_of[kind] = _figures_of(*kind)
             for figure in figures:
@@ -91,7 +100,7 @@ class Counted:
         figures = self._figures
         for (period, town, *keys), (person_times, hours) in self._sums.items():
             for dim, key in zip(DIMENSIONS, ("", *keys), strict=True):
-                if key is None:  # a service without a village counts in no village
+                if key is None:  # a service without a village (or project) counts in no village (or project)
                     continue
                 for scope in (town, ""):
                     cell = figures[(period, scope, dim, key)]
@@ -267,7 +276,7 @@ CREATE_SERVICES_TABLE = f"""
 CREATE TEMPORARY TABLE {SERVICES_TABLE} (
     period text COLLATE "C", town text COLLATE "C", domain text COLLATE "C", category text COLLATE "C",
     service_type text COLLATE "C", month text COLLATE "C", village text COLLATE "C", ref text COLLATE "C",
-    person_times int, hours numeric, sign int
+    person_times int, hours numeric, sign int, project text COLLATE "C"
 ) ON COMMIT DROP
 """
 # The figure a grouping set below stands for: a set per scope (town, or '' for the district) and
@@ -276,16 +285,19 @@ CREATE TEMPORARY TABLE {SERVICES_TABLE} (
 _FIGURE = """CASE WHEN GROUPING(town) = 0 THEN town ELSE '' END AS town,
     CASE WHEN GROUPING(domain) = 0 THEN 'domain' WHEN GROUPING(category) = 0 THEN 'recipient_category'
          WHEN GROUPING(service_type) = 0 THEN 'service_type' WHEN GROUPING(month) = 0 THEN 'month'
-         WHEN GROUPING(village) = 0 THEN 'village' ELSE 'total' END AS dim,
-    coalesce(domain, category, service_type, month, village, '') AS key"""
+         WHEN GROUPING(village) = 0 THEN 'village' WHEN GROUPING(project) = 0 THEN 'project'
+         WHEN GROUPING(project_domain) = 0 THEN 'project_domain' ELSE 'total' END AS dim,
+    coalesce(domain, category, service_type, month, village, project, project_domain, '') AS key"""
 _BY_FIGURE = """GROUPING SETS ((town), (), (town, domain), (domain), (town, category), (category),
-    (town, service_type), (service_type), (town, month), (month), (town, village), (village))
-HAVING GROUPING(domain, category, service_type, month, village) = 31
-    OR coalesce(domain, category, service_type, month, village) IS NOT NULL"""
+    (town, service_type), (service_type), (town, month), (month), (town, village), (village),
+    (town, project), (project), (town, project_domain), (project_domain))
+HAVING GROUPING(domain, category, service_type, month, village, project, project_domain) = 127
+    OR coalesce(domain, category, service_type, month, village, project, project_domain) IS NOT NULL"""
 
 COUNT_ALL_SERVICES = f"""
 WITH signed AS MATERIALIZED (
-    SELECT period, town, domain, category, service_type, month, village, ref,
+    SELECT period, town, domain, category, service_type, month, village, project,
+           project || '|' || domain AS project_domain, ref,
            person_times * sign AS person_times, hours * sign AS hours, sign
     FROM {SERVICES_TABLE}
 ), per_recipient AS MATERIALIZED (

@@ -23,29 +23,34 @@ INSERTED_ONLY_IN_REBUILD = ("service_figures", "service_recipients", "record_per
 _ROW_STATEMENTS = {
     ("projects", "upsert"): (
         "INSERT INTO projects (district, project, record_id, town, role, name, provider, method, amount,"
-        " contract_start, contract_end, budget, lines, towns, credit_code, key_recipients, before_rules)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        " contract_start, contract_end, budget, lines, towns, credit_code, key_recipients, before_rules,"
+        " purchaser_kind, provider_kind)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
         " ON CONFLICT (district, project) DO UPDATE SET record_id = excluded.record_id, town = excluded.town,"
         " role = excluded.role, name = excluded.name, provider = excluded.provider, method = excluded.method,"
         " amount = excluded.amount, contract_start = excluded.contract_start,"
         " contract_end = excluded.contract_end, budget = excluded.budget, lines = excluded.lines,"
         " towns = excluded.towns, credit_code = excluded.credit_code, key_recipients = excluded.key_recipients,"
-        " before_rules = excluded.before_rules",
+        " before_rules = excluded.before_rules, purchaser_kind = excluded.purchaser_kind,"
+        " provider_kind = excluded.provider_kind",
         ("project", "record_id", "town", "role", "name", "provider", "method", "amount", "contract_start",
-         "contract_end", "budget", "lines", "towns", "credit_code", "key_recipients", "before_rules")),
+         "contract_end", "budget", "lines", "towns", "credit_code", "key_recipients", "before_rules",
+         "purchaser_kind", "provider_kind")),
     ("projects", "delete"): ("DELETE FROM projects WHERE district = $1 AND project = $2", ("project",)),
     ("evaluations", "upsert"): (
-        "INSERT INTO evaluations (district, record_id, project, kind, contract_year, on_date, score, focus, before_rules)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (district, record_id) DO NOTHING",
-        ("record_id", "project", "kind", "contract_year", "on_date", "score", "focus", "before_rules")),
+        "INSERT INTO evaluations (district, record_id, project, kind, contract_year, on_date, score, focus, before_rules,"
+        " evaluator, evaluator_name, grade)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (district, record_id) DO NOTHING",
+        ("record_id", "project", "kind", "contract_year", "on_date", "score", "focus", "before_rules",
+         "evaluator", "evaluator_name", "grade")),
     ("evaluations", "delete"): ("DELETE FROM evaluations WHERE district = $1 AND record_id = $2",
                                 ("record_id",)),
     ("inspections", "upsert"): (
         "INSERT INTO inspections (district, record_id, town, project, occurred_on, period, kind, by_level,"
-        " issues_found, rectification_due, rectified_on, rectified_by)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (district, record_id) DO NOTHING",
+        " issues_found, rectification_due, rectified_on, rectified_by, scopes)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (district, record_id) DO NOTHING",
         ("record_id", "town", "project", "occurred_on", "period", "kind", "by_level", "issues_found",
-         "rectification_due", "rectified_on", "rectified_by")),
+         "rectification_due", "rectified_on", "rectified_by", "scopes")),
     ("inspections", "delete"): ("DELETE FROM inspections WHERE district = $1 AND record_id = $2",
                                 ("record_id",)),
     ("inspections", "rectify"): (

@@ -74,10 +74,11 @@ def with_digest(report: dict[str, Any]) -> dict[str, Any]:
 
 async def submit_report(runtime: Runtime, caller: Caller, district: str, period: str, town: str,
                         request_id: str, *, at: datetime | None = None,
-                        incomplete_reason: str | None = None) -> dict[str, Any]:
+                        incomplete_reason: str | None = None,
+                        narrative: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Freeze the figures at the log's head, then record the submission that carries them
     (`town` '' for the district's report to the city, once its towns are approved or
-    `incomplete_reason` says why it goes without them)."""
+    `incomplete_reason` says why it goes without them) with the submitter's `narrative`."""
     chain.check_period_ended(period, at or runtime.now())
     if town:
         queries.known_town(runtime, district, town)
@@ -92,6 +93,7 @@ async def submit_report(runtime: Runtime, caller: Caller, district: str, period:
         missing = chain.children_first("towns", chain.unapproved_towns(report), incomplete_reason)
         report = {**await queries.at_the_cut(runtime, caller, district, period, report), **missing}
     who = runtime.provenance(caller, request_id, at=at)
+    report = {**report, "narrative": narrative}
     position = await to_thread.run_sync(ledger.submit_report, period, town, head, with_digest(report), who)
     return {"period": period, "district": district, "town": town or None, "status": "submitted",
             "frozen_position": head, "position": position,
@@ -117,9 +119,10 @@ async def decide_report(runtime: Runtime, caller: Caller, district: str, period:
 
 
 async def submit_city_report(runtime: Runtime, caller: Caller, period: str, request_id: str, *,
-                             at: datetime | None = None, incomplete_reason: str | None = None) -> dict[str, Any]:
+                             at: datetime | None = None, incomplete_reason: str | None = None,
+                             narrative: dict[str, str | None] | None = None) -> dict[str, Any]:
     """The city's report to the province, once its districts are approved (or
-    `incomplete_reason` says why it goes without them)."""
+    `incomplete_reason` says why it goes without them), with the city's `narrative`."""
     chain.check_period_ended(period, at or runtime.now())
     ledger = await to_thread.run_sync(runtime.tenants.ledger, CITY)
     await to_thread.run_sync(ledger.check_can_submit, period, "")
@@ -127,7 +130,7 @@ async def submit_city_report(runtime: Runtime, caller: Caller, period: str, requ
     districts = await to_thread.run_sync(heads, runtime, runtime.tenants.divisions.district_codes)
     await asyncio.gather(*(queries.caught_up(runtime, d, head) for d, head in districts.items() if head))
     report, blocking = await queries.city_at_the_cut(runtime, period)
-    report = {**report, **chain.children_first("districts", blocking, incomplete_reason)}
+    report = {**report, **chain.children_first("districts", blocking, incomplete_reason), "narrative": narrative}
     who = runtime.provenance(caller, request_id, at=at)
     position = await to_thread.run_sync(ledger.submit_report, period, "", 0, with_digest(report), who)
     return {"period": period, "status": "submitted", "position": position,

@@ -128,10 +128,13 @@ DEMO_SERVICES = 600
 
 
 @pytest.fixture(scope="module")
-def demo_district(app, runtime, database_url) -> SampleDistrict:
-    """A fresh district holding a small demo year (2025) and its reporting chain."""
+async def demo_district(app, runtime, database_url) -> SampleDistrict:
+    """A fresh district holding a small demo year (2025) and its reporting chain, loaded in a thread:
+    the module's service keeps running meanwhile (its worker, mid-batch on the stores earlier tests
+    left, holds a district's tracking row the load's own projection then waits for)."""
     district = make_district(runtime)
     districts = from_divisions(runtime.tenants.divisions, [district.code], date(2025, 12, 31))
-    demo_cli.load(runtime, database_url, DemoYear(seed=34, services=DEMO_SERVICES, districts=districts))
+    await asyncio.to_thread(demo_cli.load, runtime, database_url,
+                            DemoYear(seed=34, services=DEMO_SERVICES, districts=districts))
     app.state.runtime.tenants.refresh()
     return district

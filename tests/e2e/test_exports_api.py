@@ -97,13 +97,14 @@ async def test_the_workbook_shows_the_json_report_as_numbers(client, district):
     answer = await download(client, f"/v1/districts/{district.code}/reports/2025H1.xlsx", staff,
                             min_position=position)
 
-    title = f"{district.name}民政服务站2025年上半年工作情况统计表"
+    title = f"{district.name}镇(街道)民政服务站2025年上半年工作情况"
     disposition = answer.headers["content-disposition"]
     assert disposition.startswith("attachment; ")
     assert f'filename="stations-{district.code}-2025H1.xlsx"' in disposition
     assert f"filename*=UTF-8''{quote(title + '.xlsx', safe='')}" in disposition
     book = open_book(answer)
-    assert book.sheetnames == [district.name]
+    assert book.sheetnames == ["工作开展情况", district.name, "项目情况", "服务评价", "监督检查", "站点基本情况表",
+                               "职责履行情况"]
     ws = book.active
     assert ws["A1"].value == title and ws["A1"].font.bold
     assert any(str(r) .startswith("A1:") for r in ws.merged_cells.ranges)
@@ -113,7 +114,7 @@ async def test_the_workbook_shows_the_json_report_as_numbers(client, district):
     assert number(overview["服务人次"][0], "#,##0") == figures["person_times"] == 4
     assert number(overview["服务时长（小时）"][0], "#,##0.0#") == Decimal(figures["service_hours"]) == Decimal("6.75")
     assert number(overview["资金支出（元）"][0], "#,##0.00") == Decimal(figures["funds_spent"]) == Decimal("1250.50")
-    assert number(overview["检查次数"][0], "#,##0") == figures["inspections"]
+    assert number(overview["监督检查次数"][0], "#,##0") == figures["inspections"]
     assert number(overview["核心项目数"][0], "#,##0") == figures["projects"]["core"] == 1
 
     by_domain = section(ws, "按服务领域")
@@ -143,13 +144,13 @@ async def test_the_workbook_shows_the_json_report_as_numbers(client, district):
         assert cells[11].value == ("是" if town["compliance"]["compliant"] else "否")
     assert number(town_rows["全区合计"][2], "#,##0") == figures["person_times"]
 
-    compliance = section(ws, "合规情况")
+    compliance = section(ws, "达标情况")
     other = towns[district.towns[district.other_town]]
     assert compliance[other["name"]][0].value == "否"
     assert compliance[other["name"]][1].value == other["compliance"]["gaps"][0] == "站点未建立"
 
-    assert fact(ws, "检查点位置") == json_report["checkpoint"]["position"] >= position
-    assert fact(ws, "链头") == json_report["checkpoint"]["chain_head"]
+    assert fact(ws, "数据校验值（审计用）：检查点位置") == json_report["checkpoint"]["position"] >= position
+    assert fact(ws, "数据校验值（审计用）：链头") == json_report["checkpoint"]["chain_head"]
     assert CST_STAMP.match(fact(ws, "生成时间"))
     assert fact(ws, "数据版本") == "实时数据"
 
@@ -197,9 +198,9 @@ async def test_a_towns_download_is_its_json_report(client, district):
     json_report = (await download(client, path, station)).json()
 
     ws = open_book(await download(client, f"{path}.xlsx", station)).active
-    assert ws["A1"].value == f"{district.name}{district.towns[town]}民政服务站2025年上半年工作情况统计表"
+    assert ws["A1"].value == f"{district.name}{district.towns[town]}民政服务站2025年上半年工作情况"
     assert number(section(ws, "总体情况")["服务人次"][0], "#,##0") == json_report["figures"]["person_times"] == 3
-    assert fact(ws, "检查点位置") == json_report["checkpoint"]["position"]
+    assert fact(ws, "数据校验值（审计用）：检查点位置") == json_report["checkpoint"]["position"]
 
     lines = read_csv(await download(client, f"{path}.csv", station))
     figures = {line["key"]: line["value"] for line in lines if line["key"].startswith("figures.")}
@@ -246,7 +247,7 @@ async def test_the_submitted_version_exports_the_frozen_figures(client, district
     ws = open_book(answer).active
     assert number(section(ws, "总体情况")["服务人次"][0], "#,##0") == frozen["figures"]["person_times"] == 1
     assert fact(ws, "冻结后新增记录（条）") == 1
-    assert fact(ws, "检查点位置") == frozen["checkpoint"]["position"] < position
+    assert fact(ws, "数据校验值（审计用）：检查点位置") == frozen["checkpoint"]["position"] < position
     assert "状态：已报送" in ws["A2"].value
     now = open_book(await download(client, f"{base}.xlsx", staff)).active
     assert number(section(now, "总体情况")["服务人次"][0], "#,##0") == 2
@@ -271,9 +272,13 @@ async def test_the_city_workbook_has_the_total_the_districts_side_by_side_and_ea
     assert 'filename="stations-city-2025H1.xlsx"' in answer.headers["content-disposition"]
     book = open_book(answer)
     names = {d["district"]: d["name"] for d in json_city["districts"]}
-    assert book.sheetnames == ["全市汇总", *names.values()]
+    assert book.sheetnames == ["工作开展情况", "全市汇总", *names.values(), "监督检查"]
+    supervision = section(book["监督检查"], "各区监督检查次数")
+    assert number(supervision[names[district.code]][0], "#,##0") == json_city["districts"][
+        list(names).index(district.code)]["supervision"]["inspections"] == 1
+    assert number(supervision["全市合计"][0], "#,##0") == json_city["supervision"]["inspections"] >= 1
     total = book["全市汇总"]
-    assert total["A1"].value == "厦门市民政服务站2025年上半年工作情况统计表"
+    assert total["A1"].value == "厦门市镇(街道)民政服务站2025年上半年工作情况"
     assert number(section(total, "总体情况")["服务人次"][0], "#,##0") == json_city["figures"]["person_times"]
     side_by_side = section(total, "各区情况")
     parts = {d["district"]: d for d in json_city["districts"]}
@@ -284,7 +289,7 @@ async def test_the_city_workbook_has_the_total_the_districts_side_by_side_and_ea
     assert number(side_by_side["全市合计"][2], "#,##0") == json_city["figures"]["person_times"]
     sheet = book[district.name]
     assert number(section(sheet, "按服务领域")["老龄和养老"][0], "#,##0") == 3
-    assert fact(sheet, "检查点位置") == parts[district.code]["checkpoint"]["position"]
+    assert fact(sheet, "数据校验值（审计用）：检查点位置") == parts[district.code]["checkpoint"]["position"]
 
     lines = read_csv(await download(client, "/v1/city/reports/2025H1.csv", city))
     written = {(line["scope"], line["key"]): line["value"] for line in lines}

@@ -21,9 +21,9 @@ async def test_report_show_prints_the_report_as_tables_in_chinese(client, distri
 
     assert result.exit_code == 0, result.output
     output = result.output
-    assert f"{district.name}民政服务站2025年上半年工作情况统计表" in output
+    assert f"{district.name}镇(街道)民政服务站2025年上半年工作情况" in output
     assert "状态：草稿" in output
-    for heading in ("一、总体情况", "二、按服务领域", "五、资金使用", "六、各镇(街道)情况", "七、合规情况"):
+    for heading in ("一、总体情况", "二、按服务领域", "五、资金使用", "六、各镇(街道)情况", "七、达标情况"):
         assert heading in output
     elderly = next(line for line in output.splitlines() if line.strip().startswith("老龄和养老") and "2.5" in line)
     assert elderly.split()[1:] == ["7", "1", "2.5"]
@@ -44,7 +44,7 @@ async def test_report_show_a_town_and_a_submitted_version(client, district, show
     frozen = await show("--district", district.code, "--period", "2025H1", "--town", town, "--version", "submitted")
 
     assert now.exit_code == 0 and frozen.exit_code == 0, now.output + frozen.output
-    title = f"{district.name}{district.towns[town]}民政服务站2025年上半年工作情况统计表"
+    title = f"{district.name}{district.towns[town]}民政服务站2025年上半年工作情况"
     assert title in now.output and title in frozen.output
     people = [next(line for line in out.splitlines() if line.strip().startswith("服务人次")).split()[-1]
               for out in (now.output, frozen.output)]

@@ -99,3 +99,50 @@ def test_0020_marks_the_rows_projected_before_it_and_reads_each_contract_s_credi
     assert snapshot == [("91350200YUYU122BT0", True)]
     assert fact == ({}, True)
     assert [(s, lv, str(a)) for s, lv, a in spent] == [("elderly_care", "own", "10.00")]
+
+
+def test_0025_reads_what_the_report_sections_show_from_each_record_s_event(scratch_url):
+    migrate_to(scratch_url, "0024")
+    events = [
+        ("Project.Contracted", {"project": "P-1", "record_id": "pc-1", "purchaser_kind": "town_government",
+                                "provider": {"name": "某公司", "kind": "enterprise"}}),
+        ("Project.FinalEvaluationDone", {"record_id": "fe-1", "project": "P-1", "evaluator": "third_party",
+                                         "evaluator_name": "某评估机构", "grade": "优秀"}),
+        ("Inspection.Done", {"record_id": "in-1", "scopes": ["execution", "funds"]}),
+        ("Station.Established", {"record_id": "st-1", "address": "民族路1号"}),
+        ("Station.EquipmentRecorded", {"record_id": "eq-1", "quantity": 3}),
+        ("Station.RulesAdopted", {"record_id": "ru-1", "posted_on_wall": False}),
+    ]
+    with psycopg.connect(scratch_url) as conn:
+        conn.execute("SELECT stations_guard.enter_maintenance('a test makes an old store')")
+        conn.execute("CREATE TABLE eventstore.d350203_events (topic text, state bytea)")
+        for topic, state in events:
+            conn.execute("INSERT INTO eventstore.d350203_events VALUES (%s, convert_to(%s, 'UTF8'))",
+                         [f"domain.x:{topic}", json.dumps(state, ensure_ascii=False)])
+        conn.execute("INSERT INTO reports.projects (district, project, record_id, town, role, name, provider, method,"
+                     " amount, contract_start, contract_end, budget, lines) VALUES ('350203', 'P-1', 'pc-1', '350203001',"
+                     " 'core', '项目', '某公司', 'open_tender', 300.00, '2025-01-01', '2025-12-31', '{}', '[]')")
+        conn.execute("INSERT INTO snapshots.projects SELECT 100, * FROM reports.projects")
+        conn.execute("INSERT INTO reports.evaluations (district, record_id, project, kind, contract_year, on_date, score)"
+                     " VALUES ('350203', 'fe-1', 'P-1', 'final', 1, '2025-06-20', 92.5)")
+        conn.execute("INSERT INTO reports.inspections (district, record_id, town, occurred_on, period, kind, by_level,"
+                     " issues_found) VALUES ('350203', 'in-1', '350203001', '2025-04-10', '2025H1', 'spot_check',"
+                     " 'district', false)")
+        for record_id, kind, key in (("st-1", "established", None), ("eq-1", "equipment", "computer"),
+                                     ("ru-1", "rules", "archive"), ("sg-1", "signboard", None)):
+            conn.execute("INSERT INTO reports.station_facts (district, record_id, town, kind, key, on_date, attributes)"
+                         " VALUES ('350203', %s, '350203001', %s, %s, '2025-01-10', %s)",
+                         [record_id, kind, key, '{"emblem": true}' if kind == "signboard" else "{}"])
+
+    migrate_to(scratch_url, "9999")
+
+    with psycopg.connect(scratch_url) as conn:
+        assert conn.execute("SELECT purchaser_kind, provider_kind FROM reports.projects").fetchall() == \
+            conn.execute("SELECT purchaser_kind, provider_kind FROM snapshots.projects").fetchall() == \
+            [("town_government", "enterprise")]
+        assert conn.execute("SELECT evaluator, evaluator_name, grade FROM reports.evaluations").fetchone() == \
+            ("third_party", "某评估机构", "优秀")
+        assert conn.execute("SELECT scopes FROM reports.inspections").fetchone() == (["execution", "funds"],)
+        facts = dict(conn.execute("SELECT record_id, attributes FROM reports.station_facts").fetchall())
+    assert facts == {"st-1": {"address": "民族路1号"}, "eq-1": {"quantity": 3}, "ru-1": {"posted_on_wall": False},
+                     "sg-1": {"emblem": True}}

@@ -3,6 +3,8 @@ whether projected batch by batch, after crashes, or rebuilt from scratch."""
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
 from contextlib import asynccontextmanager
 
 import asyncpg
@@ -12,6 +14,7 @@ from domain.events import Provenance
 from domain.records import parse_record
 from projections import worker as worker_module
 from projections.connections import ServerPools
+from projections.periods import period_of
 from projections.progress import Progress
 from projections.reports import Scope, district_report, town_report
 from projections.rebuild import rebuild
@@ -44,6 +47,27 @@ def file_plan(runtime, district) -> int:
     return ledger.file_plan(2025, Provenance("city-officer", "city", "req", clock.now()))
 
 
+def naive_project_services(records: list[dict], period: str, project: str, town: str | None = None) -> dict:
+    """A project's services of the period (in a town, or anywhere), in all and by domain, from scratch."""
+    voided = {r["record"] for r in records if r["type"] == "record_voided"}
+    mine = [r for r in records if r["type"] == "service_delivered" and r["id"] not in voided
+            and r.get("project") == project and period_of(date.fromisoformat(r["occurred_on"])) == period
+            and town in (None, r["town"])]
+
+    def cell(services: list[dict]) -> dict:
+        return {"person_times": sum(s.get("person_times", 1) for s in services),
+                "recipients": len({s["recipient_ref"] for s in services}),
+                "hours": str(sum((Decimal(s["hours"]) for s in services), Decimal(0)).quantize(Decimal("0.01")))}
+    return {**cell(mine), "by_domain": {d: cell([s for s in mine if s["domain"] == d])
+                                        for d in sorted({s["domain"] for s in mine})}}
+
+
+def projects_seen(report: dict, records: list[dict], period: str, town: str | None = None) -> list[tuple]:
+    """Each listed project's services against their naive recomputation: the ones that differ."""
+    return [(p["project"], p["services"], expected) for p in report["projects"]
+            if p["services"] != (expected := naive_project_services(records, period, p["project"], town))]
+
+
 async def check_reports(pool, runtime, district, records, *, filed: bool = False) -> None:
     for period in ("2025H1", "2025H2"):
         scope = Scope(district.code, period, runtime.tenants.divisions, clock.today())
@@ -55,6 +79,8 @@ async def check_reports(pool, runtime, district, records, *, filed: bool = False
             assert duties_seen(whole) == naive_duties(records, period, filed=filed), period
             assert funding_seen(whole) == naive_funding(records, period), period
             assert villages_seen(whole) == naive_villages(records, period), period
+            assert projects_seen(whole, records, period) == [], period
+            assert any(p["services"]["recipients"] for p in whole["projects"]), period
             assert whole["duty_compliance"]["gap_codes"] == naive_duty_gaps(records, period, towns), period
             for town in district.towns:
                 part = await town_report(conn, scope, town)
@@ -62,6 +88,7 @@ async def check_reports(pool, runtime, district, records, *, filed: bool = False
                 assert matches(part["figures"], expected) == expected, (period, town)
                 assert duties_seen(part) == naive_duties(records, period, town, filed=filed), (period, town)
                 assert villages_seen(part) == naive_villages(records, period, town), (period, town)
+                assert projects_seen(part, records, period, town) == [], (period, town)
                 assert sorted(part["compliance"]["gap_codes"]) == naive_station_gaps(records, period, town), (period, town)
                 assert part["duty_compliance"]["gap_codes"] == naive_duty_gaps(records, period, towns, town), (period, town)
 

@@ -53,3 +53,27 @@ def test_a_town_s_version_lists_only_its_own_items():
                 B: _town([shared, {"project": "P-2", "town": B}], [], 0)}
     sections = sections_at_the_cut(_district([shared], [], 0), approved)
     assert [p["project"] for p in sections["projects_detail"]] == ["P-9", "P-1", "P-2"]
+
+
+def _inspection(town: str, record_id: str, kind: str = "spot_check", overdue: bool = False) -> dict:
+    return {"inspection": record_id, "town": town, "project": None, "occurred_on": "2025-04-10", "kind": kind,
+            "by": "district", "scopes": ["funds"], "issues_found": True, "rectification_due": "2025-05-10",
+            "rectified_on": None if overdue else "2025-05-01", "overdue": overdue}
+
+
+def test_supervision_at_the_cut_counts_the_approved_towns_inspections_only():
+    from projections.sections import supervision_counts
+
+    live_items = [_inspection(A, "i-a"), _inspection(A, "i-late", kind="inspection", overdue=True), _inspection(B, "i-b")]
+    live = {**_district([], [], 0), "supervision": {**supervision_counts(live_items), "items": live_items,
+                                                    "overdue_rectifications": []}}
+    then = [_inspection(A, "i-a")]
+    approved = {A: {**_town([], [], 0), "supervision": {**supervision_counts(then), "items": then,
+                                                        "overdue_rectifications": []}},
+                B: _town([], [], 0)}  # approved before the sections existed: it adds nothing
+
+    supervision = sections_at_the_cut(live, approved)["supervision"]
+
+    assert supervision["items"] == then
+    assert (supervision["inspections"], supervision["by_kind"]["spot_check"], supervision["by_kind"]["inspection"],
+            supervision["by_scope"]["funds"], supervision["overdue"]) == (1, 1, 0, 1, 0)

@@ -11,6 +11,7 @@ from projections.service_counts import Counted
 
 TOWNS, MONTHS, TYPES, VILLAGES = ("T1", "T2"), ("2025-01", "2025-02", "2025-03"), ("visit", "daily_care"), \
     ("a", "b/c", None)
+PROJECTS = ("P-1", "P/2", None)  # a service under no project counts in no project's figures
 
 
 def services(seed: int) -> list[tuple]:
@@ -19,13 +20,14 @@ def services(seed: int) -> list[tuple]:
     log: list[tuple] = []
     for _ in range(300):
         if log and rng.random() < 0.2:
-            delivered = rng.choice([s for s in log if s[-1] > 0])
-            if (*delivered[:-1], -1) not in log:
-                log.append((*delivered[:-1], -1))
+            delivered = rng.choice([s for s in log if s[10] > 0])
+            if (voided := (*delivered[:10], -1, delivered[11])) not in log:
+                log.append(voided)
                 continue
-        log.append(("2025H1", rng.choice(TOWNS), "elderly_care", rng.choice(("living_alone_elderly", "disabled")),
+        log.append(("2025H1", rng.choice(TOWNS), rng.choice(("elderly_care", "child_welfare")),
+                    rng.choice(("living_alone_elderly", "disabled")),
                     rng.choice(TYPES), rng.choice(MONTHS), rng.choice(VILLAGES), f"R-{rng.randrange(12)}",
-                    rng.randint(1, 3), Decimal(rng.choice(("0.5", "1.5", "2"))), 1))
+                    rng.randint(1, 3), Decimal(rng.choice(("0.5", "1.5", "2"))), 1, rng.choice(PROJECTS)))
     return log
 
 
@@ -33,9 +35,11 @@ def recount(log: list[tuple]) -> dict[tuple, list]:
     """Each figure's person-times, hours and recipients with an active service, from the whole log."""
     figures: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0), 0])
     active: Counter[tuple] = Counter()
-    for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign in log:
-        for dim, key in zip(("total", "domain", "recipient_category", "service_type", "month", "village"),
-                            ("", domain, category, service_type, month, village), strict=True):
+    for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign, project in log:
+        for dim, key in zip(("total", "domain", "recipient_category", "service_type", "month", "village", "project",
+                             "project_domain"),
+                            ("", domain, category, service_type, month, village, project,
+                             project and f"{project}|{domain}"), strict=True):
             if key is None:
                 continue
             for scope in (town, ""):

@@ -145,7 +145,7 @@ function figureKinds() {
     by_month: { text: "按月份", keys: Object.fromEntries(months(state.period).map((m) => [m, monthLabel(m)])), measures: MEASURES },
     funds_spent: { text: "资金支出", keys: { "": "—" }, measures: { "": "金额(元)" }, path: () => "funds_spent" },
     funds_by_source: { text: "按资金来源支出", keys: byCodes("fund_source"), measures: { "": "金额(元)" }, path: (k) => `funds_by_source.${k}` },
-    inspections: { text: "督查检查次数", keys: { "": "—" }, measures: { "": "次数" }, path: () => "inspections" },
+    inspections: { text: "监督检查次数", keys: { "": "—" }, measures: { "": "次数" }, path: () => "inspections" },
     stations: { text: "站点数", keys: { "": "—" }, measures: { "": "个数" }, path: () => "stations" },
     projects: { text: "项目数", keys: byCodes("project_role"), measures: { "": "个数" }, path: (k) => `projects.${k}` },
   };

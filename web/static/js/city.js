@@ -9,6 +9,7 @@ import {
   act, askReason, h, header, openingPeriod, periodSelect, replace, requireCaller, setParams, showError, showSuccess,
 } from "./ui.js";
 import { loadVocabulary } from "./vocabulary.js";
+import { planText, trainingCoverage } from "./sections.js";
 
 const caller = requireCaller(["city", "auditor", "admin"]);
 const state = { period: null };
@@ -147,12 +148,73 @@ function districtsTable(report) {
         h("td", { class: "num" }, money(f.service_hours)), h("td", { class: "num" }, money(f.funds_spent)), h("td", {}))));
 }
 
+// -- the districts' plans (备案) and duties ------------------------------------------------------
+
+const plansPath = () => `/v1/city/plans/${state.period.slice(0, 4)}`;
+
+// The plans are projected from each district's store: read again until the district's step shows.
+async function untilPlan(district, status) {
+  for (let attempt = 0; attempt < 10; attempt += 1) {
+    const plans = await get(plansPath());
+    if (plans.districts.find((d) => d.district === district)?.status === status) break;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  await loadPlans();
+}
+
+function planActions(plan) {
+  if (caller.role !== "city" || plan.status !== "submitted") return [];
+  const path = `${plansPath()}/districts/${plan.district}`;
+  return [
+    button("备案", "approve", () => post(`${path}/file`), `${plan.name}年度购买计划已备案`,
+      () => untilPlan(plan.district, "filed")),
+    button("退回", "return", async () => {
+      const reason = await askReason(`${plan.name}的年度购买计划`);
+      return reason ? post(`${path}/return`, { reason }) : null;
+    }, `${plan.name}年度购买计划已退回`, () => untilPlan(plan.district, "returned")),
+  ];
+}
+
+async function loadPlans() {
+  let plans;
+  try {
+    plans = await get(plansPath());
+  } catch (error) {
+    showError(error);
+    return;
+  }
+  const rows = plans.districts.map((p) => h("tr", { "data-district": p.district },
+    h("td", {}, p.name || p.district), h("td", { class: "plan-status" }, planText(p)),
+    h("td", {}, p.version ? `第 ${p.version} 版` : "—"), h("td", {}, p.submitted_at ? date(p.submitted_at) : "—"),
+    h("td", {}, p.filed_at ? date(p.filed_at) : "—"), h("td", {}, h("div", { class: "actions" }, planActions(p)))));
+  replace("plans",
+    h("p", { class: "note" }, `${plans.year}年：已备案 ${plans.filed}，待备案 ${plans.submitted}，已退回 ${plans.returned}，`
+      + `编制中 ${plans.draft}，未编制 ${plans.none}`),
+    h("div", { class: "table-wrap" }, h("table", {},
+      h("thead", {}, h("tr", {}, ["区", "计划状态", "当前版本", "报备日期", "备案日期", "操作"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, rows))));
+}
+
+function dutiesTable(report) {
+  const row = (d) => h("tr", { "data-district": d.district },
+    h("td", {}, d.name || d.district), h("td", {}, planText(d.plan)),
+    h("td", { class: "num" }, trainingCoverage(d.training)),
+    h("td", {}, d.training.untrained_stations.map((s) => s.name).join("、") || "—"),
+    h("td", { class: "num" }, count((d.open_problems || []).length)),
+    h("td", {}, (d.open_problems || []).slice(0, 3).map((p) => h("div", { class: "note" }, `${p.raised_on} ${p.description}`))));
+  return h("table", {},
+    h("thead", {}, h("tr", {}, ["区", "年度计划", "培训覆盖站点", "未参训站点", "待解决问题", "最早的问题"]
+      .map((t, i) => h("th", { class: [2, 4].includes(i) ? "num" : null }, t)))),
+    h("tbody", {}, report.districts.map(row)));
+}
+
 function render(report, preview) {
   replace("status", statusPanel(report, preview?.blocking || []));
   if (preview) replace("submission", submissionPanel(preview));
   replace("completeness", completenessCards(report));
   replace("deadline-rule", deadlineRule(report));
   replace("districts", report.districts.length ? districtsTable(report) : h("div", { class: "empty" }, "尚无区"));
+  replace("duties", report.districts.length ? dutiesTable(report) : h("div", { class: "empty" }, "尚无区"));
   replace("cards", figureCards(report.figures));
   districtsChart(document.getElementById("chart-districts"), report.districts);
   dimensionChart(document.getElementById("chart-domain"), report.figures.by_domain || {}, "service_domain");
@@ -164,6 +226,7 @@ async function load(params = {}) {
     h("label", { for: "period" }, "报告期"), periodSelect((period) => { state.period = period; load(); }),
     h("span", { class: "spacer" }),
     downloadButtons(cityPath(), "厦门市", state.period));
+  loadPlans();
   try {
     const report = await get(cityPath(), params);
     render(report);

@@ -8,7 +8,10 @@ import {
   downloadButtons, figureCards, statusBadge, timelinessBadge, timelinessText,
 } from "./report.js";
 import {
-  act, askReason, districtSelect, h, header, openingPeriod, param, periodSelect, replace, requireCaller, setParams, showError,
+  dutiesSection, evaluationsSection, narrativeSection, projectsSection, rosterSection, supervisionSection,
+} from "./sections.js";
+import {
+  act, askNarrative, askReason, districtSelect, h, header, openingPeriod, param, periodSelect, replace, requireCaller, setParams, showError,
   showSuccess,
 } from "./ui.js";
 import { label, loadVocabulary } from "./vocabulary.js";
@@ -34,7 +37,10 @@ function townActions(town, reload) {
   // The town submits its report (or the district on its behalf); a station reads it only.
   const mine = caller.role === "town" ? caller.town === town.town : mayActInDistrict();
   if (mine && ["draft", "returned"].includes(town.status)) {
-    buttons.push(button("报送", "", async () => post(`${townPath(town.town)}/submit`), "已报送", reload));
+    buttons.push(button("报送", "", async () => {
+      const body = await askNarrative(`${town.name}的报表`);
+      return body ? post(`${townPath(town.town)}/submit`, body) : null;
+    }, "已报送", reload));
   }
   if (mayActInDistrict() && town.status === "submitted") {
     buttons.push(button("审核通过", "approve", async () => post(`${townPath(town.town)}/approve`), "已审核通过", reload));
@@ -51,10 +57,13 @@ function districtActions(report, reload, blocking) {
   if (mayActInDistrict() && ["draft", "returned"].includes(report.status)) {
     buttons.push(blocking.length
       ? button("说明原因后报送", "primary", async () => {
-        const reason = await askReason("区报表（部分镇(街道)未审核）", "报送", "请说明未待其审核即报送的原因（必填）");
-        return reason ? post(`${districtPath()}/submit`, { incomplete_reason: reason }) : null;
+        const body = await askNarrative("区报表（部分镇(街道)未审核）", "请说明未待其审核即报送的原因（必填）");
+        return body ? post(`${districtPath()}/submit`, body) : null;
       }, "区报表已报送", reload)
-      : button("向市报送区报表", "primary", async () => post(`${districtPath()}/submit`), "区报表已报送", reload));
+      : button("向市报送区报表", "primary", async () => {
+        const body = await askNarrative("区报表");
+        return body ? post(`${districtPath()}/submit`, body) : null;
+      }, "区报表已报送", reload));
   }
   if (caller.role === "city" && report.status === "submitted") {
     const city = `/v1/city/reports/${state.period}/districts/${state.district}`;
@@ -167,7 +176,7 @@ function projectsTable(projects, towns) {
       h("td", { class: "num" }, money(line.spent_to_date))));
   });
   return h("table", {},
-    h("thead", {}, h("tr", {}, ["项目", "镇(街道)", "合同期", "合同金额(元)", "资金来源", "预算(元)", "本期支出(元)", "累计支出(元)"]
+    h("thead", {}, h("tr", {}, ["项目", "镇(街道)", "合同期", "合同总额(元)", "资金来源", "该来源合同额(元)", "本期支出(元)", "累计支出(元)"]
       .map((t, i) => h("th", { class: [3, 5, 6, 7].includes(i) ? "num" : null }, t)))),
     h("tbody", {}, rows));
 }
@@ -244,6 +253,32 @@ async function load(minPosition) {
   replace("projects", projectsTable(report.projects_detail || [], report.towns || [report]));
   replace("cards", figureCards(report.figures, lineageLink));
   charts(report.figures);
+  await showSections(report);
+}
+
+// The sections of the report; the narrative is the last submission's, as its frozen version holds it.
+async function showSections(report) {
+  const names = Object.fromEntries((report.towns || [report]).map((t) => [t.town, t.name]));
+  const parts = [["projects", projectsSection(report.projects || [], names)],
+    ["evaluations", evaluationsSection(report.evaluations || [])],
+    ["supervision", report.supervision ? supervisionSection(report.supervision, names) : null],
+    ["roster", rosterSection(report.roster || [])]];
+  for (const [name, content] of parts) {
+    replace(`sections-${name}`, content);
+    document.getElementById(`sections-${name}-panel`).hidden = !content;
+  }
+  if (report.plan) replace("duties", dutiesSection(report, names));
+  document.getElementById("duties-panel").hidden = !report.plan;
+  let frozen = null;
+  if (["submitted", "approved"].includes(report.status)) {
+    try {
+      frozen = await get(state.town ? townPath(state.town) : districtPath(), { version: report.status });
+    } catch (error) {
+      showError(error);
+    }
+  }
+  replace("narrative", narrativeSection(frozen?.narrative, frozen?.version));
+  document.getElementById("narrative-panel").hidden = false;
 }
 
 async function start() {

@@ -113,6 +113,35 @@ export function askReason(what, verb = "退回", placeholder = "请填写退回�
   });
 }
 
+// The submission's narrative (工作开展情况 / 存在问题 / 下步打算, each optional), and with `reason` a
+// required reason to go without every level below approved: the body to send, or null if cancelled.
+export function askNarrative(what, reason = null) {
+  return new Promise((resolve) => {
+    const area = (name, placeholder, required = false) =>
+      h("textarea", { name, maxlength: name === "incomplete_reason" ? "1000" : "5000", placeholder, required });
+    const why = reason ? area("incomplete_reason", reason, true) : null;
+    const fields = [["work_done", "工作开展情况"], ["problems", "存在问题"], ["next_steps", "下步打算"]]
+      .map(([name, text]) => [name, text, area(name, `${text}（选填；不得填写姓名、电话、身份证号等个人信息）`)]);
+    const dialog = h("dialog", { class: "narrative-dialog" },
+      h("h3", {}, `报送${what}`),
+      h("form", { method: "dialog" }, why,
+        fields.map(([, text, element]) => h("label", {}, text, element)),
+        h("div", { class: "actions" },
+          h("button", { class: "btn", value: "cancel", formnovalidate: true }, "取消"),
+          h("button", { class: "btn primary", value: "ok" }, "确认报送"))));
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (dialog.returnValue !== "ok") return resolve(null);
+      const narrative = Object.fromEntries(fields.map(([name, , element]) => [name, element.value.trim() || null]));
+      const body = Object.values(narrative).some(Boolean) ? { narrative } : {};
+      if (why) body.incomplete_reason = why.value.trim();
+      resolve(body);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
 // -- the header -------------------------------------------------------------------------------
 
 // The signed-in caller, or off to the sign-in page.
