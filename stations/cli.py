@@ -7,6 +7,7 @@ import os
 import signal
 import tempfile
 import time
+import warnings
 from contextlib import AsyncExitStack, ExitStack
 from functools import partial
 from pathlib import Path
@@ -49,6 +50,8 @@ app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stat
                   pretty_exceptions_show_locals=False)  # a crash's locals would print the secrets in settings
 console = Console()
 log = logging.getLogger("stations.cli")  # by name: `serve`'s worker runs this module as __main__
+# platformdirs' warning on every command where XDG_RUNTIME_DIR is unset (a container, cron): /tmp serves as well.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 
 @app.command()

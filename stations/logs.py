@@ -3,7 +3,6 @@
 
 import logging
 import logging.config
-import warnings
 from typing import Any, Literal
 
 from pythonjsonlogger.core import RESERVED_ATTRS
@@ -47,5 +46,3 @@ def config(log_format: Literal["json", "text"], verbose: bool = False) -> dict[s
 def configure(log_format: Literal["json", "text"], verbose: bool = False) -> None:
     logging.config.dictConfig(config(log_format, verbose))
     logging.captureWarnings(True)  # a library's warning is a line like any other
-    if not verbose:  # platformdirs' (no XDG_RUNTIME_DIR, as in a container): /tmp serves as well
-        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
