@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Locator, Page, async_playwright
 
 from demo import DemoYear, from_divisions
 from stations import demo_cli
@@ -118,10 +118,12 @@ def screenshot_dir() -> Path | None:
     return Path(folder) if folder else None
 
 
-async def keep_screenshot(page: Page, name: str, full_page: bool = True) -> None:
+async def keep_screenshot(page: Page | Locator, name: str, full_page: bool = True) -> None:
+    """The page (or one element of it) as STATIONS_SCREENSHOTS/<name>.png, when that is set."""
     if folder := screenshot_dir():
         folder.mkdir(parents=True, exist_ok=True)
-        await page.screenshot(path=str(folder / f"{name}.png"), full_page=full_page)
+        path = str(folder / f"{name}.png")
+        await (page.screenshot(path=path, full_page=full_page) if isinstance(page, Page) else page.screenshot(path=path))
 
 
 DEMO_SERVICES = 600

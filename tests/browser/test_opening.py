@@ -27,6 +27,10 @@ async def test_the_district_page_opens_on_a_half_year_with_figures(signed_in: Si
     assert number(await page.locator("#cards .card .value").first.inner_text()) > 0
     await page.set_viewport_size(README)
     await keep_screenshot(page, "readme-district", full_page=False)
+    projects = page.locator("#sections-projects-panel")  # the guide's 项目实施情况, below the figures
+    await projects.locator("table").first.wait_for()
+    assert "项目情况" in await projects.inner_text()
+    await keep_screenshot(projects, "readme-sections")
 
 
 async def test_the_city_page_opens_on_a_half_year_with_figures(signed_in: SignIn, demo_district):
