@@ -8,6 +8,7 @@ from decimal import Decimal
 from domain.events import stream_id
 from projections import replayed, stream_snapshots
 from projections.connections import scoped
+from projections.rebuild import rebuild
 from projections.states import project_state
 from projections.worker import ProjectionWorker
 from tests.builders import fund_spent, project_contracted, record_voided, rid
@@ -83,3 +84,17 @@ async def test_a_dropped_or_other_form_snapshot_is_not_read(pool, runtime, distr
         whole = await replayed.changes(conn, district.code, mapper, [stream], head, replayed.Snapshots())
         from_snapshot = await stream_snapshots.changes(conn, district.code, mapper, [stream], head)
         assert project_state(from_snapshot, DAYS[-1], runtime.rules) == project_state(whole, DAYS[-1], runtime.rules)
+
+
+async def test_a_rebuild_takes_the_snapshots_a_stream_lacks(pool, runtime, district):
+    project = "P-snapshot-0003"
+    stream = stream_id(district.code, "project", project)
+    for batch in batches(district.town, project):
+        write(runtime, district, batch)
+    await ProjectionWorker(pool).catch_up(district.code)  # every 1,000 events: none taken here
+    async with pool.acquire() as conn:
+        assert not await conn.fetchval("SELECT count(*) FROM snapshots.streams WHERE stream = $1", stream)
+    await rebuild(pool, district.code, stream_snapshot_every=EVERY)
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT array_agg(version ORDER BY version) FROM snapshots.streams"
+                                   " WHERE stream = $1", stream) == [5, 10, 15, 20]
