@@ -1,5 +1,5 @@
 """A project stream's standing records in compact form at a version, persisted by the projection
-worker every `EVERY` events of the stream (table `snapshots.streams`, migration 0025), so that a
+worker every `EVERY` events of the stream (table `snapshots.streams`, migration 0026), so that a
 past state of a project of 10,000 events is read in a fresh process from its latest snapshot at or
 before the position asked and the events after it (issue 38: decoding 10,000 events alone took
 60 ms of the 100 ms bound).
