@@ -50,8 +50,9 @@ async def write_project(base: str, stream: Stream, town: str, events: int) -> in
 async def state_as_of_latency(base: str, database_url: str, district: str, position: int,
                               samples: int) -> tuple[float, float]:
     """Milliseconds of the project's state as of the moment `position` was recorded: the first read
-    (the API process has kept none of its events: it decodes them all) and the median of
-    `samples` reads after it (the kept events replayed, `projections.replayed`)."""
+    (the API process has kept none of its events: it reads the worker's latest snapshot of the
+    stream and the events after it, `projections.stream_snapshots`) and the median of `samples`
+    reads after it."""
     conn = await asyncpg.connect(database_url)
     try:
         moment = await conn.fetchval(f'SELECT recorded_at FROM {SCHEMA}."{chain_table(district)}" WHERE position = $1',

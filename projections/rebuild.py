@@ -18,7 +18,7 @@ from contextlib import aclosing, asynccontextmanager, suppress
 import asyncpg
 
 from domain.events import RecordEvent
-from projections import tables
+from projections import stream_snapshots, tables
 from projections.batches import BatchProjection
 from projections.worker import lock_tracking
 from tenants.event_store import SCHEMA, events_table
@@ -43,8 +43,9 @@ async def log_length(pool: asyncpg.Pool, district: str) -> int:
 
 
 async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], None] = lambda _: None, *,
-                  batch_size: int = 5000) -> int:
-    """Project the district's whole log afresh; `advance` hears how many events each batch took."""
+                  batch_size: int = 5000, stream_snapshot_every: int = stream_snapshots.EVERY) -> int:
+    """Project the district's whole log afresh; `advance` hears how many events each batch took.
+    A long project stream's snapshots it lacks are taken on the way (a log recorded before them)."""
     batches = BatchProjection(batch_size)
     total = 0
     # Both connections before the tracking lock, so that no one waiting on the lock can hold
@@ -60,6 +61,7 @@ async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], No
                 async with aclosing(_read_ahead(reader or conn, batches, district, ahead=reader is not None)) as log:
                     async for events in log:
                         await batches.project(conn, district, events, rebuilding=True)
+                        await stream_snapshots.take(conn, district, batches.mapper, events, stream_snapshot_every)
                         position = events[-1][0]
                         total += len(events)
                         advance(len(events))

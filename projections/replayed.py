@@ -16,7 +16,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
 import asyncpg
@@ -30,12 +31,24 @@ CAPACITY = 50_000  # events kept in all (a fund_spent's event, decoded, holds ab
 
 
 @dataclass(frozen=True)
+class SpentSum:
+    """A project's standing spending of one fund line on one day, summed in a persisted snapshot
+    (`stream_snapshots`); negative, the undoing of a summed spending voided after it."""
+
+    record_id: str
+    source: str
+    level: str
+    occurred_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class Change:
-    """One event of an aggregate, and where it entered the log."""
+    """One event of an aggregate (or spending summed by a snapshot), and where it entered the log."""
 
     position: int
     stream: UUID
-    event: RecordEvent
+    event: RecordEvent | SpentSum
 
 
 @dataclass

@@ -27,7 +27,7 @@ from projections.compliance import InspectionFact, StationFact
 from projections.evaluation_rules import EvaluationFact, ProjectFact, contract_years, evaluation_gaps, midyear
 from projections.event_log import jsonable
 from projections.facts import as_inspection_facts
-from projections.replayed import Change
+from projections.replayed import Change, SpentSum
 from projections.gaps import Rules, described
 from projections.projector import STATION_FACTS, station_fact_row
 from tenants.event_store import SCHEMA, events_table, records_table
@@ -82,7 +82,7 @@ def evaluation_fact(e: Project.SelfEvaluationSubmitted | Project.FinalEvaluation
                           tuple(f["area"] for f in e.focus or ()), "focus" not in vars(e))
 
 
-def _of(kind: type, found: list[Change]) -> list[Any]:
+def _of(kind: type | tuple[type, ...], found: list[Change]) -> list[Any]:
     return [c.event for c in found if isinstance(c.event, kind)]
 
 
@@ -97,7 +97,7 @@ def project_state(found: list[Change], cutoff: date, rules: Rules) -> dict[str, 
     fact = project_fact(contract, exits[-1] if exits else None)
     exits = [e for e in exits if e.exited_on <= cutoff]
     spent: dict[tuple[str, str], Decimal] = {}
-    for e in _of(Project.FundSpent, active):
+    for e in _of((Project.FundSpent, SpentSum), active):  # summed by a persisted snapshot, or one by one
         if e.occurred_on <= cutoff:
             spent[(e.source, e.level)] = spent.get((e.source, e.level), Decimal(0)) + e.amount
     lines = [{"source": line["source"], "level": line.get("level", "own"), "amount": _money(Decimal(line["amount"])),

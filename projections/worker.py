@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from prometheus_client import Histogram
 
-from projections import report_cache, snapshots, tables
+from projections import report_cache, snapshots, stream_snapshots, tables
 from projections.batches import BatchProjection
 from projections.projector import Changes
 from tenants.event_store import events_table, store_codes
@@ -35,11 +35,13 @@ BATCH_SECONDS = Histogram("stations_projection_batch_duration_seconds",
 
 class ProjectionWorker:
     def __init__(self, pool: asyncpg.Pool, *, batch_size: int = 1000, snapshot_every: int = SNAPSHOT_EVERY,
-                 before_commit: Callable[[str, int], Awaitable[None]] | None = None):
+                 before_commit: Callable[[str, int], Awaitable[None]] | None = None,
+                 stream_snapshot_every: int = stream_snapshots.EVERY):
         self.pool = pool
         self.batches = BatchProjection(batch_size)
         self.before_commit = before_commit  # a test's way to fail between the rows and the commit
         self.snapshot_every = snapshot_every
+        self.stream_snapshot_every = stream_snapshot_every  # a long project stream's, for its past states
         self._touched: dict[str, snapshots.Touched] = {}  # by district, since its last snapshot here
 
     async def catch_up(self, district: str, stopping: asyncio.Event | None = None) -> int:
@@ -87,6 +89,7 @@ class ProjectionWorker:
                 if last // self.snapshot_every > position // self.snapshot_every:
                     await snapshots.take_snapshot(conn, district, last, touched)
                     self._touched[district] = snapshots.Touched(last, last)
+                await stream_snapshots.take(conn, district, self.batches.mapper, events, self.stream_snapshot_every)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
         if events:  # an empty batch (a sweep that found nothing) would only blur the figure

@@ -15,7 +15,7 @@ from audit import checkpoints
 from domain.events import record_stream, stream_id
 from domain.station import expected_signboard
 from kernel.clock import CST
-from projections import replayed, states
+from projections import replayed, states, stream_snapshots
 from projections.as_of import position_at
 from projections.connections import scoped
 from service import plans
@@ -85,7 +85,7 @@ async def station(runtime: Runtime, caller: Caller, district: str, town: str,
         found = await replayed.changes(conn, district, mapper, [stream_id(district, "station", town)], position)
         projects = await states.streams_naming(conn, district, "project_contracted", town, position)
         inspections = await states.streams_naming(conn, district, "inspection_done", town, position)
-        project_changes = await replayed.changes(conn, district, mapper, projects, position)
+        project_changes = await stream_snapshots.changes(conn, district, mapper, projects, position)
         inspection_changes = await replayed.changes(conn, district, mapper, inspections, position)
         divisions = runtime.tenants.divisions
         named = divisions.town(town, cutoff) or divisions.towns_of(district)[town][-1]
@@ -105,7 +105,8 @@ async def project(runtime: Runtime, caller: Caller, district: str, project_id: s
     them): its contract, each fund line's amount, spent and left, its evaluations done and due,
     and its provider's exit."""
     async def read(conn: asyncpg.Connection, mapper: Any, position: int, cutoff: date) -> dict[str, Any]:
-        found = await replayed.changes(conn, district, mapper, [stream_id(district, "project", project_id)], position)
+        found = await stream_snapshots.changes(conn, district, mapper, [stream_id(district, "project", project_id)],
+                                               position)
         state = states.project_state(found, cutoff, runtime.rules)
         if state is None:
             raise NotFound(f"项目 {project_id} ", f"project {project_id}", kind="project")
