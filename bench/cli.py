@@ -22,17 +22,28 @@ class SizeName(StrEnum):
 def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, under 3 minutes; large: 10 million"
                                                       " across 45 towns; smoke: a few hundred, for the tests")]
           = SizeName.quick,
-          json_file: Annotated[Path | None, typer.Option("--json", help="write the figures to this file")] = None
+          json_file: Annotated[Path | None, typer.Option("--json", help="write the figures to this file")] = None,
+          scale_out: Annotated[bool, typer.Option("--scale-out", help="instead: the batch load alone against 1, 2"
+                                                  " and 4 API processes (serve --workers), records/s and CPU a record"
+                                                  " of each")] = False
           ) -> None:
     """Measure the service against the machine's own limits (each figure beside a baseline of the same run)."""
     # Imported here, not with the module: `stations serve` and its worker process import this
     # command, and would each hold the bench's HTTP client and load generator (9 MB).
     from bench.run import SIZES, measure
 
-    figures = asyncio.run(measure(SIZES[size.value]))  # printed as they are measured
-    Console().print(table(figures))
+    if scale_out:
+        from bench import scaleout
+
+        rows = asyncio.run(scaleout.measure(SIZES[size.value]))
+        Console().print(scale_out_table(rows))
+        result: dict[str, Any] = {"size": size.value, "scale_out": rows}
+    else:
+        figures = asyncio.run(measure(SIZES[size.value]))  # printed as they are measured
+        Console().print(table(figures))
+        result = as_json(size.value, figures)
     if json_file is not None:
-        json_file.write_text(json.dumps(as_json(size.value, figures), indent=1), encoding="utf-8")
+        json_file.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 
 def table(figures: dict[str, Any]) -> Table:
@@ -43,6 +54,21 @@ def table(figures: dict[str, Any]) -> Table:
         mark = "[green]✓[/]" if reached(name, value, must) else "[red]✗[/]"
         table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value), f"{sign} {goal}",
                       f"{sign} {must}", mark)
+    if "ingest_cpu_us_per_record" in figures:  # the figure's split by process
+        table.caption = ("ingest CPU µs a record: API {ingest_service_cpu_us_per_record:.1f} + worker"
+                         " {ingest_worker_cpu_us_per_record:.1f} + PostgreSQL {ingest_database_cpu_us_per_record:.1f}"
+                         .format(**figures))
+    return table
+
+
+def scale_out_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table("API procs", "records/s", "API", "worker", "PG", "in all", "catch-up s", "catch-up",
+                  title="stations bench --scale-out: the 10x load, CPU µs a record (PG: PostgreSQL)")
+    for row in rows:
+        table.add_row(str(row["api_processes"]), f"{row['records_per_s']:,.0f}",
+                      *(f"{row[name]:.1f}" for name in ("service_cpu_us_per_record", "worker_cpu_us_per_record",
+                                                        "database_cpu_us_per_record", "cpu_us_per_record",
+                                                        "catch_up_seconds", "catch_up_cpu_us_per_record")))
     return table
 
 

@@ -68,8 +68,8 @@ class Service:
     pid: int
     log: Path  # what it printed, stdout and stderr
 
-    def worker_pids(self) -> list[int]:
-        """The projection worker `serve` runs as its child process."""
+    def children(self) -> list[int]:
+        """`serve`'s child processes: the projection worker, and with `--workers N` uvicorn's N API processes."""
         pids = []
         for task in Path(f"/proc/{self.pid}/task").glob("*"):  # the thread that started it lists it
             try:
@@ -78,17 +78,25 @@ class Service:
                 pass
         return pids
 
+    def worker_pids(self) -> list[int]:
+        """The projection worker `serve` runs as its child process (`stations.cli project`)."""
+        return [pid for pid in self.children() if "project" in _arguments(pid)]
+
+    def api_pids(self) -> list[int]:
+        """The process started, and every other child of it: with `--workers N` the first only supervises."""
+        return [self.pid, *(pid for pid in self.children() if "project" not in _arguments(pid))]
+
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used so far by the API process, by its projection worker, and by every
+        """CPU seconds used so far by the API processes (summed), by the projection worker, and by every
         PostgreSQL process of the machine (the database server's share, others' work included)."""
-        return {"service": _cpu_seconds(self.pid),
+        return {"service": sum(map(_cpu_seconds, self.api_pids())),
                 "worker": sum(_cpu_seconds(pid) for pid in self.worker_pids()),
                 "database": sum(_cpu_seconds(int(d.name)) for d in Path("/proc").iterdir()
                                 if d.name.isdigit() and _command(int(d.name)) == "postgres")}
 
     def peak_rss_mb(self) -> dict[str, float]:
-        """The peak resident memory so far of the API process and of the worker."""
-        return {"api": peak_rss_mb(self.pid), "worker": max(map(peak_rss_mb, self.worker_pids()), default=0.0)}
+        """The peak resident memory so far of the largest API process and of the worker."""
+        return {"api": max(map(peak_rss_mb, self.api_pids())), "worker": max(map(peak_rss_mb, self.worker_pids()), default=0.0)}
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -97,6 +105,13 @@ def _cpu_seconds(pid: int) -> float:
     except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _arguments(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().split("\0")
+    except (FileNotFoundError, ProcessLookupError):
+        return []
 
 
 def _command(pid: int) -> str:

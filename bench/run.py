@@ -85,14 +85,13 @@ async def measure(size: Size) -> dict[str, Any]:
             service.base, url, district, project_at, size.as_of_samples)
         f["station_state_ms_1x"] = await states.station_latency(service.base, district, town, size.as_of_samples)
 
-        used_before = service.cpu_seconds()
         at("loading the rest (10x)")
-        sent_10x, seconds_10x = await load.send(service.base, streams, 1.0, CLIENTS)
-        used = {k: v - used_before[k] for k, v in service.cpu_seconds().items()}
+        sent_10x, seconds_10x, cpu = await load.send_measured(service, streams, 1.0, CLIENTS)
         f["events"] = sent_1x + sent_10x
         f["batch_1000_records_per_s"] = f["events"] / (seconds_1x + seconds_10x)
-        for part, seconds in used.items():  # where the 10x step's time went, per record
-            f[f"ingest_{part}_cpu_us_per_record"] = seconds / sent_10x * 1e6
+        for part, us in cpu.items():  # where the 10x step's time went, per record
+            f[f"ingest_{part}_cpu_us_per_record"] = us
+        f["ingest_cpu_us_per_record"] = sum(cpu.values())  # issue 35: API + worker + PostgreSQL
         at("waiting for the projection to catch up")
         caught_up = time.perf_counter()
         await load.projected(service.base, streams)

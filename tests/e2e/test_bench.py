@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
 from bench.goals import GOALS
@@ -24,3 +26,15 @@ def test_bench_prints_and_writes_every_figure(tmp_path):
     assert written["size"] == "smoke" and written["figures"]["events"] > 0
     # The store's own write, beside the ingest it bounds.
     assert written["figures"]["store_write_records_per_s"] > 0 and float(printed["ingest_ceiling_ratio"]) > 0
+    # Issue 35's CPU a record is the sum of its split by process, which the table's caption repeats.
+    split = [written["figures"][f"ingest_{part}_cpu_us_per_record"] for part in ("service", "worker", "database")]
+    assert written["figures"]["ingest_cpu_us_per_record"] == pytest.approx(sum(split))
+    assert "ingest CPU µs a record: API" in result.output
+
+
+def test_scale_out_is_an_option_of_its_own():
+    """Parsed only: the scale-out run starts the service three times, too long for the suite."""
+    bench = typer.main.get_command(app).commands["bench"]
+
+    assert bench.make_context("bench", ["--scale-out", "--size", "quick"]).params["scale_out"] is True
+    assert bench.make_context("bench", ["--size", "quick"]).params["scale_out"] is False
