@@ -3,8 +3,8 @@
 -- city's into `city_store`) as `events`, `records`, `chain` (tenants/stores.py names them). The
 -- tables are moved and renamed, never copied: no byte of an event changes, and their triggers,
 -- indexes, owned sequence, grants and row-level security policies go with them. What named them
--- (the guard, the writer's lock, `heads`, the city's training attendance) is replaced to name the
--- new schemas. The guard's functions belong to the superuser that applied 0021: a superuser
+-- (the DDL guard, the writer's lock, `settle`, `heads`, the city's training attendance) is replaced
+-- to name the new schemas. The guard's functions belong to the superuser that applied 0021: a superuser
 -- replaces them, once (as 0023).
 DO $$
 BEGIN
