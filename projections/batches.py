@@ -85,7 +85,7 @@ class BatchProjection:
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
         """Whether the district's event store exists (a district just registered may not have one)."""
         if district not in self._opened and await conn.fetchval(
-                "SELECT to_regclass($1) IS NOT NULL", f'{events_table(district)}'):
+                "SELECT to_regclass($1) IS NOT NULL", events_table(district)):
             self._opened.add(district)
         return district in self._opened
 

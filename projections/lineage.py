@@ -69,8 +69,8 @@ _PERIOD_EVENTS = (f"SELECT {EVENT_COLUMNS} FROM record_periods r"
 
 
 def _period_query(scope: Scope) -> str:
-    return _PERIOD_EVENTS.format(events=f'{events_table(scope.district)}',
-                                 chained=f'{chain_table(scope.district)}')
+    return _PERIOD_EVENTS.format(events=events_table(scope.district),
+                                 chained=chain_table(scope.district))
 
 
 async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None,

@@ -38,7 +38,7 @@ async def streams_naming(conn: asyncpg.Connection, district: str, record_type: s
     """The streams founded by a record of `record_type` by `position` that name the town (a
     project the district bought for several towns names it among its `towns`), found by the
     district's record index."""
-    records, events = f'{records_table(district)}', f'{events_table(district)}'
+    records, events = records_table(district), events_table(district)
     return [row["stream_id"] for row in await conn.fetch(
         f"SELECT r.stream_id FROM {records} r JOIN {events} e"
         f" ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version"

@@ -510,7 +510,7 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
         their_events = await conn.fetchval(f'SELECT count(*) FROM {events_table(theirs.code)}')
     assert {mine.code, theirs.code} <= unscoped and their_events > 0, "nothing to hide: the test would prove nothing"
     assert "reports.service_figures" in tables
-    assert f'{events_table(theirs.code)}' in stores and f'{records_table(theirs.code)}' in stores
+    assert events_table(theirs.code) in stores and records_table(theirs.code) in stores
 
     broken = FastAPI()
     problems.install(broken)

@@ -80,7 +80,7 @@ async def tables_on(url: str, district: SampleDistrict) -> int | None:
     """How many events the server's table of the district holds (None: it has no such table)."""
     conn = await asyncpg.connect(url)
     try:
-        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f'{events_table(district.code)}'):
+        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", events_table(district.code)):
             return None
         return await conn.fetchval(f'SELECT count(*) FROM {events_table(district.code)}')
     finally:

@@ -7,7 +7,7 @@ from tenants.stores import chain_table, events_table
 
 
 def table(code: str) -> str:
-    return f'{events_table(code)}'
+    return events_table(code)
 
 
 async def tamper(conn: asyncpg.Connection, statement: str, *args) -> None:

@@ -24,7 +24,7 @@ def written(runtime, district, other_district):
 
 
 def events_of(code: str) -> str:
-    return f'{events_table(code)}'
+    return events_table(code)
 
 
 async def test_a_scoped_read_is_the_readers_own_session_and_reset_role_widens_nothing(runtime, written):
