@@ -3,6 +3,7 @@ scratch database is recorded and signed, its stores put back in the layout befor
 (`eventstore.d<code>_events`, ...), then migrated; the audit verification passes before and after,
 every stored row is the same, and the tables were not rewritten."""
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,23 @@ from tests.builders import service_delivered, station_established
 from tests.support import make_district, write
 
 MIGRATION = "0027_store_schemas"
+# What 0027 replaces, as the migrations before it made them (an older database has these).
+OLD_FUNCTIONS = {"0021_database_roles.sql": ("stations_guard.refuse_ddl", "stations_guard.guarded",
+                                             "stations_guard.lock_store", "stations_guard.settle"),
+                 "0012_heads_of_stores_here.sql": ("eventstore.heads",),
+                 "0008_district_duties.sql": ("reports.training_attendance",)}
+NEW_FUNCTIONS = ("stations_guard.holds_append_only(oid, oid)", "eventstore.store_schema(text)")
+
+
+def old_definitions() -> list[str]:
+    found = []
+    for file, names in OLD_FUNCTIONS.items():
+        text = (MIGRATIONS / file).read_text()
+        for name in names:
+            match = re.search(rf"CREATE (OR REPLACE )?FUNCTION {re.escape(name)}\(.*?\$\$;", text, re.S)
+            assert match, f"{name} in {file}"
+            found.append("CREATE OR REPLACE " + match.group(0).removeprefix("CREATE ").removeprefix("OR REPLACE "))
+    return found
 
 
 @pytest.fixture
@@ -44,7 +62,8 @@ def scratch_url(database_url: str) -> Iterator[str]:
 
 def back_before_0027(url: str) -> None:
     """Each store's tables, indexes and sequence renamed and moved back to where the service kept
-    them before 0027, and 0027 marked as not applied: the layout an older database has."""
+    them before 0027, the functions 0027 replaces as they were, and 0027 marked as not applied:
+    what an older database has."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SELECT stations_guard.enter_maintenance('a test puts the stores back as before 0027')")
         schemas = [s for (s,) in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname ~ %s",
@@ -61,6 +80,12 @@ def back_before_0027(url: str) -> None:
                 conn.execute(SQL("ALTER TABLE {} SET SCHEMA {}").format(Identifier(schema, prefix + table),
                                                                          Identifier(SHARED_SCHEMA)))
             conn.execute(SQL("DROP SCHEMA {}").format(Identifier(schema)))
+        for definition in old_definitions():
+            conn.execute(definition)
+        for function in NEW_FUNCTIONS:
+            conn.execute(f"DROP FUNCTION {function}")
+        conn.execute(SQL("REVOKE CREATE ON DATABASE {} FROM stations_owner").format(
+            Identifier(conn.info.dbname)))
         conn.execute("SELECT stations_guard.leave_maintenance()")
     backend = yoyo.get_backend(_yoyo_url(url))
     with backend.lock():
@@ -71,6 +96,11 @@ def migrate(url: str) -> None:
     backend = yoyo.get_backend(_yoyo_url(url))
     with backend.lock():
         backend.apply_migrations(backend.to_apply(yoyo.read_migrations(str(MIGRATIONS))))
+
+
+def heads(url: str, codes: list[str]) -> list[tuple[str, int]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT * FROM eventstore.heads(%s) ORDER BY 1", [codes]).fetchall()
 
 
 def stored(url: str, tables: dict[str, str]) -> dict[str, tuple]:
@@ -125,6 +155,7 @@ async def test_0027_moves_each_store_into_its_schema_without_changing_a_byte(set
     rows_before = {**stored(scratch_url, store_tables(district.code)), **stored(scratch_url, store_tables(CITY))}
 
     back_before_0027(scratch_url)
+    old_heads = heads(scratch_url, [district.code, CITY])
     old = {**stored(scratch_url, store_tables(district.code, old=True)),
            **stored(scratch_url, store_tables(CITY, old=True))}
     migrate(scratch_url)
@@ -134,6 +165,7 @@ async def test_0027_moves_each_store_into_its_schema_without_changing_a_byte(set
     assert [(v["ok"], v["events"], v["checkpoints"]) for v in verified_before] == [(True, 5, 1), (True, 1, 0)]
     assert verified_after == [{**v, "seconds": a["seconds"]} for v, a in zip(verified_before, verified_after, strict=True)]
     assert old == rows_before == rows_after, "the same rows, in the same files: moved, not copied"
+    assert old_heads == heads(scratch_url, [district.code, CITY]) == [(district.code, 5), (CITY, 1)]
     with psycopg.connect(scratch_url) as conn:
         events = f"{store_schema(district.code)}.{EVENTS}"
         settled = conn.execute(
