@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
@@ -19,7 +18,8 @@ from domain.errors import BatchForbidden, BatchNotYourDuty, BatchRejected, Recor
 from domain.events import Provenance
 from domain.records import parse_record
 from kernel import clock
-from tenants.event_store import DistrictRecorder, chain_table, events_table, open_datastore, records_table
+from tenants.event_store import DistrictRecorder
+from tenants.stores import CHAIN, EVENTS, RECORDS
 from tests.builders import (
     fund_spent, inspection_done, project_contracted, record_voided, service_delivered, station_established,
 )
@@ -31,21 +31,14 @@ REFUSED = (BatchRejected, BatchForbidden, BatchNotYourDuty, RecordConflict)
 
 
 @pytest.fixture
-def two_stores(runtime, district, database_url) -> Iterator[dict[bool, DistrictLedger]]:
+def two_stores(runtime, district) -> Iterator[dict[bool, DistrictLedger]]:
     """The district's ledger twice, in two new schemas: by the plain path (True) and by aggregates (False)."""
-    ledgers, datastores = {}, []
+    ledgers = {}
     for plain in (True, False):
-        schema = f"plain_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
-        datastore = open_datastore(database_url, pool_size=2, max_overflow=0, schema=schema)
-        datastores.append(datastore)
-        recorder = DistrictRecorder(datastore, district.code)
+        recorder = DistrictRecorder(runtime.datastore, district.code, schema=f"plain_{uuid.uuid4().hex[:10]}")
         recorder.create_table()
         ledgers[plain] = DistrictLedger(district.code, recorder, plain=plain)
     yield ledgers
-    for datastore in datastores:
-        datastore.close()
 
 
 def _ctx(runtime, district: SampleDistrict, n: int, level: Level = Level.district, town: str | None = None) -> Context:
@@ -90,16 +83,14 @@ def _answer(ledger: DistrictLedger, records: list[dict[str, Any]], ctx: Context)
     return [(r.id, r.status, r.position) for r in written.results], written.position
 
 
-def _rows(ledger: DistrictLedger, district: str) -> dict[str, list[tuple]]:
+def _rows(ledger: DistrictLedger) -> dict[str, list[tuple]]:
     recorder = ledger.recorder
     assert isinstance(recorder, DistrictRecorder)
     schema = recorder.datastore.schema
     queries = {
-        "events": ("notification_id, originator_id, originator_version, topic, state", events_table(district),
-                   "notification_id"),
-        "records": ("record_id, record_type, content_hash, stream_id, stream_version", records_table(district),
-                    "record_id"),
-        "chain": ("position, leaf, chain", chain_table(district), "position"),
+        "events": ("notification_id, originator_id, originator_version, topic, state", EVENTS, "notification_id"),
+        "records": ("record_id, record_type, content_hash, stream_id, stream_version", RECORDS, "record_id"),
+        "chain": ("position, leaf, chain", CHAIN, "position"),
     }
     with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
         rows = {}
@@ -118,7 +109,7 @@ def test_both_paths_answer_and_store_the_same(runtime, district, two_stores):
     outcomes = [a[0] if isinstance(a[0], str) else {status for _, status, _ in a[0]} for a in answers[True]]
     assert {"BatchForbidden", "BatchNotYourDuty", "BatchRejected", "RecordConflict"} <= {o for o in outcomes if isinstance(o, str)}
     assert {"accepted", "duplicate"} <= {s for o in outcomes if isinstance(o, set) for s in o}
-    plain, aggregates = _rows(two_stores[True], district.code), _rows(two_stores[False], district.code)
+    plain, aggregates = _rows(two_stores[True]), _rows(two_stores[False])
     assert len(plain["events"]) == len(plain["chain"]) == len(plain["records"]) > 20
     assert plain == aggregates
 
@@ -141,4 +132,4 @@ def test_batches_saved_together_store_the_same_by_either_path(runtime, district,
                           [(r.id, r.status, r.position) for r in p.result.results] for p in pendings]
     assert answers[True] == answers[False]
     assert answers[True][2] == "BatchRejected" and answers[True][3] == "BatchForbidden"
-    assert _rows(two_stores[True], district.code) == _rows(two_stores[False], district.code)
+    assert _rows(two_stores[True]) == _rows(two_stores[False])
