@@ -18,11 +18,12 @@ from domain.decisions import decide
 from domain.duties import FIXED, Level
 from domain.events import RecordKeeping
 from domain.report import Report
+from domain.service import ServiceDelivery
 from kernel import overrides
 from kernel.clock import CST
 from tenants.event_store import DistrictRecorder
 from tenants.stores import store_schema
-from tests.unit.support import EACH_TYPE, PROVENANCE, context
+from tests.unit.support import EACH_TYPE, PROVENANCE, context, service
 from writes.ledger import event_mapper
 
 # -- the version ----------------------------------------------------------------------------
@@ -67,6 +68,30 @@ def test_a_report_is_opened_as_the_library_would(monkeypatch):
     ours = opened()
     _the_librarys(monkeypatch)
     assert ours == opened()
+
+
+# -- created_state and stored_event: Mapper.to_stored_event of the event _create makes ------------
+
+def _delivered_kwargs(**fields: Any) -> dict[str, Any]:
+    record = service(**fields)
+    return {**record.fields(), "village_code": None, **PROVENANCE.event_kwargs(record.id)}
+
+
+@pytest.mark.parametrize("fields", [{}, {"project": "P-1", "village": "沙坡尾社区", "person_times": 3}])
+def test_a_founding_event_s_state_is_stored_as_the_library_stores_the_event(fields, monkeypatch):
+    kwargs, stream, mapper = _delivered_kwargs(**fields), UUID(int=11), event_mapper()
+    topic, state = overrides.created_state(ServiceDelivery, ServiceDelivery.Delivered, kwargs)
+    ours = overrides.stored_event(mapper, stream, 1, topic, state)
+    _the_librarys(monkeypatch)
+    [event] = ServiceDelivery._create(ServiceDelivery.Delivered, id=stream, **kwargs).pending_events
+    assert ours == mapper.to_stored_event(event)
+
+
+def test_a_founding_event_the_constructor_must_make_is_left_to_it():
+    kwargs = _delivered_kwargs()
+    for other in ({k: v for k, v in kwargs.items() if k != "village_code"},  # a default the constructor fills
+                  {**kwargs, "unknown": 1}, {**kwargs, "timestamp": None}):
+        assert overrides.created_state(ServiceDelivery, ServiceDelivery.Delivered, other) is None
 
 
 # -- DatetimeEncodedOnce: JSONTranscoder._encode_obj --------------------------------------------
