@@ -1,11 +1,11 @@
 """The report tables' rows of a town as the compliance check's facts (`compliance.py`), and the
 projects a town has: its own, and those the district bought for several towns that cover it."""
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
+import orjson
 
 from projections.compliance import InspectionFact, StationFact
 from projections.evaluation_rules import EvaluationFact, ProjectFact
@@ -16,7 +16,7 @@ from projections.report_rows import Rows
 def projects_of(rows: Rows, town: str) -> list[asyncpg.Record]:
     """The town's projects, and the shared ones covering it (`projects.towns` names their towns)."""
     return [*rows.of_town("projects", town),
-            *(p for p in rows.of_town("projects", SHARED_TOWN) if town in json.loads(p["towns"]))]
+            *(p for p in rows.of_town("projects", SHARED_TOWN) if town in orjson.loads(p["towns"]))]
 
 
 def station_facts(rows: Rows, town: str) -> list[StationFact]:
@@ -49,4 +49,4 @@ def as_inspection_facts(inspections: list[Mapping[str, Any]]) -> list[Inspection
 
 def _json(value: str | None) -> Any:
     """A jsonb column's value, as asyncpg hands it over (its text)."""
-    return json.loads(value) if value is not None else None
+    return orjson.loads(value) if value is not None else None

@@ -172,7 +172,7 @@ def _district_report(scope: Scope, rows: Rows) -> dict[str, Any]:
         **report_cache.PARTS.made(_duty_sections_key(scope, rows, stations),
                                   lambda: _duty_sections(scope, rows, None, towns)),
         "villages": villages_section(rows.duties.villages, rows.services, scope.cutoff, None),
-        **sections(_frame(scope, scope.towns()), rows, None),
+        **sections(_frame(scope, scope.towns()), rows, None, shared=True),
         "checkpoint": rows.checkpoint,
     }
 

@@ -7,7 +7,6 @@ items only, each naming its town, so that a district's report at the cut takes e
 from its approved version (`cut_sections.py`); `supervision_counts` counts either.
 """
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import orjson
 
-from projections import facts
+from projections import facts, report_cache
 from projections.compliance import StationFact, missing, on_duty
 from projections.duties_report import effective_end
 from projections.evaluation_rules import contract_years, midyear
@@ -40,8 +40,9 @@ class Frame:
     towns: dict[str, str]  # code -> name, of the towns in scope
 
 
-def sections(frame: Frame, rows: Rows, town: str | None) -> dict[str, Any]:
-    """The four sections of a town's report (`town`) or of the district's (None)."""
+def sections(frame: Frame, rows: Rows, town: str | None, *, shared: bool = False) -> dict[str, Any]:
+    """The four sections of a town's report (`town`) or of the district's (None); `shared`: the
+    roster's entries kept in `report_cache.PARTS`, for a report that is only ever encoded."""
     # Ordered by town, as a district's sections at the cut take them town by town.
     projects = sorted((p for p in (rows.projects if town is None else facts.projects_of(rows, town))
                        if p["contract_start"] <= frame.end and effective_end(p) >= frame.start),
@@ -49,7 +50,10 @@ def sections(frame: Frame, rows: Rows, town: str | None) -> dict[str, Any]:
     return {"projects": projects_section(frame, rows, projects, town),
             "evaluations": evaluations_section(frame, rows, projects),
             "supervision": supervision_section(frame, rows, town),
-            "roster": [roster_entry(frame, rows, code) for code in frame.towns]}
+            "roster": [report_cache.PARTS.made(("roster", frame.cutoff, code, frame.towns[code],
+                                                 tuple(rows.of_town("facts", code))),
+                                                lambda code=code: roster_entry(frame, rows, code))
+                       if shared else roster_entry(frame, rows, code) for code in frame.towns]}
 
 
 # -- 项目情况 ---------------------------------------------------------------------------------
@@ -70,6 +74,11 @@ def _cell(row: asyncpg.Record | None) -> dict[str, Any]:
 def projects_section(frame: Frame, rows: Rows, projects: list[asyncpg.Record], town: str | None) -> list[dict[str, Any]]:
     scope = DISTRICT_SCOPE if town is None else town
     figures = {(r["dim"], r["key"]): r for r in rows.of_town("services", scope) if r["dim"].startswith("project")}
+    domains: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)  # project -> domain -> its cell
+    for (dim, key), row in sorted(figures.items()):
+        if dim == "project_domain":
+            project, _, domain = key.rpartition("|")
+            domains[project][domain] = _cell(row)
     in_period: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     to_date: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
     for r in rows.funds:
@@ -82,12 +91,10 @@ def projects_section(frame: Frame, rows: Rows, projects: list[asyncpg.Record], t
         lines = [{"source": line["source"], "level": line["level"], "amount": money(Decimal(line["amount"])),
                   "spent_in_period": money(in_period[(p["project"], line["source"], line["level"])]),
                   "spent_to_date": money(to_date[(p["project"], line["source"], line["level"])])}
-                 for line in json.loads(p["lines"])]
-        by_domain = {key.rpartition("|")[2]: _cell(row) for (dim, key), row in sorted(figures.items())
-                     if dim == "project_domain" and key.rpartition("|")[0] == p["project"]}
+                 for line in orjson.loads(p["lines"])]
         items.append({
             "project": p["project"], "name": p["name"], "role": p["role"], "town": p["town"],
-            "towns": sorted(json.loads(p["towns"])) if p["towns"] else None,
+            "towns": sorted(orjson.loads(p["towns"])) if p["towns"] else None,
             "purchaser_kind": p["purchaser_kind"], "purchaser": _purchaser(frame, p),
             "provider": {"name": p["provider"], "kind": p["provider_kind"], "credit_code": p["credit_code"]},
             "method": p["method"], "amount": money(p["amount"]),
@@ -96,7 +103,7 @@ def projects_section(frame: Frame, rows: Rows, projects: list[asyncpg.Record], t
             "fund_lines": lines,
             "spent_in_period": money(sum((Decimal(line["spent_in_period"]) for line in lines), Decimal(0))),
             "spent_to_date": money(sum((Decimal(line["spent_to_date"]) for line in lines), Decimal(0))),
-            "services": {**_cell(figures.get(("project", p["project"]))), "by_domain": by_domain}})
+            "services": {**_cell(figures.get(("project", p["project"]))), "by_domain": domains.get(p["project"], {})}})
     return items
 
 
@@ -154,7 +161,7 @@ def supervision_section(frame: Frame, rows: Rows, town: str | None) -> dict[str,
                   key=lambda r: (r["town"], r["occurred_on"], r["record_id"]))
     items = [{"inspection": r["record_id"], "town": r["town"], "project": r["project"],
               "occurred_on": r["occurred_on"].isoformat(), "kind": r["kind"], "by": r["by_level"],
-              "scopes": json.loads(r["scopes"]) if r["scopes"] else [], "issues_found": r["issues_found"],
+              "scopes": orjson.loads(r["scopes"]) if r["scopes"] else [], "issues_found": r["issues_found"],
               "rectification_due": r["rectification_due"].isoformat() if r["rectification_due"] else None,
               "rectified_on": _by(r["rectified_on"], frame.cutoff), "overdue": _overdue(r, frame.cutoff)}
              for r in mine if r["period"] == frame.period]
