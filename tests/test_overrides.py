@@ -20,7 +20,8 @@ from domain.events import RecordKeeping
 from domain.report import Report
 from kernel import overrides
 from kernel.clock import CST
-from tenants.event_store import SCHEMA, DistrictRecorder, chain_table, events_table, records_table
+from tenants.event_store import DistrictRecorder
+from tenants.stores import store_schema
 from tests.unit.support import EACH_TYPE, PROVENANCE, context
 from writes.ledger import event_mapper
 
@@ -115,7 +116,8 @@ def test_a_store_is_created_by_the_library_s_statements_under_a_lock(runtime):
     theirs = sent["theirs"].sent
     assert ours[2:2 + len(theirs)] == theirs and theirs
     assert ours[2 + len(theirs)].startswith("GRANT USAGE, SELECT ON SEQUENCE")
-    assert [s.endswith("OWNER TO stations_owner") for s in ours[3 + len(theirs):-1]] == [True] * 3
+    assert ours[2] == f'CREATE SCHEMA IF NOT EXISTS "district_{recorder.district}"', "each store in its own schema"
+    assert [s.endswith("OWNER TO stations_owner") for s in ours[3 + len(theirs):-1]] == [True] * 4  # schema, tables
     assert ours[-1] == "SELECT stations_guard.leave_maintenance()"
 
 
@@ -141,6 +143,5 @@ def test_processes_creating_one_new_store_at_once_both_succeed(runtime):
     finally:
         with runtime.datastore.transaction(commit=True) as curs:
             curs.execute("SELECT stations_guard.enter_maintenance('a test drops the store it made')")
-            for table in (chain_table(code), records_table(code), events_table(code)):
-                curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(SCHEMA, table)))
+            curs.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(store_schema(code))))
             curs.execute("SELECT stations_guard.leave_maintenance()")
