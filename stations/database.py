@@ -73,6 +73,17 @@ def reader_login(superuser_url: str) -> str:
     return with_login(superuser_url, "stations_reader")
 
 
+def citus_logins(superuser_url: str) -> None:
+    """Citus mode: a distributed statement reaches the nodes over connections of the current role,
+    and the store's lock is taken as stations_owner (`stations_guard.lock_store`, SECURITY DEFINER)
+    on every node, the coordinator's own included (over a connection to itself): the service's
+    roles may log in (the coordinator passes it on to the workers; give each node's pg_hba the
+    nodes' hosts only for these roles, and a .pgpass if they have passwords)."""
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        for role in ("stations_owner", "stations_writer", "stations_reader"):
+            conn.execute(f"ALTER ROLE {role} LOGIN")
+
+
 def _yoyo_url(database_url: str) -> str:
     scheme, sep, rest = database_url.partition("://")
     if not sep or scheme not in ("postgres", "postgresql"):

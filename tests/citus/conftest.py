@@ -30,7 +30,7 @@ def single_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """The same service on one plain PostgreSQL database, prepared as `settings` is."""
     url = os.environ["STATIONS_CITUS_SINGLE_URL"]
     data_dir = tmp_path_factory.mktemp("single")
-    settings = Settings(environment="production", database_url=url, jwt_secret=TEST_SECRET,
+    settings = Settings(environment="production", database_url=url, jwt_secret=TEST_SECRET, citus=False,
                         reader_database_url=with_login(url, "stations_reader"), data_dir=data_dir,
                         signing_key_file=data_dir / "signing-key.pem", min_position_timeout=10.0)
     prepare(settings, url)
