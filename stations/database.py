@@ -74,11 +74,10 @@ def reader_login(superuser_url: str) -> str:
 
 
 def citus_logins(superuser_url: str) -> None:
-    """Citus mode: a distributed statement reaches the nodes over connections of the current role,
-    and the store's lock is taken as stations_owner (`stations_guard.lock_store`, SECURITY DEFINER)
-    on every node, the coordinator's own included (over a connection to itself): the service's
-    roles may log in (the coordinator passes it on to the workers; give each node's pg_hba the
-    nodes' hosts only for these roles, and a .pgpass if they have passwords)."""
+    """Citus mode: a distributed statement reaches the workers over a connection of the current
+    role (stations_owner's inside the guard's SECURITY DEFINER functions): the service's roles may
+    log in (the coordinator passes it on to the workers; give each node's pg_hba the nodes' hosts
+    only for these roles, and a .pgpass if they have passwords)."""
     with psycopg.connect(superuser_url, autocommit=True) as conn:
         for role in ("stations_owner", "stations_writer", "stations_reader"):
             conn.execute(f"ALTER ROLE {role} LOGIN")

@@ -240,7 +240,11 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         if not self.is_store:
             return self.lock_table_statements
         events = Literal(f"{self.datastore.schema}.{self.events_table_name}")
-        return [*self.lock_table_statements[:-1], SQL("SELECT stations_guard.lock_store({})").format(events)]
+        # On a Citus coordinator a LOCK TABLE is taken on every node, so that one worker down stopped
+        # every district's writes: every write goes through the coordinator, and its lock there
+        # alone keeps one writer at a time (Citus passes no lock on while DDL propagation is off).
+        local = [SQL("SET LOCAL citus.enable_ddl_propagation = off")] if getattr(self.datastore, "citus", False) else []
+        return [*self.lock_table_statements[:-1], *local, SQL("SELECT stations_guard.lock_store({})").format(events)]
 
     def _create_table(self, curs: Any) -> None:
         """The store's DDL by its owner (`stations migrate`, or a superuser's start), in a
