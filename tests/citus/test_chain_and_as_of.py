@@ -4,6 +4,7 @@ approved by the city) and a report as of a moment, for a district whose store is
 import httpx
 
 from tests.builders import record_voided, service_delivered
+from tests.bundles import exported, verify
 from tests.support import approve_towns, bearer, caught_up, make_district
 
 PERIOD = "2025H1"
@@ -46,3 +47,10 @@ async def test_a_district_submitted_and_approved_with_its_checkpoints_verifying(
     assert frozen.json()["figures"]["person_times"] == len(district.towns)
     verified = await client.get(f"/v1/districts/{district.code}/audit/verify", headers=bearer("auditor"))
     assert verified.status_code == 200 and verified.json()["ok"] is True, verified.text
+
+
+async def test_an_exported_bundle_of_a_district_on_a_worker_verifies_offline(app, client, tmp_path):
+    district = make_district(app.state.runtime)
+    written, keyring = await exported(client, district, app.state.runtime, tmp_path, version="approved")
+    code, output = verify(tmp_path, written, keyring)
+    assert code == 0, output
