@@ -63,13 +63,17 @@ async def cut_services(conn: asyncpg.Connection, district: str, period: str, cut
     if not cut:
         return []
     towns, positions = zip(*cut.items(), strict=True)
+    # The positions first, then their events: on a Citus coordinator `record_periods` is its own
+    # table and the events a worker's, which one query joining both cannot plan.
+    positions = [row["position"] for row in await conn.fetch(
+        'SELECT p.position FROM record_periods p JOIN unnest($3::text[], $4::bigint[]) AS c (town, position)'
+        ' ON c.town = p.town AND p.position <= c.position'
+        " WHERE p.district = $1 AND p.period = $2 AND p.record_type IN ('service_delivered', 'record_voided')",
+        district, period, list(towns), list(positions))]
     rows = await conn.fetch(
         f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state'
-        f' FROM record_periods p JOIN unnest($3::text[], $4::bigint[]) AS c (town, position)'
-        f' ON c.town = p.town AND p.position <= c.position'
-        f' JOIN {events_table(district)} e ON e.notification_id = p.position'
-        f" WHERE p.district = $1 AND p.period = $2 AND p.record_type IN ('service_delivered', 'record_voided')"
-        f' ORDER BY e.notification_id', district, period, list(towns), list(positions))
+        f' FROM {events_table(district)} e WHERE e.notification_id = ANY($1::bigint[])'
+        f' ORDER BY e.notification_id', positions)
     services: dict[str, ServiceDelivery.Delivered] = {}
     voided: set[str] = set()
     for row in rows:

@@ -195,17 +195,21 @@ async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Hea
     under row-level security PostgreSQL may use an index only for a condition it knows leaks
     nothing, and `coalesce(...)` is not one, so `position = coalesce(...)` scanned the whole
     chain where the key finds its row at once."""
-    parts = [f"SELECT ${n}::text AS district, t.position AS tracked, t.xmin::text AS moved_by,"
-             f' (SELECT chain FROM {chain_table(d)} c WHERE c.position = t.position) AS chain'
-             f" FROM (VALUES (1)) AS one LEFT JOIN tracking t ON t.district = ${n}"
+    # The tracking rows first, as a CTE of their own: on a Citus coordinator they are its own
+    # table and each chain a worker's, which a subquery correlated across the two cannot join.
+    parts = [f"SELECT ${n}::text AS district, t.position AS tracked, t.moved_by, c.chain"
+             f" FROM (VALUES (1)) AS one LEFT JOIN t ON t.district = ${n}"
+             f" LEFT JOIN {chain_table(d)} c ON c.position = t.position"
              for n, d in enumerate(districts, start=1)]
     # The server's start as a number's text: a notice carries it too (`worker._MOVE_AND_ANNOUNCE`),
     # and a timestamp's text would follow each session's TimeZone.
-    query = (f"SELECT h.*, current_database() AS db,"
+    query = (f"WITH t AS MATERIALIZED (SELECT district, position, xmin::text AS moved_by FROM tracking"
+             f" WHERE district = ANY(${len(districts) + 1}::text[]))"
+             f" SELECT h.*, current_database() AS db,"
              f" extract(epoch FROM pg_postmaster_start_time())::text AS server_start"
              f" FROM ({' UNION ALL '.join(parts)}) h")
     found = {}
-    for row in await conn.fetch(query, *districts):
+    for row in await conn.fetch(query, *districts, districts):
         position, chain = row["tracked"] or 0, row["chain"]
         stamp = None if row["tracked"] is None else (row["db"], row["server_start"], row["moved_by"], position)
         found[row["district"]] = Head({"position": position, "chain_head": bytes(chain).hex() if chain else None},

@@ -27,6 +27,9 @@ SAFETY_SWEEP_SECONDS = 10.0
 # The database went away (stopped, restarting, its socket gone): reconnect rather than give up.
 LOST_DATABASE = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
                  asyncpg.InterfaceError, OSError)
+# A Citus coordinator that could not reach the worker holding a store: the coordinator itself is
+# there, and only the stores on that worker wait for it (README, Citus mode).
+NODE_UNREACHABLE = ("connection to the remote node", "failure on connection marked as essential")
 SNAPSHOT_EVERY = 50_000  # events between snapshots of a district's report tables (for as_of reads)
 BATCH_SECONDS = Histogram("stations_projection_batch_duration_seconds",
                           "Time to read, project and commit one batch of a district's events", ["district"],
@@ -165,8 +168,10 @@ class ProjectionWorker:
                         async with self.pool.acquire() as conn:
                             behind |= {store for store, lag in (await lags(conn, sorted(listened))).items()
                                        if lag > 0}
-                    except LOST_DATABASE:
-                        raise
+                    except LOST_DATABASE as exc:
+                        if not node_unreachable(exc):
+                            raise
+                        log.warning("looking for stores behind their logs: a node is unreachable (%s)", exc)
                     except asyncpg.PostgresError:
                         log.exception("looking for stores behind their logs failed; will look again")
                 while (dirty or behind) and not stopping.is_set():
@@ -176,14 +181,21 @@ class ProjectionWorker:
                     behind.discard(store)
                     try:
                         await self.catch_up(store, stopping)
-                    except LOST_DATABASE:
-                        raise
+                    except LOST_DATABASE as exc:
+                        if not node_unreachable(exc):
+                            raise
+                        log.warning("projecting %s: its node is unreachable (%s); the sweep will retry", store, exc)
                     except asyncpg.PostgresError:
                         log.exception("projecting %s failed; will retry", store)
                 await _wait_any(wake, stopping, timeout=max(0.0, sweep_due - loop.time()))
                 wake.clear()
         finally:
             listener.terminate()
+
+
+def node_unreachable(exc: BaseException) -> bool:
+    """Whether the error is a Citus worker's being out of reach, not the coordinator's."""
+    return isinstance(exc, asyncpg.PostgresError) and any(sign in str(exc) for sign in NODE_UNREACHABLE)
 
 
 async def lags(conn: asyncpg.Connection, stores: list[str]) -> dict[str, int]:

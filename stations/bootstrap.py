@@ -13,7 +13,7 @@ from eventsourcing.postgres import PostgresDatastore
 from projections.gaps import Rules
 from projections.reports import Deadlines
 from service.runtime import AuditOptions, ReadOptions, Runtime
-from stations.database import migrate, reader_login, wait_until_reachable
+from stations.database import citus_logins, migrate, reader_login, wait_until_reachable
 from stations.installation import pinned_installation
 from stations.settings import READER_DATABASE_URL_MISSING, Settings
 from tenants import registry
@@ -61,7 +61,10 @@ def prepare(settings: Settings, owner_url: str) -> None:
     store of every district on this server and the city's, created by their owner."""
     wait_until_reachable(owner_url)
     migrate(owner_url)
-    datastore = open_datastore(owner_url, pool_size=1, max_overflow=0, statement_timeout=settings.statement_timeout)
+    if settings.citus:
+        citus_logins(owner_url)
+    datastore = open_datastore(owner_url, pool_size=1, max_overflow=0, statement_timeout=settings.statement_timeout,
+                               citus=settings.citus)
     try:
         registry.seed(datastore)
     except BaseException:
@@ -90,9 +93,12 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
     wait_until_reachable(database_url)
     if migrates_at_start(settings):
         migrate(database_url)
+        if settings.citus:
+            citus_logins(database_url)
     readers = reader_url(settings, database_url)
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
-                               max_overflow=settings.write_pool_overflow, statement_timeout=settings.statement_timeout)
+                               max_overflow=settings.write_pool_overflow, statement_timeout=settings.statement_timeout,
+                               citus=settings.citus)
     registry.seed(datastore)
 
     tenants = Tenants(datastore, partial(open_server, settings))

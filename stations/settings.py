@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     revoked_tokens: str = Field(default="", pattern=r"^[0-9a-f,\s]*$",
                                 description="ids (`jti`, which `stations token` prints) of tokens refused before they"
                                             " expire, comma-separated; read at start")
+    citus: bool = Field(default=False, description="the database is a Citus coordinator (README, Citus): each new"
+                                                   " district's event store becomes a distributed schema on a worker")
     write_pool_size: int = Field(default=4, ge=1, le=64, description="write connections per PostgreSQL server")
     write_pool_overflow: int = Field(default=4, ge=0, le=64, description="extra write connections under load")
     read_pool_size: int = Field(default=4, ge=1, le=64, description="read (asyncpg) connections per server")

@@ -34,6 +34,11 @@ RETRY_SECONDS = 3.0
 LOCK_TIMEOUT_SECONDS = 5
 TIMED_OUT = (LockNotAvailable, QueryCanceled)  # the database is slow, not gone
 STATEMENT_TIMEOUT = "30s"  # the longest a statement may run, unless set otherwise
+# A Citus coordinator's write sessions: a store's schema they create is distributed (placed whole
+# on a worker), and its append-only triggers may be made (Citus refuses triggers on distributed
+# tables unless told). Not citus.propagate_set_commands: it forwards a SET LOCAL's whole query
+# text, and the write's first round trip holds several statements, which the worker then ran too.
+CITUS_SESSION = (SQL("SET citus.enable_schema_based_sharding = on"), SQL("SET citus.enable_unsafe_triggers = on"))
 
 Result = TypeVar("Result")
 
@@ -51,14 +56,17 @@ class BoundedDatastore(PostgresDatastore):
     library sets a lock timeout only around its own table lock, so a read of the write path
     (a record lookup, an aggregate's events) could otherwise wait on a slow database forever."""
 
-    def __init__(self, *args: Any, statement_timeout: str, **kwargs: Any):
+    def __init__(self, *args: Any, statement_timeout: str, citus: bool = False, **kwargs: Any):
         self.statement_timeout = statement_timeout  # before the library's constructor configures the pool
+        self.citus = citus
         super().__init__(*args, **kwargs)
 
     def after_connect_func(self) -> Callable[[Connection[Any]], None]:
         library_setup = super().after_connect_func()
         bound = SQL("SET statement_timeout = {}; SET lock_timeout = {}").format(
             Literal(self.statement_timeout), Literal(f"{LOCK_TIMEOUT_SECONDS}s"))
+        if self.citus:  # README, "Citus": what the engine does differently
+            bound += SQL("; ").join([SQL(""), *CITUS_SESSION])
 
         def after_connect(conn: Connection[Any]) -> None:
             library_setup(conn)
@@ -67,8 +75,8 @@ class BoundedDatastore(PostgresDatastore):
         return after_connect
 
 
-def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
-                   statement_timeout: str = STATEMENT_TIMEOUT, schema: str = SHARED_SCHEMA) -> PostgresDatastore:
+def open_datastore(database_url: str, *, pool_size: int, max_overflow: int, statement_timeout: str = STATEMENT_TIMEOUT,
+                   schema: str = SHARED_SCHEMA, citus: bool = False) -> PostgresDatastore:
     """The datastore (and connection pool) every district's event store on one server is written
     through (a scratch schema's for the bench's measure of the store alone)."""
     params = conninfo_to_dict(database_url)
@@ -88,6 +96,7 @@ def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
         lock_timeout=LOCK_TIMEOUT_SECONDS,
         idle_in_transaction_session_timeout=10,
         statement_timeout=statement_timeout,
+        citus=citus,
     )
 
 
@@ -165,7 +174,9 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         ).format(index=Identifier(f"{CHAIN}_recorded_at"), schema=schema, chain=links))
         # Reads of the API see this district's tables only when scoped to it (migrations 0003,
         # 0021), the writer may only add rows, and nobody may change or remove one (migration 0004).
-        scope_check = SQL("(SELECT stations_guard.scope()) IN ({district}, '*')").format(district=Literal(district))
+        # (Citus refuses a policy with a subquery on a distributed table: there, the call is made per row.)
+        scope = SQL("stations_guard.scope()" if getattr(datastore, "citus", False) else "(SELECT stations_guard.scope())")
+        scope_check = SQL("{scope} IN ({district}, '*')").format(scope=scope, district=Literal(district))
         self.sql_create_statements.append(SQL(
             "GRANT USAGE ON SCHEMA {schema} TO stations_writer, stations_reader").format(schema=schema))
         for table in (events, records, links):
@@ -189,12 +200,14 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         # positions the events will take and the chain's head they are linked onto: one round
         # trip (statements without parameters may go several at once, prepared ones may not;
         # `begin_reserving` puts the count in). The sequence is named once, in a subquery: named
-        # in each `nextval` call, it was looked up in the catalog once a position.
+        # in each `nextval` call, it was looked up in the catalog once a position. The head is read
+        # by a statement of its own: on a Citus coordinator a query naming the chain is sent whole
+        # to the worker holding it, where `nextval` would draw from the worker's range of the sequence.
         self.begin_reserving_parts = (SQL("; ").join([
             SQL("BEGIN"), *self._lock_statements(), SQL("NOTIFY {0}").format(Identifier(self.channel_name)),
             SQL("SELECT (SELECT array_agg(nextval((SELECT pg_get_serial_sequence({events}, 'notification_id')::regclass)))"
                 " FROM generate_series(1, ").format(events=Literal(f"{self.datastore.schema}.{self.events_table_name}"))]),
-            SQL(")) AS positions, (SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1) AS head").format(
+            SQL(")) AS positions; SELECT (SELECT chain FROM {schema}.{chain} ORDER BY position DESC LIMIT 1) AS head").format(
                 schema=schema, chain=links))
         # Then the events at those positions, their record index rows and their chain links in
         # one statement. The library's own insert sends a composite-type array that psycopg dumps
@@ -227,7 +240,11 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         if not self.is_store:
             return self.lock_table_statements
         events = Literal(f"{self.datastore.schema}.{self.events_table_name}")
-        return [*self.lock_table_statements[:-1], SQL("SELECT stations_guard.lock_store({})").format(events)]
+        # On a Citus coordinator a LOCK TABLE is taken on every node, so that one worker down stopped
+        # every district's writes: every write goes through the coordinator, and its lock there
+        # alone keeps one writer at a time (Citus passes no lock on while DDL propagation is off).
+        local = [SQL("SET LOCAL citus.enable_ddl_propagation = off")] if getattr(self.datastore, "citus", False) else []
+        return [*self.lock_table_statements[:-1], *local, SQL("SELECT stations_guard.lock_store({})").format(events)]
 
     def _create_table(self, curs: Any) -> None:
         """The store's DDL by its owner (`stations migrate`, or a superuser's start), in a
@@ -260,11 +277,10 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             try:
                 curs.execute(self.begin_reserving(len(stored_events)))
-                while curs.nextset():  # to the last statement's row
-                    pass
-                reserved = curs.fetchone()
-                positions = reserved["positions"]
-                leaves, links = self._links(stored_events, positions, reserved["head"])
+                while curs.nextset():  # to the last two statements' rows
+                    if curs.description is not None and "positions" in (c.name for c in curs.description):
+                        positions = curs.fetchone()["positions"]
+                leaves, links = self._links(stored_events, positions, curs.fetchone()["head"])
                 curs.execute(self.insert_rows_statement, [
                     [row.record_id for row in index],
                     [row.record_type for row in index],
