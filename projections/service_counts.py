@@ -63,51 +63,49 @@ class Counted:
     def __init__(self, before: Mapping[tuple[str, str], Counts]):
         self.before = before
         self.after: dict[tuple[str, str], Counts] = {}  # (period, recipient) -> their counts now
-        # Person-times and hours summed by (period, town, domain, category, service type, month,
-        # village) first: a batch has few of those, and each is spread over its figures once, at
-        # the end of its `add`. Kept by kind across an as-of replay's batches, they grew with the
-        # log's variety (19,000 kinds in a replay of 26,000 events); figures are far fewer.
-        self._sums: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+        # Person-times and hours summed by period and figure of a town (its name in the counts) as
+        # each service's counts are changed, then spread over the town's and the district's figures
+        # once, at the end of each `add`: a batch's services are nearly all of different kinds
+        # (months, villages, projects), so summing by kind first spread nearly every service
+        # over sixteen figures; kept across an as-of replay's batches, kinds piled up (19,000 in
+        # a replay of 26,000 events), and figures are far fewer.
+        self._sums: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
         self._figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0)])
         self._recipients: Counter[Figure] = Counter()  # the change in each figure's recipients
 
     def add(self, services: Iterable[ServiceRow]) -> "Counted":
         sums, after, before = self._sums, self.after, self.before
-        # A batch's services are of few kinds: their figures are spelled once per kind and batch
-        # (kept longer, the kinds would pile up: towns by categories by months by villages...).
+        # A kind's figures are spelled once a batch (kept longer, the kinds would pile up: towns
+        # by categories by months by villages...).
         figures_of: dict[tuple, tuple[str, ...]] = {}
         for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign, project in services:
-            kind = (town, domain, category, service_type, month, village, project, project_domain(project, domain))
-            cell = sums[(period, *kind)]
-            if sign > 0:
-                cell[0] += person_times
-                cell[1] += hours
-            else:
-                cell[0] -= person_times
-                cell[1] -= hours
+            kind = (town, domain, category, service_type, month, village, project)
+            if (figures := figures_of.get(kind)) is None:
+                figures = figures_of[kind] = _figures_of(*kind, project_domain(project, domain))
             counts = after.get((period, ref))
             if counts is None:
                 counts = after[(period, ref)] = dict(before.get((period, ref), {}))
-            if (figures := figures_of.get(kind)) is None:
-                figures = figures_of[kind] = _figures_of(*kind)
+            if sign < 0:
+                person_times, hours = -person_times, -hours
             for figure in figures:
                 if n := counts.get(figure, 0) + sign:
                     counts[figure] = n
                 else:
                     del counts[figure]
+                cell = sums[(period, figure)]
+                cell[0] += person_times
+                cell[1] += hours
         self._spread_sums()
         return self
 
     def _spread_sums(self) -> None:
         figures = self._figures
-        for (period, town, *keys), (person_times, hours) in self._sums.items():
-            for dim, key in zip(DIMENSIONS, ("", *keys), strict=True):
-                if key is None:  # a service without a village (or project) counts in no village (or project)
-                    continue
-                for scope in (town, ""):
-                    cell = figures[(period, scope, dim, key)]
-                    cell[0] += person_times
-                    cell[1] += hours
+        for (period, figure), (person_times, hours) in self._sums.items():
+            town, dim, key = _parts(figure)
+            for scope in (town, ""):
+                cell = figures[(period, scope, dim, key)]
+                cell[0] += person_times
+                cell[1] += hours
         self._sums.clear()
 
     def count_recipients(self) -> "Counted":
