@@ -31,7 +31,7 @@ LOST_DATABASE = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInt
 SNAPSHOT_EVERY = 50_000  # events between snapshots of a district's report tables (for as_of reads)
 # A batch's most events. A worker keeping up takes what is new, a few at a time; one behind its log
 # (a burst of writes) folds up to this many into each figure row it writes: PostgreSQL's CPU an
-# event 45 µs in batches of 1000, 26 in batches of 5000 (bench/README.md, section 41).
+# event 45 µs in batches of 1000, 26-29 in batches of 5000 (bench/README.md, section 41).
 BATCH_SIZE = 5000
 BATCH_SECONDS = Histogram("stations_projection_batch_duration_seconds",
                           "Time to read, project and commit one batch of a district's events", ["district"],
