@@ -16,7 +16,7 @@ from kernel import merkle
 from audit.signing import SigningKey
 from audit.witness import Witness
 from kernel import clock
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 
 DAILY = timedelta(days=1)
 
@@ -61,7 +61,7 @@ LEAVES_AT_ONCE = 10_000  # rows a checkpoint's cursor fetches at a time
 
 
 def _leaves_query(district: str) -> str:
-    return (f'SELECT position, leaf, chain FROM {SCHEMA}."{chain_table(district)}"'
+    return (f'SELECT position, leaf, chain FROM {chain_table(district)}'
             f" WHERE $1::bigint IS NULL OR position <= $1 ORDER BY position")
 
 
@@ -74,7 +74,7 @@ def in_transaction(conn: asyncpg.Connection) -> AbstractAsyncContextManager[Any]
 async def streamed_leaves(conn: asyncpg.Connection, district: str, count: int) -> AsyncIterator[bytes]:
     """The first `count` leaf hashes of the district's log, in order, fetched a page at a time."""
     async with in_transaction(conn):
-        async for row in conn.cursor(f'SELECT leaf FROM {SCHEMA}."{chain_table(district)}" ORDER BY position'
+        async for row in conn.cursor(f'SELECT leaf FROM {chain_table(district)} ORDER BY position'
                                      f" LIMIT $1", count, prefetch=LEAVES_AT_ONCE):
             yield bytes(row["leaf"])
 

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from audit import checkpoints
 from audit.checkpoints import DAILY, Checkpoint, Signer
 from kernel import clock
-from tenants.event_store import SCHEMA, chain_table, store_codes
+from tenants.stores import chain_table, store_codes
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ async def sign_daily(pool: asyncpg.Pool, signer: Signer) -> None:
         await sign_asked(pool, signer)
         async with pool.acquire() as conn:
             try:
-                head = await conn.fetchval(f'SELECT max(position) FROM {SCHEMA}."{chain_table(district)}"')
+                head = await conn.fetchval(f'SELECT max(position) FROM {chain_table(district)}')
             except asyncpg.UndefinedTableError:
                 continue  # registered by another process, its store not opened yet
             last = await conn.fetchrow("SELECT made_at, position FROM audit.checkpoints WHERE district = $1"

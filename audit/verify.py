@@ -24,7 +24,7 @@ from audit.checkpoints import Checkpoint, in_transaction, listed
 from audit.offline import checkpoint_message
 from audit.witness import IN_CITY, IN_FILE
 from kernel import chain, clock, merkle
-from tenants.event_store import SCHEMA, chain_table, events_table
+from tenants.stores import chain_table, events_table
 
 PAGE = 5_000  # rows the log's cursor fetches at a time
 REPORT_STEPS = frozenset(f"domain.report:Report.{step}" for step in ("Opened", "Submitted", "Approved", "Returned"))
@@ -77,8 +77,8 @@ async def _recompute(conn: asyncpg.Connection, district: str, sizes: set[int], r
     prefixes of the wanted sizes; the positions of the report steps."""
     query = (f'SELECT coalesce(e.notification_id, c.position) AS position, e.notification_id, e.originator_id,'
              f' e.originator_version, e.topic, e.state, c.leaf, c.chain'
-             f' FROM {SCHEMA}."{events_table(district)}" e'
-             f' FULL JOIN {SCHEMA}."{chain_table(district)}" c ON c.position = e.notification_id ORDER BY 1')
+             f' FROM {events_table(district)} e'
+             f' FULL JOIN {chain_table(district)} c ON c.position = e.notification_id ORDER BY 1')
     value, tree, steps = chain.GENESIS, merkle.RootBuilder(), []
     prefixes = {0: Recomputed(merkle.EMPTY_ROOT, chain.GENESIS, 0)} if 0 in sizes else {}
     async with in_transaction(conn):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import asyncpg
 
-from tenants.event_store import CITY, SCHEMA, events_table
+from tenants.stores import CITY, events_table
 
 IN_FILE = ("见证目录", "the witness directory")
 IN_CITY = ("市级事件库", "the city's store")
@@ -82,7 +82,7 @@ async def from_city(conn: asyncpg.Connection, district: str) -> list[dict]:
     """The district's checkpoints as the city's store witnessed them (`conn` on the city's server)."""
     rows = await conn.fetch(
         f"SELECT convert_from(state, 'UTF8')::jsonb -> 'checkpoint' AS checkpoint"
-        f' FROM {SCHEMA}."{events_table(CITY)}" WHERE topic = $1'
+        f' FROM {events_table(CITY)} WHERE topic = $1'
         f" AND convert_from(state, 'UTF8')::jsonb ->> 'district' = $2 ORDER BY notification_id",
         WITNESS_TOPIC, district)
     return [json.loads(r["checkpoint"]) for r in rows]

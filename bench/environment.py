@@ -67,16 +67,11 @@ class Service:
     base: str
     pid: int
     log: Path  # what it printed, stdout and stderr
+    postmaster: int | None = None  # the database server's, when it runs on this machine
 
     def children(self) -> list[int]:
         """`serve`'s child processes: the projection worker, and with `--workers N` uvicorn's N API processes."""
-        pids = []
-        for task in Path(f"/proc/{self.pid}/task").glob("*"):  # the thread that started it lists it
-            try:
-                pids += [int(pid) for pid in (task / "children").read_text().split()]
-            except (FileNotFoundError, ProcessLookupError):  # the thread or the process has ended
-                pass
-        return pids
+        return _children(self.pid)
 
     def worker_pids(self) -> list[int]:
         """The projection worker `serve` runs as its child process (`stations.cli project`)."""
@@ -87,16 +82,43 @@ class Service:
         return [self.pid, *(pid for pid in self.children() if "project" not in _arguments(pid))]
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used so far by the API processes (summed), by the projection worker, and by every
-        PostgreSQL process of the machine (the database server's share, others' work included)."""
+        """CPU seconds used so far by the API processes (summed), by the projection worker, and by the
+        database server's processes (its postmaster and their children; of a server elsewhere, every
+        PostgreSQL process of this machine). Other sessions' servers on a shared machine are not the
+        service's: counted, they added tens of µs a record that moved from run to run (section 40)."""
         return {"service": sum(map(_cpu_seconds, self.api_pids())),
                 "worker": sum(_cpu_seconds(pid) for pid in self.worker_pids()),
-                "database": sum(_cpu_seconds(int(d.name)) for d in Path("/proc").iterdir()
-                                if d.name.isdigit() and _command(int(d.name)) == "postgres")}
+                "database": sum(map(_cpu_seconds, self.database_pids()))}
+
+    def database_pids(self) -> list[int]:
+        if self.postmaster is not None:
+            return [self.postmaster, *_children(self.postmaster)]
+        return [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _command(int(d.name)) == "postgres"]
 
     def peak_rss_mb(self) -> dict[str, float]:
         """The peak resident memory so far of the largest API process and of the worker."""
         return {"api": max(map(peak_rss_mb, self.api_pids())), "worker": max(map(peak_rss_mb, self.worker_pids()), default=0.0)}
+
+
+def _children(pid: int) -> list[int]:
+    pids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):  # the thread that started a child lists it
+        try:
+            pids += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):  # the thread or the process has ended
+            pass
+    return pids
+
+
+def postmaster_of(database_url: str) -> int | None:
+    """The PID of the server's postmaster, when the server runs on this machine: the parent of a
+    backend of ours, if that backend is a local postgres process."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        if _command(backend) != "postgres":
+            return None
+        parent = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        return parent if _command(parent) == "postgres" else None
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -161,7 +183,7 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
                     time.sleep(0.1)
             else:
                 raise RuntimeError("the service did not start")
-            yield Service(base, process.pid, data_dir / "service.log")
+            yield Service(base, process.pid, data_dir / "service.log", postmaster_of(database_url))
         finally:
             process.terminate()
             process.wait(30)

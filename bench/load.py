@@ -26,7 +26,8 @@ from bench.environment import Service, bearer
 from demo import DemoYear
 from demo.duties import Division, Part
 
-BATCH = 1000
+BATCH = 1000  # the most records a request carries: each writer's, in the order they need
+WINDOW = 10 * BATCH  # a district's records split by writer at once: Xiamen's districts have 4 to 11 towns
 CHUNK = 200_000  # records made ahead of a timed send
 
 
@@ -39,18 +40,19 @@ class Stream:
     total: int
     sent: int = 0
     position: int = 0  # the district's log position after its last answered batch
-    # Encoded batches made ahead: (records, each part's writer and body), each part sent by its owner.
+    # Encoded windows made ahead: (records, each batch's writer and body), each batch sent by its owner.
     ready: list[tuple[int, list[tuple[dict[str, str], bytes]]]] = field(default_factory=list)
     division: Division = field(default_factory=Division)
 
     def make(self, until: int, most: int) -> int:
         """Encode the next batches up to record `until` of the stream, at most `most` records."""
         made = 0
-        while made < most and (count := min(BATCH, until - self.sent - self.made_ahead)) > 0:
-            batch = list(islice(self.records, count))
-            parts = [(self.writer(part), orjson.dumps({"records": part.records})) for part in self.division.parts(batch)]
-            self.ready.append((len(batch), parts))
-            made += len(batch)
+        while made < most and (count := min(WINDOW, until - self.sent - self.made_ahead)) > 0:
+            window = list(islice(self.records, count))
+            parts = [(self.writer(part), orjson.dumps({"records": part.records[start:start + BATCH]}))
+                     for part in self.division.parts(window) for start in range(0, len(part.records), BATCH)]
+            self.ready.append((len(window), parts))
+            made += len(window)
         return made
 
     def writer(self, part: Part) -> dict[str, str]:

@@ -14,14 +14,14 @@ from bench.environment import bearer
 from bench.writes import service
 from projections import connections
 from projections.rebuild import log_length, rebuild
-from tenants.event_store import SCHEMA, events_table
+from tenants.stores import events_table
 
 
 async def decode_baseline(pool: asyncpg.Pool, district: str) -> float:
     """Events per second of paging through the log and JSON-decoding each event's state."""
     started, after, count = time.perf_counter(), 0, 0
     async with pool.acquire() as conn:
-        while rows := await conn.fetch(f'SELECT notification_id, state FROM {SCHEMA}."{events_table(district)}"'
+        while rows := await conn.fetch(f'SELECT notification_id, state FROM {events_table(district)}'
                                        f" WHERE notification_id > $1 ORDER BY notification_id LIMIT 1000", after):
             for row in rows:
                 json.loads(row["state"])

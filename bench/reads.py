@@ -10,7 +10,7 @@ import asyncpg
 from api import auth
 from bench.environment import bearer
 from bench.projection import percentile
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 
 PERIOD = "2025H1"
 
@@ -64,7 +64,7 @@ async def as_of_latency(base: str, database_url: str, district: str, samples: in
     """Median milliseconds of the district's report as of the moment its log was `depth` through."""
     conn = await asyncpg.connect(database_url)
     try:
-        table = f'{SCHEMA}."{chain_table(district)}"'
+        table = chain_table(district)
         length = await conn.fetchval(f"SELECT count(*) FROM {table}")
         moment = await conn.fetchval(f"SELECT recorded_at FROM {table} ORDER BY position OFFSET $1 LIMIT 1",
                                      int(length * depth))

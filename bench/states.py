@@ -11,7 +11,7 @@ from api import auth
 from bench.environment import bearer
 from bench.load import Stream
 from bench.reads import timed_gets
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 
 PROJECT = "P-bench-state-0001"
 BATCH = 1000
@@ -55,7 +55,7 @@ async def state_as_of_latency(base: str, database_url: str, district: str, posit
     reads after it."""
     conn = await asyncpg.connect(database_url)
     try:
-        moment = await conn.fetchval(f'SELECT recorded_at FROM {SCHEMA}."{chain_table(district)}" WHERE position = $1',
+        moment = await conn.fetchval(f'SELECT recorded_at FROM {chain_table(district)} WHERE position = $1',
                                      position)
     finally:
         await conn.close()

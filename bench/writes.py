@@ -17,7 +17,8 @@ from bench.environment import bearer
 from domain.divisions import DistrictVersion, TownVersion
 from writes.ledger import IndexedRecord
 from tenants import registry
-from tenants.event_store import SCHEMA, DistrictRecorder, events_table, open_datastore, records_table
+from tenants.event_store import DistrictRecorder, open_datastore
+from tenants.stores import events_table, records_table
 
 
 def service(record_id: str, town: str) -> dict:
@@ -34,7 +35,7 @@ async def copy_baseline(database_url: str, district: str, rows: int) -> float:
     conn = await asyncpg.connect(database_url)
     try:
         sample = [tuple(r) for r in await conn.fetch(
-            f'SELECT originator_id, originator_version, topic, state FROM {SCHEMA}."{events_table(district)}"'
+            f'SELECT originator_id, originator_version, topic, state FROM {events_table(district)}'
             f" ORDER BY notification_id LIMIT 50000")]
         await conn.execute("CREATE TEMP TABLE scratch (originator_id uuid, originator_version bigint, topic text,"
                            " state bytea)")
@@ -49,8 +50,8 @@ async def copy_baseline(database_url: str, district: str, rows: int) -> float:
         await conn.close()
 
 
-# Scratch stores for the store's own write: a schema the worker does not follow, codes no district has.
-STORE_SCHEMA = "bench_store"
+# Scratch stores for the store's own write: schemas the worker does not follow, codes no district has.
+STORE_SCHEMA = "bench_store"  # each scratch store's schema is this and its code
 STORE_CODES = ("990001", "990002", "990003", "990004")
 
 
@@ -63,15 +64,14 @@ async def store_write(database_url: str, district: str, rows: int) -> float:
     conn = await asyncpg.connect(database_url)
     try:
         sample = await conn.fetch(
-            f"SELECT e.topic, e.state, r.record_type, r.content_hash FROM {SCHEMA}.\"{events_table(district)}\" e"
-            f" JOIN {SCHEMA}.\"{records_table(district)}\" r ON r.stream_id = e.originator_id"
+            f"SELECT e.topic, e.state, r.record_type, r.content_hash FROM {events_table(district)} e"
+            f" JOIN {records_table(district)} r ON r.stream_id = e.originator_id"
             " AND r.stream_version = e.originator_version ORDER BY e.notification_id LIMIT 1000")
-        await conn.execute(f"CREATE SCHEMA {STORE_SCHEMA}")
     finally:
         await conn.close()
-    datastore = open_datastore(database_url, pool_size=len(STORE_CODES), max_overflow=0, schema=STORE_SCHEMA)
+    datastore = open_datastore(database_url, pool_size=len(STORE_CODES), max_overflow=0)
     try:
-        recorders = [DistrictRecorder(datastore, code) for code in STORE_CODES]
+        recorders = [DistrictRecorder(datastore, code, schema=f"{STORE_SCHEMA}_{code}") for code in STORE_CODES]
         for recorder in recorders:
             recorder.create_table()
         per_store = max(1, rows // len(recorders) // len(sample))
@@ -84,7 +84,8 @@ async def store_write(database_url: str, district: str, rows: int) -> float:
         datastore.close()
         conn = await asyncpg.connect(database_url)
         try:
-            await conn.execute(f"DROP SCHEMA {STORE_SCHEMA} CASCADE")
+            for code in STORE_CODES:
+                await conn.execute(f"DROP SCHEMA IF EXISTS {STORE_SCHEMA}_{code} CASCADE")
         finally:
             await conn.close()
 

@@ -16,7 +16,7 @@ from domain import records as r
 from domain.divisions import Divisions
 from domain.duties import Level
 from domain.errors import BatchForbidden, BatchNotYourDuty, BatchRejected, NotYourDuty, OutOfScope, Problem, RuleViolation
-from domain.events import Provenance, RecordEvent, RecordKeeping, record_stream, stream_id
+from domain.events import PlainEvent, PlainRecord, Provenance, RecordEvent, RecordKeeping, record_stream, stream_id
 from domain.inspection import Inspection
 from domain.linked import LinkedFigures, linked_key, period_start
 from domain.plan import Plan
@@ -54,9 +54,12 @@ class Context:
     level: Level = Level.district  # the caller's level, which writes its own duties and those below
 
 
-def decide(records: Sequence[r.Record], ctx: Context, history: History) -> list[RecordKeeping]:
-    """The aggregates changed by the batch, each holding its new events, in a stable order."""
-    batch = _Batch(ctx, history)
+def decide(records: Sequence[r.Record], ctx: Context, history: History, *,
+           plain: bool = False) -> list[RecordKeeping | PlainRecord]:
+    """The aggregates changed by the batch, each holding its new events, in a stable order. With
+    `plain`, a service no record of the batch refers to is decided against the aggregates it reads
+    and held as its stored state (`PlainRecord`), its own aggregate never made: the same events."""
+    batch = _Batch(ctx, history, plain)
     try:
         return batch.decide(records)
     finally:
@@ -67,6 +70,7 @@ def decide(records: Sequence[r.Record], ctx: Context, history: History) -> list[
 
 _STREAM_FIELDS = {"project": "project", "successor_project": "project"}
 _RECORD_FIELDS = ("record", "inspection", "progress")  # a void's, a rectification's, a resolution's
+_REFERRING = frozenset({"record_voided", "rectification_done", "problem_resolved"})
 _READ_THEIR_STATION = {"station_established", "signboard_hung", "equipment_recorded", "staff_assigned",
                        "staff_released", "rules_adopted", "linked_figures_collected"}
 
@@ -91,13 +95,15 @@ def reads_of(records: Sequence[r.Record], district: str) -> tuple[set[UUID], set
 
 
 class _Batch(DistrictRegisters):
-    def __init__(self, ctx: Context, history: History):
+    def __init__(self, ctx: Context, history: History, plain: bool = False):
         self.ctx = ctx
         self.history = history
+        self.plain = plain
+        self.referred: set[str] = set()  # ids the batch's voids, rectifications and resolutions name
         self.loaded: dict[UUID, RecordKeeping | None] = {}
         self.refs: dict[str, RecordRef] = {}
-        self.changed: dict[UUID, RecordKeeping] = {}
-        self.handlers: dict[str, Callable[[r.Record], RecordKeeping]] = {
+        self.changed: dict[UUID, RecordKeeping | PlainRecord] = {}
+        self.handlers: dict[str, Callable[[r.Record], RecordKeeping | PlainRecord]] = {
             "station_established": self.establish_station,
             "signboard_hung": self.hang_signboard,
             "equipment_recorded": self.on_station(Station.record_equipment),
@@ -122,10 +128,13 @@ class _Batch(DistrictRegisters):
             "record_voided": self.void,
         }
 
-    def decide(self, records: Sequence[r.Record]) -> list[RecordKeeping]:
+    def decide(self, records: Sequence[r.Record]) -> list[RecordKeeping | PlainRecord]:
         problems: list[Problem] = []
         forbidden: list[Problem] = []
         seen: set[str] = set()
+        if self.plain:  # a record the batch refers to is loaded as an aggregate: it is made as one
+            self.referred = {getattr(record, field) for record in records if record.type in _REFERRING
+                             for field in _RECORD_FIELDS if field in type(record).model_fields}
         for index, record in enumerate(records):
             try:
                 if record.id in seen:
@@ -189,12 +198,12 @@ class _Batch(DistrictRegisters):
         raise NotYourDuty(owner.name, f"{record.type} 是{owner.zh}的职责，{self.ctx.level.zh}不能报送",
                           f"{record.type} is the {owner.name}'s duty: the {self.ctx.level.name} may not record it")
 
-    def mark_on_behalf(self, aggregate: RecordKeeping, record: r.Record, owner: Level | None) -> None:
+    def mark_on_behalf(self, aggregate: RecordKeeping | PlainRecord, record: r.Record, owner: Level | None) -> None:
         """The record's event (its aggregate's last) says whose duty it records, when not the caller's."""
         behalf = None if owner is None else duties.on_behalf_of(self.ctx.level, owner)
         if behalf is not None:
             event = aggregate.pending_events[-1]
-            assert isinstance(event, RecordEvent) and event.record_id == record.id
+            assert isinstance(event, (RecordEvent, PlainEvent)) and event.record_id == record.id
             event.written_on_behalf_of(behalf.name)
 
     def owner_of(self, record: r.Record) -> Level | None:
@@ -306,10 +315,11 @@ class _Batch(DistrictRegisters):
         self.check_shared_towns(record)
         return Project.contract(stream, record, self.ctx.provenance)
 
-    def deliver_service(self, record: r.ServiceDelivered) -> ServiceDelivery:
+    def deliver_service(self, record: r.ServiceDelivered) -> ServiceDelivery | PlainRecord:
         self.linked_project(record)
         stream = record_stream(self.ctx.district, record.id)
-        return ServiceDelivery.deliver(stream, record, self.village_code(record), self.ctx.provenance)
+        make = ServiceDelivery.delivered if self.plain and record.id not in self.referred else ServiceDelivery.deliver
+        return make(stream, record, self.village_code(record), self.ctx.provenance)
 
     def record_inspection(self, record: r.InspectionDone) -> Inspection:
         self.linked_project(record)

@@ -15,7 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import RuleViolation
-from kernel.overrides import QuickCreate
+from kernel.overrides import QuickCreate, created_state
 
 STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:stations:stream")
 _NAMESPACE_BYTES = STREAM_NAMESPACE.bytes
@@ -33,6 +33,53 @@ def record_stream(district: str, record_id: str) -> UUID:
     RFC 4122's name-based UUID made as `uuid5` makes it, with less work."""
     digest = hashlib.sha1(_NAMESPACE_BYTES + f"{district}/record/{record_id}".encode(), usedforsecurity=False)
     return UUID(bytes=digest.digest()[:16], version=5)
+
+
+@dataclass(slots=True)  # not frozen: a batch makes a thousand, and `written_on_behalf_of` adds to its state
+class PlainEvent:
+    """A record's founding event held as what the library's mapper stores of it (its topic and
+    state, `kernel.overrides.created_state`): the same bytes, without an event object."""
+
+    originator_id: UUID
+    topic: str
+    state: dict[str, Any]
+    record_type: str
+    originator_version: int = 1
+
+    @property
+    def record_id(self) -> str:
+        return self.state["record_id"]
+
+    def written_on_behalf_of(self, owner: str) -> None:
+        """As `RecordEvent.written_on_behalf_of`: the owner, last in the state."""
+        self.state["on_behalf_of"] = owner
+
+
+class PlainRecord:
+    """Where a decision's changes hold the aggregate a plain record founds: its stream and its
+    one new event, the aggregate never made (its events are read back as any other's)."""
+
+    __slots__ = ("id", "pending_events")
+    version = 1
+
+    def __init__(self, event: PlainEvent):
+        self.id = event.originator_id
+        self.pending_events = [event]
+
+    @classmethod
+    def found(cls, aggregate_class: type["RecordKeeping"], event_class: type[Aggregate.Created], stream: UUID,
+              kwargs: dict[str, Any]) -> "PlainRecord | None":
+        """What `aggregate_class._create(event_class, id=stream, **kwargs)` would store; None when
+        only making the event can say (the caller makes it then)."""
+        made = created_state(aggregate_class, event_class, kwargs)
+        if made is None:
+            return None
+        topic, state = made
+        return cls(PlainEvent(stream, topic, state, event_class.record_type))  # type: ignore[attr-defined]
+
+    def collect_events(self) -> list[PlainEvent]:
+        events, self.pending_events = self.pending_events, []
+        return events
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ _NUMBER_PART = re.compile(r"[0-9]+[Xx]?")
 _DIGIT_RUN = re.compile(r"(?<![0-9])[0-9]+[Xx]?")
 _MOBILE_NUMBER = re.compile(r"(?:0086|86)?1[3-9][0-9]{9}")
 
+# A mobile number has 11 digits and a resident ID number 17 before its check character: a text
+# read with fewer holds neither (most references and texts), found without the patterns' work.
+_FEWEST_DIGITS = 11
+_NOT_ASCII_DIGITS = re.compile(r"[^0-9]+")
+
 KINDS = {"resident_id": ("居民身份证号", "a resident ID number"), "mobile": ("手机号", "a mobile number")}
 
 
@@ -53,10 +58,19 @@ def is_resident_id(value: str) -> bool:
     return _CHECK[total % 11] == value[17].upper()
 
 
+def too_few_digits(read: str) -> bool:
+    """Whether a text as read holds too few digits to hold either kind of number."""
+    return len(_NOT_ASCII_DIGITS.sub("", read)) < _FEWEST_DIGITS
+
+
 def found_in(text: str) -> str | None:
     """The kind of personal data the text holds anywhere, if any (an 18-digit number counts as a
     resident ID when its check character fits: contract and document numbers that long exist)."""
     read = as_read(text)
+    return None if too_few_digits(read) else _in_text_read(read)
+
+
+def _in_text_read(read: str) -> str | None:
     if any(is_resident_id(m.group()) for m in _RESIDENT_ID.finditer(read)):
         return "resident_id"
     if _MOBILE.search(read):
@@ -71,6 +85,10 @@ def in_reference(reference: str) -> str | None:
     `R-13912345678a`). A pseudonym that holds such a run by chance is refused too: the
     reference cannot tell, and a new pseudonym costs its maker nothing."""
     read = as_read(reference)
+    return None if too_few_digits(read) else _in_reference_read(read)
+
+
+def _in_reference_read(read: str) -> str | None:
     for run in _DIGIT_RUN.finditer(read):
         if is_resident_id(run.group()):
             return "resident_id"

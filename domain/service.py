@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain import records as r
-from domain.events import FoundingEvent, Provenance, RecordEvent, RecordKeeping
+from domain.events import FoundingEvent, PlainRecord, Provenance, RecordEvent, RecordKeeping
 
 
 class ServiceDelivery(RecordKeeping):
@@ -38,3 +38,10 @@ class ServiceDelivery(RecordKeeping):
                 provenance: Provenance) -> "ServiceDelivery":
         return cls._create(cls.Delivered, id=stream, **record.fields(), village_code=village_code,
                            **provenance.event_kwargs(record.id))
+
+    @classmethod
+    def delivered(cls, stream: Any, record: r.ServiceDelivered, village_code: str | None,
+                  provenance: Provenance) -> "PlainRecord | ServiceDelivery":
+        """What `deliver` stores, without the aggregate and its event (issue 35: most of a batch)."""
+        kwargs = {**record.fields(), "village_code": village_code, **provenance.event_kwargs(record.id)}
+        return PlainRecord.found(cls, cls.Delivered, stream, kwargs) or cls._create(cls.Delivered, id=stream, **kwargs)

@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic
 
 WRITTEN_FOR = "9.5.6"
@@ -69,6 +70,43 @@ def _new_event(event_class: type[Aggregate.Created], state: dict[str, Any]) -> A
 def _field_names(event_class: type) -> tuple[tuple[str, ...], frozenset[str]]:
     names = tuple(f.name for f in fields(event_class))
     return names, frozenset(names)
+
+
+def created_state(aggregate_class: type, event_class: type[Aggregate.Created],
+                  kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The topic and the state that `Mapper.to_stored_event` stores of the event
+    `QuickCreate._create(event_class, id=..., **kwargs)` makes (its id and version apart), without
+    making the event or its aggregate; None where `_create` would call the event's constructor
+    (a field missing or unknown, no timestamp), which the caller then does."""
+    names, given, topic, class_version = _created_shape(aggregate_class, event_class)
+    if kwargs.get("timestamp") is None or kwargs.keys() != given:
+        return None
+    state = {name: topic if name == "originator_topic" else kwargs[name] for name in names}
+    if class_version > 1:
+        state["class_version"] = class_version
+    return get_topic(event_class), state
+
+
+@cache
+def _created_shape(aggregate_class: type, event_class: type) -> tuple[tuple[str, ...], frozenset[str], str, int]:
+    """The event's stored fields in the order stored (`vars` of the event `_new_event` makes, less
+    the id and version the mapper takes out), those the caller gives, the aggregate's topic (which
+    `_create` gives) and the event's class version."""
+    names = tuple(name for name in _field_names(event_class)[0] if name not in ("originator_id", "originator_version"))
+    return names, frozenset(names) - {"originator_topic"}, get_topic(aggregate_class), \
+        getattr(event_class, "class_version", 1)
+
+
+def stored_event(mapper: Mapper, originator_id: UUID, originator_version: int, topic: str,
+                 state: dict[str, Any]) -> StoredEvent:
+    """`Mapper.to_stored_event` of an event given as its topic and state (`created_state`)."""
+    stored_state = mapper.transcoder.encode(state)
+    if mapper.compressor:
+        stored_state = mapper.compressor.compress(stored_state)
+    if mapper.cipher:
+        stored_state = mapper.cipher.encrypt(stored_state)
+    return StoredEvent(originator_id=originator_id, originator_version=originator_version, topic=topic,
+                       state=stored_state)
 
 
 @cache

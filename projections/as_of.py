@@ -24,7 +24,7 @@ from projections.connections import SERVER_SETTINGS
 from projections.projector import Changes
 from projections.snapshots import WHOLE
 from projections.tables import REPORT_TABLES
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 
 # The tables no report reads (`snapshots.UNREAD`) are written by the replay, nothing is copied
 # into them; nor into service_recipients: the replay's services are counted against the snapshots'
@@ -53,7 +53,7 @@ async def position_at(conn: asyncpg.Connection, district: str, moment: datetime)
     The log is appended under its table's lock, each row stamped as it is inserted, so its times
     grow with its positions: the row recorded last by then, found by the index on the times (a
     max over positions would read every row after the moment)."""
-    return await conn.fetchval(f'SELECT coalesce((SELECT position FROM {SCHEMA}."{chain_table(district)}"'
+    return await conn.fetchval(f'SELECT coalesce((SELECT position FROM {chain_table(district)}'
                                f" WHERE recorded_at <= $1 ORDER BY recorded_at DESC, position DESC LIMIT 1), 0)",
                                moment)
 

@@ -14,7 +14,7 @@ from writes.ledger import event_mapper
 from domain.project import Project
 from projections import tables
 from projections.projector import Changes, Projector
-from tenants.event_store import SCHEMA, events_table, records_table
+from tenants.stores import events_table, records_table
 
 
 _EVENT_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
@@ -44,7 +44,7 @@ class BatchProjection:
         if not await self._has_store(conn, district):
             return []
         rows = await conn.fetch(
-            f'SELECT {_EVENT_COLUMNS} FROM {SCHEMA}."{events_table(district)}" WHERE notification_id > $1'
+            f'SELECT {_EVENT_COLUMNS} FROM {events_table(district)} WHERE notification_id > $1'
             f' AND ($3::bigint IS NULL OR notification_id <= $3) ORDER BY notification_id LIMIT $2',
             position, self.batch_size, until)
         return [(row["notification_id"], self._decode(row)) for row in rows]
@@ -59,7 +59,7 @@ class BatchProjection:
         rows = await conn.fetch(
             f"WITH t AS (SELECT position, xmin::text AS moved_by FROM tracking WHERE district = $1 FOR UPDATE)"
             f" SELECT t.position, t.moved_by, e.* FROM t LEFT JOIN LATERAL ("
-            f'  SELECT {_EVENT_COLUMNS} FROM {SCHEMA}."{events_table(district)}"'
+            f'  SELECT {_EVENT_COLUMNS} FROM {events_table(district)}'
             f"  WHERE notification_id > t.position ORDER BY notification_id LIMIT $2) AS e ON true"
             f" ORDER BY e.notification_id", district, self.batch_size)
         if not rows:
@@ -85,7 +85,7 @@ class BatchProjection:
     async def _has_store(self, conn: asyncpg.Connection, district: str) -> bool:
         """Whether the district's event store exists (a district just registered may not have one)."""
         if district not in self._opened and await conn.fetchval(
-                "SELECT to_regclass($1) IS NOT NULL", f'{SCHEMA}."{events_table(district)}"'):
+                "SELECT to_regclass($1) IS NOT NULL", events_table(district)):
             self._opened.add(district)
         return district in self._opened
 
@@ -101,7 +101,7 @@ class BatchProjection:
             return {}
         rows = await conn.fetch(
             f'SELECT r.record_id, e.originator_id, e.originator_version, e.topic, e.state'
-            f' FROM {SCHEMA}."{records_table(district)}" r JOIN {SCHEMA}."{events_table(district)}" e'
+            f' FROM {records_table(district)} r JOIN {events_table(district)} e'
             f' ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version'
             f' WHERE r.record_id = ANY($1)', targets)
         return {row["record_id"]: self._decode(row) for row in rows}

@@ -24,7 +24,7 @@ from projections.event_log import stored_event
 from projections.figures import add
 from projections.periods import month_of
 from projections.reports import district_reports
-from tenants.event_store import SCHEMA, events_table
+from tenants.stores import events_table
 
 # A report's service cells by group, and what a service counts under in each.
 _GROUPS = {"by_domain": lambda e: e.domain, "by_recipient_category": lambda e: e.recipient_category,
@@ -67,7 +67,7 @@ async def cut_services(conn: asyncpg.Connection, district: str, period: str, cut
         f'SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state'
         f' FROM record_periods p JOIN unnest($3::text[], $4::bigint[]) AS c (town, position)'
         f' ON c.town = p.town AND p.position <= c.position'
-        f' JOIN {SCHEMA}."{events_table(district)}" e ON e.notification_id = p.position'
+        f' JOIN {events_table(district)} e ON e.notification_id = p.position'
         f" WHERE p.district = $1 AND p.period = $2 AND p.record_type IN ('service_delivered', 'record_voided')"
         f' ORDER BY e.notification_id', district, period, list(towns), list(positions))
     services: dict[str, ServiceDelivery.Delivered] = {}

@@ -9,7 +9,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.events import RecordEvent
 from kernel.clock import CST
-from tenants.event_store import SCHEMA, chain_table, events_table
+from tenants.stores import chain_table, events_table
 
 
 def jsonable(value: Any) -> Any:
@@ -57,8 +57,8 @@ def describe(row: asyncpg.Record, mapper: Mapper) -> dict[str, Any]:
 async def read_page(conn: asyncpg.Connection, district: str, mapper: Mapper, *, after: int,
                     limit: int) -> list[dict[str, Any]]:
     # The table names are built from a district code the registry knows: six digits.
-    rows = await conn.fetch(f'SELECT {EVENT_COLUMNS} FROM {SCHEMA}."{events_table(district)}" e'
-                            f' JOIN {SCHEMA}."{chain_table(district)}" c ON c.position = e.notification_id'
+    rows = await conn.fetch(f'SELECT {EVENT_COLUMNS} FROM {events_table(district)} e'
+                            f' JOIN {chain_table(district)} c ON c.position = e.notification_id'
                             f' WHERE e.notification_id > $1 ORDER BY e.notification_id LIMIT $2', after, limit)
     return [describe(row, mapper) for row in rows]
 

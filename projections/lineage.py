@@ -17,7 +17,7 @@ from projections.event_log import EVENT_COLUMNS, describe, stored_event
 from projections.figures import money
 from projections.periods import bounds, month_of
 from projections.reports import Scope
-from tenants.event_store import SCHEMA, chain_table, events_table
+from tenants.stores import chain_table, events_table
 
 SERVICE_DIMENSIONS = {"by_domain": "domain", "by_recipient_category": "recipient_category",
                       "by_service_type": "service_type", "by_village": "village_key"}
@@ -69,8 +69,8 @@ _PERIOD_EVENTS = (f"SELECT {EVENT_COLUMNS} FROM record_periods r"
 
 
 def _period_query(scope: Scope) -> str:
-    return _PERIOD_EVENTS.format(events=f'{SCHEMA}."{events_table(scope.district)}"',
-                                 chained=f'{SCHEMA}."{chain_table(scope.district)}"')
+    return _PERIOD_EVENTS.format(events=events_table(scope.district),
+                                 chained=chain_table(scope.district))
 
 
 async def period_events(conn: asyncpg.Connection, scope: Scope, town: str | None,

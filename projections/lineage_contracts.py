@@ -15,7 +15,7 @@ from eventsourcing.persistence import Mapper
 from projections.event_log import EVENT_COLUMNS, describe
 from projections.periods import bounds
 from projections.reports import Scope
-from tenants.event_store import SCHEMA, chain_table, events_table, records_table
+from tenants.stores import chain_table, events_table, records_table
 
 
 async def with_contracts(conn: asyncpg.Connection, scope: Scope, traced: dict[str, Any],
@@ -34,9 +34,9 @@ async def _contracts(conn: asyncpg.Connection, scope: Scope, projects: list[str]
     d = scope.district
     rows = await conn.fetch(
         f"SELECT {EVENT_COLUMNS} FROM reports.projects p"
-        f' JOIN {SCHEMA}."{records_table(d)}" r ON r.record_id = p.record_id'
-        f' JOIN {SCHEMA}."{events_table(d)}" e ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version'
-        f' JOIN {SCHEMA}."{chain_table(d)}" c ON c.position = e.notification_id'
+        f' JOIN {records_table(d)} r ON r.record_id = p.record_id'
+        f' JOIN {events_table(d)} e ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version'
+        f' JOIN {chain_table(d)} c ON c.position = e.notification_id'
         " WHERE p.district = $1 AND p.project = ANY($2::text[])", d, projects)
     found = {}
     for row in rows:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import asyncpg
 
-from tenants.event_store import SCHEMA, chain_table, store_codes
+from tenants.stores import chain_table, store_codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +32,7 @@ class LogCounter:
                                           here))
         figures = []
         for store in here:
-            log = f'{SCHEMA}."{chain_table(store)}"'
+            log = chain_table(store)
             through, events = self._counted.get(store, (0, 0))
             new = await conn.fetchrow(f"SELECT count(*) AS n, max(position) AS last FROM {log} WHERE position > $1",
                                       through)

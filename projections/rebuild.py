@@ -21,7 +21,7 @@ from domain.events import RecordEvent
 from projections import stream_snapshots, tables
 from projections.batches import BatchProjection
 from projections.worker import lock_tracking
-from tenants.event_store import SCHEMA, events_table
+from tenants.stores import events_table
 
 # Room to compare a big district's old and new rows in memory, for this transaction only.
 _WORK_MEM = "SET LOCAL work_mem = '64MB'"
@@ -39,7 +39,7 @@ GROUP BY c.relname
 
 
 async def log_length(pool: asyncpg.Pool, district: str) -> int:
-    return await pool.fetchval(f'SELECT coalesce(max(notification_id), 0) FROM {SCHEMA}."{events_table(district)}"')
+    return await pool.fetchval(f'SELECT coalesce(max(notification_id), 0) FROM {events_table(district)}')
 
 
 async def rebuild(pool: asyncpg.Pool, district: str, advance: Callable[[int], None] = lambda _: None, *,

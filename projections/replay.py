@@ -19,7 +19,7 @@ from projections import report_cache
 from projections.as_of import shadow_tables
 from projections.reports import Scope, district_report, town_report
 from projections.restatement import flatten
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 
 
 class Difference(TypedDict):
@@ -42,7 +42,7 @@ async def report_at(conn: asyncpg.Connection, scope: Scope, town: str, position:
     scope's: a version is frozen after its half year ended, so its figures are judged at that end."""
     # The moment the log held `position` (an as-of read's moment: never None, so no kept report is
     # given instead of one made from the temporary tables); before the first event, the epoch.
-    moment = await conn.fetchval(f'SELECT coalesce((SELECT recorded_at FROM {SCHEMA}."{chain_table(scope.district)}"'
+    moment = await conn.fetchval(f'SELECT coalesce((SELECT recorded_at FROM {chain_table(scope.district)}'
                                  " WHERE position <= $1 ORDER BY position DESC LIMIT 1), 'epoch'::timestamptz)", position)
     await shadow_tables(conn, scope.district, position)
     then = replace(scope, as_of=moment)

@@ -25,7 +25,7 @@ from eventsourcing.persistence import Mapper
 
 from domain.events import RecordEvent
 from projections.event_log import stored_event
-from tenants.event_store import SCHEMA, chain_table, events_table
+from tenants.stores import chain_table, events_table
 
 CAPACITY = 50_000  # events kept in all (a fund_spent's event, decoded, holds about 1 kB)
 
@@ -106,7 +106,7 @@ async def changes(conn: asyncpg.Connection, district: str, mapper: Mapper, strea
         rows = await conn.fetch(
             f"SELECT e.notification_id, e.originator_id, e.originator_version, e.topic, e.state"
             f" FROM unnest($1::uuid[], $2::bigint[]) AS s (stream, version)"
-            f' JOIN {SCHEMA}."{events_table(district)}" e'
+            f' JOIN {events_table(district)} e'
             f"  ON e.originator_id = s.stream AND e.originator_version > s.version AND e.notification_id <= $3"
             f" ORDER BY e.originator_id, e.originator_version",
             list(behind), [k.version for k in behind.values()], position)
@@ -127,5 +127,5 @@ async def recorded_at(conn: asyncpg.Connection, district: str, found: Sequence[C
     """When each change entered the log: its chain row's time, as as_of reads go by (read apart
     from the events: a state needs none of them, and the join cost a replay a third more)."""
     return {row["position"]: row["recorded_at"] for row in await conn.fetch(
-        f'SELECT position, recorded_at FROM {SCHEMA}."{chain_table(district)}" WHERE position = ANY($1::bigint[])',
+        f'SELECT position, recorded_at FROM {chain_table(district)} WHERE position = ANY($1::bigint[])',
         [c.position for c in found])}

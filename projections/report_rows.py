@@ -17,7 +17,7 @@ import asyncpg
 
 from projections.connections import scoped
 from projections.duties_report import DutyRows
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 
 # The city's training records live with the city's store, on the service's own database: a
 # report read on another server (a district placed there) reads them from this pool instead.
@@ -196,7 +196,7 @@ async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Hea
     nothing, and `coalesce(...)` is not one, so `position = coalesce(...)` scanned the whole
     chain where the key finds its row at once."""
     parts = [f"SELECT ${n}::text AS district, t.position AS tracked, t.xmin::text AS moved_by,"
-             f' (SELECT chain FROM {SCHEMA}."{chain_table(d)}" c WHERE c.position = t.position) AS chain'
+             f' (SELECT chain FROM {chain_table(d)} c WHERE c.position = t.position) AS chain'
              f" FROM (VALUES (1)) AS one LEFT JOIN tracking t ON t.district = ${n}"
              for n, d in enumerate(districts, start=1)]
     # The server's start as a number's text: a notice carries it too (`worker._MOVE_AND_ANNOUNCE`),

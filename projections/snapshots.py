@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from projections.tables import REPORT_TABLES
-from tenants.event_store import SCHEMA, events_table
+from tenants.stores import events_table
 
 RECIPIENTS = "service_recipients"
 # Tables no as-of read reads (a submitted version's later adjustments, its frozen figures, a
@@ -49,7 +49,7 @@ def _touched_in_log(district: str) -> str:
     OFFSET 0 where the planner could flatten it) holds the planner to the plan these sizes call
     for: each changed stream's founding event found by its key; on the log's row estimates, often
     stale in a table growing this fast, it scanned every founding event instead."""
-    events = f'{SCHEMA}."{events_table(district)}"'
+    events = events_table(district)
     return f"""
     SELECT DISTINCT ref FROM (
         SELECT DISTINCT originator_id FROM {events} WHERE notification_id > $3 AND notification_id <= $2) AS e,

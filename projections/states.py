@@ -30,7 +30,7 @@ from projections.facts import as_inspection_facts
 from projections.replayed import Change, SpentSum
 from projections.gaps import Rules, described
 from projections.projector import STATION_FACTS, station_fact_row
-from tenants.event_store import SCHEMA, events_table, records_table
+from tenants.stores import events_table, records_table
 
 
 async def streams_naming(conn: asyncpg.Connection, district: str, record_type: str, town: str,
@@ -38,7 +38,7 @@ async def streams_naming(conn: asyncpg.Connection, district: str, record_type: s
     """The streams founded by a record of `record_type` by `position` that name the town (a
     project the district bought for several towns names it among its `towns`), found by the
     district's record index."""
-    records, events = f'{SCHEMA}."{records_table(district)}"', f'{SCHEMA}."{events_table(district)}"'
+    records, events = records_table(district), events_table(district)
     return [row["stream_id"] for row in await conn.fetch(
         f"SELECT r.stream_id FROM {records} r JOIN {events} e"
         f" ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version"

@@ -30,7 +30,7 @@ from projections import replayed
 from projections.event_log import stored_event
 from projections.replayed import Change, SpentSum
 from projections.states import standing
-from tenants.event_store import SCHEMA, events_table, records_table
+from tenants.stores import events_table, records_table
 
 FORM = 1  # the compact form's shape: bump it when it changes, and older rows are ignored
 EVERY = 1000  # a project stream's events between two snapshots
@@ -64,7 +64,7 @@ async def replay(conn: asyncpg.Connection, district: str, mapper: Mapper, stream
     state = orjson.loads(snapshot["state"]) if snapshot else {"kept": [], "spent": []}
     rows = await conn.fetch(
         f"SELECT notification_id, originator_id, originator_version, topic, state"
-        f' FROM {SCHEMA}."{events_table(district)}" WHERE originator_id = $1'
+        f' FROM {events_table(district)} WHERE originator_id = $1'
         f" AND (originator_version = ANY($2::bigint[]) OR (originator_version > $3 AND notification_id <= $4))"
         f" ORDER BY originator_version",
         stream, state["kept"], snapshot["version"] if snapshot else 0, position)
@@ -85,7 +85,7 @@ async def _undone(conn: asyncpg.Connection, district: str, mapper: Mapper, found
         return []
     rows = await conn.fetch(
         f"SELECT r.record_id, e.originator_id, e.originator_version, e.topic, e.state"
-        f' FROM {SCHEMA}."{records_table(district)}" r JOIN {SCHEMA}."{events_table(district)}" e'
+        f' FROM {records_table(district)} r JOIN {events_table(district)} e'
         f" ON e.originator_id = r.stream_id AND e.originator_version = r.stream_version"
         f" WHERE r.record_id = ANY($1::text[])", list(voids))
     undone = []

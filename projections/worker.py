@@ -18,7 +18,7 @@ from domain.events import RecordEvent
 from projections import report_cache, snapshots, stream_snapshots, tables
 from projections.batches import BatchProjection
 from projections.projector import Changes
-from tenants.event_store import events_table, store_codes
+from tenants.stores import notify_channel, store_codes, store_of_channel
 from tenants.registry import REGISTRY_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class ProjectionWorker:
         registry_changed = True
 
         def on_events(_conn: object, _pid: int, channel: str, _payload: str) -> None:
-            dirty.add(channel.removeprefix("d").removesuffix("_events"))
+            dirty.add(store_of_channel(channel))
             wake.set()
 
         def on_registry(*_: object) -> None:
@@ -182,10 +182,10 @@ class ProjectionWorker:
                     registry_changed = False
                     here = set(await self.stores())
                     for store in listened - here:  # moved to another server: its worker there follows it
-                        await listener.remove_listener(events_table(store), on_events)
+                        await listener.remove_listener(notify_channel(store), on_events)
                     found = here - listened
                     for store in found:
-                        await listener.add_listener(events_table(store), on_events)
+                        await listener.add_listener(notify_channel(store), on_events)
                     listened = here
                     if not sweep:
                         dirty.update(found)

@@ -18,7 +18,7 @@ from audit.signing import public_b64
 from domain.events import stream_id
 from projections.reports import Scope, frozen_version
 from service.runtime import Runtime
-from tenants.event_store import CITY, SCHEMA, events_table
+from tenants.stores import CITY, events_table
 
 FORMAT = "stations-audit-bundle-v2"
 CITY_FORMAT = "stations-city-bundle-v1"
@@ -59,7 +59,7 @@ async def _export(conn: asyncpg.Connection, runtime: Runtime, scope: Scope, vers
     # The report's own checkpoint covers the position it froze; the bundle's must cover the event
     # that froze it too, so the verifier finds the version in the signed log.
     step = await conn.fetchval(
-        f'SELECT max(notification_id) FROM {SCHEMA}."{events_table(scope.district)}"'
+        f'SELECT max(notification_id) FROM {events_table(scope.district)}'
         f" WHERE originator_id = $1 AND topic = ANY($2::text[])",
         stream_id(scope.district, "report", f"{scope.period}/district"), _TOPICS[version])
     found = None if step is None else await checkpoints.covering(conn, scope.district, step)
@@ -67,8 +67,8 @@ async def _export(conn: asyncpg.Connection, runtime: Runtime, scope: Scope, vers
         raise NothingToExport(f"no signed checkpoint covers the {version} report yet")
     signed = found.as_json()
     rows = await conn.fetch(
-        f'SELECT notification_id, originator_id, originator_version, topic, state FROM {SCHEMA}.'
-        f'"{events_table(scope.district)}" WHERE notification_id <= $1 ORDER BY notification_id', signed["position"])
+        f'SELECT notification_id, originator_id, originator_version, topic, state FROM'
+        f' {events_table(scope.district)} WHERE notification_id <= $1 ORDER BY notification_id', signed["position"])
     chained = await checkpoints.leaves(conn, scope.district, signed["position"])
     return {
         "format": FORMAT,

@@ -18,7 +18,7 @@ from projections.connections import scoped
 from projections.event_log import read_page
 from service.callers import Caller, Role
 from service.errors import Invalid, NotFound
-from tenants.event_store import CITY, SCHEMA, chain_table
+from tenants.stores import CITY, chain_table
 from service.queries import read_pool, read_scope
 from service.runtime import Runtime
 from tenants.tenancy import Tenants
@@ -80,8 +80,8 @@ async def inclusion(runtime: Runtime, caller: Caller, district: str, position: i
     """Proof that the event at `position` is in the checkpoint."""
     async with scoped(await read_pool(runtime, district), read_scope(caller)) as conn:
         checkpoint = _of_size(await checkpoints.listed(conn, district), tree_size)
-        at = await conn.fetchrow(f'SELECT leaf, (SELECT count(*) FROM {SCHEMA}."{chain_table(district)}"'
-                                 f' WHERE position < $1) AS index FROM {SCHEMA}."{chain_table(district)}"'
+        at = await conn.fetchrow(f'SELECT leaf, (SELECT count(*) FROM {chain_table(district)}'
+                                 f' WHERE position < $1) AS index FROM {chain_table(district)}'
                                  f" WHERE position = $1", position)
         if at is None or at["index"] >= checkpoint.tree_size:
             raise NotFound(f"检查点 {checkpoint.tree_size} 中位置 {position} 的事件",

@@ -16,7 +16,7 @@ from kernel.digest import figures_digest
 from service import chain, queries
 from service.callers import Caller
 from service.runtime import Runtime
-from tenants.event_store import CITY
+from tenants.stores import CITY
 from writes.ledger import WriteResult
 
 

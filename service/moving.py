@@ -17,7 +17,8 @@ from psycopg.sql import SQL, Identifier
 
 from projections.tables import REPORT_TABLES
 from tenants import registry
-from tenants.event_store import SCHEMA, DistrictRecorder, chain_table, events_table, records_table, server_label
+from tenants.event_store import DistrictRecorder, server_label
+from tenants.stores import CHAIN, EVENTS, RECORDS, store_schema
 
 
 class MoveRefused(Exception):
@@ -51,16 +52,17 @@ def move_district(home: PostgresDatastore, home_url: str, district: str, source:
         if datastore is not home:
             datastore.close()
     source, target = source or home_url, target or home_url
-    tables = [events_table(district), records_table(district), chain_table(district)]
+    schema = store_schema(district)
+    tables = [Identifier(schema, EVENTS), Identifier(schema, RECORDS), Identifier(schema, CHAIN)]
     with psycopg.connect(source) as src, psycopg.connect(target) as dst:
         # Writers wait on this lock (as on every write's own) until the source is dropped.
-        src.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(Identifier(SCHEMA, tables[0])))
+        src.execute(SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(tables[0]))
         for table in tables:
-            _copy(src, dst, SQL("COPY {} TO STDOUT (FORMAT binary)").format(Identifier(SCHEMA, table)),
-                  SQL("COPY {} FROM STDIN (FORMAT binary)").format(Identifier(SCHEMA, table)), advance)
+            _copy(src, dst, SQL("COPY {} TO STDOUT (FORMAT binary)").format(table),
+                  SQL("COPY {} FROM STDIN (FORMAT binary)").format(table), advance)
         dst.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'),"
-                        " greatest((SELECT max(notification_id) FROM {}), 1))").format(Identifier(SCHEMA, tables[0])),
-                    [f"{SCHEMA}.{tables[0]}"])
+                        " greatest((SELECT max(notification_id) FROM {}), 1))").format(tables[0]),
+                    [f"{schema}.{EVENTS}"])
         _copy(src, dst, SQL("COPY (SELECT * FROM audit.checkpoints WHERE district = {}) TO STDOUT (FORMAT binary)"
                             ).format(district), SQL("COPY audit.checkpoints FROM STDIN (FORMAT binary)"), advance)
         moved = _same_log(src, dst, district)
@@ -70,7 +72,8 @@ def move_district(home: PostgresDatastore, home_url: str, district: str, source:
                                     [f"move-district {district} to {server_label(target) or 'its own server'}:"
                                      f" {moved.events} events copied, the source's store dropped"]).fetchone()
         for table in tables:
-            src.execute(SQL("DROP TABLE {}").format(Identifier(SCHEMA, table)))
+            src.execute(SQL("DROP TABLE {}").format(table))
+        src.execute(SQL("DROP SCHEMA {}").format(Identifier(schema)))  # refused were anything else left in it
         src.execute("SELECT stations_guard.leave_maintenance()")
         for table in (*REPORT_TABLES, "tracking"):
             src.execute(SQL("DELETE FROM {} WHERE district = %s").format(Identifier("reports", table)), [district])
@@ -94,7 +97,7 @@ def _same_log(src: psycopg.Connection, dst: psycopg.Connection, district: str) -
     """The copy's length, chain head and checkpoints, refused unless they equal the source's."""
     query = SQL("SELECT count(*), (SELECT chain FROM {chain} ORDER BY position DESC LIMIT 1),"
                 " (SELECT count(*) FROM audit.checkpoints WHERE district = %s) FROM {chain}"
-                ).format(chain=Identifier(SCHEMA, chain_table(district)))
+                ).format(chain=Identifier(store_schema(district), CHAIN))
     there, here = src.execute(query, [district]).fetchone(), dst.execute(query, [district]).fetchone()
     if there != here:
         dst.rollback()

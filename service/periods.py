@@ -10,7 +10,7 @@ from projections.periods import period_of, previous, recorded
 from projections.report_rows import CITY_SERVER
 from service.callers import Caller
 from service.runtime import Runtime
-from tenants.event_store import CITY
+from tenants.stores import CITY
 
 
 @dataclass(frozen=True)

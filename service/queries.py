@@ -32,7 +32,7 @@ from service import chain
 from service.callers import Caller
 from service.errors import Forbidden, Invalid, NotFound, ProjectionBehind, UnknownFigure
 from service.runtime import Runtime
-from tenants.event_store import CITY
+from tenants.stores import CITY
 
 POSITION_MAX = 2**63 - 1  # a log position is a PostgreSQL bigint
 

@@ -23,7 +23,7 @@ from service.callers import Caller
 from service.errors import Invalid, NotFound
 from service.queries import known_town, own_town, read_pool, read_scope
 from service.runtime import Runtime
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 
 
 async def _position(conn: asyncpg.Connection, runtime: Runtime, district: str,
@@ -32,7 +32,7 @@ async def _position(conn: asyncpg.Connection, runtime: Runtime, district: str,
     offset, lie in the past and after the district's first record)."""
     now = runtime.now()
     if as_of is None:
-        return await conn.fetchval(f'SELECT coalesce(max(position), 0) FROM {SCHEMA}."{chain_table(district)}"'), now
+        return await conn.fetchval(f'SELECT coalesce(max(position), 0) FROM {chain_table(district)}'), now
     if as_of.tzinfo is None:
         raise Invalid("as_of 须带时区，如 2025-03-15T17:00:00+08:00", "as_of needs its offset")
     if as_of > now:

@@ -43,7 +43,8 @@ from stations.report_cli import report_app
 from stations.settings import Settings, get_settings, settings_or_exit
 from stations.worker_process import projection_process
 from tenants import registry
-from tenants.event_store import server_label, store_codes
+from tenants.event_store import server_label
+from tenants.stores import store_codes
 
 app = typer.Typer(help="民政服务站报表服务 / Civil-affairs service stations reporting service.",
                   no_args_is_help=True, add_completion=False,

@@ -1,9 +1,9 @@
 """Each district's own event store, all on one PostgreSQL connection pool.
 
-A district's events live in its own table, `eventstore.d<code>_events`, written by the
-eventsourcing library's PostgreSQL recorder, with its own position sequence and its own
-NOTIFY channel. Beside it, `eventstore.d<code>_records` indexes the district's record ids,
-written in the same transaction as the events. Every district's recorder shares the one
+A district's events live in its own schema (`tenants.stores`: `district_<code>.events`), written
+by the eventsourcing library's PostgreSQL recorder, with its own position sequence and its own
+NOTIFY channel. Beside it, `records` indexes the district's record ids, written in the same
+transaction as the events, and `chain` links them. Every district's recorder shares the one
 `PostgresDatastore`, so the number of connections is the pool's size, not the number of
 districts.
 """
@@ -26,40 +26,16 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from kernel import chain
 from kernel.overrides import TableCreatedAlone
+from tenants.stores import CHAIN, EVENTS, RECORDS, SHARED_SCHEMA, channel_of, store_schema
 from writes.ledger import IndexedRecord
 
-SCHEMA = "eventstore"
 ATTEMPTS = 10  # of a read or write of the write path while reconnecting
 RETRY_SECONDS = 3.0
 LOCK_TIMEOUT_SECONDS = 5
 TIMED_OUT = (LockNotAvailable, QueryCanceled)  # the database is slow, not gone
 STATEMENT_TIMEOUT = "30s"  # the longest a statement may run, unless set otherwise
 
-
-def events_table(district: str) -> str:
-    return f"d{district}_events"
-
-
-def records_table(district: str) -> str:
-    return f"d{district}_records"
-
-
-def chain_table(district: str) -> str:
-    return f"d{district}_chain"
-
-
 Result = TypeVar("Result")
-
-CITY = "city"  # the city bureau's own store: its half-year report to the province
-
-
-async def store_codes(conn) -> list[str]:
-    """Every event store on the connection's server: the districts placed there, and the city's
-    on the service's own. A store is there once its chain table (made last) is."""
-    rows = await conn.fetch(
-        "SELECT substring(tablename FROM '^d(.*)_chain$') AS code FROM pg_tables"
-        " WHERE schemaname = $1 AND tablename ~ '^d([0-9]{6}|city)_chain$' ORDER BY 1", SCHEMA)
-    return sorted((row["code"] for row in rows), key=lambda code: code == CITY)
 
 
 def server_label(server: str | None) -> str:
@@ -92,7 +68,7 @@ class BoundedDatastore(PostgresDatastore):
 
 
 def open_datastore(database_url: str, *, pool_size: int, max_overflow: int,
-                   statement_timeout: str = STATEMENT_TIMEOUT, schema: str = SCHEMA) -> PostgresDatastore:
+                   statement_timeout: str = STATEMENT_TIMEOUT, schema: str = SHARED_SCHEMA) -> PostgresDatastore:
     """The datastore (and connection pool) every district's event store on one server is written
     through (a scratch schema's for the bench's measure of the store alone)."""
     params = conninfo_to_dict(database_url)
@@ -132,14 +108,39 @@ def _while_reconnecting(action: Callable[[], Result]) -> Result:
     raise AssertionError("unreachable")
 
 
-class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
-    """The library's recorder for one district's table, plus the district's record index."""
+class StoreDatastore:
+    """One store's view of its server's datastore: the same connection pool, the store's schema.
+    The library qualifies each table of a recorder by its datastore's `schema` (and quotes the
+    table's name as one identifier, so a dotted name would not do): given this, a store's
+    recorder writes `<the store's schema>.events` on the pool every store of the server shares."""
 
-    def __init__(self, datastore: PostgresDatastore, district: str):
-        super().__init__(datastore, events_table_name=events_table(district))
+    def __init__(self, shared: PostgresDatastore, schema: str):
+        self.shared = shared
+        self.schema = schema
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.shared, name)
+
+
+class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
+    """The library's recorder for one district's events table, plus the district's record index
+    and chain, in the district's own schema (`schema` names another, for the bench's scratch
+    stores, which are then made with the library's own lock and left to their maker)."""
+
+    def __init__(self, datastore: PostgresDatastore, district: str, *, schema: str | None = None):
+        self.is_store = schema is None
+        super().__init__(StoreDatastore(datastore, schema or store_schema(district)), events_table_name=EVENTS)
         self.district = district
-        schema = Identifier(datastore.schema)
-        records = Identifier(records_table(district))
+        self.channel_name = channel_of(self.datastore.schema)  # the library's "events": one for every store
+        # The library's composite type and insert function serve its own insert, which this
+        # recorder's replaces (`insert_events`): not made in each store's schema (the type its
+        # adapters look up stays in `eventstore`, migration 0021).
+        self.sql_create_statements = [
+            statement for statement in self.sql_create_statements
+            if statement is not self.sql_create_pg_function_insert_events and "CREATE TYPE" not in statement.as_string()]
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.insert(0, SQL("CREATE SCHEMA IF NOT EXISTS {}").format(schema))
+        records = Identifier(RECORDS)
         events = Identifier(self.events_table_name)
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.{records} ("
@@ -149,7 +150,7 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
             " stream_id uuid NOT NULL,"
             " stream_version bigint NOT NULL)"
         ).format(schema=schema, records=records))
-        self.chain_table_name = chain_table(district)
+        self.chain_table_name = CHAIN
         links = Identifier(self.chain_table_name)
         self.sql_create_statements.append(SQL(
             "CREATE TABLE IF NOT EXISTS {schema}.{chain} ("
@@ -161,10 +162,12 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         # What the log held at a moment (as_of reads): the last position recorded by then.
         self.sql_create_statements.append(SQL(
             "CREATE INDEX IF NOT EXISTS {index} ON {schema}.{chain} (recorded_at)"
-        ).format(index=Identifier(f"{chain_table(district)}_recorded_at"), schema=schema, chain=links))
+        ).format(index=Identifier(f"{CHAIN}_recorded_at"), schema=schema, chain=links))
         # Reads of the API see this district's tables only when scoped to it (migrations 0003,
         # 0021), the writer may only add rows, and nobody may change or remove one (migration 0004).
         scope_check = SQL("(SELECT stations_guard.scope()) IN ({district}, '*')").format(district=Literal(district))
+        self.sql_create_statements.append(SQL(
+            "GRANT USAGE ON SCHEMA {schema} TO stations_writer, stations_reader").format(schema=schema))
         for table in (events, records, links):
             self.sql_create_statements.append(SQL(
                 "DO $$ BEGIN"
@@ -219,24 +222,25 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         ).format(schema=schema, events=events)
 
     def _lock_statements(self) -> list[Any]:
-        """The library's lock of the events table; in the service's schema, taken through
+        """The library's lock of the events table; in a store's schema, taken through
         `stations_guard.lock_store`, as the writer may not LOCK a table it may not change."""
-        if self.datastore.schema != SCHEMA:
+        if not self.is_store:
             return self.lock_table_statements
-        events = Literal(f"{SCHEMA}.{self.events_table_name}")
+        events = Literal(f"{self.datastore.schema}.{self.events_table_name}")
         return [*self.lock_table_statements[:-1], SQL("SELECT stations_guard.lock_store({})").format(events)]
 
     def _create_table(self, curs: Any) -> None:
         """The store's DDL by its owner (`stations migrate`, or a superuser's start), in a
         maintenance that records it: outside one, the database's event trigger refuses any DDL on
         the event stores (migration 0021). Every store is owned by stations_owner."""
-        curs.execute("SELECT stations_guard.enter_maintenance(%s)", [f"create the event store {self.events_table_name}"])
+        curs.execute("SELECT stations_guard.enter_maintenance(%s)", [f"create the event store {self.datastore.schema}"])
         super()._create_table(curs)
         curs.execute(SQL("GRANT USAGE, SELECT ON SEQUENCE {} TO stations_writer").format(
             Identifier(self.datastore.schema, f"{self.events_table_name}_notification_id_seq")))
-        if self.datastore.schema == SCHEMA:
-            for table in (self.events_table_name, records_table(self.district), self.chain_table_name):
-                curs.execute(SQL("ALTER TABLE {} OWNER TO stations_owner").format(Identifier(SCHEMA, table)))
+        if self.is_store:
+            curs.execute(SQL("ALTER SCHEMA {} OWNER TO stations_owner").format(Identifier(self.datastore.schema)))
+            for table in (EVENTS, RECORDS, CHAIN):
+                curs.execute(SQL("ALTER TABLE {} OWNER TO stations_owner").format(Identifier(self.datastore.schema, table)))
         curs.execute("SELECT stations_guard.leave_maintenance()")
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -304,7 +308,7 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         """Whether the district's store was created already (its chain table is made last)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute("SELECT to_regclass(%s) IS NOT NULL AS found",
-                         [f'{self.datastore.schema}."{self.chain_table_name}"'])
+                         [f"{self.datastore.schema}.{self.chain_table_name}"])
             return curs.fetchone()["found"]
 
     def lookup_records(self, record_ids: Sequence[str]) -> dict[str, IndexedRecord]:

@@ -13,7 +13,8 @@ from eventsourcing.postgres import PostgresDatastore
 from domain.divisions import Divisions
 from writes.ledger import DistrictLedger
 from tenants import registry
-from tenants.event_store import CITY, DistrictRecorder
+from tenants.event_store import DistrictRecorder
+from tenants.stores import CITY
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,12 @@ from domain.decisions import decide
 from domain.duties import FIXED, Level
 from domain.events import RecordKeeping
 from domain.report import Report
+from domain.service import ServiceDelivery
 from kernel import overrides
 from kernel.clock import CST
-from tenants.event_store import SCHEMA, DistrictRecorder, chain_table, events_table, records_table
-from tests.unit.support import EACH_TYPE, PROVENANCE, context
+from tenants.event_store import DistrictRecorder
+from tenants.stores import store_schema
+from tests.unit.support import EACH_TYPE, PROVENANCE, context, service
 from writes.ledger import event_mapper
 
 # -- the version ----------------------------------------------------------------------------
@@ -66,6 +68,30 @@ def test_a_report_is_opened_as_the_library_would(monkeypatch):
     ours = opened()
     _the_librarys(monkeypatch)
     assert ours == opened()
+
+
+# -- created_state and stored_event: Mapper.to_stored_event of the event _create makes ------------
+
+def _delivered_kwargs(**fields: Any) -> dict[str, Any]:
+    record = service(**fields)
+    return {**record.fields(), "village_code": None, **PROVENANCE.event_kwargs(record.id)}
+
+
+@pytest.mark.parametrize("fields", [{}, {"project": "P-1", "village": "沙坡尾社区", "person_times": 3}])
+def test_a_founding_event_s_state_is_stored_as_the_library_stores_the_event(fields, monkeypatch):
+    kwargs, stream, mapper = _delivered_kwargs(**fields), UUID(int=11), event_mapper()
+    topic, state = overrides.created_state(ServiceDelivery, ServiceDelivery.Delivered, kwargs)
+    ours = overrides.stored_event(mapper, stream, 1, topic, state)
+    _the_librarys(monkeypatch)
+    [event] = ServiceDelivery._create(ServiceDelivery.Delivered, id=stream, **kwargs).pending_events
+    assert ours == mapper.to_stored_event(event)
+
+
+def test_a_founding_event_the_constructor_must_make_is_left_to_it():
+    kwargs = _delivered_kwargs()
+    for other in ({k: v for k, v in kwargs.items() if k != "village_code"},  # a default the constructor fills
+                  {**kwargs, "unknown": 1}, {**kwargs, "timestamp": None}):
+        assert overrides.created_state(ServiceDelivery, ServiceDelivery.Delivered, other) is None
 
 
 # -- DatetimeEncodedOnce: JSONTranscoder._encode_obj --------------------------------------------
@@ -115,7 +141,8 @@ def test_a_store_is_created_by_the_library_s_statements_under_a_lock(runtime):
     theirs = sent["theirs"].sent
     assert ours[2:2 + len(theirs)] == theirs and theirs
     assert ours[2 + len(theirs)].startswith("GRANT USAGE, SELECT ON SEQUENCE")
-    assert [s.endswith("OWNER TO stations_owner") for s in ours[3 + len(theirs):-1]] == [True] * 3
+    assert ours[2] == f'CREATE SCHEMA IF NOT EXISTS "district_{recorder.district}"', "each store in its own schema"
+    assert [s.endswith("OWNER TO stations_owner") for s in ours[3 + len(theirs):-1]] == [True] * 4  # schema, tables
     assert ours[-1] == "SELECT stations_guard.leave_maintenance()"
 
 
@@ -141,6 +168,5 @@ def test_processes_creating_one_new_store_at_once_both_succeed(runtime):
     finally:
         with runtime.datastore.transaction(commit=True) as curs:
             curs.execute("SELECT stations_guard.enter_maintenance('a test drops the store it made')")
-            for table in (chain_table(code), records_table(code), events_table(code)):
-                curs.execute(SQL("DROP TABLE IF EXISTS {}").format(Identifier(SCHEMA, table)))
+            curs.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(store_schema(code))))
             curs.execute("SELECT stations_guard.leave_maintenance()")

@@ -25,11 +25,12 @@ from domain import records as r
 from writes.aggregate_cache import AggregateCache
 from domain.decisions import Context, RecordRef, decide, reads_of
 from domain.errors import BatchRejected, RecordConflict
-from domain.events import Provenance, RecordKeeping, stream_id
+from domain.events import PlainEvent, PlainRecord, Provenance, RecordKeeping, stream_id
 from writes.batching import Pending
 from domain.plan import Plan, PlanStateViolation
 from domain.report import ChainViolation, Report
 from domain.witness import CheckpointWitness
+from kernel.overrides import stored_event
 from writes.transcoding import OrjsonTranscoder
 
 SAVE_ATTEMPTS = 5
@@ -95,9 +96,11 @@ def event_mapper() -> Mapper:
 class DistrictLedger(Application):
     """One district's event store and the batches written to it."""
 
-    def __init__(self, district: str, recorder: ApplicationRecorder, env: dict[str, Any] | None = None):
+    def __init__(self, district: str, recorder: ApplicationRecorder, env: dict[str, Any] | None = None, *,
+                 plain: bool = True):
         self.district = district
         self._recorder = recorder
+        self.plain = plain  # services stored without an aggregate each (`decide`); off only to test it against one
         self._turns = threading.Lock()  # one turn at the ledger's kept aggregates at a time
         super().__init__(env=env or {})
         self._aggregates = AggregateCache(self.store.events_after, self.mapper)  # used in turns only
@@ -116,13 +119,18 @@ class DistrictLedger(Application):
     def store(self) -> DistrictStore:
         return self.recorder  # type: ignore[return-value]
 
-    def _store(self, aggregates: Sequence[Aggregate], index: Sequence[IndexedRecord]) -> list[tuple[Any, int]]:
+    def _store(self, aggregates: Sequence[Aggregate | PlainRecord], index: Sequence[IndexedRecord]) -> list[tuple[Any, int]]:
         """Record the aggregates' new events, with their index rows, in one transaction; each
         event with its position: the library's `save`, without its runtime protocol checks and
         notification objects."""
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        positions = self.store.insert_events([self.mapper.to_stored_event(e) for e in events], index=index)
+        positions = self.store.insert_events([self._stored(e) for e in events], index=index)
         return list(zip(events, positions, strict=True))
+
+    def _stored(self, event: Any) -> StoredEvent:
+        if type(event) is PlainEvent:
+            return stored_event(self.mapper, event.originator_id, event.originator_version, event.topic, event.state)
+        return self.mapper.to_stored_event(event)
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -262,7 +270,7 @@ class DistrictLedger(Application):
             known = {rid: history.found[rid] for rid in {rec.id for rec in records} if rid in history.found}
             try:
                 if new := _new(records, known):
-                    decide(new, ctx, history)
+                    decide(new, ctx, history, plain=self.plain)
             finally:
                 self._aggregates.end_turn([])  # what deciding changed is nobody's
 
@@ -272,13 +280,13 @@ class DistrictLedger(Application):
         new = _new(records, known)
         positions = {rid: rec.position for rid, rec in known.items()}
         if new:
-            changed = decide(new, ctx, history)
+            changed = decide(new, ctx, history, plain=self.plain)
             rows = [IndexedRecord(e.record_id, e.record_type, hashes[e.record_id], e.originator_id,
                                   e.originator_version)
                     for aggregate in changed for e in aggregate.pending_events]
             for event, position in self._store(changed, rows):
                 positions[event.record_id] = position
-            saved.extend(changed)
+            saved.extend(_aggregates_of(changed))
         position = max(positions.values()) if new else (self.store.max_notification_id() or 0)
         results = [RecordResult(rec.id, "duplicate" if rec.id in known else "accepted", positions[rec.id])
                    for rec in records]
@@ -307,7 +315,7 @@ class DistrictLedger(Application):
                 continue
             mine = history.apart_from(touched)
             try:
-                changed = decide(pending.records, pending.ctx, mine)
+                changed = decide(pending.records, pending.ctx, mine, plain=self.plain)
             except (BatchRejected, RecordConflict, _Overlap):
                 # What it changed before it failed is nobody's: the turn's end forgets it.
                 touched |= mine.loaded
@@ -325,7 +333,7 @@ class DistrictLedger(Application):
             stored = self._store(aggregates, rows)
         except IntegrityError:  # a writer elsewhere took an id or a version first
             return group
-        saved.extend(aggregates)
+        saved.extend(_aggregates_of(aggregates))
         positions = {event.record_id: position for event, position in stored}
         for pending, _ in decided:
             results = [RecordResult(rec.id, "accepted", positions[rec.id]) for rec in pending.records]
@@ -344,6 +352,11 @@ def _new(records: Sequence[r.Record], known: dict[str, IndexedRecord]) -> list[r
 def _hashed_events(records: Sequence[r.Record], changed: list[RecordKeeping]) -> list[tuple[str, Any]]:
     hashes = {rec.id: rec.content_hash() for rec in records}
     return [(hashes[e.record_id], e) for aggregate in changed for e in aggregate.pending_events]
+
+
+def _aggregates_of(changed: Sequence[Aggregate | PlainRecord]) -> list[Aggregate]:
+    """What the aggregate cache may keep of a save: a plain record's stream is read back from the log if ever read."""
+    return [aggregate for aggregate in changed if type(aggregate) is not PlainRecord]
 
 
 def _existing(report: Report | None) -> Report:

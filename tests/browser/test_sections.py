@@ -99,6 +99,7 @@ async def test_the_city_files_a_district_s_plan_and_sees_each_district_s_duties(
     await plan.locator(".plan-status", has_text="已备案第 1 版").wait_for()
 
     duties = page.locator(f"#duties tr[data-district='{district.code}']")
+    await duties.locator("td").nth(4).wait_for()  # the duties table is read after the plans
     cells = await duties.locator("td").all_inner_texts()
     assert cells[2] == "0 / 2"  # two stations, nobody trained yet
     assert district.towns[district.town] in cells[3] and cells[4] == "0"

@@ -43,7 +43,7 @@ from api import deps, problems
 from projections.connections import scoped
 from service.queries import read_pool
 from stations.app import create_app
-from tenants.event_store import SCHEMA, events_table, records_table
+from tenants.stores import events_table, records_table, store_schema
 from tests.builders import inspection_done, project_contracted, service_delivered, training_held
 from tests.support import SampleDistrict, bearer, caught_up, make_district, signed, unstarted_settings
 
@@ -503,14 +503,14 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
         tables = [f'{r["table_schema"]}.{r["table_name"]}' for r in await conn.fetch(
             "SELECT table_schema, table_name FROM information_schema.columns WHERE column_name = 'district'"
             " AND table_schema <> ALL($1::text[]) ORDER BY 1", list(SHARED_SCHEMAS))]
-        stores = [f'{SCHEMA}."{r["table_name"]}"' for r in await conn.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE $2"
-            " ORDER BY 1", SCHEMA, f"d{theirs.code}\\_%")]
+        stores = [f'{r["table_schema"]}.{r["table_name"]}' for r in await conn.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 2",
+            store_schema(theirs.code))]
         unscoped = {r["district"] for r in await conn.fetch("SELECT DISTINCT district FROM reports.service_figures")}
-        their_events = await conn.fetchval(f'SELECT count(*) FROM {SCHEMA}."{events_table(theirs.code)}"')
+        their_events = await conn.fetchval(f'SELECT count(*) FROM {events_table(theirs.code)}')
     assert {mine.code, theirs.code} <= unscoped and their_events > 0, "nothing to hide: the test would prove nothing"
     assert "reports.service_figures" in tables
-    assert f'{SCHEMA}."{events_table(theirs.code)}"' in stores and f'{SCHEMA}."{records_table(theirs.code)}"' in stores
+    assert events_table(theirs.code) in stores and records_table(theirs.code) in stores
 
     broken = FastAPI()
     problems.install(broken)
@@ -535,7 +535,7 @@ async def test_a_deliberately_broken_route_sees_only_the_callers_district(app: F
                 seen[table] = sorted({r["district"] for r in await rows(conn, f"SELECT district FROM {table}")})
             for store in stores:  # another district's store, named outright
                 seen[store] = [str(len(await rows(conn, f"SELECT * FROM {store}")))]
-            seen["own events"] = [str(len(await rows(conn, f'SELECT * FROM {SCHEMA}."{events_table(district)}"')))]
+            seen["own events"] = [str(len(await rows(conn, f'SELECT * FROM {events_table(district)}')))]
         return seen
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=broken), base_url="http://test") as leaky:

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from audit import offline
 from audit.replay import flatten
 from audit.signing import public_pem
-from tenants.event_store import SCHEMA, events_table
+from tenants.stores import events_table
 from tests.builders import service_delivered
 from tests.bundles import altered, edited, exported, verify
 from tests.support import record
@@ -64,7 +64,7 @@ async def test_each_alteration_fails_with_exit_1_and_is_named(client, district, 
     (garbled := tmp_path / "garbled.pem").write_text("not a key")
     await record(client, other_district, [service_delivered(other_district.town)])
     async with pool.acquire() as conn:
-        foreign = await conn.fetchrow(f'SELECT * FROM {SCHEMA}."{events_table(other_district.code)}"'
+        foreign = await conn.fetchrow(f'SELECT * FROM {events_table(other_district.code)}'
                                       f" ORDER BY notification_id DESC LIMIT 1")
     spliced = {"position": events[service]["position"], "stream": str(foreign["originator_id"]),
                "version": foreign["originator_version"], "topic": foreign["topic"],

@@ -61,8 +61,12 @@ def test_migrate_makes_every_store_owned_by_the_owner_and_runs_again(runner, mon
         result = runner.invoke(app, ["migrate"])
         assert result.exit_code == 0, result.output
     with psycopg.connect(database_url) as conn:
-        stores = conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'eventstore'").fetchall()
-    assert {"dcity_events", "d350203_events", "d350203_chain"} <= {name for name, _ in stores}
+        stores = conn.execute("SELECT schemaname || '.' || tablename, tableowner FROM pg_tables"
+                              " WHERE schemaname ~ '^(district_[0-9]{6}|city_store)$'").fetchall()
+        schemas = conn.execute("SELECT nspname, pg_get_userbyid(nspowner) FROM pg_namespace"
+                               " WHERE nspname IN ('city_store', 'district_350203')").fetchall()
+    assert {"city_store.events", "district_350203.events", "district_350203.chain"} <= {name for name, _ in stores}
+    assert sorted(schemas) == [("city_store", "stations_owner"), ("district_350203", "stations_owner")]
     assert {owner for _, owner in stores} == {"stations_owner"}
 
 

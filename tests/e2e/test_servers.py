@@ -18,7 +18,7 @@ from stations.bootstrap import open_server
 from stations.database import embedded_postgres, migrate, reader_login
 from stations.settings import Settings
 from tenants import registry
-from tenants.event_store import SCHEMA, events_table
+from tenants.stores import events_table
 from service.moving import MoveRefused, move_district
 from audit.signing import public_pem
 from service import audit_bundle as bundle
@@ -80,9 +80,9 @@ async def tables_on(url: str, district: SampleDistrict) -> int | None:
     """How many events the server's table of the district holds (None: it has no such table)."""
     conn = await asyncpg.connect(url)
     try:
-        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f'{SCHEMA}."{events_table(district.code)}"'):
+        if not await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", events_table(district.code)):
             return None
-        return await conn.fetchval(f'SELECT count(*) FROM {SCHEMA}."{events_table(district.code)}"')
+        return await conn.fetchval(f'SELECT count(*) FROM {events_table(district.code)}')
     finally:
         await conn.close()
 

@@ -3,11 +3,11 @@
 import asyncpg
 
 from kernel import chain
-from tenants.event_store import SCHEMA, chain_table, events_table
+from tenants.stores import chain_table, events_table
 
 
 def table(code: str) -> str:
-    return f'{SCHEMA}."{events_table(code)}"'
+    return events_table(code)
 
 
 async def tamper(conn: asyncpg.Connection, statement: str, *args) -> None:
@@ -30,5 +30,5 @@ async def recompute_chain(conn: asyncpg.Connection, code: str) -> None:
         leaf = chain.leaf(row["notification_id"], row["originator_id"], row["originator_version"], row["topic"],
                           bytes(row["state"]))
         value = chain.link(value, leaf)
-        await tamper(conn, f'UPDATE {SCHEMA}."{chain_table(code)}" SET leaf = $2, chain = $3 WHERE position = $1',
+        await tamper(conn, f'UPDATE {chain_table(code)} SET leaf = $2, chain = $3 WHERE position = $1',
                      row["notification_id"], leaf, value)

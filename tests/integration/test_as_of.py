@@ -15,7 +15,7 @@ from projections.reports import Scope, district_report
 from projections.snapshots import RECIPIENTS, WHOLE, take_snapshot
 from projections.worker import ProjectionWorker
 from kernel import clock
-from tenants.event_store import CITY
+from tenants.stores import CITY
 from tests.builders import record_voided, service_delivered, station_established, training_held
 from tests.integration.halfyear import generate, matches, naive_figures
 from tests.integration.halfyear_duties import duties_seen, naive_duties

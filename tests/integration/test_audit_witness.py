@@ -17,7 +17,7 @@ from domain.records import parse_record
 from kernel import clock, merkle
 from stations.keys import require_keys, signing_key
 from stations.settings import Settings
-from tenants.event_store import CITY, SCHEMA, events_table
+from tenants.stores import CITY, events_table
 from tests.builders import service_delivered
 from tests.integration.tampering import change_event, recompute_chain, tamper
 from tests.support import TEST_SECRET, context
@@ -79,7 +79,7 @@ async def test_each_witness_alone_catches_the_rewrite(conn, logged, key, signer,
     assert not city_only["ok"] and "differs from its witness in the city's store" in details(city_only)
 
     # The witness directory alone: the attacker removes the city's witness events as well.
-    await tamper(conn, f'DELETE FROM {SCHEMA}."{events_table(CITY)}" WHERE topic = $1'
+    await tamper(conn, f'DELETE FROM {events_table(CITY)} WHERE topic = $1'
                        " AND convert_from(state, 'UTF8')::jsonb ->> 'district' = $2",
                  "domain.witness:CheckpointWitness.Witnessed", logged.code)
     file_only = await checked(conn, logged.code, keys, tmp_path / "witness")

@@ -17,7 +17,8 @@ from audit import checkpoints
 from domain.records import parse_record
 from projections import connections
 from projections.worker import ProjectionWorker
-from tenants.event_store import SCHEMA, BoundedDatastore, DistrictRecorder, chain_table, events_table, records_table
+from tenants.event_store import BoundedDatastore, DistrictRecorder
+from tenants.stores import SHARED_SCHEMA, CHAIN, EVENTS, RECORDS, store_schema
 from writes.ledger import DistrictLedger
 from tests.builders import service_delivered
 from tests.support import context
@@ -72,7 +73,7 @@ def superuser(database_url, recorded) -> Iterator[psycopg.Connection]:
 
 
 def events_of(code: str) -> Identifier:
-    return Identifier(SCHEMA, events_table(code))
+    return Identifier(store_schema(code), EVENTS)
 
 
 @pytest.mark.parametrize("statement", [
@@ -91,11 +92,13 @@ def events_of(code: str) -> Identifier:
     "DELETE FROM audit.access_log",
     "SELECT stations_guard.enter_maintenance('the writer wants to rewrite')",
     "CREATE TABLE eventstore.d000000_events (id int)",
+    "CREATE TABLE {schema}.extra (id int)",
+    "CREATE SCHEMA district_000000",
 ])
 def test_the_writer_may_not_change_or_remove_what_was_recorded(writer, recorded, statement):
     mine, _ = recorded
-    tables = {"events": events_of(mine.code), "records": Identifier(SCHEMA, records_table(mine.code)),
-              "chain": Identifier(SCHEMA, chain_table(mine.code))}
+    tables = {"events": events_of(mine.code), "records": Identifier(store_schema(mine.code), RECORDS),
+              "chain": Identifier(store_schema(mine.code), CHAIN), "schema": Identifier(store_schema(mine.code))}
     with pytest.raises(REFUSED):
         writer.execute(SQL(statement).format(**tables))
 
@@ -127,11 +130,17 @@ def test_the_checkpoints_are_append_only_for_their_owner_too(owner, recorded, st
     "ALTER TABLE audit.access_log DISABLE TRIGGER append_only_truncate",
     "DROP TABLE audit.checkpoints",
     "DROP TABLE stations_guard.maintenance",
+    "CREATE TABLE {schema}.extra (id int)",
+    "DROP SCHEMA {schema} CASCADE",
+    "ALTER SCHEMA {schema} RENAME TO elsewhere",
+    "ALTER TABLE {events} SET SCHEMA public",
+    "ALTER TABLE {events} RENAME TO old_events",
 ])
 def test_ddl_on_the_guarded_tables_is_refused_outside_a_maintenance_even_to_a_superuser(superuser, recorded,
                                                                                       statement):
     with pytest.raises(REFUSED, match="outside a maintenance"):
-        superuser.execute(SQL(statement).format(events=events_of(recorded[0].code)))
+        superuser.execute(SQL(statement).format(events=events_of(recorded[0].code),
+                                                schema=Identifier(store_schema(recorded[0].code))))
 
 
 def test_a_maintenance_allows_ddl_and_is_recorded_with_who_and_why(superuser, recorded):
@@ -279,7 +288,7 @@ async def test_the_writer_records_projects_and_signs_but_creates_no_store(runtim
     params = conninfo_to_dict(database_url)
     datastore = WriterDatastore(dbname=params.get("dbname", "postgres"), host=params.get("host", "localhost"),
                                 port=params.get("port", 5432), user=params.get("user", "postgres"),
-                                password=params.get("password", ""), schema=SCHEMA, pool_size=2, max_overflow=0,
+                                password=params.get("password", ""), schema=SHARED_SCHEMA, pool_size=2, max_overflow=0,
                                 statement_timeout="30s")
     pool = await connections.create_pool(database_url, min_size=1, max_size=2,
                                          init=lambda conn: conn.execute("SET ROLE stations_writer"))

@@ -16,7 +16,7 @@ from projections.reports import Scope, district_report
 from service import demo_load
 from stations import demo_cli
 from kernel.clock import today
-from tenants.event_store import SCHEMA, chain_table
+from tenants.stores import chain_table
 from tests.support import make_district
 
 SERVICES = 300
@@ -104,7 +104,7 @@ async def test_as_of_between_two_waves_sees_the_first_and_not_the_second(loaded,
                        and r["id"] not in voided)
     conn = await connections.connect(database_url)
     try:
-        times = dict(await conn.fetch(f'SELECT position, recorded_at FROM {SCHEMA}."{chain_table(district.code)}"'
+        times = dict(await conn.fetch(f'SELECT position, recorded_at FROM {chain_table(district.code)}'
                                       " WHERE position = ANY($1)", [len(wave), len(wave) + 1]))
     finally:
         await conn.close()

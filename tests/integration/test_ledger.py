@@ -62,7 +62,7 @@ def test_each_district_writes_to_its_own_store(runtime, district, other_district
 
     assert stored_count(runtime, district) == 1
     assert stored_count(runtime, other_district) == 0
-    assert runtime.tenants.ledger(district.code).recorder.events_table_name == f"d{district.code}_events"
+    assert runtime.tenants.ledger(district.code).recorder.datastore.schema == f"district_{district.code}"
 
 
 def test_positions_grow_with_each_write(runtime, district):

@@ -21,7 +21,8 @@ from projections.rebuild import rebuild
 from projections.tables import REPORT_TABLES
 from projections.worker import ProjectionWorker, lags
 from kernel import clock
-from tenants.event_store import DistrictRecorder, chain_table, events_table, records_table
+from tenants.event_store import DistrictRecorder
+from tenants.stores import chain_table, events_table, records_table
 from tests.builders import service_delivered
 from tests.integration.halfyear import generate, matches, naive_figures, record_year
 from tests.integration.halfyear_duties import (
@@ -205,7 +206,7 @@ async def test_a_store_that_leaves_the_server_is_let_go_and_the_others_still_fol
             async with pool.acquire() as conn, conn.transaction():
                 await conn.execute("SELECT stations_guard.enter_maintenance('a test drops a store')")
                 for table in (events_table(district.code), records_table(district.code), chain_table(district.code)):
-                    await conn.execute(f'DROP TABLE eventstore."{table}"')
+                    await conn.execute(f"DROP TABLE {table}")
                 await conn.execute("SELECT stations_guard.leave_maintenance()")
             for _ in range(2):  # the first may have begun before the drop
                 swept.clear()

@@ -10,7 +10,7 @@ import pytest
 from domain.records import parse_record
 from projections.connections import NotAReader, scoped
 from service.queries import read_pool
-from tenants.event_store import SCHEMA, events_table
+from tenants.stores import events_table
 from tests.builders import service_delivered
 from tests.support import context
 
@@ -24,7 +24,7 @@ def written(runtime, district, other_district):
 
 
 def events_of(code: str) -> str:
-    return f'{SCHEMA}."{events_table(code)}"'
+    return events_table(code)
 
 
 async def test_a_scoped_read_is_the_readers_own_session_and_reset_role_widens_nothing(runtime, written):

@@ -11,6 +11,7 @@ from projections.connections import scoped
 from projections.rebuild import rebuild
 from projections.states import project_state
 from projections.worker import ProjectionWorker
+from tenants.stores import events_table
 from tests.builders import fund_spent, project_contracted, record_voided, rid
 from tests.support import write
 
@@ -51,7 +52,7 @@ async def test_a_state_from_a_snapshot_equals_the_stream_replayed_whole(pool, ru
         taken = await conn.fetch("SELECT version, position FROM snapshots.streams WHERE stream = $1 ORDER BY version",
                                  stream)
         assert [row["version"] for row in taken] == [5, 10, 15, 20]
-        events = await conn.fetch(f'SELECT notification_id FROM eventstore."d{district.code}_events"'
+        events = await conn.fetch(f'SELECT notification_id FROM {events_table(district.code)}'
                                   " WHERE originator_id = $1 ORDER BY notification_id", stream)
         at_every_event = [row["notification_id"] for row in events]
         assert set(positions) <= set(at_every_event)
@@ -78,7 +79,7 @@ async def test_a_dropped_or_other_form_snapshot_is_not_read(pool, runtime, distr
         await conn.execute("UPDATE snapshots.streams SET form = form + 1 WHERE stream = $1 AND version = 10", stream)
     mapper = runtime.tenants.ledger(district.code).mapper
     async with scoped(pool, district.code) as conn:
-        head = await conn.fetchval(f'SELECT max(notification_id) FROM eventstore."d{district.code}_events"')
+        head = await conn.fetchval(f'SELECT max(notification_id) FROM {events_table(district.code)}')
         snapshot = (await stream_snapshots.latest(conn, district.code, [stream], head))[stream]
         assert snapshot["version"] == 5
         whole = await replayed.changes(conn, district.code, mapper, [stream], head, replayed.Snapshots())

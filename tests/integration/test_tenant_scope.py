@@ -8,7 +8,7 @@ import pytest
 from projections.connections import ALL_DISTRICTS, scoped
 from domain.records import parse_record
 from projections.worker import ProjectionWorker
-from tenants.event_store import SCHEMA, events_table, records_table
+from tenants.stores import events_table, records_table
 from tests.builders import service_delivered
 from tests.support import context
 
@@ -32,9 +32,9 @@ async def test_a_query_without_a_filter_sees_only_its_own_district(pool, two_dis
     mine, theirs = two_districts
     async with scoped(pool, mine.code) as conn:
         figures = await conn.fetch("SELECT DISTINCT district FROM reports.service_figures")
-        their_events = await conn.fetch(f'SELECT * FROM {SCHEMA}."{events_table(theirs.code)}"')
-        their_records = await conn.fetch(f'SELECT * FROM {SCHEMA}."{records_table(theirs.code)}"')
-        my_events = await conn.fetch(f'SELECT * FROM {SCHEMA}."{events_table(mine.code)}"')
+        their_events = await conn.fetch(f'SELECT * FROM {events_table(theirs.code)}')
+        their_records = await conn.fetch(f'SELECT * FROM {records_table(theirs.code)}')
+        my_events = await conn.fetch(f'SELECT * FROM {events_table(mine.code)}')
 
     assert [r["district"] for r in figures] == [mine.code]
     assert their_events == [] and their_records == []

@@ -32,6 +32,7 @@ from projections.tables import REPORT_TABLES
 from projections.connections import with_login
 from stations.bootstrap import prepare
 from stations.database import reader_login
+from tenants.stores import events_table
 from tests.support import unstarted_settings
 
 SECRET = "reliability-secret-that-is-long-enough-for-hs256-0123"
@@ -378,7 +379,7 @@ async def positions(database_url: str, district: str = DISTRICT) -> tuple[int, i
     conn = await asyncpg.connect(database_url)
     try:
         projected = await conn.fetchval("SELECT position FROM reports.tracking WHERE district = $1", district)
-        head = await conn.fetchval(f'SELECT max(notification_id) FROM eventstore."d{district}_events"')
+        head = await conn.fetchval(f"SELECT max(notification_id) FROM {events_table(district)}")
         return projected or 0, head or 0
     finally:
         await conn.close()

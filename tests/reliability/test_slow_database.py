@@ -10,7 +10,7 @@ import psycopg
 
 from tests.reliability import harness
 from tests.reliability.harness import AUDITOR, DISTRICT, PERIOD, WRITER, Stored, Tally
-from tenants.event_store import events_table
+from tenants.stores import events_table
 
 STATEMENT_TIMEOUT = "1s"
 LOCK_TIMEOUT_S = 5  # the write datastore's (tenants/event_store.py)
@@ -27,7 +27,7 @@ async def test_slow_database(database_url, logs):
             assert await harness.post_until_acknowledged(http, harness.new_batch("before", 5), tally,
                                                          give_up_at=time.monotonic() + 60)
             with psycopg.connect(database_url) as blocker:
-                blocker.execute(f'LOCK TABLE eventstore."{events_table(DISTRICT)}", reports.service_figures'
+                blocker.execute(f'LOCK TABLE {events_table(DISTRICT)}, reports.service_figures'
                                 " IN ACCESS EXCLUSIVE MODE")
                 for batch in held:
                     for what, method, path, headers, body in [

@@ -8,6 +8,8 @@ import typing
 from typing import Annotated, Any, Literal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from domain import personal_data, values
@@ -124,3 +126,21 @@ def test_codes_are_what_they_say():  # the walk above takes enums and literals f
     assert not [name for name, annotation, _ in every_string_field()
                 if isinstance(annotation, type) and issubclass(annotation, enum.Enum)]
     assert Literal  # literals are not strings to the walk: they never reach `annotation is str`
+
+
+# -- the shortcut: a text with fewer than 11 digits is not read by the patterns -----------------
+
+_DIGITISH = "0123456789１３９一二三幺Xx -.+()R_:"
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=_DIGITISH, max_size=40))
+def test_the_digit_count_shortcut_answers_as_the_patterns_do(text):
+    read = personal_data.as_read(text)
+    assert personal_data.found_in(text) == personal_data._in_text_read(read)
+    assert personal_data.in_reference(text) == personal_data._in_reference_read(read)
+
+
+def test_the_shortcut_stops_at_the_fewest_digits_a_number_has():
+    assert personal_data.in_reference("R-13912345678") == "mobile"  # 11 digits: read
+    assert personal_data.too_few_digits(personal_data.as_read("R-1391234567"))  # 10: not
