@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from audit.checkpoints import Signer
 from audit.signer import run_signer
 from projections import connections
-from projections.worker import SNAPSHOT_EVERY, ProjectionWorker
+from projections.worker import BATCH_SIZE, SNAPSHOT_EVERY, ProjectionWorker
 
 log = logging.getLogger(__name__)
 
@@ -22,13 +22,13 @@ def _report_failure(task: asyncio.Task) -> None:
 
 @asynccontextmanager
 async def run_worker(url: str, signer: Signer | None, *, pool_size: int, snapshot_every: int = SNAPSHOT_EVERY,
-                     label: str = "") -> AsyncIterator[list[asyncio.Task]]:
+                     batch_size: int = BATCH_SIZE, label: str = "") -> AsyncIterator[list[asyncio.Task]]:
     """The server's worker and checkpoints until the block ends (each finishes what it has in
     hand); the tasks, named with `label`, for a readiness check to see they still run."""
     # No connection yet: a server that is down must not stop the service starting; the worker
     # connects (and reconnects) by itself.
     pool = await connections.create_pool(url, min_size=0, max_size=pool_size)
-    worker = ProjectionWorker(pool, snapshot_every=snapshot_every)
+    worker = ProjectionWorker(pool, snapshot_every=snapshot_every, batch_size=batch_size)
     stopping = asyncio.Event()
     tasks = [asyncio.create_task(worker.run(url, stopping), name=f"projection-worker{label}")]
     if signer is not None:

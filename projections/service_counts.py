@@ -24,6 +24,8 @@ from typing import NamedTuple
 import asyncpg
 import orjson
 
+from projections.packed import pack, split
+
 # A service under a project also counts in its project's figures, in all and by domain (the report's
 # `projects` section): `project_domain` keys are "project|domain" (a record id holds no '|').
 DIMENSIONS = ("total", "domain", "recipient_category", "service_type", "month", "village", "project",
@@ -61,51 +63,49 @@ class Counted:
     def __init__(self, before: Mapping[tuple[str, str], Counts]):
         self.before = before
         self.after: dict[tuple[str, str], Counts] = {}  # (period, recipient) -> their counts now
-        # Person-times and hours summed by (period, town, domain, category, service type, month,
-        # village) first: a batch has few of those, and each is spread over its figures once, at
-        # the end of its `add`. Kept by kind across an as-of replay's batches, they grew with the
-        # log's variety (19,000 kinds in a replay of 26,000 events); figures are far fewer.
-        self._sums: dict[tuple, list] = defaultdict(lambda: [0, Decimal(0)])
+        # Person-times and hours summed by period and figure of a town (its name in the counts) as
+        # each service's counts are changed, then spread over the town's and the district's figures
+        # once, at the end of each `add`: a batch's services are nearly all of different kinds
+        # (months, villages, projects), so summing by kind first spread nearly every service
+        # over sixteen figures; kept across an as-of replay's batches, kinds piled up (19,000 in
+        # a replay of 26,000 events), and figures are far fewer.
+        self._sums: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0)])
         self._figures: dict[Figure, list] = defaultdict(lambda: [0, Decimal(0)])
         self._recipients: Counter[Figure] = Counter()  # the change in each figure's recipients
 
     def add(self, services: Iterable[ServiceRow]) -> "Counted":
         sums, after, before = self._sums, self.after, self.before
-        # A batch's services are of few kinds: their figures are spelled once per kind and batch
-        # (kept longer, the kinds would pile up: towns by categories by months by villages...).
+        # A kind's figures are spelled once a batch (kept longer, the kinds would pile up: towns
+        # by categories by months by villages...).
         figures_of: dict[tuple, tuple[str, ...]] = {}
         for period, town, domain, category, service_type, month, village, ref, person_times, hours, sign, project in services:
-            kind = (town, domain, category, service_type, month, village, project, project_domain(project, domain))
-            cell = sums[(period, *kind)]
-            if sign > 0:
-                cell[0] += person_times
-                cell[1] += hours
-            else:
-                cell[0] -= person_times
-                cell[1] -= hours
+            kind = (town, domain, category, service_type, month, village, project)
+            if (figures := figures_of.get(kind)) is None:
+                figures = figures_of[kind] = _figures_of(*kind, project_domain(project, domain))
             counts = after.get((period, ref))
             if counts is None:
                 counts = after[(period, ref)] = dict(before.get((period, ref), {}))
-            if (figures := figures_of.get(kind)) is None:
-                figures = figures_of[kind] = _figures_of(*kind)
+            if sign < 0:
+                person_times, hours = -person_times, -hours
             for figure in figures:
                 if n := counts.get(figure, 0) + sign:
                     counts[figure] = n
                 else:
                     del counts[figure]
+                cell = sums[(period, figure)]
+                cell[0] += person_times
+                cell[1] += hours
         self._spread_sums()
         return self
 
     def _spread_sums(self) -> None:
         figures = self._figures
-        for (period, town, *keys), (person_times, hours) in self._sums.items():
-            for dim, key in zip(DIMENSIONS, ("", *keys), strict=True):
-                if key is None:  # a service without a village (or project) counts in no village (or project)
-                    continue
-                for scope in (town, ""):
-                    cell = figures[(period, scope, dim, key)]
-                    cell[0] += person_times
-                    cell[1] += hours
+        for (period, figure), (person_times, hours) in self._sums.items():
+            town, dim, key = _parts(figure)
+            for scope in (town, ""):
+                cell = figures[(period, scope, dim, key)]
+                cell[0] += person_times
+                cell[1] += hours
         self._sums.clear()
 
     def count_recipients(self) -> "Counted":
@@ -161,11 +161,13 @@ def _district(figures: Iterable[str]) -> set[tuple[str, str]]:
     return {_parts(figure)[1:] for figure in figures}
 
 
-def _add_to_figures(first: int) -> str:
-    """The figures (their columns from parameter `first` on) added to the district's ($1):
-    person-times, hours and the change in recipients."""
-    columns = ", ".join(f"${first + n}::{kind}[]" for n, kind in enumerate(
-        ("text", "text", "text", "text", "int", "numeric", "int")))
+_FIGURE_KINDS = ("text", "text", "text", "text", "int", "numeric", "int")
+
+
+def _add_to_figures(first: int, marks: int) -> str:
+    """The figures (their packed columns from parameter `first` on, their marks at `marks`: `packed`)
+    added to the district's ($1): person-times, hours and the change in recipients."""
+    columns = ", ".join(split(first + n, kind, marks) for n, kind in enumerate(_FIGURE_KINDS))
     return f"""
 INSERT INTO service_figures AS f (district, period, town, dim, key, person_times, hours, recipients)
 SELECT $1, * FROM unnest({columns})
@@ -176,26 +178,30 @@ ON CONFLICT (district, period, town, dim, key) DO UPDATE SET
 """
 
 
-_ADD_TO_FIGURES = _add_to_figures(2)
+_ADD_TO_FIGURES = _add_to_figures(2, 2 + len(_FIGURE_KINDS))
 
-_NAMED = "unnest($2::text[], $3::text[]) AS named (recipient_ref, period)"
+
+def _named_pairs(marks: int) -> str:
+    """The named (period, recipient) pairs: their packed columns $2 and $3, their marks at `marks`."""
+    return f"unnest({split(2, 'text', marks)}, {split(3, 'text', marks)}) AS named (recipient_ref, period)"
+
 
 # A named recipient's row (at most one: the key). As a join, the plan the worker's connection
 # kept (generic, made while the table was small) hashed the named recipients and scanned every
 # row of the district against them, per batch; a LATERAL subquery with a LIMIT is not merged into
 # a join, so each named recipient is one index probe whatever the row estimates.
 _LIVE_COUNTS = f"""
-SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
+SELECT named.period, named.recipient_ref, kept.counts FROM {_named_pairs(4)}, LATERAL (
     SELECT counts FROM service_recipients r
     WHERE r.district = $1 AND r.recipient_ref = named.recipient_ref AND r.period = named.period
     LIMIT 1) AS kept
 """
 
-# A recipient's counts as of snapshot $4: their row of the latest snapshot at or before it that
-# changed them (`snapshots.py`), '{}' or none meaning counted nowhere; one index probe per named
-# recipient, as above.
+# A recipient's counts as of snapshot $4 (the pairs' marks at $5): their row of the latest snapshot
+# at or before it that changed them (`snapshots.py`), '{}' or none meaning counted nowhere; one
+# index probe per named recipient, as above.
 _SNAPSHOT_COUNTS = f"""
-SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
+SELECT named.period, named.recipient_ref, kept.counts FROM {_named_pairs(5)}, LATERAL (
     SELECT counts FROM snapshots.service_recipients s
     WHERE s.district = $1 AND s.recipient_ref = named.recipient_ref AND s.period = named.period
       AND s.snapshot_position <= $4
@@ -203,10 +209,10 @@ SELECT named.period, named.recipient_ref, kept.counts FROM {_NAMED}, LATERAL (
 """
 
 # The named recipients' rows as counted now (a recipient with no active service left has none),
-# and the figures changed with them: one statement.
+# and the figures changed with them: one statement (ten packed columns, their marks at $12).
 _SAVE_COUNTS_AND_FIGURES = f"""
 WITH counted (recipient_ref, period, counts) AS (
-    SELECT * FROM unnest($2::text[], $3::text[], $4::text[]::jsonb[])
+    SELECT * FROM unnest({split(2, 'text', 12)}, {split(3, 'text', 12)}, {split(4, 'text', 12)}::jsonb[])
 ), gone AS (
     DELETE FROM service_recipients r USING counted c
     WHERE c.counts = '{{}}' AND r.district = $1 AND r.recipient_ref = c.recipient_ref AND r.period = c.period
@@ -215,7 +221,7 @@ WITH counted (recipient_ref, period, counts) AS (
     SELECT $1, recipient_ref, period, counts FROM counted WHERE counts <> '{{}}'
     ON CONFLICT (district, recipient_ref, period) DO UPDATE SET counts = excluded.counts
 )
-{_add_to_figures(5)}"""
+{_add_to_figures(5, 12)}"""
 
 
 def _named(services: Sequence[ServiceRow]) -> set[tuple[str, str]]:
@@ -227,7 +233,8 @@ async def _counts(conn: asyncpg.Connection, statement: str, district: str, named
                   *more: object) -> dict[tuple[str, str], Counts]:
     """The counts of the named (period, recipient) pairs that have any."""
     periods, refs = zip(*named, strict=True) if named else ((), ())
-    rows = await conn.fetch(statement, district, list(refs), list(periods), *more)
+    refs_text, periods_text, *marks = pack(refs, periods)
+    rows = await conn.fetch(statement, district, refs_text, periods_text, *more, *marks)
     return {(row["period"], row["recipient_ref"]): orjson.loads(row["counts"]) for row in rows}
 
 
@@ -236,9 +243,10 @@ async def project_services(conn: asyncpg.Connection, district: str, services: Se
     counted into the district's figures and recipients."""
     counted = Counted(await _counts(conn, _LIVE_COUNTS, district, _named(services))).add(services).count_recipients()
     rows = list(counted.after.items())
-    await conn.execute(_SAVE_COUNTS_AND_FIGURES, district, [ref for (_, ref), _ in rows],
-                       [period for (period, _), _ in rows], [orjson.dumps(counts).decode() for _, counts in rows],
-                       *counted.figure_columns())
+    figures = counted.figure_columns() or [[] for _ in _FIGURE_KINDS]
+    await conn.execute(_SAVE_COUNTS_AND_FIGURES, district, *pack(
+        [ref for (_, ref), _ in rows], [period for (period, _), _ in rows],
+        [orjson.dumps(counts).decode() for _, counts in rows], *figures))
 
 
 class SnapshotCounting:
@@ -266,7 +274,7 @@ class SnapshotCounting:
     async def finish(self, conn: asyncpg.Connection) -> None:
         """The counted figures added to the snapshot's."""
         if columns := self._counted.count_recipients().figure_columns():  # none when no service was replayed
-            await conn.execute(_ADD_TO_FIGURES, self.district, *columns)
+            await conn.execute(_ADD_TO_FIGURES, self.district, *pack(*columns))
 
 
 # A rebuild gathers every service of the district first, then counts them at once into its

@@ -7,6 +7,7 @@ from itertools import groupby
 import asyncpg
 
 from projections import service_counts
+from projections.packed import pack, split
 from projections.duty_tables import DUTY_STATEMENTS, DUTY_TABLES
 from projections.projector import DISTRICT_SCOPE, Changes
 
@@ -86,35 +87,39 @@ ON CONFLICT (district, period, town, project, source, level) DO UPDATE SET
 _RECORD_PERIOD_COLUMNS = ("district", "position", "record_id", "record_type", "period", "town", "on_behalf_of")
 def insert_record_periods(first: int) -> str:
     """The statement inserting a batch's record periods, its parameters numbered from $`first`:
-    the district, then the six arrays of `record_period_columns` (empty ones insert nothing)."""
-    district, *columns = (f"${n}" for n in range(first, first + 7))
+    the district, then what `record_period_columns` gives (six packed columns and their marks:
+    `packed.py`; empty ones insert nothing)."""
     types = ("bigint", "text", "text", "text", "text", "text")
+    columns = ", ".join(split(first + 1 + n, kind, first + 7) for n, kind in enumerate(types))
     return (f"INSERT INTO record_periods ({', '.join(_RECORD_PERIOD_COLUMNS)})"
-            f" SELECT {district}, * FROM unnest({', '.join(f'{c}::{t}[]' for c, t in zip(columns, types, strict=True))})")
+            f" SELECT ${first}, * FROM unnest({columns})")
 
 
 _INSERT_RECORD_PERIODS = insert_record_periods(1)
 
 
-def record_period_columns(changes: Changes) -> list[list]:
-    """The batch's record periods as `insert_record_periods` takes them: one array a column."""
-    return _columns(changes.record_periods) if changes.record_periods else [[] for _ in range(6)]
+def record_period_columns(*batches: Changes) -> list[str | None]:
+    """The record periods of the batches' changes as `insert_record_periods` takes them: a packed
+    text a column, then their marks."""
+    periods = [row for changes in batches for row in changes.record_periods]
+    return pack(*(_columns(periods) if periods else [[] for _ in range(6)]))
 
 
 def _columns(rows: Sequence[tuple]) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-def written(changes: Changes) -> dict[str, frozenset[str] | None]:
-    """The report tables that writing `changes` may change, each with the towns whose rows may
-    change (None: any row). Services count in their town's figures and the district's (town '')."""
-    changed: dict[str, frozenset[str] | None] = dict.fromkeys({table for table, _, _ in changes.rows})
-    if changes.services:
-        changed["service_figures"] = frozenset({service.town for service in changes.services} | {DISTRICT_SCOPE})
+def written(*batches: Changes) -> dict[str, frozenset[str] | None]:
+    """The report tables that writing the batches' changes may change, each with the towns whose
+    rows may change (None: any row). Services count in their town's figures and the district's (town '')."""
+    changed: dict[str, frozenset[str] | None] = dict.fromkeys(
+        {table for changes in batches for table, _, _ in changes.rows})
+    if towns := {service.town for changes in batches for service in changes.services}:
+        changed["service_figures"] = frozenset(towns | {DISTRICT_SCOPE})
         changed["service_recipients"] = None
-    if changes.funds:
+    if any(changes.funds for changes in batches):
         changed["fund_spending"] = None
-    if changes.record_periods:
+    if any(changes.record_periods for changes in batches):
         changed["record_periods"] = None
     return changed
 
@@ -141,7 +146,7 @@ async def write(conn: asyncpg.Connection, district: str, changes: Changes, *, re
         await conn.copy_records_to_table("record_periods", schema_name="pg_temp", columns=_RECORD_PERIOD_COLUMNS,
                                          records=[(district, *row) for row in changes.record_periods])
     elif changes.record_periods and periods:
-        await conn.execute(_INSERT_RECORD_PERIODS, district, *_columns(changes.record_periods))
+        await conn.execute(_INSERT_RECORD_PERIODS, district, *record_period_columns(changes))
 
 
 async def begin_rebuild(conn: asyncpg.Connection) -> None:

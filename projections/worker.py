@@ -9,11 +9,12 @@ every write, and announces each committed batch on the `reports_progress` channe
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import asyncpg
 from prometheus_client import Histogram
 
+from domain.events import RecordEvent
 from projections import report_cache, snapshots, stream_snapshots, tables
 from projections.batches import BatchProjection
 from projections.projector import Changes
@@ -31,13 +32,17 @@ LOST_DATABASE = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInt
 # there, and only the stores on that worker wait for it (README, Citus mode).
 NODE_UNREACHABLE = ("connection to the remote node", "failure on connection marked as essential")
 SNAPSHOT_EVERY = 50_000  # events between snapshots of a district's report tables (for as_of reads)
+# A batch's most events. A worker keeping up takes what is new, a few at a time; one behind its log
+# (a burst of writes) folds up to this many into each figure row it writes: PostgreSQL's CPU an
+# event 45 µs in batches of 1000, 26-29 in batches of 5000 (bench/README.md, section 41).
+BATCH_SIZE = 5000
 BATCH_SECONDS = Histogram("stations_projection_batch_duration_seconds",
                           "Time to read, project and commit one batch of a district's events", ["district"],
                           buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 
 
 class ProjectionWorker:
-    def __init__(self, pool: asyncpg.Pool, *, batch_size: int = 1000, snapshot_every: int = SNAPSHOT_EVERY,
+    def __init__(self, pool: asyncpg.Pool, *, batch_size: int = BATCH_SIZE, snapshot_every: int = SNAPSHOT_EVERY,
                  before_commit: Callable[[str, int], Awaitable[None]] | None = None,
                  stream_snapshot_every: int = stream_snapshots.EVERY):
         self.pool = pool
@@ -83,21 +88,46 @@ class ProjectionWorker:
                 position, moved_by = await _lock_tracking(conn, district)
                 events = await self.batches.read(conn, district, position)
             if events:
-                changes = await self.batches.project(conn, district, events, periods=False)
+                changes = await self._project(conn, district, position, events)
                 last = events[-1][0]
                 await conn.execute(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL, moved_by, position,
-                                   report_cache.changes_text(tables.written(changes)), district,
-                                   *tables.record_period_columns(changes))
-                touched = self._touched_through(district, position, last, changes)
-                if last // self.snapshot_every > position // self.snapshot_every:
-                    await snapshots.take_snapshot(conn, district, last, touched)
-                    self._touched[district] = snapshots.Touched(last, last)
+                                   report_cache.changes_text(tables.written(*changes)), district,
+                                   *tables.record_period_columns(*changes))
                 await stream_snapshots.take(conn, district, self.batches.mapper, events, self.stream_snapshot_every)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
         if events:  # an empty batch (a sweep that found nothing) would only blur the figure
             BATCH_SECONDS.labels(district).observe(time.perf_counter() - started)
         return len(events)
+
+    async def _project(self, conn: asyncpg.Connection, district: str, position: int,
+                       events: list[tuple[int, RecordEvent]]) -> list[Changes]:
+        """The batch projected part by part, each part ending at the event that crosses a snapshot
+        mark, where the snapshot is taken: a batch may hold several marks' worth of events (a
+        worker behind its log takes up to `batch_size`, and each figure row is written once a
+        part), and an as-of read still replays at most about `snapshot_every` events."""
+        changes = []
+        for part, crossed in self._at_marks(position, events):
+            changes.append(done := await self.batches.project(conn, district, part, periods=False))
+            last = part[-1][0]
+            touched = self._touched_through(district, position, last, done)
+            if crossed:
+                await snapshots.take_snapshot(conn, district, last, touched)
+                self._touched[district] = snapshots.Touched(last, last)
+            position = last
+        return changes
+
+    def _at_marks(self, position: int, events: list[tuple[int, RecordEvent]]) -> Iterator[tuple[list, bool]]:
+        """The events cut after each one that passes a multiple of `snapshot_every` (counted from
+        `position`, where the batch starts), each part with whether it ends at such a crossing."""
+        part, mark = [], position // self.snapshot_every
+        for item in events:
+            part.append(item)
+            if item[0] // self.snapshot_every > mark:
+                yield part, True
+                part, mark = [], item[0] // self.snapshot_every
+        if part:
+            yield part, False
 
     def _touched_through(self, district: str, position: int, last: int, changes: Changes) -> snapshots.Touched:
         """The recipients this worker saw named since its last snapshot of the district, this

@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 for server in runtime.tenants.servers():
                     app.state.background += await stack.enter_async_context(run_worker(
                         runtime.own_reads.url(server), signs, pool_size=settings.projection_pool_size,
-                        snapshot_every=settings.snapshot_every, label=server_label(server)))
+                        snapshot_every=settings.snapshot_every, batch_size=settings.projection_batch_size,
+                        label=server_label(server)))
             tune_garbage_collection()
             yield
 

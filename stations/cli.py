@@ -133,7 +133,7 @@ def project(parent: Annotated[int | None, typer.Option(
             for server in await server_urls(url):
                 await stack.enter_async_context(run_worker(
                     server, signs, pool_size=settings.projection_pool_size, snapshot_every=settings.snapshot_every,
-                    label="" if server == url else server_label(server)))
+                    batch_size=settings.projection_batch_size, label="" if server == url else server_label(server)))
             await stopping.wait()
 
     with database(settings.database_url, settings.data_dir) as url:

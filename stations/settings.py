@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from api.auth import AUDIENCE, ISSUER, MAX_TOKEN_HOURS, TOKEN_HOURS
 from projections.progress import WAIT_SECONDS
 from projections.reports import Deadlines
-from projections.worker import SNAPSHOT_EVERY
+from projections.worker import BATCH_SIZE, SNAPSHOT_EVERY
 from tenants.event_store import STATEMENT_TIMEOUT
 
 DEVELOPMENT_SECRET = "development-only-secret-change-me-in-production"
@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     max_upload_rows: int = Field(default=50_000, ge=1, description="most rows an uploaded spreadsheet may hold (a 422 beyond)")
     projection_pool_size: int = Field(default=2, ge=1, le=16, description="connections of the projection worker")
     snapshot_every: int = Field(default=SNAPSHOT_EVERY, ge=100, description="events between snapshots kept for as_of reads")
+    projection_batch_size: int = Field(default=BATCH_SIZE, ge=1, description="most events of a district the projection"
+                                       " worker folds into one transaction (a worker behind its log writes each figure once a batch)")
     run_projections: bool = Field(default=True, description="run the projection worker beside `serve`'s API, as its child process")
     projection_nice: int = Field(default=10, ge=0, le=19, description="the projection worker's CPU niceness: when"
                                  " writes and the projection both want the CPU, writes come first and the projection catches up after")

@@ -29,7 +29,8 @@ async def pool(database_url):
     await pool.close()
 
 
-async def test_as_of_reproduces_what_was_known_then(pool, runtime, district):
+@pytest.mark.parametrize("batch_size", [37, 250])  # 250: a batch holds two or three snapshot marks
+async def test_as_of_reproduces_what_was_known_then(pool, runtime, district, batch_size):
     ledger = runtime.tenants.ledger(district.code)
     sent, moments = [], []
     for number, batch in enumerate(generate(district, seed=5, services=300)):
@@ -37,7 +38,7 @@ async def test_as_of_reproduces_what_was_known_then(pool, runtime, district):
         sent += batch
         if number % 7 == 3:
             moments.append((await pool.fetchval("SELECT clock_timestamp()"), written.position, list(sent)))
-    worker = ProjectionWorker(pool, batch_size=37, snapshot_every=100)
+    worker = ProjectionWorker(pool, batch_size=batch_size, snapshot_every=100)
     await worker.catch_up(district.code)
     snapshots = await pool.fetchval("SELECT count(*) FROM snapshots.taken WHERE district = $1", district.code)
     assert snapshots >= 3
@@ -216,42 +217,44 @@ async def test_as_of_counts_a_recipient_gone_and_back_across_delta_snapshots(poo
                                " WHERE district = $1 AND snapshot_position = $2", district.code, s3) == ["R-ddd"]
 
 
+@pytest.mark.parametrize("batch_size", [37, 250])  # 250: snapshots in the middle of a batch
 async def test_a_snapshot_keeps_the_same_recipients_whether_its_worker_saw_every_batch_or_reads_the_log(
-        pool, runtime, district, monkeypatch):
+        pool, runtime, district, monkeypatch, batch_size):
     """A worker that projected every batch since the district's previous snapshot compares the
     recipients it saw named in them; one that did not reads them from the log. Each snapshot the
-    first took is taken again the second way, on the same live rows: both keep the same rows."""
+    first takes is taken again the second way, in its transaction, on the same live rows (a
+    savepoint rolled back): both keep the same rows."""
     ledger = runtime.tenants.ledger(district.code)
     for batch in generate(district, seed=9, services=300):
         ledger.record([parse_record(r) for r in batch], context(runtime, district))
-    worker = ProjectionWorker(pool, batch_size=37, snapshot_every=100)
+    worker = ProjectionWorker(pool, batch_size=batch_size, snapshot_every=100)
     rows = ("SELECT recipient_ref, period, counts FROM snapshots.service_recipients"
             " WHERE district = $1 AND snapshot_position = $2 ORDER BY recipient_ref, period")
-    compared, latest = 0, 0
+    compared, positions = 0, []
 
     def unread(district: str) -> str:
         raise AssertionError("the worker saw every batch: it needs no log query")
 
-    while True:
+    async def taken_both_ways(conn, code, position, touched=None):
+        nonlocal compared
         with monkeypatch.context() as patched:
             patched.setattr("projections.snapshots._touched_in_log", unread)
-            if not await worker.project_batch(district.code):
-                break
-        taken = await pool.fetchval("SELECT coalesce(max(position), 0) FROM snapshots.taken WHERE district = $1",
-                                    district.code)
-        if taken == latest:
-            continue
-        latest = taken
-        async with pool.acquire() as conn:
-            kept = await conn.fetch(rows, district.code, latest)
-            retaken = conn.transaction()
-            await retaken.start()
-            await conn.execute("DELETE FROM snapshots.taken WHERE district = $1 AND position = $2", district.code, latest)
-            for table in (*WHOLE, RECIPIENTS):
-                await conn.execute(f"DELETE FROM snapshots.{table} WHERE district = $1 AND snapshot_position = $2",
-                                   district.code, latest)
-            await take_snapshot(conn, district.code, latest)
-            assert await conn.fetch(rows, district.code, latest) == kept, f"snapshot at {latest}"
-            await retaken.rollback()
+            await take_snapshot(conn, code, position, touched)
+        kept = await conn.fetch(rows, code, position)
+        retaken = conn.transaction()
+        await retaken.start()
+        await conn.execute("DELETE FROM snapshots.taken WHERE district = $1 AND position = $2", code, position)
+        for table in (*WHOLE, RECIPIENTS):
+            await conn.execute(f"DELETE FROM snapshots.{table} WHERE district = $1 AND snapshot_position = $2",
+                               code, position)
+        await take_snapshot(conn, code, position)
+        assert await conn.fetch(rows, code, position) == kept, f"snapshot at {position}"
+        await retaken.rollback()
         compared += len(kept)
-    assert latest >= 300 and compared >= 60
+        positions.append(position)
+
+    monkeypatch.setattr("projections.snapshots.take_snapshot", taken_both_ways)
+    await worker.catch_up(district.code)
+    assert len(positions) >= 3 and compared >= 60
+    assert positions == await pool.fetchval("SELECT array_agg(position ORDER BY position) FROM snapshots.taken"
+                                            " WHERE district = $1", district.code)

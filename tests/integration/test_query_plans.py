@@ -13,10 +13,13 @@ import pytest
 
 from projections import connections, service_counts
 
+# The named pairs packed (`projections/packed.py`): each value followed by the separator, then the marks.
+PAIRS = r"E'R-1\x1f', E'2025H1\x1f'"
+MARKS = r"E'\x1f', E'\x1e'"
 LOOKUPS = {
-    "live": (service_counts._LIVE_COUNTS, "text, text[], text[]", "'350203', ARRAY['R-1'], ARRAY['2025H1']"),
-    "snapshot": (service_counts._SNAPSHOT_COUNTS, "text, text[], text[], bigint",
-                 "'350203', ARRAY['R-1'], ARRAY['2025H1'], 100"),
+    "live": (service_counts._LIVE_COUNTS, "text, text, text, text, text", f"'350203', {PAIRS}, {MARKS}"),
+    "snapshot": (service_counts._SNAPSHOT_COUNTS, "text, text, text, bigint, text, text",
+                 f"'350203', {PAIRS}, 100, {MARKS}"),
 }
 
 

@@ -222,9 +222,9 @@ class Service(Process):
         self.start()
 
 
-def worker(database_url: str, log_dir: Path) -> Process:
+def worker(database_url: str, log_dir: Path, **env: str) -> Process:
     """The projection worker alone: `stations project`."""
-    return Process("worker", [sys.executable, "-m", "stations.cli", "project"], database_url, log_dir)
+    return Process("worker", [sys.executable, "-m", "stations.cli", "project"], database_url, log_dir, **env)
 
 
 @contextmanager

@@ -38,7 +38,8 @@ async def wait_for(condition, within: float, every: float = 0.05) -> bool:
 async def test_worker_killed(database_url, logs):
     tally = Tally()
     service = harness.Service(database_url, logs, STATIONS_RUN_PROJECTIONS="false")
-    worker = harness.worker(database_url, logs)
+    # Batches of 200: a start's few thousand events are several batches, so a kill finds work in hand.
+    worker = harness.worker(database_url, logs, STATIONS_PROJECTION_BATCH_SIZE="200")
     kills: list[tuple[int, int]] = []  # (projected, head) at each kill
     with harness.running(service):
         await write(service.base, tally, RECORDS)
