@@ -25,7 +25,10 @@ def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, un
           json_file: Annotated[Path | None, typer.Option("--json", help="write the figures to this file")] = None,
           scale_out: Annotated[bool, typer.Option("--scale-out", help="instead: the batch load alone against 1, 2"
                                                   " and 4 API processes (serve --workers), records/s and CPU a record"
-                                                  " of each")] = False
+                                                  " of each")] = False,
+          load_and_reads: Annotated[bool, typer.Option("--load-and-reads", help="instead: the batch load's records/s"
+                                                       " and the reports' p50/p99 at 10x alone (scripts/bench-citus:"
+                                                       " on a Citus cluster and on one node)")] = False
           ) -> None:
     """Measure the service against the machine's own limits (each figure beside a baseline of the same run)."""
     # Imported here, not with the module: `stations serve` and its worker process import this
@@ -38,6 +41,12 @@ def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, un
         rows = asyncio.run(scaleout.measure(SIZES[size.value]))
         Console().print(scale_out_table(rows))
         result: dict[str, Any] = {"size": size.value, "scale_out": rows}
+    elif load_and_reads:
+        from bench import scaleout
+
+        figures = asyncio.run(scaleout.load_and_reads(SIZES[size.value]))
+        Console().print(figures_table(figures))
+        result = {"size": size.value, "figures": figures}
     else:
         figures = asyncio.run(measure(SIZES[size.value]))  # printed as they are measured
         Console().print(table(figures))
@@ -58,6 +67,13 @@ def table(figures: dict[str, Any]) -> Table:
         table.caption = ("ingest CPU µs a record: API {ingest_service_cpu_us_per_record:.1f} + worker"
                          " {ingest_worker_cpu_us_per_record:.1f} + PostgreSQL {ingest_database_cpu_us_per_record:.1f}"
                          .format(**figures))
+    return table
+
+
+def figures_table(figures: dict[str, Any]) -> Table:
+    table = Table("figure", "value", title="stations bench --load-and-reads")
+    for name, value in figures.items():
+        table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
     return table
 
 

@@ -31,8 +31,13 @@ def bearer(role: auth.Role, district: str | None = None, town: str | None = None
 @contextmanager
 def fresh_database(stack: ExitStack) -> Iterator[str]:
     """A database nobody else uses: created on DATABASE_URL's server and dropped after, or an
-    embedded server in a temporary directory."""
+    embedded server in a temporary directory. With BENCH_DATABASE_AS_IS=true, DATABASE_URL's own
+    database as it is: one prepared beforehand (a Citus coordinator's, whose extension and
+    workers a new database would not have: Citus 12.1 does not propagate CREATE DATABASE)."""
     base = os.environ.get("DATABASE_URL")
+    if base and os.environ.get("BENCH_DATABASE_AS_IS") == "true":
+        yield base
+        return
     if not base:
         import pgserver  # as `stations.database` runs one: the bench is a client of the service, above it
 

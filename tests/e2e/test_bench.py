@@ -32,9 +32,25 @@ def test_bench_prints_and_writes_every_figure(tmp_path):
     assert "ingest CPU µs a record: API" in result.output
 
 
-def test_scale_out_is_an_option_of_its_own():
-    """Parsed only: the scale-out run starts the service three times, too long for the suite."""
+def test_scale_out_and_load_and_reads_are_options_of_their_own():
+    """Parsed only: the scale-out run starts the service three times, too long for the suite; the
+    load-and-reads run is scripts/bench-citus's."""
     bench = typer.main.get_command(app).commands["bench"]
 
     assert bench.make_context("bench", ["--scale-out", "--size", "quick"]).params["scale_out"] is True
     assert bench.make_context("bench", ["--size", "quick"]).params["scale_out"] is False
+    assert bench.make_context("bench", ["--load-and-reads"]).params["load_and_reads"] is True
+    assert bench.make_context("bench", []).params["load_and_reads"] is False
+
+
+def test_load_and_reads_prints_and_writes_its_figures(tmp_path):
+    out = tmp_path / "bench.json"
+
+    result = CliRunner().invoke(app, ["bench", "--load-and-reads", "--size", "smoke", "--json", str(out)])
+
+    assert result.exit_code == 0, result.output
+    figures = json.loads(out.read_text(encoding="utf-8"))["figures"]
+    assert set(figures) == {"events", "batch_1000_records_per_s", "catch_up_seconds_10x", "district_report_ms_p50",
+                            "city_report_ms_p50", "city_report_ms_p99"}
+    assert figures["events"] > 0 and figures["city_report_ms_p99"] >= figures["city_report_ms_p50"] > 0
+    assert "stations bench --load-and-reads" in result.output
