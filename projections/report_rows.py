@@ -189,28 +189,31 @@ async def load_many(conn: asyncpg.Connection, districts: Sequence[str], period: 
 async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Head]:
     """Each district's projected position, the chain's head there and its tracking row's stamp
     (the row's position, the transaction that last moved it, and the database and server it is
-    read on), in one query.
+    read on), in two queries of the caller's snapshot.
 
-    The chain is looked up by the tracking row's own column, never by an expression over it:
-    under row-level security PostgreSQL may use an index only for a condition it knows leaks
-    nothing, and `coalesce(...)` is not one, so `position = coalesce(...)` scanned the whole
-    chain where the key finds its row at once."""
-    # The tracking rows first, as a CTE of their own: on a Citus coordinator they are its own
-    # table and each chain a worker's, which a subquery correlated across the two cannot join.
-    parts = [f"SELECT ${n}::text AS district, t.position AS tracked, t.moved_by, c.chain"
-             f" FROM (VALUES (1)) AS one LEFT JOIN t ON t.district = ${n}"
-             f" LEFT JOIN {chain_table(d)} c ON c.position = t.position"
-             for n, d in enumerate(districts, start=1)]
+    The chain is looked up by the tracking row's position given as a value, never joined: on a
+    Citus coordinator the tracking rows are its own table and each chain a worker's, and a join
+    of the two pulled a district's whole chain to the coordinator, each row checked by the read
+    scope (a look-up of the coordinator's, ~10 ms a row there), where a value finds its one row on
+    the worker. Nor by an expression: under row-level security PostgreSQL may use an index only for
+    a condition it knows leaks nothing, and `coalesce(...)` is not one."""
     # The server's start as a number's text: a notice carries it too (`worker._MOVE_AND_ANNOUNCE`),
     # and a timestamp's text would follow each session's TimeZone.
-    query = (f"WITH t AS MATERIALIZED (SELECT district, position, xmin::text AS moved_by FROM tracking"
-             f" WHERE district = ANY(${len(districts) + 1}::text[]))"
-             f" SELECT h.*, current_database() AS db,"
-             f" extract(epoch FROM pg_postmaster_start_time())::text AS server_start"
-             f" FROM ({' UNION ALL '.join(parts)}) h")
+    tracked = await conn.fetch(
+        "SELECT d.district, t.position AS tracked, t.moved_by, current_database() AS db,"
+        " extract(epoch FROM pg_postmaster_start_time())::text AS server_start"
+        " FROM unnest($1::text[]) AS d(district)"
+        " LEFT JOIN (SELECT district, position, xmin::text AS moved_by FROM tracking) t USING (district)", districts)
+    positioned = [row for row in tracked if row["tracked"] is not None]
+    chains: dict[str, bytes] = {}
+    if positioned:
+        parts = [f"SELECT {n}::int AS n, chain FROM {chain_table(row['district'])} WHERE position = ${n + 1}"
+                 for n, row in enumerate(positioned)]
+        for found in await conn.fetch(" UNION ALL ".join(parts), *(row["tracked"] for row in positioned)):
+            chains[positioned[found["n"]]["district"]] = found["chain"]
     found = {}
-    for row in await conn.fetch(query, *districts, districts):
-        position, chain = row["tracked"] or 0, row["chain"]
+    for row in tracked:
+        position, chain = row["tracked"] or 0, chains.get(row["district"])
         stamp = None if row["tracked"] is None else (row["db"], row["server_start"], row["moved_by"], position)
         found[row["district"]] = Head({"position": position, "chain_head": bytes(chain).hex() if chain else None},
                                       stamp)
