@@ -1,6 +1,12 @@
-"""Fixtures of the audit trail's integration tests: a connection, a signer and a logged district."""
+"""Fixtures of the integration tests: a connection, a signer and a logged district; a scratch database."""
 
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import psycopg
 import pytest
+from psycopg.sql import SQL, Identifier
 
 from audit.checkpoints import Signer
 from audit.signing import SigningKey
@@ -36,3 +42,16 @@ def logged(runtime, district):
     records = [station_established(district.town)] + [service_delivered(district.town) for _ in range(4)]
     runtime.tenants.ledger(district.code).record([parse_record(r) for r in records], context(runtime, district))
     return district
+
+
+@pytest.fixture
+def scratch_url(database_url: str) -> Iterator[str]:
+    """A database of the test server's own, dropped after: for a migration's test from an empty one."""
+    name = f"stations_scratch_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
+    try:
+        yield urlsplit(database_url)._replace(path=f"/{name}").geturl()  # the embedded server's has ?host=
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(SQL("DROP DATABASE {} WITH (FORCE)").format(Identifier(name)))

@@ -2,28 +2,11 @@
 same server, brought to the migration before, filled in the old shape, then migrated."""
 
 import json
-import uuid
-from collections.abc import Iterator
-from urllib.parse import urlsplit
 
 import psycopg
-import pytest
 import yoyo
-from psycopg.sql import SQL, Identifier
 
 from stations.database import MIGRATIONS, _yoyo_url
-
-
-@pytest.fixture
-def scratch_url(database_url: str) -> Iterator[str]:
-    name = f"stations_migration_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    try:
-        yield urlsplit(database_url)._replace(path=f"/{name}").geturl()  # the embedded server's has ?host=
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(SQL("DROP DATABASE {} WITH (FORCE)").format(Identifier(name)))
 
 
 def migrate_to(url: str, last: str) -> None:

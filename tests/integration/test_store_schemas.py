@@ -4,13 +4,9 @@ scratch database is recorded and signed, its stores put back in the layout befor
 every stored row is the same, and the tables were not rewritten."""
 
 import re
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
-import pytest
 import yoyo
 from psycopg.sql import SQL, Identifier
 
@@ -46,18 +42,6 @@ def old_definitions() -> list[str]:
             assert match, f"{name} in {file}"
             found.append("CREATE OR REPLACE " + match.group(0).removeprefix("CREATE ").removeprefix("OR REPLACE "))
     return found
-
-
-@pytest.fixture
-def scratch_url(database_url: str) -> Iterator[str]:
-    name = f"stations_schemas_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(SQL("CREATE DATABASE {}").format(Identifier(name)))
-    try:
-        yield urlsplit(database_url)._replace(path=f"/{name}").geturl()  # the embedded server's has ?host=
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(SQL("DROP DATABASE {} WITH (FORCE)").format(Identifier(name)))
 
 
 def back_before_0027(url: str) -> None:
