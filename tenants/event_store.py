@@ -136,8 +136,9 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
     and chain, in the district's own schema (`schema` names another, for the bench's scratch
     stores, which are then made with the library's own lock and left to their maker)."""
 
-    def __init__(self, datastore: PostgresDatastore, district: str, *, schema: str | None = None):
+    def __init__(self, datastore: BoundedDatastore, district: str, *, schema: str | None = None):
         self.is_store = schema is None
+        self.citus = datastore.citus
         super().__init__(StoreDatastore(datastore, schema or store_schema(district)), events_table_name=EVENTS)
         self.district = district
         self.channel_name = channel_of(self.datastore.schema)  # the library's "events": one for every store
@@ -175,7 +176,7 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         # Reads of the API see this district's tables only when scoped to it (migrations 0003,
         # 0021), the writer may only add rows, and nobody may change or remove one (migration 0004).
         # (Citus refuses a policy with a subquery on a distributed table: there, the call is made per row.)
-        scope = SQL("stations_guard.scope()" if getattr(datastore, "citus", False) else "(SELECT stations_guard.scope())")
+        scope = SQL("stations_guard.scope()" if self.citus else "(SELECT stations_guard.scope())")
         scope_check = SQL("{scope} IN ({district}, '*')").format(scope=scope, district=Literal(district))
         self.sql_create_statements.append(SQL(
             "GRANT USAGE ON SCHEMA {schema} TO stations_writer, stations_reader").format(schema=schema))
@@ -243,7 +244,7 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         # On a Citus coordinator a LOCK TABLE is taken on every node, so that one worker down stopped
         # every district's writes: every write goes through the coordinator, and its lock there
         # alone keeps one writer at a time (Citus passes no lock on while DDL propagation is off).
-        local = [SQL("SET LOCAL citus.enable_ddl_propagation = off")] if getattr(self.datastore, "citus", False) else []
+        local = [SQL("SET LOCAL citus.enable_ddl_propagation = off")] if self.citus else []
         return [*self.lock_table_statements[:-1], *local, SQL("SELECT stations_guard.lock_store({})").format(events)]
 
     def _create_table(self, curs: Any) -> None:
