@@ -204,13 +204,14 @@ async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Hea
         " extract(epoch FROM pg_postmaster_start_time())::text AS server_start"
         " FROM unnest($1::text[]) AS d(district)"
         " LEFT JOIN (SELECT district, position, xmin::text AS moved_by FROM tracking) t USING (district)", districts)
-    positioned = [row for row in tracked if row["tracked"] is not None]
+    # Every store is asked, a district never projected too (position 0, no row): where its store
+    # cannot be reached (a Citus worker down) the read fails rather than show an empty report.
     chains: dict[str, bytes] = {}
-    if positioned:
+    if tracked:
         parts = [f"SELECT {n}::int AS n, chain FROM {chain_table(row['district'])} WHERE position = ${n + 1}"
-                 for n, row in enumerate(positioned)]
-        for found in await conn.fetch(" UNION ALL ".join(parts), *(row["tracked"] for row in positioned)):
-            chains[positioned[found["n"]]["district"]] = found["chain"]
+                 for n, row in enumerate(tracked)]
+        for found in await conn.fetch(" UNION ALL ".join(parts), *(row["tracked"] or 0 for row in tracked)):
+            chains[tracked[found["n"]]["district"]] = found["chain"]
     found = {}
     for row in tracked:
         position, chain = row["tracked"] or 0, chains.get(row["district"])
