@@ -41,7 +41,7 @@ class _Statements:
     starts: a process learns them once)."""
 
     create: str
-    copy: str
+    copies: tuple[str, ...]
 
 
 _statements: _Statements | None = None
@@ -66,7 +66,8 @@ async def shadow_tables(conn: asyncpg.Connection, district: str, position: int) 
                                    " WHERE district = $1 AND position <= $2", district, position)
     statements = await _statements_for(conn)
     await conn.execute(statements.create)
-    await conn.execute(statements.copy, district, snapshot)
+    for copy in statements.copies:
+        await conn.execute(copy, district, snapshot)
     # Statements this pooled connection prepared earlier are bound to the live tables. PostgreSQL
     # parses a prepared statement again when search_path has changed since it was prepared: a
     # path naming pg_temp explicitly makes their names resolve to the temporary tables in this
@@ -107,12 +108,12 @@ async def _statements_for(conn: asyncpg.Connection) -> _Statements:
         create = ";".join(f"CREATE TEMPORARY TABLE {t} (LIKE reports.{t} INCLUDING ALL EXCLUDING INDEXES,"
                           f" PRIMARY KEY ({shapes[t]['key']})) ON COMMIT DROP" for t in SHADOWED)
         # A snapshot table was made from an older live table and extended since, so its columns
-        # are named in the live table's order.
-        copies = [f"{t} AS (INSERT INTO pg_temp.{t} SELECT {shapes[t]['columns']} FROM snapshots.{t}"
-                  f" WHERE district = $1 AND snapshot_position = $2)"
-                  for t in WHOLE]
-        copy = f"WITH {', '.join(copies)} INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)"
-        _statements = _Statements(create, copy)
+        # are named in the live table's order. A statement a table: Citus plans no statement whose
+        # CTEs write temporary tables from distributed ones.
+        copies = tuple(f"INSERT INTO pg_temp.{t} SELECT {shapes[t]['columns']} FROM snapshots.{t}"
+                       f" WHERE district = $1 AND snapshot_position = $2" for t in WHOLE)
+        tracking = "INSERT INTO pg_temp.tracking (district, position) VALUES ($1, $2)"
+        _statements = _Statements(create, (*copies, tracking))
     return _statements
 
 

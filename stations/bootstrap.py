@@ -13,7 +13,8 @@ from eventsourcing.postgres import PostgresDatastore
 from projections.gaps import Rules
 from projections.reports import Deadlines
 from service.runtime import AuditOptions, ReadOptions, Runtime
-from stations.database import citus_logins, migrate, reader_login, wait_until_reachable
+from stations.citus import citus_logins, distribute_reports
+from stations.database import migrate, reader_login, wait_until_reachable
 from stations.installation import pinned_installation
 from stations.settings import READER_DATABASE_URL_MISSING, Settings
 from tenants import registry
@@ -63,6 +64,7 @@ def prepare(settings: Settings, owner_url: str) -> None:
     migrate(owner_url)
     if settings.citus:
         citus_logins(owner_url)
+        distribute_reports(owner_url)
     datastore = open_datastore(owner_url, pool_size=1, max_overflow=0, statement_timeout=settings.statement_timeout,
                                citus=settings.citus)
     try:
@@ -95,6 +97,7 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
         migrate(database_url)
         if settings.citus:
             citus_logins(database_url)
+            distribute_reports(database_url)
     readers = reader_url(settings, database_url)
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
                                max_overflow=settings.write_pool_overflow, statement_timeout=settings.statement_timeout,

@@ -73,16 +73,6 @@ def reader_login(superuser_url: str) -> str:
     return with_login(superuser_url, "stations_reader")
 
 
-def citus_logins(superuser_url: str) -> None:
-    """Citus mode: a distributed statement reaches the workers over a connection of the current
-    role (stations_owner's inside the guard's SECURITY DEFINER functions): the service's roles may
-    log in (the coordinator passes it on to the workers; give each node's pg_hba the nodes' hosts
-    only for these roles, and a .pgpass if they have passwords)."""
-    with psycopg.connect(superuser_url, autocommit=True) as conn:
-        for role in ("stations_owner", "stations_writer", "stations_reader"):
-            conn.execute(f"ALTER ROLE {role} LOGIN")
-
-
 def _yoyo_url(database_url: str) -> str:
     scheme, sep, rest = database_url.partition("://")
     if not sep or scheme not in ("postgres", "postgresql"):

@@ -26,6 +26,7 @@ from psycopg.sql import SQL, Composed, Identifier, Literal
 
 from kernel import chain
 from kernel.overrides import TableCreatedAlone
+from tenants.report_shards import place_beside_store
 from tenants.stores import CHAIN, EVENTS, RECORDS, SHARED_SCHEMA, channel_of, store_schema
 from writes.ledger import IndexedRecord
 
@@ -246,6 +247,13 @@ class DistrictRecorder(TableCreatedAlone, PostgresApplicationRecorder):
         # alone keeps one writer at a time (Citus passes no lock on while DDL propagation is off).
         local = [SQL("SET LOCAL citus.enable_ddl_propagation = off")] if self.citus else []
         return [*self.lock_table_statements[:-1], *local, SQL("SELECT stations_guard.lock_store({})").format(events)]
+
+    def create_table(self) -> None:
+        super().create_table()
+        if self.citus and self.is_store:  # Citus isolates a tenant only in a transaction of its own
+            with self.datastore.transaction(commit=True) as curs:
+                curs.execute("SELECT pg_advisory_xact_lock(hashtext('stations: create an event store'))")
+                place_beside_store(curs, self.district)
 
     def _create_table(self, curs: Any) -> None:
         """The store's DDL by its owner (`stations migrate`, or a superuser's start), in a
