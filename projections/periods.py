@@ -30,20 +30,19 @@ def previous(period: str) -> str:
     return f"{year}H1" if half == "2" else f"{year - 1}H2"
 
 
-# Per district, its latest period with records and whether `due` has any: two walks of the
-# (district, period, position) index that stop at their first row.
+# A district's latest period with records and whether `due` has any: two walks of the
+# (district, period, position) index that stop at their first row. A statement a district: Citus
+# plans no subquery correlated with a list of districts, where one district's is sent whole to its node.
 _RECORDED = """
-SELECT max(found.latest) AS latest, coalesce(bool_or(found.due), false) AS due
-FROM unnest($1::text[]) AS d (district), LATERAL (SELECT
-  (SELECT r.period FROM record_periods r WHERE r.district = d.district AND ($3::text IS NULL OR r.town = $3)
-   ORDER BY r.period DESC LIMIT 1) AS latest,
-  EXISTS (SELECT FROM record_periods r WHERE r.district = d.district AND r.period = $2
-          AND ($3::text IS NULL OR r.town = $3)) AS due) AS found
+SELECT (SELECT r.period FROM record_periods r WHERE r.district = $1 AND ($3::text IS NULL OR r.town = $3)
+        ORDER BY r.period DESC LIMIT 1) AS latest,
+       EXISTS (SELECT FROM record_periods r WHERE r.district = $1 AND r.period = $2
+               AND ($3::text IS NULL OR r.town = $3)) AS due
 """
 
 
 async def recorded(conn: asyncpg.Connection, districts: list[str], due: str,
                    town: str | None = None) -> tuple[str | None, bool]:
     """The latest half year the districts (or their one town) have records in, and whether `due` has any."""
-    row = await conn.fetchrow(_RECORDED, districts, due, town)
-    return row["latest"], row["due"]
+    rows = [await conn.fetchrow(_RECORDED, district, due, town) for district in districts]
+    return max((row["latest"] for row in rows if row["latest"]), default=None), any(row["due"] for row in rows)

@@ -123,7 +123,8 @@ _TRAINING = ("SELECT d AS district, t.record_id, t.town, t.held_on, t.topic, t.a
 _ON_BEHALF = ("SELECT p.district, p.town, p.on_behalf_of, count(*)::int AS records FROM reports.record_periods p"
               " JOIN unnest($1::text[], $3::bigint[]) AS h (district, position)"
               " ON h.district = p.district AND p.position <= h.position"
-              " WHERE p.period = $2 AND p.on_behalf_of IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
+              " WHERE p.district = ANY($1::text[]) AND p.period = $2 AND p.on_behalf_of IS NOT NULL"
+              " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3")
 
 
 async def on_behalf_of_towns(conn: asyncpg.Connection, districts: list[str], period: str,
@@ -191,11 +192,11 @@ async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Hea
     (the row's position, the transaction that last moved it, and the database and server it is
     read on), in two queries of the caller's snapshot.
 
-    The chain is looked up by the tracking row's position given as a value, never joined: on a
-    Citus coordinator the tracking rows are its own table and each chain a worker's, and a join
-    of the two pulled a district's whole chain to the coordinator, each row checked by the read
-    scope (a look-up of the coordinator's, ~10 ms a row there), where a value finds its one row on
-    the worker. Nor by an expression: under row-level security PostgreSQL may use an index only for
+    The tracking rows are read by their districts (on a Citus coordinator, only the nodes holding
+    them are asked: a worker down costs only its districts' reads). The chain is looked up by the
+    tracking row's position given as a value, never joined: on Citus the two are tables of
+    different co-located groups, and a join of the two pulled a district's whole chain to the
+    coordinator, each row checked by the read scope, where a value finds its one row on the worker. Nor by an expression: under row-level security PostgreSQL may use an index only for
     a condition it knows leaks nothing, and `coalesce(...)` is not one."""
     # The server's start as a number's text: a notice carries it too (`worker._MOVE_AND_ANNOUNCE`),
     # and a timestamp's text would follow each session's TimeZone.
@@ -203,7 +204,8 @@ async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Hea
         "SELECT d.district, t.position AS tracked, t.moved_by, current_database() AS db,"
         " extract(epoch FROM pg_postmaster_start_time())::text AS server_start"
         " FROM unnest($1::text[]) AS d(district)"
-        " LEFT JOIN (SELECT district, position, xmin::text AS moved_by FROM tracking) t USING (district)", districts)
+        " LEFT JOIN (SELECT district, position, xmin::text AS moved_by FROM tracking WHERE district = ANY($1::text[])) t"
+        " USING (district)", districts)
     # Every store is asked, a district never projected too (position 0, no row): where its store
     # cannot be reached (a Citus worker down) the read fails rather than show an empty report.
     chains: dict[str, bytes] = {}

@@ -211,7 +211,7 @@ SELECT named.period, named.recipient_ref, kept.counts FROM {_named_pairs(5)}, LA
 # The named recipients' rows as counted now (a recipient with no active service left has none),
 # and the figures changed with them: one statement (ten packed columns, their marks at $12).
 _SAVE_COUNTS_AND_FIGURES = f"""
-WITH counted (recipient_ref, period, counts) AS (
+WITH counted (recipient_ref, period, counts) AS NOT MATERIALIZED (
     SELECT * FROM unnest({split(2, 'text', 12)}, {split(3, 'text', 12)}, {split(4, 'text', 12)}::jsonb[])
 ), gone AS (
     DELETE FROM service_recipients r USING counted c
