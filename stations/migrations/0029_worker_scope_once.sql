@@ -69,9 +69,9 @@ CREATE OR REPLACE FUNCTION stations_guard.asked_scope(gpid bigint) RETURNS text
     $$;
 REVOKE ALL ON FUNCTION stations_guard.asked_scope(bigint) FROM PUBLIC;
 
--- The worker's backend's table of what the coordinator answered, if it is the guard's own. This
--- and `served_scope` run per row, inside `scope()` only: its owner's rights and search path serve
--- them (a SECURITY DEFINER or SET of their own cost each call a switch of both).
+-- The worker's backend's table of what the coordinator answered, if it is the guard's own (asked
+-- once a transaction, before writing to it). This and `served_scope` run inside `scope()` only:
+-- its owner's rights and search path serve them (their own would cost each row a switch of both).
 CREATE OR REPLACE FUNCTION stations_guard.asked_table() RETURNS oid
     LANGUAGE sql STABLE PARALLEL RESTRICTED
     AS $$
@@ -132,14 +132,18 @@ CREATE OR REPLACE FUNCTION stations_guard.locked_scope() RETURNS text
     $$;
 REVOKE ALL ON FUNCTION stations_guard.locked_scope() FROM PUBLIC;
 
--- Per row on a worker: the kept answer first (a look-up of the table by name and owner, a read of a row).
+-- Per row on a worker: the kept answer first. Whose table it is is asked of the privileges, not of
+-- pg_class (a query a row, a third of the check's cost): the login holds the grant options of any
+-- table whose owner's rights it has, even after revoking its own privileges, so a table it made
+-- (or any role it acts as) is never taken for the guard's; the guard grants its table to nobody.
 CREATE OR REPLACE FUNCTION stations_guard.scope() RETURNS text
     LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog
     AS $$
     DECLARE
+        asked oid := to_regclass('pg_temp.stations_guard_asked');
         bound text;
     BEGIN
-        IF stations_guard.asked_table() IS NOT NULL THEN
+        IF asked IS NOT NULL AND has_table_privilege(session_user, asked, 'SELECT WITH GRANT OPTION') IS FALSE THEN
             RETURN stations_guard.served_scope(true);
         END IF;
         IF stations_guard.bound_table() IS NOT NULL THEN

@@ -117,6 +117,9 @@ def serving(database_url: str, port: int, gpid: int) -> psycopg.Connection:
 @pytest.mark.parametrize("forgery", [
     "CREATE TEMPORARY TABLE stations_guard_asked (began timestamptz NOT NULL, scope text);"
     " INSERT INTO stations_guard_asked VALUES (transaction_timestamp(), '*')",
+    "CREATE TEMPORARY TABLE stations_guard_asked (began timestamptz NOT NULL, scope text);"
+    " INSERT INTO stations_guard_asked VALUES (transaction_timestamp(), '*');"
+    " REVOKE ALL ON stations_guard_asked FROM stations_reader",  # its own, though it may no longer read it
     "SELECT stations_guard.bind_scope('*')",
 ])
 def test_a_table_or_lock_of_the_readers_own_on_the_worker_binds_nothing(bound_on_coordinator, database_url, nodes,
