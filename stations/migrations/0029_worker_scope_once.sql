@@ -10,6 +10,10 @@
 -- worker's transaction READ ONLY only when the coordinator's BEGIN says so, so the service's reads
 -- say it by `SET TRANSACTION READ ONLY` (projections/connections.py). A backend that serves one of
 -- the coordinator's takes its scope from there alone: a lock or a table of its own binds nothing.
+-- No scope is kept too: a binding made after the transaction's first read of that worker is not
+-- seen there (narrower, never wider; the service binds before reading). The table is written by a
+-- policy's check, which a statement in parallel mode could not do: a policy-bound table is never
+-- scanned in parallel (`scope()` is PARALLEL RESTRICTED), so none is expected; one would fail.
 -- Without Citus, or in a backend of the node's own, nothing changes. Functions of a superuser.
 DO $$
 BEGIN
