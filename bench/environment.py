@@ -112,8 +112,10 @@ def database_pids(postmaster: int | None) -> list[int]:
 
 
 def database_cpu_seconds(postmaster: int | None) -> float:
-    """CPU seconds the database server's processes have used so far (`database_pids`)."""
-    return sum(map(_cpu_seconds, database_pids(postmaster)))
+    """CPU seconds the database server's processes have used so far (`database_pids`), those that
+    have ended too (a closed connection's backend, an autovacuum worker: the postmaster reaps them)."""
+    reaped = _cpu_seconds(postmaster, reaped=True) if postmaster is not None else 0.0
+    return reaped + sum(map(_cpu_seconds, database_pids(postmaster)))
 
 
 def _children(pid: int) -> list[int]:
@@ -137,12 +139,14 @@ def postmaster_of(database_url: str) -> int | None:
         return parent if _command(parent) == "postgres" else None
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """The process's own CPU seconds, or with `reaped` those of its children that ended and it waited for."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    at = 13 if reaped else 11  # cutime + cstime, or utime + stime
+    return (int(fields[at]) + int(fields[at + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def _arguments(pid: int) -> list[str]:
