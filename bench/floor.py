@@ -24,7 +24,6 @@ The floor is (c) + (e): the store's write and its projection with no API at all.
 
 import asyncio
 import gc
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
@@ -126,11 +125,11 @@ async def measure(size: Size) -> dict[str, Any]:
     async with AsyncExitStack() as stack:
         url = stack.enter_context(fresh_database(stack))
         step("preparing the database (migrations, every district's store)")
-        prepared(url)
+        _, data_dir = prepared(url)
         postmaster = postmaster_of(url)
         datastore = open_datastore(url, pool_size=2, max_overflow=0)
         stack.callback(datastore.close)
-        runtime, division, code = _runtime(url, datastore), Division(), district.code
+        runtime, division, code = _runtime(url, datastore, data_dir), Division(), district.code
         pool = await connections.create_pool(url, min_size=1, max_size=2)
         stack.push_async_callback(pool.close)
         worker = ProjectionWorker(pool, snapshot_every=size.snapshot_every)
@@ -158,11 +157,10 @@ async def measure(size: Size) -> dict[str, Any]:
             "figures": arithmetic(steps)}
 
 
-def _runtime(url: str, datastore: Any) -> Runtime:
+def _runtime(url: str, datastore: Any, data_dir: Path) -> Runtime:
     """What the write use case runs in: the stores (`Tenants`) and the write queue; nothing it does
     not use is opened (no read pools, keys or witness)."""
-    nowhere = Path(tempfile.mkdtemp(prefix="stations-bench-floor-"))
-    return Runtime(url, url, datastore, Tenants(datastore), AuditOptions(nowhere, nowhere, "bench", 0.0), Deadlines(),
+    return Runtime(url, url, datastore, Tenants(datastore), AuditOptions(data_dir, data_dir, "bench", 0.0), Deadlines(),
                    Rules(), ReadOptions(1, None, 1.0))
 
 
@@ -192,9 +190,9 @@ def _batches(division: Division, district: str, records: list[dict]) -> Iterator
 
 
 async def analyze(url: str) -> None:
-    """The statistics autovacuum gives a live store within a minute: without them the write path's
-    look-ups of 1000 ids at a time scan the district's tables whole (seen here: ~370 µs of
-    PostgreSQL's CPU a record instead of ~40), an artefact of a database minutes old."""
+    """The statistics autovacuum gives a live store within a minute: without them, in this one process,
+    the write path's look-ups kept the plans made on the store's small tables and scanned them whole
+    as they grew (~370 µs of PostgreSQL's CPU a record instead of ~30; bench/README.md, section 45)."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute("ANALYZE")
