@@ -58,7 +58,9 @@ def decide(records: Sequence[r.Record], ctx: Context, history: History, *,
            plain: bool = False) -> list[RecordKeeping | PlainRecord]:
     """The aggregates changed by the batch, each holding its new events, in a stable order. With
     `plain`, a service no record of the batch refers to is decided against the aggregates it reads
-    and held as its stored state (`PlainRecord`), its own aggregate never made: the same events."""
+    and held as its stored state (`PlainRecord`), its own aggregate never made; a spending, decided
+    against its project's sums, is held on its project as its stored state (`PlainEvent`), its
+    event made without its constructor: the same events."""
     batch = _Batch(ctx, history, plain)
     try:
         return batch.decide(records)
@@ -112,7 +114,7 @@ class _Batch(DistrictRegisters):
             "rules_adopted": self.on_station(Station.adopt_rules),
             "project_contracted": self.contract_project,
             "service_delivered": self.deliver_service,
-            "fund_spent": self.on_project(Project.spend),
+            "fund_spent": self.on_project(Project.spend_plain if plain else Project.spend),
             "inspection_done": self.record_inspection,
             "rectification_done": self.rectify,
             "self_evaluation_submitted": self.on_project(Project.submit_self_evaluation),

@@ -100,7 +100,7 @@ class DistrictLedger(Application):
                  plain: bool = True):
         self.district = district
         self._recorder = recorder
-        self.plain = plain  # services stored without an aggregate each (`decide`); off only to test it against one
+        self.plain = plain  # services and spending stored the plain way (`decide`); off only to test it against aggregates
         self._turns = threading.Lock()  # one turn at the ledger's kept aggregates at a time
         super().__init__(env=env or {})
         self._aggregates = AggregateCache(self.store.events_after, self.mapper)  # used in turns only
