@@ -28,7 +28,10 @@ def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, un
                                                   " of each")] = False,
           load_and_reads: Annotated[bool, typer.Option("--load-and-reads", help="instead: the batch load's records/s"
                                                        " and the reports' p50/p99 at 10x alone (scripts/bench-citus:"
-                                                       " on a Citus cluster and on one node)")] = False
+                                                       " on a Citus cluster and on one node)")] = False,
+          floor: Annotated[bool, typer.Option("--floor", help="instead: the CPU a record of the store's write and"
+                                              " the projection alone, against the service's write path in process"
+                                              " and a COPY (issue 35's floor, bench/README.md section 45)")] = False
           ) -> None:
     """Measure the service against the machine's own limits (each figure beside a baseline of the same run)."""
     # Imported here, not with the module: `stations serve` and its worker process import this
@@ -41,6 +44,12 @@ def bench(size: Annotated[SizeName, typer.Option(help="quick: 100,000 events, un
         rows = asyncio.run(scaleout.measure(SIZES[size.value]))
         Console().print(scale_out_table(rows))
         result: dict[str, Any] = {"size": size.value, "scale_out": rows}
+    elif floor:
+        from bench import floor as floor_steps
+
+        measured = asyncio.run(floor_steps.measure(SIZES[size.value]))  # the arithmetic printed as it is worked out
+        Console().print(floor_table(measured["steps"]))
+        result = {"size": size.value, **measured}
     elif load_and_reads:
         from bench import scaleout
 
@@ -85,6 +94,21 @@ def scale_out_table(rows: list[dict[str, Any]]) -> Table:
                       *(f"{row[name]:.1f}" for name in ("service_cpu_us_per_record", "worker_cpu_us_per_record",
                                                         "database_cpu_us_per_record", "cpu_us_per_record",
                                                         "catch_up_seconds", "catch_up_cpu_us_per_record")))
+    return table
+
+
+FLOOR_STEPS = {"a": "COPY of the same rows", "b": "the library's recorder alone",
+               "c0": "the store's write, chain but no index rows", "c": "the store's write: index rows and chain",
+               "h": "of (c): the chain's hashes, Python only", "d": "the service's write path, no HTTP",
+               "e": "the projection"}
+
+
+def floor_table(steps: dict[str, dict[str, Any]]) -> Table:
+    table = Table("step", "", "rows", "Python µs", "PG µs", "CPU µs", "wall µs",
+                  title="stations bench --floor: a record's cost by step (PG: PostgreSQL's server)")
+    for name, row in steps.items():
+        table.add_row(name, FLOOR_STEPS[name], f"{row['records']:,}",
+                      *(f"{row[part]:.1f}" for part in ("python_us", "database_us", "cpu_us", "wall_us")))
     return table
 
 

@@ -93,16 +93,29 @@ class Service:
         service's: counted, they added tens of µs a record that moved from run to run (section 40)."""
         return {"service": sum(map(_cpu_seconds, self.api_pids())),
                 "worker": sum(_cpu_seconds(pid) for pid in self.worker_pids()),
-                "database": sum(map(_cpu_seconds, self.database_pids()))}
+                "database": database_cpu_seconds(self.postmaster)}
 
     def database_pids(self) -> list[int]:
-        if self.postmaster is not None:
-            return [self.postmaster, *_children(self.postmaster)]
-        return [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _command(int(d.name)) == "postgres"]
+        return database_pids(self.postmaster)
 
     def peak_rss_mb(self) -> dict[str, float]:
         """The peak resident memory so far of the largest API process and of the worker."""
         return {"api": max(map(peak_rss_mb, self.api_pids())), "worker": max(map(peak_rss_mb, self.worker_pids()), default=0.0)}
+
+
+def database_pids(postmaster: int | None) -> list[int]:
+    """The database server's processes: its postmaster and their children; with no postmaster
+    known (a server elsewhere), every PostgreSQL process of this machine."""
+    if postmaster is not None:
+        return [postmaster, *_children(postmaster)]
+    return [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _command(int(d.name)) == "postgres"]
+
+
+def database_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds the database server's processes have used so far (`database_pids`), those that
+    have ended too (a closed connection's backend, an autovacuum worker: the postmaster reaps them)."""
+    reaped = _cpu_seconds(postmaster, reaped=True) if postmaster is not None else 0.0
+    return reaped + sum(map(_cpu_seconds, database_pids(postmaster)))
 
 
 def _children(pid: int) -> list[int]:
@@ -126,12 +139,14 @@ def postmaster_of(database_url: str) -> int | None:
         return parent if _command(parent) == "postgres" else None
 
 
-def _cpu_seconds(pid: int) -> float:
+def _cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """The process's own CPU seconds, or with `reaped` those of its children that ended and it waited for."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):  # it ended meanwhile
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    at = 13 if reaped else 11  # cutime + cstime, or utime + stime
+    return (int(fields[at]) + int(fields[at + 1])) / os.sysconf("SC_CLK_TCK")
 
 
 def _arguments(pid: int) -> list[str]:
@@ -148,13 +163,10 @@ def _command(pid: int) -> str:
         return ""
 
 
-@contextmanager
-def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator[Service]:
-    """`stations serve` (the API process and its projection worker as a child: what it runs by default) on a
-    free port, with `STATIONS_*` settings from `env`; its output goes to a log file, shown if it fails."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+def prepared(database_url: str, **env: str) -> tuple[dict[str, str], Path]:
+    """The service's environment on the database (`STATIONS_*` settings from `env`) and its data
+    directory, the database prepared as a deployment prepares it: migrated (the registry seeded,
+    every district's store made), the keys made, the reader's login enabled."""
     data_dir = Path(tempfile.mkdtemp(prefix="stations-bench-data-"))
     environment = {**os.environ, "STATIONS_DATABASE_URL": database_url, "STATIONS_JWT_SECRET": SECRET,
                    "STATIONS_ENVIRONMENT": "production", "STATIONS_DATA_DIR": str(data_dir),
@@ -172,6 +184,17 @@ def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator
     if environment["STATIONS_ENVIRONMENT"] == "production":  # as a deployment gives the reader its login
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute("ALTER ROLE stations_reader LOGIN")
+    return environment, data_dir
+
+
+@contextmanager
+def running_service(database_url: str, workers: int = 1, **env: str) -> Iterator[Service]:
+    """`stations serve` (the API process and its projection worker as a child: what it runs by default) on a
+    free port, with `STATIONS_*` settings from `env`; its output goes to a log file, shown if it fails."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environment, data_dir = prepared(database_url, **env)
     with (data_dir / "service.log").open("wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "stations.cli", "serve", "--port", str(port),
                                     "--workers", str(workers)],

@@ -37,17 +37,25 @@ async def copy_baseline(database_url: str, district: str, rows: int) -> float:
         sample = [tuple(r) for r in await conn.fetch(
             f'SELECT originator_id, originator_version, topic, state FROM {events_table(district)}'
             f" ORDER BY notification_id LIMIT 50000")]
-        await conn.execute("CREATE TEMP TABLE scratch (originator_id uuid, originator_version bigint, topic text,"
-                           " state bytea)")
-        chunks = [sample[at:at + 1000] for at in range(0, len(sample), 1000)]
-        copied, started = 0, time.perf_counter()
-        while copied < rows:
-            chunk = chunks[(copied // 1000) % len(chunks)]
-            await conn.copy_records_to_table("scratch", records=chunk)
-            copied += len(chunk)
-        return copied / (time.perf_counter() - started)
+        await conn.execute(COPY_SCRATCH)
+        started = time.perf_counter()
+        return await copy_rows(conn, sample, rows) / (time.perf_counter() - started)
     finally:
         await conn.close()
+
+
+COPY_SCRATCH = "CREATE TEMP TABLE scratch (originator_id uuid, originator_version bigint, topic text, state bytea)"
+
+
+async def copy_rows(conn: asyncpg.Connection, sample: list[tuple], rows: int) -> int:
+    """COPY the sample's rows into the scratch table, 1000 a copy, again and again until `rows`; how many."""
+    chunks = [sample[at:at + 1000] for at in range(0, len(sample), 1000)]
+    copied = 0
+    while copied < rows:
+        chunk = chunks[(copied // 1000) % len(chunks)]
+        await conn.copy_records_to_table("scratch", records=chunk)
+        copied += len(chunk)
+    return copied
 
 
 # Scratch stores for the store's own write: schemas the worker does not follow, codes no district has.

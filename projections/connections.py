@@ -139,7 +139,11 @@ async def scoped(pool: asyncpg.Pool, scope: str, *, readonly: bool = True) -> As
     statement of its own. Begun by hand, the transaction takes no `conn.transaction()` inside
     it: a savepoint is `SAVEPOINT` SQL.
     """
-    begin = f"BEGIN ISOLATION LEVEL REPEATABLE READ{' READ ONLY' if readonly else ''}; SET LOCAL ROLE stations_reader"
+    # READ ONLY by SET TRANSACTION, not in the BEGIN: Citus passes a BEGIN's READ ONLY on to the
+    # workers' transactions, where the guard could then not make its table of the scope the
+    # coordinator answered (migration 0029), and asked it again for every row read.
+    begin = ("BEGIN ISOLATION LEVEL REPEATABLE READ"
+             f"{'; SET TRANSACTION READ ONLY' if readonly else ''}; SET LOCAL ROLE stations_reader")
     plain = _PLAIN_SCOPE.fullmatch(scope)
     async with pool.acquire() as conn:
         await conn.execute(f"{begin}; SELECT stations_guard.bind_scope('{scope}')" if plain else begin)

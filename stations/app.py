@@ -15,7 +15,8 @@ from api.headers import SecurityHeaders
 from api.limits import BodySizeLimit
 from projections.runner import run_worker
 from service.uploads import UploadLimits
-from stations.bootstrap import bootstrap, tune_garbage_collection
+from kernel.collection import tune_garbage_collection
+from stations.bootstrap import bootstrap
 from stations.database import database
 from stations.keys import require_keys, signer
 from stations.settings import Settings, get_settings

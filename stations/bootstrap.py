@@ -3,7 +3,6 @@
 Nothing connects, creates tables or seeds data before `bootstrap` is called.
 """
 
-import gc
 from functools import partial
 
 import psycopg
@@ -22,18 +21,6 @@ from tenants.tenancy import HOME, Tenants
 
 
 OTHER_SERVER_WAIT_SECONDS = 5.0  # a request must not hang on a server that is down
-
-
-# A batch of 1000 records makes some hundred thousand objects, nearly all freed by reference
-# counting: the cycle collector's default pace would scan them again and again for nothing.
-GC_THRESHOLDS = (50_000, 20, 100)
-
-
-def tune_garbage_collection() -> None:
-    """Once the service is put together: what lives as long as it is set aside from every
-    later collection, and collections come less often."""
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def migrates_at_start(settings: Settings) -> bool:

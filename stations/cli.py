@@ -36,7 +36,8 @@ from service.callers import Role
 from service.moving import MoveRefused, move_district
 from service.runtime import Runtime
 from stations import demo_cli, keys, logs, welcome
-from stations.bootstrap import bootstrap, open_server, prepare, tune_garbage_collection
+from kernel.collection import tune_garbage_collection
+from stations.bootstrap import bootstrap, open_server, prepare
 from stations.database import database, migrate
 from stations.installation import InstallationChanged, pinned_installation
 from stations.report_cli import report_app

@@ -54,3 +54,24 @@ def test_load_and_reads_prints_and_writes_its_figures(tmp_path):
                             "city_report_ms_p50", "city_report_ms_p99"}
     assert figures["events"] > 0 and figures["city_report_ms_p99"] >= figures["city_report_ms_p50"] > 0
     assert "stations bench --load-and-reads" in result.output
+
+
+def test_floor_steps_count_the_rows_they_store(tmp_path):
+    """`--floor` at the smoke size: each step stored every row it was given (counted back from its
+    tables), the steps after the write path were given its very rows, and the floor is the store's
+    write and the projection added (no speed asserted)."""
+    out = tmp_path / "floor.json"
+
+    result = CliRunner().invoke(app, ["bench", "--floor", "--size", "smoke", "--json", str(out)])
+
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text(encoding="utf-8"))
+    steps, figures = written["steps"], written["figures"]
+    assert list(steps) == ["a", "b", "c0", "c", "h", "d", "e"]
+    for name, step in steps.items():
+        assert step["stored"] == step["records"] > 0, name
+        assert step["cpu_us"] == pytest.approx(step["python_us"] + step["database_us"])
+    assert {steps[name]["records"] for name in ("b", "c0", "c", "h", "e")} == {steps["d"]["records"]}
+    assert steps["a"]["records"] >= 100_000  # the COPY goes round the same rows
+    assert figures["floor_cpu_us_per_record"] == pytest.approx(steps["c"]["cpu_us"] + steps["e"]["cpu_us"])
+    assert "stations bench --floor" in result.output

@@ -37,6 +37,10 @@ async def test_a_scoped_read_is_the_readers_own_session_and_reset_role_widens_no
             await conn.execute("SELECT set_config('stations.scope', '*', true)")
             assert await conn.fetchval(f"SELECT count(*) FROM {events_of(mine.code)}") == 1
             assert await conn.fetchval(f"SELECT count(*) FROM {events_of(theirs.code)}") == 0
+            # READ ONLY said by SET TRANSACTION (for Citus's workers, migration 0029): read-only all the same.
+            assert await conn.fetchval("SHOW transaction_read_only") == "on"
+            with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+                await conn.execute("CREATE TEMPORARY TABLE written_in_a_read (x int)")
 
 
 @pytest.mark.parametrize("escape", ["SET ROLE stations_writer", "SET ROLE stations_owner", "SET ROLE postgres",
