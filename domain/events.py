@@ -15,7 +15,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import RuleViolation
-from kernel.overrides import QuickCreate, created_state
+from kernel.overrides import QuickCreate, created_state, triggered_state
 
 STREAM_NAMESPACE = uuid5(NAMESPACE_URL, "urn:stations:stream")
 _NAMESPACE_BYTES = STREAM_NAMESPACE.bytes
@@ -37,22 +37,38 @@ def record_stream(district: str, record_id: str) -> UUID:
 
 @dataclass(slots=True)  # not frozen: a batch makes a thousand, and `written_on_behalf_of` adds to its state
 class PlainEvent:
-    """A record's founding event held as what the library's mapper stores of it (its topic and
-    state, `kernel.overrides.created_state`): the same bytes, without an event object."""
+    """A record's event held as what the library's mapper stores of it (its topic and state,
+    `kernel.overrides.created_state`, `triggered_state`): the same bytes, without an event object
+    made by its constructor (a service's founding event: none at all)."""
 
     originator_id: UUID
     topic: str
     state: dict[str, Any]
     record_type: str
     originator_version: int = 1
+    fact: "RecordEvent | None" = None  # the event its aggregate keeps of it, when the aggregate is kept (a spending's)
+
+    @classmethod
+    def triggered(cls, aggregate: "RecordKeeping", event_class: type["RecordEvent"],
+                  kwargs: dict[str, Any]) -> "PlainEvent | None":
+        """What `aggregate.trigger_event(event_class, **kwargs)` would store, its event applied to the
+        aggregate (`kernel.overrides.triggered_state`); None when only the event's constructor can
+        say (the caller triggers it then)."""
+        made = triggered_state(aggregate, event_class, kwargs)
+        if made is None:
+            return None
+        topic, state, event = made
+        return cls(aggregate.id, topic, state, event_class.record_type, aggregate.version, event)
 
     @property
     def record_id(self) -> str:
         return self.state["record_id"]
 
     def written_on_behalf_of(self, owner: str) -> None:
-        """As `RecordEvent.written_on_behalf_of`: the owner, last in the state."""
+        """As `RecordEvent.written_on_behalf_of`: the owner, last in the state (and in the fact kept)."""
         self.state["on_behalf_of"] = owner
+        if self.fact is not None:
+            self.fact.written_on_behalf_of(owner)
 
 
 class PlainRecord:

@@ -11,7 +11,9 @@ from typing import Any
 
 from domain import records as r
 from domain.errors import RuleViolation
-from domain.events import FoundingEvent, Provenance, RecordEvent, RecordKeeping
+from domain.events import FoundingEvent, PlainEvent, Provenance, RecordEvent, RecordKeeping
+
+NONE_SPENT = Decimal("0.00")
 
 
 class Project(RecordKeeping):
@@ -49,6 +51,10 @@ class Project(RecordKeeping):
         voucher: str | None
         town: str | None = None  # the town spent for, of a shared project
         level: str = "own"  # the fund line's level, as the spending was decided against
+
+        def apply(self, project: "Project") -> None:
+            super().apply(project)
+            project.count_spending(self, 1)
 
     class SelfEvaluationSubmitted(RecordEvent):
         record_type = "self_evaluation_submitted"
@@ -94,6 +100,9 @@ class Project(RecordKeeping):
         self.budget: dict[tuple[str, str], Decimal] = {}  # (source, level) -> amount
         self.shares: dict[str, Decimal] = {}  # town -> its share, of a shared project
         self.exited_on: date | None = None
+        # What its standing spending adds up to, by fund line and by town: each spending checks them.
+        self.spent_on_line: dict[tuple[str, str], Decimal] = {}
+        self.spent_for_town: dict[str | None, Decimal] = {}
 
     @property
     def purchaser_kind(self) -> str:
@@ -112,6 +121,8 @@ class Project(RecordKeeping):
         super().on_voided(event)
         if isinstance(event, Project.ProviderExited):
             self.exited_on = None
+        elif isinstance(event, Project.FundSpent):
+            self.count_spending(event, -1)
 
     @classmethod
     def contract(cls, stream: Any, record: r.ProjectContracted, provenance: Provenance) -> "Project":
@@ -123,12 +134,18 @@ class Project(RecordKeeping):
         return cls._create(cls.Contracted, id=stream, **fields, **provenance.event_kwargs(record.id))
 
     def spent(self, line: tuple[str, str]) -> Decimal:
-        return sum((e.amount for e in self.active.values()
-                    if isinstance(e, Project.FundSpent) and (e.source, e.level) == line), Decimal("0.00"))
+        return self.spent_on_line.get(line, NONE_SPENT)
 
     def spent_in(self, town: str) -> Decimal:
-        return sum((e.amount for e in self.active.values()
-                    if isinstance(e, Project.FundSpent) and e.town == town), Decimal("0.00"))
+        return self.spent_for_town.get(town, NONE_SPENT)
+
+    def count_spending(self, event: "Project.FundSpent", sign: int) -> None:
+        """Add a standing spending to the sums (sign 1), or take a voided one out (-1): exact
+        decimals, so the sums are those of the standing spending, added up again."""
+        amount = event.amount if sign > 0 else -event.amount
+        line = (event.source, event.level)
+        self.spent_on_line[line] = self.spent_on_line.get(line, NONE_SPENT) + amount
+        self.spent_for_town[event.town] = self.spent_for_town.get(event.town, NONE_SPENT) + amount
 
     def check_in_force(self) -> None:
         if self.founded_by is None:
@@ -159,6 +176,21 @@ class Project(RecordKeeping):
             raise RuleViolation("contract_year", "合同年度超出合同期限", "the contract year lies beyond the contract term")
 
     def spend(self, record: r.FundSpent, provenance: Provenance) -> None:
+        level = self.check_spending(record)
+        self._record(self.FundSpent, record.id, provenance, **{**record.fields(), "level": level})
+
+    def spend_plain(self, record: r.FundSpent, provenance: Provenance) -> None:
+        """What `spend` records, its pending event held as what is stored of it (`PlainEvent`), the
+        event it applies made without its constructor (issue 35)."""
+        kwargs = {**record.fields(), "level": self.check_spending(record), **provenance.event_kwargs(record.id)}
+        made = PlainEvent.triggered(self, self.FundSpent, kwargs)
+        if made is None:
+            self.trigger_event(self.FundSpent, **kwargs)
+        else:
+            self.pending_events.append(made)  # type: ignore[arg-type]
+
+    def check_spending(self, record: r.FundSpent) -> str:
+        """The level of the fund line the spending may draw on, within its balance and its town's share."""
         self.check_in_force()
         line = self._line(record)
         balance = self.budget[line] - self.spent(line)
@@ -166,7 +198,7 @@ class Project(RecordKeeping):
             raise RuleViolation("amount", f"超出该资金来源余额（余额 {balance} 元）",
                                 f"the spending exceeds the fund line's balance of {balance} yuan")
         self._check_town_of(record)
-        self._record(self.FundSpent, record.id, provenance, **{**record.fields(), "level": line[1]})
+        return line[1]
 
     def _line(self, record: r.FundSpent) -> tuple[str, str]:
         """The fund line the spending draws on: its source's only line, or the one of its level."""

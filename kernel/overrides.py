@@ -97,6 +97,38 @@ def _created_shape(aggregate_class: type, event_class: type) -> tuple[tuple[str,
         getattr(event_class, "class_version", 1)
 
 
+def triggered_state(aggregate: Any, event_class: type[Aggregate.Event],
+                    kwargs: dict[str, Any]) -> tuple[str, dict[str, Any], Any] | None:
+    """The topic and the state that `Mapper.to_stored_event` stores of the event
+    `aggregate.trigger_event(event_class, **kwargs)` makes, and that event, applied to the aggregate
+    as `mutate` applies it (its version and modified time moved on), without the constructor's
+    frozen `__setattr__` a field or `mutate`'s checks of an id and version it sets itself; None where
+    `trigger_event` would call the constructor (a field missing or unknown, no timestamp)."""
+    names, given, class_version = _triggered_shape(event_class)
+    if kwargs.get("timestamp") is None or kwargs.keys() != given:
+        return None
+    state = {name: kwargs[name] for name in names}
+    version = aggregate.version + 1
+    event = object.__new__(event_class)
+    vars(event).update(originator_id=aggregate.id, originator_version=version, **state)  # the fields' order
+    event.apply(aggregate)
+    aggregate.version = version
+    aggregate.modified_on = event.timestamp
+    if class_version > 1:
+        state["class_version"] = class_version
+    return get_topic(event_class), state, event
+
+
+@cache
+def _triggered_shape(event_class: type) -> tuple[tuple[str, ...], frozenset[str], int]:
+    """The event's stored fields in the constructor's order (all but the id and version, its first
+    two), those the caller gives, its class version."""
+    names = _field_names(event_class)[0]
+    if names[:2] != ("originator_id", "originator_version"):
+        raise TypeError(f"{event_class.__qualname__}: an event's id and version are its first fields")
+    return names[2:], frozenset(names[2:]), getattr(event_class, "class_version", 1)
+
+
 def stored_event(mapper: Mapper, originator_id: UUID, originator_version: int, topic: str,
                  state: dict[str, Any]) -> StoredEvent:
     """`Mapper.to_stored_event` of an event given as its topic and state (`created_state`)."""

@@ -1,6 +1,7 @@
 """Each override of kernel/overrides.py against the eventsourcing code it stands in for: the same
 events and aggregates, the same bytes, the same tables; and none of it on another version."""
 
+import copy
 import importlib.metadata
 import random
 import threading
@@ -16,14 +17,15 @@ from psycopg.sql import SQL, Identifier
 
 from domain.decisions import decide
 from domain.duties import FIXED, Level
-from domain.events import RecordKeeping
+from domain.events import Provenance, RecordKeeping, stream_id
+from domain.project import Project
 from domain.report import Report
 from domain.service import ServiceDelivery
 from kernel import overrides
 from kernel.clock import CST
 from tenants.event_store import DistrictRecorder
 from tenants.stores import store_schema
-from tests.unit.support import EACH_TYPE, PROVENANCE, context, service
+from tests.unit.support import EACH_TYPE, PROVENANCE, SIMING, context, service, spend
 from writes.ledger import event_mapper
 
 # -- the version ----------------------------------------------------------------------------
@@ -92,6 +94,38 @@ def test_a_founding_event_the_constructor_must_make_is_left_to_it():
     for other in ({k: v for k, v in kwargs.items() if k != "village_code"},  # a default the constructor fills
                   {**kwargs, "unknown": 1}, {**kwargs, "timestamp": None}):
         assert overrides.created_state(ServiceDelivery, ServiceDelivery.Delivered, other) is None
+
+
+# -- triggered_state: Aggregate.trigger_event, then Mapper.to_stored_event ------------------------
+
+def _spent_kwargs(record_id: str, project: str, **fields: Any) -> dict[str, Any]:
+    later = Provenance("other", "district", "req-2", PROVENANCE.recorded_at + timedelta(days=1, microseconds=7))
+    return {**spend(project, **fields).fields(), "level": "own", **later.event_kwargs(record_id)}
+
+
+@pytest.mark.parametrize("fields", [{}, {"amount": "12.34", "voucher": "PZ-1", "town": "350203001"}])
+def test_a_triggered_event_is_made_applied_and_stored_as_the_library_does(seeded, fields):
+    history, ids = seeded
+    project = history.load(stream_id(SIMING, "project", ids["project"]))
+    ours, theirs, mapper = copy.deepcopy(project), copy.deepcopy(project), event_mapper()
+    kwargs = _spent_kwargs("fs-1", ids["project"], **fields)
+    topic, state, event = overrides.triggered_state(ours, Project.FundSpent, kwargs)
+    theirs.trigger_event(Project.FundSpent, **kwargs)
+    [made] = theirs.collect_events()
+    assert overrides.stored_event(mapper, ours.id, ours.version, topic, state) == mapper.to_stored_event(made)
+    assert list(vars(event).items()) == list(vars(made).items())
+    assert _state(ours) == _state(theirs) and ours.modified_on == kwargs["timestamp"]
+
+
+def test_a_triggered_event_the_constructor_must_make_is_left_to_it(seeded):
+    history, ids = seeded
+    project = history.load(stream_id(SIMING, "project", ids["project"]))
+    kwargs = _spent_kwargs("fs-1", ids["project"])
+    for other in ({k: v for k, v in kwargs.items() if k != "level"},  # a default the constructor fills
+                  {**kwargs, "unknown": 1}, {**kwargs, "timestamp": None}):
+        before = _state(project)
+        assert overrides.triggered_state(project, Project.FundSpent, other) is None
+        assert _state(project) == before
 
 
 # -- DatetimeEncodedOnce: JSONTranscoder._encode_obj --------------------------------------------

@@ -4,6 +4,7 @@ Thin, as application services should be: find what the batch repeats, load, deci
 save every changed aggregate in one `save` (one transaction), with the batch's record ids
 indexed in that same transaction so that a retry is recognised and an id is never reused.
 Batches that arrive together are handed over in groups (`writes.batching`, their one owner).
+The steps of its reports', plans' and witnesses' chains are `chain_steps`'s.
 """
 
 import threading
@@ -23,13 +24,12 @@ from eventsourcing.persistence import (
 
 from domain import records as r
 from writes.aggregate_cache import AggregateCache
-from domain.decisions import Context, RecordRef, decide, reads_of
+from domain.batch_checks import RecordRef
+from domain.decisions import Context, decide, reads_of
 from domain.errors import BatchRejected, RecordConflict
-from domain.events import PlainEvent, PlainRecord, Provenance, RecordKeeping, stream_id
+from domain.events import PlainEvent, PlainRecord, RecordKeeping
 from writes.batching import Pending
-from domain.plan import Plan, PlanStateViolation
-from domain.report import ChainViolation, Report
-from domain.witness import CheckpointWitness
+from writes.chain_steps import ChainSteps
 from kernel.overrides import stored_event
 from writes.transcoding import OrjsonTranscoder
 
@@ -93,14 +93,14 @@ def event_mapper() -> Mapper:
     return Mapper(transcoder=OrjsonTranscoder(transcoder))
 
 
-class DistrictLedger(Application):
+class DistrictLedger(ChainSteps, Application):
     """One district's event store and the batches written to it."""
 
     def __init__(self, district: str, recorder: ApplicationRecorder, env: dict[str, Any] | None = None, *,
                  plain: bool = True):
         self.district = district
         self._recorder = recorder
-        self.plain = plain  # services stored without an aggregate each (`decide`); off only to test it against one
+        self.plain = plain  # services and spending stored the plain way (`decide`); off only to test it against aggregates
         self._turns = threading.Lock()  # one turn at the ledger's kept aggregates at a time
         super().__init__(env=env or {})
         self._aggregates = AggregateCache(self.store.events_after, self.mapper)  # used in turns only
@@ -176,80 +176,17 @@ class DistrictLedger(Application):
         self._aggregates.refresh(streams | {found[rid].stream for rid in referred if rid in found})
         return _LedgerHistory(self, self._aggregates.get, found)
 
-    def submit_report(self, period: str, town: str, position: int, figures: dict, provenance: Provenance) -> int:
-        """Freeze the report's figures at `position` and send it up the chain."""
-        def submit(report: Report | None, stream: UUID, record_id: str) -> Report:
-            if report is None:
-                return Report.open(stream, period, town, position, figures, record_id, provenance)
-            report.submit(position, figures, record_id, provenance)
-            return report
-        return self._advance_report(period, town, submit)
-
-    def approve_report(self, period: str, town: str, provenance: Provenance) -> int:
-        def approve(report: Report | None, _: UUID, record_id: str) -> Report:
-            report = _existing(report)
-            report.approve(record_id, provenance)
-            return report
-        return self._advance_report(period, town, approve)
-
-    def return_report(self, period: str, town: str, reason: str, provenance: Provenance) -> int:
-        def send_back(report: Report | None, _: UUID, record_id: str) -> Report:
-            report = _existing(report)
-            report.send_back(reason, record_id, provenance)
-            return report
-        return self._advance_report(period, town, send_back)
-
-    def check_can_submit(self, period: str, town: str) -> None:
-        """Refuse early (before its figures are worked out) a report already submitted or approved."""
-        report = _LedgerHistory(self).load(self._report_stream(period, town))
-        if isinstance(report, Report):
-            report.check_can_submit()
-
-    def report_status(self, period: str, town: str) -> str | None:
-        report = _LedgerHistory(self).load(self._report_stream(period, town))
-        return report.status if isinstance(report, Report) else None
-
-    def _report_stream(self, period: str, town: str) -> UUID:
-        return stream_id(self.district, "report", f"{period}/{town or 'district'}")
-
-    def _advance_report(self, period: str, town: str, step: Callable[[Report | None, UUID, str], Report]) -> int:
-        return self._advance(self._report_stream(period, town), "report", step)
-
-    def witness_checkpoint(self, district: str, checkpoint: dict, provenance: Provenance) -> int | None:
-        """Keep a copy of a district's signed checkpoint in this (the city's) store; None if it already is."""
-        stream = stream_id(self.district, "witness", f"{district}/{checkpoint['tree_size']}")
-        if _LedgerHistory(self).load(stream) is not None:
+    def current(self, stream: UUID) -> RecordKeeping | None:
+        """The stream's aggregate as the log holds it now; None if it has no events."""
+        try:
+            return self.repository.get(stream)
+        except AggregateNotFoundError:
             return None
-        return self._advance(stream, "witness", lambda _, s, record_id: CheckpointWitness.witness(
-            s, district, checkpoint, record_id, provenance))
-
-    def submit_plan(self, year: int, provenance: Provenance) -> int:
-        """Send the year's purchase plan (its current version) to the city for filing."""
-        return self._advance_plan(year, lambda plan, record_id: plan.submit(record_id, provenance))
-
-    def file_plan(self, year: int, provenance: Provenance) -> int:
-        """The city files (备案) the district's submitted plan."""
-        return self._advance_plan(year, lambda plan, record_id: plan.file(record_id, provenance))
-
-    def return_plan(self, year: int, reason: str, provenance: Provenance) -> int:
-        return self._advance_plan(year, lambda plan, record_id: plan.send_back(reason, record_id, provenance))
-
-    def plan(self, year: int) -> Plan | None:
-        plan = _LedgerHistory(self).load(stream_id(self.district, "plan", str(year)))
-        return plan if isinstance(plan, Plan) else None
-
-    def _advance_plan(self, year: int, step: Callable[[Plan, str], None]) -> int:
-        def advance(plan: Plan | None, _: UUID, record_id: str) -> Plan:
-            if plan is None:
-                raise PlanStateViolation("year", f"{year}年度购买计划尚未编制", f"no purchase plan for {year} is drafted")
-            step(plan, record_id)
-            return plan
-        return self._advance(stream_id(self.district, "plan", str(year)), "plan", advance)
 
     def _advance(self, stream: UUID, prefix: str, step: Callable[[Any, UUID, str], RecordKeeping]) -> int:
         """One step of a chain (a report's, a plan's) recorded on its stream, retried on a race."""
         for attempt in range(SAVE_ATTEMPTS):
-            current = _LedgerHistory(self).load(stream)
+            current = self.current(stream)
             record_id = f"{prefix}-{uuid4()}"
             changed = step(current, stream, record_id)
             event = changed.pending_events[-1]
@@ -359,12 +296,6 @@ def _aggregates_of(changed: Sequence[Aggregate | PlainRecord]) -> list[Aggregate
     return [aggregate for aggregate in changed if type(aggregate) is not PlainRecord]
 
 
-def _existing(report: Report | None) -> Report:
-    if report is None:
-        raise ChainViolation("status", "报表尚未报送", "the report has not been submitted")
-    return report
-
-
 class _Overlap(Exception):
     """A batch of a group reads what another batch of the group read or changed."""
 
@@ -389,13 +320,7 @@ class _LedgerHistory:
         if stream in self.out_of_bounds:
             raise _Overlap(stream)
         self.loaded.add(stream)
-        return self._load(stream) if self._load is not None else self._load_fresh(stream)
-
-    def _load_fresh(self, stream: UUID) -> RecordKeeping | None:
-        try:
-            return self.ledger.repository.get(stream)
-        except AggregateNotFoundError:
-            return None
+        return self._load(stream) if self._load is not None else self.ledger.current(stream)
 
     def find_record(self, record_id: str) -> RecordRef | None:
         found = self.found.get(record_id) or self.ledger.store.lookup_records([record_id]).get(record_id)

@@ -14,7 +14,8 @@ import pytest
 
 from demo.duties import Division
 from domain.duties import Level
-from domain.decisions import Context, RecordRef, decide
+from domain.batch_checks import RecordRef
+from domain.decisions import Context, decide
 from domain.divisions import Divisions
 from domain.errors import BatchRejected, Problem
 from domain.events import Provenance, RecordEvent, RecordKeeping
