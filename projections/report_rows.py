@@ -198,7 +198,7 @@ async def heads(conn: asyncpg.Connection, districts: list[str]) -> dict[str, Hea
     different co-located groups, and a join of the two pulled a district's whole chain to the
     coordinator, each row checked by the read scope, where a value finds its one row on the worker. Nor by an expression: under row-level security PostgreSQL may use an index only for
     a condition it knows leaks nothing, and `coalesce(...)` is not one."""
-    # The server's start as a number's text: a notice carries it too (`worker._MOVE_AND_ANNOUNCE`),
+    # The server's start as a number's text: a notice carries it too (`worker._ANNOUNCE`),
     # and a timestamp's text would follow each session's TimeZone.
     tracked = await conn.fetch(
         "SELECT d.district, t.position AS tracked, t.moved_by, current_database() AS db,"

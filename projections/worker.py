@@ -90,9 +90,9 @@ class ProjectionWorker:
             if events:
                 changes = await self._project(conn, district, position, events)
                 last = events[-1][0]
-                await conn.execute(_MOVE_AND_ANNOUNCE, district, last, PROGRESS_CHANNEL, moved_by, position,
-                                   report_cache.changes_text(tables.written(*changes)), district,
-                                   *tables.record_period_columns(*changes))
+                moved_to = await conn.fetchval(_MOVE, district, last, district, *tables.record_period_columns(*changes))
+                await conn.execute(_ANNOUNCE, PROGRESS_CHANNEL, district, last, moved_by, position, moved_to,
+                                   report_cache.changes_text(tables.written(*changes)))
                 await stream_snapshots.take(conn, district, self.batches.mapper, events, self.stream_snapshot_every)
                 if self.before_commit is not None:
                     await self.before_commit(district, last)
@@ -251,19 +251,22 @@ async def _lock_tracking(conn: asyncpg.Connection, district: str) -> tuple[int, 
     return row["position"], row["moved_by"]
 
 
-# The batch's record periods inserted ($7 on), the tracking row moved and the batch announced
-# (delivered on commit) in one round trip: the district, its new position, and the move from the
-# row's stamp before ($4, $5) to its stamp after, as `report_rows.heads` reads them, with the
-# tables changed ($6: `report_cache.Moves`).
-_MOVE_AND_ANNOUNCE = f"""
-WITH periods AS ({tables.insert_record_periods(7)}),
-moved AS (UPDATE tracking SET position = $2 WHERE district = $1 RETURNING district, xmin::text AS moved_by)
-SELECT pg_notify($3, json_build_object(
-    'district', district, 'position', $2::bigint,
+# The batch's record periods inserted ($3 on) and the tracking row moved, in one round trip; then
+# the batch announced (delivered on commit): the district, its new position, and the move from the
+# row's stamp before ($4, $5) to its stamp after ($6), as `report_rows.heads` reads them, with the
+# tables changed ($7: `report_cache.Moves`). Two statements: on a Citus coordinator a statement
+# naming a district's tracking row is sent whole to its worker, and a NOTIFY raised there is never
+# heard here (nor would the server named be this one).
+_MOVE = f"""
+WITH periods AS ({tables.insert_record_periods(3)})
+UPDATE tracking SET position = $2 WHERE district = $1 RETURNING xmin::text AS moved_by
+"""
+_ANNOUNCE = """
+SELECT pg_notify($1, json_build_object(
+    'district', $2::text, 'position', $3::bigint,
     'server', json_build_array(current_database(), extract(epoch FROM pg_postmaster_start_time())::text),
-    'before', json_build_array($4::text, $5::bigint), 'after', moved_by, 'changed', $6::json)::text),
+    'before', json_build_array($4::text, $5::bigint), 'after', $6::text, 'changed', $7::json)::text),
     set_config('synchronous_commit', 'off', true)
-FROM moved
 """
 
 
