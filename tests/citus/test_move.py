@@ -5,7 +5,12 @@ several types (services in both half years and every town, inspections, a projec
 voids of earlier services), each refused batch sent again until acknowledged: every acknowledged
 record stored once, the log's positions unbroken, its chain verifying, and the district's reports
 (its own and its towns', for both half years) equal to the reports rebuilt from its log: read,
-then rebuilt in place (`projections.rebuild`, what `stations rebuild` runs), then read again."""
+then rebuilt in place (`projections.rebuild`, what `stations rebuild` runs), then read again.
+
+Online for Citus, not for our writers (README, Citus mode): the move holds SHARE UPDATE EXCLUSIVE on
+the store's tables on the coordinator throughout, which the write's EXCLUSIVE table lock waits on,
+so every write waits for the move's end (a 503 past the 5 s lock_timeout, sent again), and none
+is carried by the move's logical replication. The print says how long the longest write waited."""
 
 import asyncio
 import random
