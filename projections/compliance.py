@@ -200,7 +200,8 @@ def open_rectifications(inspections: Iterable[InspectionFact], cutoff: date) -> 
 
 def _rectifications(inspections: Iterable[InspectionFact], cutoff: date) -> Iterator[Gap]:
     # The gap is a rectification still open past its due date; one done late but by the cutoff is closed.
-    for i in inspections:
+    # In the inspections' order, not their rows': a rebuild or a moved store stores the rows anew.
+    for i in sorted(inspections, key=lambda i: (i.occurred_on, i.record_id)):
         due = i.rectification_due
         if due is not None and due < cutoff and i.open_on(cutoff):
             yield Gap(f"rectification_overdue:{i.record_id}", f"检查整改逾期（应于{due.isoformat()}前完成）",

@@ -39,7 +39,10 @@ def move_district(home: PostgresDatastore, home_url: str, district: str, source:
                   advance: Callable[[int], None] = lambda _: None) -> Moved:
     """Move `district` from the server `source` to the server `target` (URLs; None for the
     service's own database at `home_url`). `open_server` migrates and opens another server;
-    `advance` hears how many rows each copy step took."""
+    `advance` hears how many rows each copy step took. Refused on a Citus coordinator, before
+    anything is touched: Citus moves a district's schema itself."""
+    if registry.placed_by_citus(home):
+        raise MoveRefused(registry.CITUS_PLACES)
     if source == target:
         raise MoveRefused(f"district {district} is on that server already")
     datastore = home if target is None else open_server(target)

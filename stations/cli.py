@@ -332,6 +332,8 @@ def move_district_command(
 ) -> None:
     """Move a district's event store and checkpoints to another PostgreSQL server (service stopped)."""
     settings = settings_or_exit()
+    if settings.citus:  # refused before connecting: on a coordinator, Citus moves the district
+        raise SystemExit(f"stations: {registry.CITUS_PLACES}")
     with database(settings.database_url, settings.data_dir) as url:
         runtime = bootstrap(settings, url)
         try:

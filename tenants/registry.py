@@ -16,6 +16,23 @@ from domain.divisions import DistrictVersion, Divisions, TownVersion
 # start following a new district at once.
 REGISTRY_CHANNEL = "stations_registry"
 
+# Citus places each district's store schema on a worker and moves it online (README, Citus mode):
+# the service's own placement table and mover are for servers without it.
+CITUS_PLACES = ("Citus 模式下区的存放与迁移由 Citus 负责（citus_move_shard_placement 或 citus_rebalance_start()），"
+                "本服务自有的放置（tenants.placements、move-district）不用 / in Citus mode Citus places and moves"
+                " districts (citus_move_shard_placement or citus_rebalance_start()); the service's own placement"
+                " (tenants.placements, move-district) is not used")
+
+
+class PlacementRefused(Exception):
+    """A district placed by the service itself on a Citus coordinator: nothing changed."""
+
+
+def placed_by_citus(datastore: PostgresDatastore) -> bool:
+    """Whether the datastore is a Citus coordinator's (a library datastore of our own knows; any other does not)."""
+    return getattr(datastore, "citus", False)
+
+
 # The dates these towns became 街道 (DOMAIN.md; 闽政文〔2021〕3号 and the province's 2022-02-16
 # approval). Before them the codes named no 街道, so records dated earlier are refused.
 BECAME_SUBDISTRICT = {
@@ -53,7 +70,10 @@ def seed(datastore: PostgresDatastore) -> bool:
 def register(datastore: PostgresDatastore, districts: Iterable[DistrictVersion],
              towns: Iterable[TownVersion], *, server: str | None = None) -> None:
     """Add district and town versions (a new district, a rename from a date...); new districts
-    are placed on `server` (a connection string) when given, else on the service's own database."""
+    are placed on `server` (a connection string) when given, else on the service's own database
+    (or, on a Citus coordinator, where Citus puts them: no `server` then)."""
+    if server is not None and placed_by_citus(datastore):
+        raise PlacementRefused(CITUS_PLACES)
     with datastore.transaction(commit=True) as curs:
         _register(curs, districts, towns, server=server)
 
@@ -91,6 +111,8 @@ def rename_town(datastore: PostgresDatastore, code: str, on: date, name: str, ki
 def place(datastore: PostgresDatastore, district: str, server: str | None) -> None:
     """Record that a district now lives on `server` (None: the service's own database). Only the
     last step of moving a district: its tables must be on that server first (README)."""
+    if placed_by_citus(datastore):
+        raise PlacementRefused(CITUS_PLACES)
     with datastore.transaction(commit=True) as curs:
         if server is None:
             curs.execute("DELETE FROM tenants.placements WHERE district = %s", (district,))

@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from service.runtime import Runtime
+from tests.citus.compare import differences, without_moments
 from tests.builders import compliant_station, inspection_done, service_delivered
 from tests.support import SampleDistrict, bearer, caught_up, make_district, sign
 from tenants import registry
@@ -73,24 +74,6 @@ async def test_district_town_and_city_reports_equal_a_single_node_run(app, clien
     on_one = await reports(single, districts, await write_all(single, planned))
     assert on_citus["city_sums"] and on_one["city_sums"]
     for key in on_one:
-        assert _without_moments(on_citus[key]) == _without_moments(on_one[key]), (key, differences(
+        assert without_moments(on_citus[key]) == without_moments(on_one[key]), (key, differences(
             on_citus[key], on_one[key]))
 
-
-def differences(a, b, path: str = "") -> list[str]:
-    """Where two reports differ, as paths to the first few differing values (the message of a failure)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for k in sorted(set(a) | set(b)) for d in differences(a.get(k), b.get(k), f"{path}.{k}")][:10]
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, f"{path}[{i}]")][:10]
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
-
-
-def _without_moments(report):
-    """A report less what differs between two runs by their clocks: when it was read, and the log's
-    checkpoint (its hashes cover each event's recording time)."""
-    if isinstance(report, dict):
-        return {k: _without_moments(v) for k, v in report.items() if k not in {"generated_at", "checkpoint"}}
-    if isinstance(report, list):
-        return [_without_moments(v) for v in report]
-    return report

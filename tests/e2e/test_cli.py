@@ -70,6 +70,14 @@ def test_migrate_makes_every_store_owned_by_the_owner_and_runs_again(runner, mon
     assert {owner for _, owner in stores} == {"stations_owner"}
 
 
+def test_move_district_is_refused_in_citus_mode_before_connecting(runner, monkeypatch):
+    monkeypatch.setenv("STATIONS_CITUS", "true")  # the database named is .invalid: never reached
+    result = runner.invoke(app, ["move-district", "--district", "350203", "--to", "postgresql://db.invalid/other"])
+
+    assert result.exit_code == 1, result.output
+    assert "citus_move_shard_placement" in result.output and "in Citus mode" in result.output
+
+
 def test_every_command_says_what_it_does_in_one_line(runner):
     every = commands(typer.main.get_command(app))
     assert {("report", "show"), ("audit", "verify"), ("rebuild",), ("serve",)} <= {path for path, _ in every}
