@@ -34,8 +34,8 @@ def citus_logins(superuser_url: str) -> None:
 
 def distribute_reports(superuser_url: str) -> list[str]:
     """Distribute by `district` every report and snapshot table not distributed yet (the first
-    start's, or a later migration's new table), and give each store made before its reports' shard
-    group beside it; the tables distributed now, by name. Their read scope's policy calls the guard
+    start's, or a later migration's new table), then place every store's (`place_reports`); the
+    tables distributed now, by name. Their read scope's policy calls the guard
     per row first: Citus refuses a policy with a subquery."""
     distributed = []
     with psycopg.connect(superuser_url, autocommit=True, row_factory=dict_row) as conn:
@@ -49,8 +49,16 @@ def distribute_reports(superuser_url: str) -> list[str]:
                 conn.execute("SELECT create_distributed_table(%s, 'district', colocate_with => %s)",
                              [f"{schema}.{table}", colocate])
             distributed.append(f"{schema}.{table}")
+    place_reports(superuser_url)
+    return distributed
+
+
+def place_reports(superuser_url: str) -> None:
+    """Every store's report rows in their own shard group on its store's node: a store made before
+    the tables were distributed, or moved since (`citus_move_shard_placement`, the rebalancer, which
+    move the two co-located groups apart)."""
+    with psycopg.connect(superuser_url, autocommit=True, row_factory=dict_row) as conn:
         stores = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname ~ %s ORDER BY 1", [STORE_SCHEMA_PATTERN])
         for row in stores.fetchall():
             with conn.transaction():
                 place_beside_store(conn.cursor(), store_of_schema(row["nspname"]))
-    return distributed

@@ -6,6 +6,7 @@ voids of earlier services), each refused batch sent again until acknowledged: ev
 record stored once, the log's positions unbroken, its chain verifying, and the district's reports
 (its own and its towns', for both half years) equal to the reports rebuilt from its log: read,
 then rebuilt in place (`projections.rebuild`, what `stations rebuild` runs), then read again.
+Its report rows' shard group is moved after it, beside it again (what `stations migrate` does).
 
 Online for Citus, not for our writers (README, Citus mode): the move holds SHARE UPDATE EXCLUSIVE on
 the store's tables on the coordinator throughout, which the write's EXCLUSIVE table lock waits on,
@@ -21,10 +22,12 @@ import psycopg
 
 from projections import connections
 from projections.rebuild import rebuild
+from stations.citus import place_reports
 from tests.builders import compliant_station, fund_spent, inspection_done, project_contracted, record_voided, \
     service_delivered
 from tests.citus.compare import differences, without_moments
 from tests.support import SampleDistrict, bearer, caught_up, make_district, sign
+from tenants.report_shards import GROUP
 from tenants.stores import store_schema
 
 WRITERS = 3
@@ -119,11 +122,16 @@ async def test_a_district_moved_between_workers_under_writers_loses_and_doubles_
     try:
         await asyncio.to_thread(move, database_url, shard, source, target)
         ended = time.perf_counter()
+        # Its report rows follow, as `stations migrate` puts them (while the writers still write).
+        await asyncio.to_thread(place_reports, database_url)
     finally:
         moved.set()
         await writing
     answers = [(sent, back) for writer in writers for sent, back in writer.answers]
     assert placement(database_url, district.code) == (shard, target)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(f"SELECT nodeport FROM citus_shards WHERE shardid = get_shard_id_for_distribution_column("
+                            f"'{GROUP}', '{district.code}'::text)").fetchone() == (target,)
 
     acknowledged = first + [record for writer in writers for record in writer.acknowledged]
     with psycopg.connect(database_url) as conn:
