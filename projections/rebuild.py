@@ -119,18 +119,21 @@ async def apply_difference(conn: asyncpg.Connection, district: str) -> None:
 
 def _difference(table: str, columns: list[str], key: list[str]) -> str:
     """One statement: old and new rows matched by key (one hash join), then the old rows whose
-    key is gone deleted, and the new or changed ones inserted or updated."""
+    key is gone deleted (found by their key: Citus plans no modification by `ctid`), and the new
+    or changed ones inserted or updated."""
     rest = [c for c in columns if c not in key]
     same_key = " AND ".join(f"o.{_q(c)} = n.{_q(c)}" for c in key)
     differ = f"({', '.join(f'o.{_q(c)}' for c in rest)}) IS DISTINCT FROM ({', '.join(f'n.{_q(c)}' for c in rest)})"
     update = f"UPDATE SET {', '.join(f'{_q(c)} = excluded.{_q(c)}' for c in rest)}"
+    old_key = ", ".join(f"o.{_q(c)} AS {_q('was_' + c)}" for c in key)
+    gone_key = " AND ".join(f"t.{_q(c)} = c.{_q('was_' + c)}" for c in key)
     return f"""
 WITH changed AS MATERIALIZED (
-    SELECT o.ctid AS old_row, n.district IS NULL AS gone, n.*
-    FROM (SELECT ctid, * FROM reports.{table} WHERE district = $1) o FULL JOIN pg_temp.{table} n ON {same_key}
+    SELECT {old_key}, n.district IS NULL AS gone, n.*
+    FROM (SELECT * FROM reports.{table} WHERE district = $1) o FULL JOIN pg_temp.{table} n ON {same_key}
     WHERE o.district IS NULL OR n.district IS NULL{f" OR {differ}" if rest else ""}
 ), deleted AS (
-    DELETE FROM reports.{table} t USING changed c WHERE c.gone AND t.ctid = c.old_row
+    DELETE FROM reports.{table} t USING changed c WHERE c.gone AND t.district = $1 AND {gone_key}
 )
 INSERT INTO reports.{table} SELECT {", ".join(map(_q, columns))} FROM changed WHERE NOT gone
 ON CONFLICT ({", ".join(map(_q, key))}) DO {update if rest else "NOTHING"}
