@@ -63,6 +63,8 @@ async def test_each_districts_report_rows_live_beside_its_store_and_the_city_rea
                               " WHERE distribution_column = 'district'").fetchone()
         assert groups == (conn.execute(_DISTRICT_TABLES).fetchone()[0], 1)
         placed = {code: nodes_of(conn, code) for code in runtime.tenants.stores()}
+        # The city's report rows, which every district's report reads, on the coordinator.
+        assert placed.pop("city")[1:] == (int(psycopg.conninfo.conninfo_to_dict(database_url)["port"]), True)
         assert all(store == reports and alone for store, reports, alone in placed.values()), placed
         assert {store for store, _, _ in placed.values()} == set(nodes.values())
 
