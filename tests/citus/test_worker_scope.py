@@ -127,11 +127,37 @@ def test_a_table_or_lock_of_the_readers_own_on_the_worker_binds_nothing(bound_on
     for port in nodes.values():
         with serving(database_url, port, bound_on_coordinator) as worker, worker.transaction():
             worker.execute(forgery)
-            # The coordinator's binding, asked of it: never the reader's wider one.
-            assert worker.execute("SELECT stations_guard.scope(), stations_guard.scope()").fetchone() == (MINE, MINE)
+            # Named as the coordinator's backend but in no transaction of its (migration 0031): no
+            # scope at all, never the reader's wider one.
+            assert worker.execute("SELECT stations_guard.scope(), stations_guard.scope()").fetchone() == (None, None)
 
 
 def test_a_worker_s_backend_serving_the_coordinator_opens_no_session_table(bound_on_coordinator, database_url, nodes):
     with serving(database_url, next(iter(nodes.values())), bound_on_coordinator) as worker:
         with pytest.raises(errors.InsufficientPrivilege, match="opened on the coordinator"):
             worker.execute("SELECT stations_guard.open_session()")
+
+
+async def test_a_reader_renaming_its_workers_backend_after_another_backend_gains_nothing(
+        coordinator, reader_pool, settings, database_url, nodes):
+    """A statement pushed down to a worker may set that backend's `application_name`, from which
+    Citus reads the global process id again: named as a backend bound to every district, the
+    reader's next transactions on that worker must still see its own district's rows only
+    (migration 0031: the backend served is found by the distributed transaction)."""
+    mine = probe_store(coordinator, MINE, 30)
+    others = [probe_store(coordinator, OTHER, 20) for _ in range(len(nodes))]
+    other = next(s for s in others if worker_of(coordinator, s) == worker_of(coordinator, mine))
+    victim = await asyncpg.create_pool(with_login(database_url, "stations_reader"), min_size=1, max_size=1,
+                                       init=open_reader)
+    try:
+        async with scoped(victim, "*") as everyone:
+            assert await everyone.fetchval(f'SELECT count(*) FROM "{other}".events') == 20
+            gpid = await everyone.fetchval("SELECT citus_backend_gpid()")
+            async with scoped(reader_pool, MINE) as conn:
+                renamed = await conn.fetchval(f"SELECT set_config('application_name', 'citus_internal gpid={gpid}',"
+                                              f' false) FROM "{mine}".events LIMIT 1')
+                assert renamed == f"citus_internal gpid={gpid}"
+            assert [await count(reader_pool, MINE, other) for _ in range(2)] == [0, 0]
+            assert await count(reader_pool, MINE, mine) == 30
+    finally:
+        await victim.close()
