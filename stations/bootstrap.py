@@ -12,7 +12,7 @@ from eventsourcing.postgres import PostgresDatastore
 from projections.gaps import Rules
 from projections.reports import Deadlines
 from service.runtime import AuditOptions, ReadOptions, Runtime
-from stations.citus import citus_logins, distribute_reports
+from stations.citus import prepare_coordinator
 from stations.database import migrate, reader_login, wait_until_reachable
 from stations.installation import pinned_installation
 from stations.settings import READER_DATABASE_URL_MISSING, Settings
@@ -50,8 +50,7 @@ def prepare(settings: Settings, owner_url: str) -> None:
     wait_until_reachable(owner_url)
     migrate(owner_url)
     if settings.citus:
-        citus_logins(owner_url)
-        distribute_reports(owner_url)
+        prepare_coordinator(owner_url)
     datastore = open_datastore(owner_url, pool_size=1, max_overflow=0, statement_timeout=settings.statement_timeout,
                                citus=settings.citus)
     try:
@@ -83,8 +82,7 @@ def bootstrap(settings: Settings, database_url: str) -> Runtime:
     if migrates_at_start(settings):
         migrate(database_url)
         if settings.citus:
-            citus_logins(database_url)
-            distribute_reports(database_url)
+            prepare_coordinator(database_url)
     readers = reader_url(settings, database_url)
     datastore = open_datastore(database_url, pool_size=settings.write_pool_size,
                                max_overflow=settings.write_pool_overflow, statement_timeout=settings.statement_timeout,

@@ -32,25 +32,26 @@ def citus_logins(superuser_url: str) -> None:
             conn.execute(f"ALTER ROLE {role} LOGIN")
 
 
-def distribute_reports(superuser_url: str) -> list[str]:
+def prepare_coordinator(superuser_url: str) -> None:
+    """After the migrations: the logins the workers need, then the report tables distributed."""
+    citus_logins(superuser_url)
+    distribute_reports(superuser_url)
+
+
+def distribute_reports(superuser_url: str) -> None:
     """Distribute by `district` every report and snapshot table not distributed yet (the first
-    start's, or a later migration's new table), then place every store's (`place_reports`); the
-    tables distributed now, by name. Their read scope's policy calls the guard
-    per row first: Citus refuses a policy with a subquery."""
-    distributed = []
+    start's, or a later migration's new table), then place every store's rows (`place_reports`).
+    Each table's read scope policy calls the guard per row first: Citus refuses a policy with a
+    subquery."""
     with psycopg.connect(superuser_url, autocommit=True, row_factory=dict_row) as conn:
         for row in conn.execute(_UNDISTRIBUTED, [list(DISTRIBUTED_SCHEMAS), GROUP]).fetchall():
-            schema, table = row["nspname"], row["relname"]
-            name = Identifier(schema, table)
+            table = f"{row['nspname']}.{row['relname']}"
             with conn.transaction():
                 conn.execute(SQL("ALTER POLICY district_scope ON {} USING (stations_guard.scope() = ANY (ARRAY[district, '*']))")
-                             .format(name))
-                colocate = "default" if f"{schema}.{table}" == GROUP else GROUP
+                             .format(Identifier(row["nspname"], row["relname"])))
                 conn.execute("SELECT create_distributed_table(%s, 'district', colocate_with => %s)",
-                             [f"{schema}.{table}", colocate])
-            distributed.append(f"{schema}.{table}")
+                             [table, "default" if table == GROUP else GROUP])
     place_reports(superuser_url)
-    return distributed
 
 
 def place_reports(superuser_url: str) -> None:

@@ -1,7 +1,7 @@
 """Citus mode: a store's report rows on the node of its store (README, "Citus mode").
 
 The report and snapshot tables are distributed by `district` in one co-located group
-(`stations/citus.py`). A hash shard would hold many districts, on a node unrelated to theirs
+(`stations/citus.py`). A hash shard would hold many districts, on a node unrelated to their
 stores'; each store's code is instead isolated in a shard group of its own
 (`isolate_tenant_to_new_shard`, every table of the group at once), moved to the node holding the
 store's schema. A district's projection and reads then stay on one worker, and a worker down
